@@ -1,0 +1,3 @@
+from cleankit.cli import app
+
+app(prog_name="cleankit")

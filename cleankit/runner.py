@@ -1,0 +1,328 @@
+"""Batch runs: clean many files into an output folder, in parallel, resumably.
+
+Workers read, clean and write each document's output (atomically); the parent process
+alone appends provenance lines, so lines never interleave. A document is done when its
+output exists and its provenance record says it came from the same input bytes under
+the same settings; a rerun skips such documents unless forced. At the end provenance is
+compacted to the latest record per document and ``summary.json`` is rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cleankit import __version__
+from cleankit.encoding import DecodeError
+from cleankit.io import (
+    PROVENANCE_FILE,
+    RESERVED_NAMES,
+    SUMMARY_FILE,
+    InputItem,
+    LineAppender,
+    discover,
+    display,
+    read_input,
+    remove_stale_temp_files,
+    repair_torn_tail,
+    write_atomic,
+)
+from cleankit.pipeline import InputError, Pipeline
+from cleankit.provenance import RestoreError, build_record, dumps, failure_record, read_records
+from cleankit.settings import Settings
+
+EXPECTED_FAILURES = (InputError, DecodeError, RestoreError, OSError, ValueError)
+
+
+@dataclass
+class FileResult:
+    rel: str
+    records: list[dict[str, Any]]
+    size: int = 0
+    skipped: bool = False
+
+
+@dataclass
+class Task:
+    path: str
+    rel: str
+    prior: dict[str, Any] | None
+
+
+class Cleaner:
+    """Cleans one input file into ``outdir``; one instance per worker process."""
+
+    def __init__(self, settings: Settings, outdir: Path) -> None:
+        self.settings = settings
+        self.outdir = outdir
+        self.pipeline = Pipeline.from_settings(settings)
+        self.fingerprint = settings.output_fingerprint()
+
+    def __call__(self, task: Task) -> FileResult:
+        rel = task.rel
+        try:
+            raw = read_input(Path(task.path), self.settings.max_bytes)
+        except (OSError, ValueError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return FileResult(rel, [failure_record(rel, f"cannot read: {message}", self.fingerprint)])
+        sha = hashlib.sha256(raw).hexdigest()
+        if self._already_done(task.prior, sha):
+            return FileResult(rel, [], len(raw), skipped=True)
+        if rel in RESERVED_NAMES:
+            records = [failure_record(rel, "output name would overwrite cleankit's own file", self.fingerprint)]
+        elif self.settings.jsonl:
+            records = self._clean_jsonl(raw, rel)
+        else:
+            records = [self._clean_document(raw, rel)]
+        for record in records:
+            record["file"] = rel
+            record["file_sha256"] = sha
+        return FileResult(rel, records, len(raw))
+
+    def _already_done(self, prior: dict[str, Any] | None, sha: str) -> bool:
+        if not prior or prior["file_sha256"] != sha or prior["settings"] != self.fingerprint:
+            return False
+        output = self.outdir / prior["output"]
+        return output.is_file() and output.stat().st_size == prior["output_bytes"]
+
+    def _clean_document(self, raw: bytes, rel: str) -> dict[str, Any]:
+        try:
+            document = self.pipeline.clean_bytes(raw, source=rel)
+        except EXPECTED_FAILURES as exc:
+            sha = hashlib.sha256(raw).hexdigest()
+            return failure_record(rel, str(exc), self.fingerprint, sha, len(raw))
+        data = document.text.encode("utf-8")
+        write_atomic(self.outdir / rel, data)
+        record = build_record(document, self.fingerprint, rel)
+        record["output_bytes"] = len(data)
+        return record
+
+    def _clean_jsonl(self, raw: bytes, rel: str) -> list[dict[str, Any]]:
+        """Each line is a document; other fields are carried through unchanged."""
+        field_name = self.settings.text_field
+        records: list[dict[str, Any]] = []
+        out_lines: list[str] = []
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)]
+        for number, line in enumerate(content.splitlines(), start=1):
+            source = f"{rel}#{number}"
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get(field_name), str):
+                    raise ValueError(f"no string field {field_name!r}")
+                document = self.pipeline.clean_text(obj[field_name], source=source)
+            except (json.JSONDecodeError, *EXPECTED_FAILURES) as exc:
+                records.append(failure_record(source, f"line {number}: {exc}", self.fingerprint))
+                continue
+            obj[field_name] = document.text
+            record = build_record(document, self.fingerprint, rel)
+            record["output_line"] = len(out_lines)
+            record["text_field"] = field_name
+            records.append(record)
+            out_lines.append(dumps(obj))
+        data = "".join(line + "\n" for line in out_lines).encode("utf-8")
+        write_atomic(self.outdir / rel, data)
+        for record in records:
+            if record["status"] != "failed":
+                record["output_bytes"] = len(data)
+        return records
+
+
+_WORKER: Cleaner | None = None
+
+
+def _init_worker(settings: Settings, outdir: Path) -> None:
+    global _WORKER
+    _WORKER = Cleaner(settings, outdir)
+
+
+def _work(task: Task) -> FileResult:
+    assert _WORKER is not None
+    return _WORKER(task)
+
+
+@dataclass
+class RunSummary:
+    """Totals of one run, plus what a reader needs to find each failure."""
+
+    documents: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_in: int = 0
+    chars_out: int = 0
+    seconds: float = 0.0
+    rules: dict[str, dict[str, int]] = field(default_factory=dict)
+    encodings: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, result: FileResult) -> None:
+        if result.skipped:
+            self.skipped += 1
+            self.bytes_in += result.size
+            return
+        for record in result.records:
+            self.add_record(record)
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        self.bytes_in += record.get("input_bytes", 0)
+        if record["status"] == "failed":
+            self.failed += 1
+            self.failures.append((record["source"], record["error"]))
+            return
+        self.documents += 1
+        self.chars_out += record["output_chars"]
+        if record.get("encoding"):
+            self.encodings[record["encoding"]["name"]] += 1
+        for key, stats in record["stats"].items():
+            entry = self.rules.setdefault(key, {"documents": 0, "edits": 0, "chars_removed": 0, "chars_added": 0})
+            entry["documents"] += 1
+            for name in ("edits", "chars_removed", "chars_added"):
+                entry[name] += stats[name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cleankit": __version__,
+            "documents": self.documents,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "bytes_in": self.bytes_in,
+            "chars_out": self.chars_out,
+            "seconds": round(self.seconds, 3),
+            "rules": dict(sorted(self.rules.items())),
+            "encodings": dict(self.encodings.most_common()),
+            "failures": [{"source": s, "error": e} for s, e in self.failures],
+        }
+
+
+def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
+    """What an earlier run finished, per input file (only fully successful files count)."""
+    groups = compact(read_records(provenance)) if provenance.exists() else {}
+    prior: dict[str, dict[str, Any]] = {}
+    for rel, records in groups.items():
+        if records and all(r["status"] != "failed" and "output" in r for r in records):
+            first = records[0]
+            prior[rel] = {
+                "file_sha256": first.get("file_sha256"),
+                "settings": first.get("settings"),
+                "output": first["output"],
+                "output_bytes": first.get("output_bytes", -1),
+            }
+    return prior
+
+
+def compact(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Latest group of records per input file (a file's records are appended together)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    previous: str | None = None
+    for record in records:
+        key = record.get("file", record["source"])
+        if key != previous:
+            groups[key] = []
+            previous = key
+        groups[key].append(record)
+    return groups
+
+
+def run_clean(
+    inputs: list[Path],
+    outdir: Path,
+    settings: Settings,
+    force: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> RunSummary:
+    """Clean ``inputs`` into ``outdir``; the summary says what happened to each document."""
+    started = time.perf_counter()
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(outdir)
+    provenance = outdir / PROVENANCE_FILE
+    repair_torn_tail(provenance)
+    prior = {} if force else load_prior(provenance)
+
+    items = list(discover(inputs, settings.include, settings.exclude, skip_dirs=[outdir]))
+    summary = RunSummary()
+    fingerprint = settings.output_fingerprint()
+    tasks = []
+    seen: dict[str, InputItem] = {}
+    bad: list[FileResult] = []
+    for item in items:
+        if item.rel in seen:
+            error = f"output path collides with {display(str(seen[item.rel].path))}"
+            bad.append(FileResult(item.rel, [failure_record(item.rel, error, fingerprint)]))
+        elif item.error:
+            bad.append(FileResult(item.rel, [failure_record(item.rel, item.error, fingerprint)]))
+        else:
+            seen[item.rel] = item
+            tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
+    if on_start:
+        on_start(len(tasks) + len(bad))
+
+    appender = LineAppender(provenance)
+    try:
+        for result in _chain(bad, _results(tasks, settings, outdir)):
+            for record in result.records:
+                appender.append(dumps(record))
+            summary.add(result)
+            if on_result:
+                on_result(result)
+    finally:
+        appender.close()
+
+    summary.seconds = time.perf_counter() - started
+    _finish(outdir, summary)
+    return summary
+
+
+def _chain(first: list[FileResult], rest: Iterator[FileResult]) -> Iterator[FileResult]:
+    yield from first
+    yield from rest
+
+
+def _results(tasks: list[Task], settings: Settings, outdir: Path) -> Iterator[FileResult]:
+    jobs = min(settings.effective_jobs(), max(1, len(tasks)))
+    if jobs == 1:
+        cleaner = Cleaner(settings, outdir)
+        for task in tasks:
+            yield cleaner(task)
+        return
+    # Large files first so one big file does not leave the other workers idle at the end.
+    ordered = sorted(tasks, key=lambda t: _size(t.path), reverse=True)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(settings, outdir)) as pool:
+        yield from pool.imap_unordered(_work, ordered, chunksize=1)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _finish(outdir: Path, run: RunSummary) -> None:
+    """Rewrite provenance with the latest record per document, and write summary.json."""
+    provenance = outdir / PROVENANCE_FILE
+    groups = compact(read_records(provenance))
+    lines = [dumps(record) for records in groups.values() for record in records]
+    write_atomic(provenance, "".join(line + "\n" for line in lines).encode("utf-8"))
+    total = RunSummary()
+    for records in groups.values():
+        for record in records:
+            total.add_record(record)
+    data = total.to_json()
+    data.pop("seconds")
+    data["last_run"] = run.to_json()
+    write_atomic(outdir / SUMMARY_FILE, (dumps(data, indent=2) + "\n").encode("utf-8"))
+
