@@ -79,9 +79,7 @@ def clean(
     encoding: Annotated[Optional[str], typer.Option(help="Force the input encoding.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo documents already done.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
-    provenance: Annotated[
-        Optional[Path], typer.Option(help="Provenance file when reading standard input.")
-    ] = None,
+    provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
@@ -104,8 +102,13 @@ def clean(
     paths = [Path(p) for p in inputs]
     show_progress = not quiet and err.is_terminal
     progress = Progress(
-        TextColumn("cleaning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=not show_progress,
+        TextColumn("cleaning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress,
     )
     with progress:
         task = progress.add_task("clean", total=None)
@@ -172,8 +175,11 @@ def _print_summary(summary: RunSummary, outdir: Path) -> None:
             table.add_column(column, justify="left" if column == "stage/rule" else "right", overflow="fold")
         for key, entry in sorted(summary.rules.items()):
             table.add_row(
-                key, str(entry["documents"]), str(entry["edits"]),
-                str(entry["chars_removed"]), str(entry["chars_added"]),
+                key,
+                str(entry["documents"]),
+                str(entry["edits"]),
+                str(entry["chars_removed"]),
+                str(entry["chars_added"]),
             )
         err.print(table)
     if summary.encodings:
@@ -213,7 +219,9 @@ def restore(
     source: Annotated[Optional[str], typer.Argument(help="Input path as recorded in provenance.")] = None,
     as_bytes: Annotated[bool, typer.Option("--bytes", help="Write the original raw bytes instead of text.")] = False,
     provenance: Annotated[Optional[Path], typer.Option(help="Provenance file (standard-input runs).")] = None,
-    clean_file: Annotated[Optional[Path], typer.Option("--clean", help="Clean text file (standard-input runs).")] = None,
+    clean_file: Annotated[
+        Optional[Path], typer.Option("--clean", help="Clean text file (standard-input runs).")
+    ] = None,
 ) -> None:
     """Print the original text of SOURCE, rebuilt from its clean output and provenance alone."""
     try:

@@ -187,8 +187,15 @@ class Document:
     def flag(self, stage: str, rule: str, start: int, end: int, reason: str) -> None:
         """Note a suspicious span without changing it (offsets into the current text)."""
         self.flags.append(
-            {"stage": stage, "rule": rule, "step": len(self.steps), "start": start, "end": end,
-             "text": self.text[start:end], "reason": reason}
+            {
+                "stage": stage,
+                "rule": rule,
+                "step": len(self.steps),
+                "start": start,
+                "end": end,
+                "text": self.text[start:end],
+                "reason": reason,
+            }
         )
 
 

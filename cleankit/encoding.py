@@ -20,7 +20,7 @@ from charset_normalizer import from_bytes
 from cleankit.document import EncodingInfo
 
 # Candidates for charset-normalizer, in the order ties are broken: supersets first.
-CJK_CANDIDATES = ["gb18030", "big5hkscs", "big5", "utf_16_le", "utf_16_be", "cp1252"]
+CJK_CANDIDATES = ["gb18030", "big5hkscs", "big5", "cp1252"]
 
 BOMS: list[tuple[bytes, str]] = [
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -67,9 +67,10 @@ def sniff_binary(raw: bytes) -> str | None:
     for magic, kind in BINARY_SIGNATURES:
         if raw.startswith(magic):
             return kind
+    if raw.startswith(tuple(bom for bom, _name in BOMS)):
+        return None
     head = raw[:4096]
-    nuls = head.count(0)
-    if nuls and not _looks_utf16(head) and not head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+    if head.count(0) and not _looks_utf16(head):
         return "binary data (NUL bytes outside a UTF-16 pattern)"
     return None
 
@@ -112,14 +113,23 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     utf16 = _looks_utf16(raw[:4096])
     if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
         return EncodingInfo(name=utf16, confidence=0.9, method="utf-16 NUL pattern")
-    results = from_bytes(raw, cp_isolation=CJK_CANDIDATES)
+    # Strict decodes are fast and exact on clean bytes; gbk before big5 (perf-notes), and
+    # gb18030, the superset, is what we decode with when gbk bytes are valid.
+    strict = [name for name in ("gbk", "big5") if _valid(raw, name)]
+    if len(strict) == 1:
+        name = "gb18030" if strict[0] == "gbk" else "big5"
+        return EncodingInfo(name=name, confidence=0.9, method=f"strict {strict[0]} decode")
+    if _valid(raw, "gb18030") and not strict:
+        return EncodingInfo(name="gb18030", confidence=0.9, method="strict gb18030 decode")
+    candidates = ["gb18030", "big5"] if strict else CJK_CANDIDATES
+    results = from_bytes(raw, cp_isolation=candidates)
     best = results.best()
     if best is not None:
         runner_up = next((m.encoding for m in results if m.encoding != best.encoding), None)
         return EncodingInfo(
             name=codecs.lookup(best.encoding).name,
             confidence=max(0.0, 1.0 - best.chaos),
-            method="charset-normalizer",
+            method="charset-normalizer" + (" (gbk and big5 both valid)" if strict else ""),
             runner_up=runner_up,
         )
     # Nothing decodes cleanly: mostly-UTF-8 with damage is the common case in crawls.

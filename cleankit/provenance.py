@@ -35,14 +35,30 @@ def text_sha256(text: str) -> str:
 
 
 def build_record(document: Document, settings_fingerprint: str, output: str | None) -> dict[str, Any]:
-    """The provenance record of a cleaned document."""
-    stats: dict[str, dict[str, int]] = {}
+    """The provenance record of a cleaned document.
+
+    A reason shared by every edit of a rule is stated once, in ``stats``, instead of on
+    each edit: provenance of a page with a thousand indentation edits stays small.
+    """
+    stats: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, set[str]] = {}
     for edit in document.edits:
         key = f"{edit.stage}/{edit.rule}"
         entry = stats.setdefault(key, {"edits": 0, "chars_removed": 0, "chars_added": 0})
         entry["edits"] += 1
         entry["chars_removed"] += len(edit.old)
         entry["chars_added"] += len(edit.new)
+        reasons.setdefault(key, set()).add(edit.reason)
+    shared = {key: next(iter(found)) for key, found in reasons.items() if len(found) == 1}
+    for key, reason in shared.items():
+        if reason:
+            stats[key]["reason"] = reason
+    edits = []
+    for edit in document.edits:
+        item = edit.to_json()
+        if f"{edit.stage}/{edit.rule}" in shared:
+            item.pop("reason", None)
+        edits.append(item)
     record: dict[str, Any] = {
         "schema": SCHEMA,
         "id": document.id,
@@ -58,14 +74,16 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
         "metadata": document.metadata,
         "steps": document.steps,
         "stats": stats,
-        "edits": [edit.to_json() for edit in document.edits],
+        "edits": edits,
     }
     if document.flags:
         record["flags"] = document.flags
     return record
 
 
-def failure_record(source: str, error: str, settings_fingerprint: str, sha256: str = "", size: int = 0) -> dict[str, Any]:
+def failure_record(
+    source: str, error: str, settings_fingerprint: str, sha256: str = "", size: int = 0
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "source": source,

@@ -325,4 +325,3 @@ def _finish(outdir: Path, run: RunSummary) -> None:
     data.pop("seconds")
     data["last_run"] = run.to_json()
     write_atomic(outdir / SUMMARY_FILE, (dumps(data, indent=2) + "\n").encode("utf-8"))
-
