@@ -25,7 +25,7 @@ from cleankit.provenance import (
     restore_bytes_from_record,
     restore_from_record,
 )
-from cleankit.runner import FileResult, RunSummary, run_clean
+from cleankit.runner import FileResult, RunSummary, UsageError, run_clean
 from cleankit.settings import Settings, SettingsError, load_settings, validate
 
 app = typer.Typer(
@@ -122,7 +122,10 @@ def clean(
                 if record["status"] == "failed":
                     err.print(f"[red]failed[/red] {display(record['source'])}: {display(record['error'])}", markup=True)
 
-        summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        try:
+            summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
