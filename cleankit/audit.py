@@ -150,9 +150,7 @@ def matches(edit: dict[str, Any], stages: Iterable[str], rules: Iterable[str]) -
     return not rules or edit["rule"] in rules or f"{edit['stage']}/{edit['rule']}" in rules
 
 
-def filtered(
-    doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[str] = ()
-) -> AuditedDocument:
+def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[str] = ()) -> AuditedDocument:
     """The document as if only the changes in which an edit passing the filters took part
     had been made: its ``clean`` is the original with just those changes."""
     stages, rules = list(stages), list(rules)
@@ -256,14 +254,15 @@ def load_document(record: dict[str, Any], read_clean: CleanTextReader) -> Audite
     return AuditedDocument(record, original, clean, align(record["edits"]))
 
 
-def iter_pieces(doc: AuditedDocument, changes: Sequence[Change] | None = None) -> Iterator[tuple[str, str, Change | None]]:
+def iter_pieces(doc: AuditedDocument) -> Iterator[tuple[str, str, Change | None]]:
     """The original text cut into ``(original piece, clean piece, change or None)`` in order."""
     cursor = 0
-    for change in doc.changes if changes is None else changes:
+    for change in doc.changes:
         if change.orig_start > cursor:
             text = doc.original[cursor : change.orig_start]
             yield text, text, None
-        yield doc.original[change.orig_start : change.orig_end], doc.clean[change.clean_start : change.clean_end], change
+        before = doc.original[change.orig_start : change.orig_end]
+        yield before, doc.clean[change.clean_start : change.clean_end], change
         cursor = change.orig_end
     if cursor < len(doc.original):
         text = doc.original[cursor:]
