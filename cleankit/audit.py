@@ -235,7 +235,7 @@ class CleanTextReader:
         try:
             if "output_line" in record:
                 if output not in self._lines:
-                    self._lines[output] = path.read_bytes().decode("utf-8").splitlines()
+                    self._lines[output] = path.read_bytes().decode("utf-8").split("\n")
                 return json.loads(self._lines[output][record["output_line"]])[record["text_field"]]
             return path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError, IndexError, KeyError, json.JSONDecodeError) as exc:

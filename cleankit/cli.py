@@ -421,5 +421,34 @@ def _print_stats(figures: dict[str, Any], out: Console) -> None:
         out.print(f"... and {len(figures['failures']) - 20} more failures (--json lists all)", markup=False)
 
 
+@app.command("report")
+def report_command(
+    outdir: OutdirArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+    details: Annotated[
+        int, typer.Option(min=0, help="At most this many documents get a detailed view (the rest are sampled out).")
+    ] = 300,
+    detail_chars: Annotated[
+        int, typer.Option(min=1000, help="Show at most this many characters per document.")
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Seed of the random sample of detailed views.")] = 0,
+    title: Annotated[Optional[str], typer.Option(help="Page title.")] = None,
+) -> None:
+    """Write one self-contained HTML report (no network, no external files) for OUTDIR."""
+    from cleankit.audit import AuditError
+    from cleankit.report import ReportOptions, write_report
+
+    try:
+        figures = write_report(outdir, output, ReportOptions(details, detail_chars, seed, title or ""))
+    except AuditError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except OSError as exc:
+        err.print(f"report: cannot write {display(str(output))}: {exc.strerror or exc}")
+        raise typer.Exit(1) from exc
+    err.print(
+        f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)"
+    )
+
+
 if __name__ == "__main__":
     app()

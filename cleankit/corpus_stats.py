@@ -110,16 +110,21 @@ def duplicate_clusters(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return clusters
 
 
-def corpus_stats(records: list[dict[str, Any]], top: int = 20) -> dict[str, Any]:
+def corpus_stats(
+    records: list[dict[str, Any]], top: int = 20, shares_by_index: dict[int, DocumentShare] | None = None
+) -> dict[str, Any]:
     """Totals per stage and per rule, encodings, duplicate clusters, failures, and the
-    ``top`` documents with the largest share of their original removed."""
+    ``top`` documents with the largest share of their original removed.
+
+    ``shares_by_index`` (record index → :func:`document_share`) saves aligning twice when
+    the caller needs the per-document figures too."""
     statuses: Counter[str] = Counter()
     encodings: Counter[str] = Counter()
     rules: dict[str, dict[str, Any]] = {}
     stages: dict[str, dict[str, Any]] = {}
     shares: list[DocumentShare] = []
     failures = []
-    for record in records:
+    for index, record in enumerate(records):
         status = record.get("status", "ok")
         statuses[status] += 1
         if status == FAILED:
@@ -142,7 +147,7 @@ def corpus_stats(records: list[dict[str, Any]], top: int = 20) -> dict[str, Any]
                 stage_total[name] += entry.get(name, 0)
         for stage in touched_stages:
             stages[stage]["documents"] += 1
-        shares.append(document_share(record))
+        shares.append(shares_by_index[index] if shares_by_index is not None else document_share(record))
     original = sum(s.original_chars for s in shares)
     removed = sum(s.removed_chars for s in shares)
     clusters = duplicate_clusters(records)

@@ -42,7 +42,12 @@ def _at_line_start(text: str, position: int) -> bool:
 
 
 def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True) if text else []
+    """Lines ending at LF only (``str.splitlines`` would also cut at CR, U+2028 …)."""
+    if not text:
+        return []
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 def blocks(doc: AuditedDocument) -> list[Block]:

@@ -73,7 +73,7 @@ def test_alignment_of_a_real_pipeline_run_covers_exactly_the_changed_characters(
 def edit_chains(draw: st.DrawFn) -> tuple[str, Document]:
     """Random multi-step edit logs whose later steps often reach into earlier steps' text:
     the case where changes must merge."""
-    original = draw(st.text(alphabet="abcde\n", max_size=40))
+    original = draw(st.text(alphabet="abcde\n\r\u2028", max_size=40))
     document = Document.from_text(original)
     for _ in range(draw(st.integers(0, 6))):
         length = len(document.text)
@@ -84,7 +84,7 @@ def edit_chains(draw: st.DrawFn) -> tuple[str, Document]:
             if start < cursor:
                 continue
             old = document.text[start:end]
-            new = draw(st.text(alphabet="XYZ\n", max_size=4))
+            new = draw(st.text(alphabet="XYZ\n\x85", max_size=4))
             if new != old:
                 edits.append(Edit("", draw(st.sampled_from(["r1", "r2"])), start, end, old, new))
                 cursor = end

@@ -19,10 +19,12 @@ HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 def apply_unified(original: str, diff: str) -> str:
     """A strict unified-diff applier: context and removed lines must match the original."""
-    lines = original.splitlines(keepends=True)
+    lines = [line + "\n" for line in original.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    lines = lines if lines[-1] else lines[:-1]
     out: list[str] = []
     cursor = 0
-    diff_lines = diff.splitlines(keepends=True)
+    diff_lines = [line + "\n" for line in diff.split("\n")][:-1]
     i = 0
     while i < len(diff_lines):
         line = diff_lines[i]
