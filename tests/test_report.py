@@ -116,9 +116,12 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run must install Debian's chromium")
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium); CI runs these tests")
-    sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("CI") != "true" else None
-    if sync_api is None:
-        import playwright.sync_api as sync_api
+    try:
+        from playwright import sync_api
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("playwright is not installed: it is in the [test] extra")
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
