@@ -136,7 +136,7 @@ def _clean_stdin(settings: Settings, provenance: Path | None) -> int:
     records = []
     failed = 0
     if settings.jsonl:
-        for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+        for number, line in enumerate(raw.decode("utf-8-sig").split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -209,7 +209,7 @@ def find_record(provenance: Path, source: str) -> dict[str, Any]:
 def _clean_text_of(record: dict[str, Any], outdir: Path) -> str:
     data = (outdir / record["output"]).read_bytes().decode("utf-8")
     if "output_line" in record:
-        return json.loads(data.splitlines()[record["output_line"]])[record["text_field"]]
+        return json.loads(data.split("\n")[record["output_line"]])[record["text_field"]]
     return data
 
 
