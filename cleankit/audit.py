@@ -131,7 +131,7 @@ def align(edits: Sequence[dict[str, Any]]) -> list[Change]:
 
 def original_length(record: dict[str, Any]) -> int:
     """Characters of the decoded original, from the clean length and the edits alone."""
-    return record["output_chars"] + sum(len(e["old"]) - len(e["new"]) for e in record["edits"])
+    return record.get("output_chars", 0) + sum(len(e["old"]) - len(e["new"]) for e in record.get("edits", []))
 
 
 def labels_of(change: Change, edits: Sequence[dict[str, Any]]) -> list[str]:
@@ -251,7 +251,7 @@ def load_document(record: dict[str, Any], read_clean: CleanTextReader) -> Audite
         original = restore_from_record(clean, record)
     except RestoreError as exc:
         raise AuditError(str(exc)) from exc
-    return AuditedDocument(record, original, clean, align(record["edits"]))
+    return AuditedDocument(record, original, clean, align(record.get("edits", [])))
 
 
 def iter_pieces(doc: AuditedDocument) -> Iterator[tuple[str, str, Change | None]]:

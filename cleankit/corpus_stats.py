@@ -52,7 +52,7 @@ def document_share(record: dict[str, Any]) -> DocumentShare:
         id=record.get("id", ""),
         status=record.get("status", "ok"),
         original_chars=original_length(record),
-        clean_chars=record["output_chars"],
+        clean_chars=record.get("output_chars", 0),
         removed_chars=sum(change.removed for change in changes),
         rules=sorted(record.get("stats", {}), key=lambda k: -record["stats"][k].get("chars_removed", 0)),
     )

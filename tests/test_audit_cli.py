@@ -146,3 +146,24 @@ def test_duplicate_clusters_follow_ids_sources_and_chains() -> None:
     assert figures["duplicates"]["cluster_sizes"] == {2: 2, 3: 1}
     assert figures["statuses"] == {"duplicate": 4, "ok": 2, "failed": 1}
     assert all(d["status"] == "ok" for d in figures["largest_share_removed"])
+
+
+def test_diff_and_stats_of_json_lines_output(tmp_path: Path) -> None:
+    lines = [
+        {"url": "a", "text": "第一段  \r\n\r\n\r\n第二段"},
+        {"url": "b", "text": "\u3000\u3000正文\u2028内容"},
+        {"url": "c", "text": 5},
+    ]
+    source = tmp_path / "pages.jsonl"
+    source.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("clean", str(source), "-o", str(out), "--jsonl").returncode == 1  # line 3 has no text
+    whole = run_cli("diff", str(out), "pages.jsonl", "--inline")
+    assert whole.returncode == 1 and b"pages.jsonl#3 failed to clean" in whole.stderr
+    view = whole.stdout.decode()
+    assert "━━ pages.jsonl#1 ━━" in view and "━━ pages.jsonl#2 ━━" in view
+    assert "[-··-]⟨hygiene/line-trim⟩" in view
+    one = run_cli("diff", str(out), "pages.jsonl#2")
+    assert one.returncode == 0 and one.stdout.decode().startswith("--- a/pages.jsonl#2")
+    figures = json.loads(run_cli("stats", str(out), "--json").stdout)
+    assert figures["statuses"] == {"ok": 2, "failed": 1} and figures["documents"] == 3
