@@ -304,7 +304,7 @@ def diff_command(
     if plain and inline:
         raise typer.BadParameter("--plain and --inline exclude each other")
     records = _audit_records(outdir)
-    out = Console(highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True, emoji=False)  # names are data: no :emoji: codes
     labelled = inline or (not plain and out.is_terminal)
     colour = out.color_system is not None
     problems = 0
@@ -360,7 +360,7 @@ def stats_command(
         typer.echo(dumps(figures, indent=2))
         return
     terminal = Console().is_terminal
-    _print_stats(figures, Console(highlight=False, width=None if terminal else 132))
+    _print_stats(figures, Console(highlight=False, emoji=False, width=None if terminal else 132))
 
 
 def _print_stats(figures: dict[str, Any], out: Console) -> None:

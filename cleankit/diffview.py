@@ -133,7 +133,8 @@ def _diff_lines(sign: str, lines: Sequence[str]) -> Iterator[str]:
 
 def unified(doc: AuditedDocument, context: int = 3, name: str | None = None) -> str:
     """A unified diff from the original to the clean text ("" when nothing changed)."""
-    name = name or doc.record["source"]
+    # A file name may hold a line break or tab, which would end the header line early.
+    name = (name or doc.record["source"]).replace("\n", "\\n").replace("\t", "\\t")
     out: list[str] = []
     for hunk in hunks(blocks(doc), context):
         if not out:
