@@ -216,6 +216,17 @@ def test_duplicates_link_both_ways_and_large_tables_paginate(browser: Any, repor
     assert page.locator("#doc-table tbody tr").count() == 100
     assert "137 documents" in page.inner_text("#count") and "page 1 of 2" in page.inner_text("#page")
     assert "Detailed views for 4 of 136 documents" in page.inner_text("#sampling-note")
+    detailed = page.evaluate("Object.keys(JSON.parse(document.getElementById('cleankit-data').textContent).details)")
+    assert len(detailed) == 4
+    # The two largest shares removed are among them (half the views go to the largest).
+    assert page.evaluate("document.querySelector('#doc-table tbody tr').dataset.index") in detailed
+    undetailed = page.evaluate(
+        "(() => { const d = JSON.parse(document.getElementById('cleankit-data').textContent);"
+        " return d.docs.findIndex((doc, i) => !(String(i) in d.details) && doc.status !== 'failed'); })()"
+    )
+    page.evaluate(f"window.location.hash = '#doc={undetailed}'")
+    page.wait_for_selector("#doc-view .note")
+    assert "No detailed view in this report" in page.inner_text("#doc-view")
     page.click("#next")
     assert page.locator("#doc-table tbody tr").count() == 37
     page.fill("#search", "copy-007")
