@@ -13,6 +13,7 @@ hunk holds exactly the changes the pipeline made, each known by stage and rule. 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -161,11 +162,12 @@ _VISIBLE = {" ": "·", "\t": "→", "\r": "␍", "\n": "↵"}
 _NEXT_LINE = "\n~ "
 
 
-def visible(text: str) -> str:
-    """Removed or inserted text with its invisible characters shown: ``·`` space, ``→`` tab,
-    ``␍`` CR, ``↵`` LF, ``⟨U+XXXX⟩`` other spaces and format or control characters."""
-    if text.isprintable() and " " not in text:
-        return text
+# A run of 4+ repeats of one or two invisible characters (not LF), shown once with a count:
+# 36 × " \u00a0" reads "(·⟨U+00A0⟩)×36" instead of 72 symbols.
+_INVISIBLE_RUN = re.compile(r"((?:[^\S\n]|[\u00ad\u200b-\u200f\u2060\ufeff]){1,2}?)\1{3,}")
+
+
+def _visible_chars(text: str) -> str:
     out = []
     for ch in text:
         if ch in _VISIBLE:
@@ -174,6 +176,24 @@ def visible(text: str) -> str:
             out.append(f"⟨U+{ord(ch):04X}⟩")
         else:
             out.append(ch)
+    return "".join(out)
+
+
+def visible(text: str) -> str:
+    """Removed or inserted text with its invisible characters shown: ``·`` space, ``→`` tab,
+    ``␍`` CR, ``↵`` LF, ``⟨U+XXXX⟩`` other spaces and format or control characters; a long
+    run of them as ``(unit)×count``. The same rules are in ``report_assets/report.js``."""
+    if text.isprintable() and " " not in text:
+        return text
+    out = []
+    cursor = 0
+    for match in _INVISIBLE_RUN.finditer(text):
+        unit = match.group(1)
+        shown = _visible_chars(unit)
+        out.append(_visible_chars(text[cursor : match.start()]))
+        out.append(f"{shown if len(unit) == 1 else f'({shown})'}×{len(match.group()) // len(unit)}")
+        cursor = match.end()
+    out.append(_visible_chars(text[cursor:]))
     return "".join(out)
 
 

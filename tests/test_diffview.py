@@ -101,6 +101,10 @@ def test_inline_view_labels_every_change_and_shows_invisible_characters() -> Non
     assert "paragraphs/paragraph-break" in view and "hygiene/line-endings" in view
     assert visible("a b\tc\r\n\u200b") == "a·b→c␍↵⟨U+200B⟩"
     assert visible("中文，正常。") == "中文，正常。"
+    assert visible(" \u00a0" * 36) == "(·⟨U+00A0⟩)×36"
+    assert visible("    ") == "·×4" and visible("   ") == "···"
+    assert visible("a\u3000\u3000\u3000\u3000\u3000b\n\n\n\n") == "a⟨U+3000⟩×5b↵↵↵↵"
+    assert visible("哈哈哈哈哈") == "哈哈哈哈哈"
 
 
 def test_unified_header_names_the_labels_of_the_hunk() -> None:

@@ -179,6 +179,7 @@ def test_report_for_samples_loads_cleanly_with_tables_and_charts(browser: Any, r
     assert page.locator("#doc-text del").count() > 100
     labels = set(page.locator("#doc-text .label").all_inner_texts())
     assert "hygiene/line-trim" in labels and "hygiene/space-variants" in labels
+    assert "⟨U+00A0⟩)×" in page.inner_text("#doc-text"), "runs of invisible characters are counted, as in the terminal"
     page.select_option("#mode", "clean")
     assert page.locator("#doc-text .chg").count() == 0
     not_pwned(page)

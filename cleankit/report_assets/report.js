@@ -151,7 +151,11 @@
   const VISIBLE = { " ": "·", "\t": "→", "\r": "␍", "\n": "↵" };
   const INVISIBLE = /[\u0000-\u001f\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]/;
 
-  function visible(text, breakLines) {
+  // Same rules as cleankit.diffview.visible: symbols for invisible characters, and a run
+  // of 4+ repeats of one or two of them (not LF) shown once with a count.
+  const RUN = /((?:[^\S\n]|[\u00ad\u200b-\u200f\u2060\ufeff]){1,2}?)\1{3,}/g;
+
+  function visibleChars(text, breakLines) {
     let out = "";
     for (const ch of text) {
       if (ch === "\n") out += breakLines ? "↵\n" : "↵";
@@ -160,6 +164,19 @@
       else out += ch;
     }
     return out;
+  }
+
+  function visible(text, breakLines) {
+    let out = "";
+    let cursor = 0;
+    text.replace(RUN, function (match, unit, offset) {
+      const shown = visibleChars(unit, breakLines);
+      out += visibleChars(text.slice(cursor, offset), breakLines);
+      out += (unit.length === 1 ? shown : "(" + shown + ")") + "×" + match.length / unit.length;
+      cursor = offset + match.length;
+      return match;
+    });
+    return out + visibleChars(text.slice(cursor), breakLines);
   }
 
   function unchangedNode(text, collapse) {
