@@ -178,7 +178,7 @@ def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[s
 def removed_share(record: dict[str, Any], changes: Sequence[Change] | None = None) -> tuple[int, int]:
     """(original characters changed or removed, original length) of a cleaned document."""
     if changes is None:
-        changes = align(record["edits"])
+        changes = align(record.get("edits", []))
     return sum(change.removed for change in changes), original_length(record)
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from cleankit.audit import FAILED, align, original_length
+from cleankit.audit import FAILED, removed_share
 
 
 @dataclass
@@ -45,16 +45,16 @@ class DocumentShare:
 
 
 def document_share(record: dict[str, Any]) -> DocumentShare:
-    edits = record.get("edits", [])
-    changes = align(edits)
+    removed, original = removed_share(record)
+    stats = record.get("stats", {})
     return DocumentShare(
         source=record["source"],
         id=record.get("id", ""),
         status=record.get("status", "ok"),
-        original_chars=original_length(record),
+        original_chars=original,
         clean_chars=record.get("output_chars", 0),
-        removed_chars=sum(change.removed for change in changes),
-        rules=sorted(record.get("stats", {}), key=lambda k: -record["stats"][k].get("chars_removed", 0)),
+        removed_chars=removed,
+        rules=sorted(stats, key=lambda key: -stats[key].get("chars_removed", 0)),
     )
 
 

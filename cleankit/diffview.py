@@ -75,9 +75,11 @@ def blocks(doc: AuditedDocument) -> list[Block]:
             newline = original.find("\n", newline + 1, gap_end)
         if change is None:
             sync(len(original), len(clean))
-        elif change.orig_end > change.orig_start or change.clean_end > change.clean_start:
+            break
+        if change.orig_end > change.orig_start or change.clean_end > change.clean_start:
             passed.append(change)
-            o, c = change.orig_end, change.clean_end
+        # (An empty change, text written by one step and removed by a later one, has no lines.)
+        o, c = change.orig_end, change.clean_end
     result: list[Block] = []
     orig_line = clean_line = 0
     for (o1, c1, _), (o2, c2, changes) in pairwise(points):

@@ -11,7 +11,7 @@ from test_properties import web_text
 
 from cleankit.audit import AuditedDocument, align
 from cleankit.diffview import blocks, render_inline, unified, visible
-from cleankit.document import Document
+from cleankit.document import Document, Edit
 from cleankit.provenance import build_record
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -91,6 +91,17 @@ def test_unified_diff_of_random_edit_chains_applies_to_the_original(chain: tuple
 def test_edge_cases_at_the_ends_of_the_text() -> None:
     for text in ["abc", "\n\nabc", "abc\n\n\n", "  a\r\nb  ", "a\nb\nc\nd\ne\nf\ng\n\n\nh", "\u200b", "x"]:
         check_views(audited(text, PIPELINE.clean_text(text)))
+
+
+def test_text_written_and_removed_again_leaves_no_block() -> None:
+    document = Document.from_text("aaa\n\n")
+    document.apply("s1", [Edit("", "r1", 0, 1, "a", "")])
+    document.apply(
+        "s1", [Edit("", "r1", 0, 1, "a", ""), Edit("", "r1", 1, 2, "a", "XX"), Edit("", "r1", 4, 4, "", "XX")]
+    )
+    document.apply("s1", [Edit("", "r1", 4, 6, "XX", "")])
+    check_views(audited("aaa\n\n", document))
+    assert unified(audited("aaa\n\n", document), 0).endswith("@@ -1 +1 @@ s1/r1\n-aaa\n+XX\n")
 
 
 def test_inline_view_labels_every_change_and_shows_invisible_characters() -> None:
