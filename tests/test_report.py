@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from conftest import SAMPLES, run_cli
 
-from cleankit.report import script_json
+from cleankit.audit import read_outdir
+from cleankit.report import ReportOptions, build_report_data, script_json
 
 CHROMIUM = os.environ.get("CLEANKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,7 +85,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result = run_cli("report", str(dup_out), "-o", str(dups), "--details", "4")
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads((out / "summary.json").read_text())
-    return {"plain": plain, "dups": dups, "summary": summary}
+    return {"plain": plain, "dups": dups, "summary": summary, "out": out}
 
 
 def test_script_json_cannot_close_its_element_and_round_trips() -> None:
@@ -108,6 +109,20 @@ def test_hostile_text_never_reaches_the_markup(reports: dict[str, Any]) -> None:
     assert "__pwned" not in markup and "<img" not in markup and "</textarea>" not in markup
     assert "Content-Security-Policy" in page and "'unsafe-inline'" not in page
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
+
+
+def test_long_documents_are_shortened_and_say_so(reports: dict[str, Any]) -> None:
+    records = read_outdir(reports["out"])
+    _, data = build_report_data(records, reports["out"], ReportOptions(details=2, detail_chars=1000))
+    assert len(data["details"]) == 2 and "Detailed views for 2 of 6 documents" in data["sampling_note"]
+    largest = max(
+        (i for i, d in enumerate(data["docs"]) if d["share"] is not None), key=lambda i: data["docs"][i]["share"]
+    )
+    assert str(largest) in data["details"], "half the views go to the largest share removed"
+    for detail in data["details"].values():
+        shown = sum(len(p if isinstance(p, str) else p[0]) for p in detail["pieces"])
+        assert detail["truncated"] == (detail["original_chars"] > shown)
+        assert shown < 1000 + max(len(p if isinstance(p, str) else p[0]) for p in detail["pieces"])
 
 
 @pytest.fixture(scope="module")
