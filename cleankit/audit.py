@@ -125,7 +125,9 @@ def align(edits: Sequence[dict[str, Any]]) -> list[Change]:
         by_step.setdefault(edit["step"], []).append((edit["start"], edit["end"], len(edit["new"]), index))
     changes: list[_Span] = []
     for step in sorted(by_step):
-        changes = _apply_step(changes, sorted(by_step[step]))
+        # Stored order within a step (by start, end) is the order apply() used; keep it for
+        # insertions at one position, whose texts follow each other in that order.
+        changes = _apply_step(changes, sorted(by_step[step], key=lambda edit: (edit[0], edit[1], edit[3])))
     return [Change(*span) for span in changes]
 
 

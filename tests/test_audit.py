@@ -109,6 +109,16 @@ def test_an_edit_inside_earlier_inserted_text_merges_both_labels() -> None:
     assert change.edits == (0, 1)
 
 
+def test_two_insertions_at_one_place_keep_their_order_and_labels() -> None:
+    document = Document.from_text("ab")
+    document.apply("s", [Edit("", "long", 1, 1, "", "XYZ"), Edit("", "short", 1, 1, "", "Q")])
+    record = build_record(document, "t", None)
+    assert document.text == "aXYZQb"
+    first, second = align(record["edits"])
+    assert (first.clean_start, first.clean_end, record["edits"][first.edits[0]]["rule"]) == (1, 4, "long")
+    assert (second.clean_start, second.clean_end, record["edits"][second.edits[0]]["rule"]) == (4, 5, "short")
+
+
 def test_filtered_view_makes_only_the_matching_changes() -> None:
     text = "\u3000\u3000第一段\r\n\r\n\r\n第二段  结束"
     document = PIPELINE.clean_text(text)
