@@ -313,7 +313,7 @@ def diff_command(
         for source in sources:
             found = find_records(records, source)
             if not found:
-                err.print(f"diff: no provenance record for {display(source)!r} in {display(str(outdir))}")
+                err.print(f"diff: no provenance record for {display(source)!r} in {display(str(outdir))}", markup=False)
                 problems += 1
             chosen.extend(found)
     else:
@@ -325,7 +325,7 @@ def diff_command(
             doc = load_document(record, read_clean)
         except AuditError as exc:
             if sources:
-                err.print(f"diff: {display(str(exc))}")
+                err.print(f"diff: {display(str(exc))}", markup=False)
                 problems += 1
             else:
                 failed_quietly += 1
@@ -443,10 +443,11 @@ def report_command(
     except AuditError as exc:
         raise typer.BadParameter(str(exc)) from exc
     except OSError as exc:
-        err.print(f"report: cannot write {display(str(output))}: {exc.strerror or exc}")
+        err.print(f"report: cannot write {display(str(output))}: {exc.strerror or exc}", markup=False)
         raise typer.Exit(1) from exc
     err.print(
-        f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)"
+        f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)",
+        markup=False,
     )
 
 

@@ -95,8 +95,8 @@ def test_diff_names_what_it_cannot_show(mixed_out: Path) -> None:
     failed = run_cli("diff", str(mixed_out), "empty.txt")
     assert failed.returncode == 1
     assert b"empty.txt failed to clean" in failed.stderr
-    missing = run_cli("diff", str(mixed_out), "nope.txt")
-    assert missing.returncode == 1 and b"no provenance record for 'nope.txt'" in missing.stderr
+    missing = run_cli("diff", str(mixed_out), "nope[/x].txt")  # names are never read as rich markup
+    assert missing.returncode == 1 and b"no provenance record for 'nope[/x].txt'" in missing.stderr
     everything = run_cli("diff", str(mixed_out))
     assert everything.returncode == 0 and b"2 document(s) not shown" in everything.stderr
     not_an_outdir = run_cli("diff", str(SAMPLES))
