@@ -364,6 +364,8 @@ def stats_command(
 
 
 def _print_stats(figures: dict[str, Any], out: Console) -> None:
+    from rich.text import Text
+
     statuses = ", ".join(f"{name} {count}" for name, count in figures["statuses"].items())
     out.print(
         f"{figures['documents']} document(s): {statuses}. {figures['original_chars']:,} original characters, "
@@ -382,7 +384,8 @@ def _print_stats(figures: dict[str, Any], out: Console) -> None:
         ):
             table.add_column(column, justify="left" if column.startswith("stage") else "right", overflow="fold")
         for key, entry in rows.items():
-            table.add_row(key, *(f"{entry[n]:,}" for n in ("documents", "edits", "chars_removed", "chars_added")))
+            counts = (f"{entry[n]:,}" for n in ("documents", "edits", "chars_removed", "chars_added"))
+            table.add_row(Text(key), *counts)
         out.print(table)
     if figures["encodings"]:
         out.print("encodings: " + ", ".join(f"{n} {c}" for n, c in figures["encodings"].items()), markup=False)
@@ -407,12 +410,12 @@ def _print_stats(figures: dict[str, Any], out: Console) -> None:
         )
     for doc in figures["largest_share_removed"]:
         table.add_row(
-            display(doc["source"]),
+            Text(display(doc["source"])),  # a name is data, never rich markup
             f"{doc['original_chars']:,}",
             f"{doc['clean_chars']:,}",
             f"{doc['removed_chars']:,}",
             f"{doc['removed_share']:.1%}",
-            doc["rules"][0] if doc["rules"] else "",
+            Text(doc["rules"][0] if doc["rules"] else ""),
         )
     out.print(table)
     for failure in figures["failures"][:20]:

@@ -31,6 +31,7 @@ def mixed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(SAMPLES, corpus)
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (corpus / "odd [red]name[bold].txt").write_text("正文  \n", encoding="utf-8")
     out = corpus.parent / "out"
     result = run_cli("clean", str(corpus), "-o", str(out), "-j", "1")
     assert result.returncode == 1, result.stderr.decode()
@@ -108,19 +109,26 @@ def test_stats_json_matches_summary_and_lists_failures(mixed_out: Path) -> None:
     assert result.returncode == 0, result.stderr.decode()
     figures = json.loads(result.stdout)
     summary = json.loads((mixed_out / "summary.json").read_text())
-    assert figures["documents"] == 7 and figures["statuses"] == {"ok": 5, "failed": 2}
+    assert figures["documents"] == 8 and figures["statuses"] == {"ok": 6, "failed": 2}
     assert {f["source"] for f in figures["failures"]} == {"empty.txt", "picture.txt"}
     for key, entry in summary["rules"].items():
         assert {n: figures["rules"][key][n] for n in entry} == entry
     assert set(figures["stages"]) == {key.split("/")[0] for key in summary["rules"]}
     assert figures["encodings"] == summary["encodings"]
     shares = [d["removed_share"] for d in figures["largest_share_removed"]]
-    assert shares == sorted(shares, reverse=True) and len(shares) == 5
-    assert figures["largest_share_removed"][0]["source"] == "001_e11f24d6c84acc9d.txt"
+    assert shares == sorted(shares, reverse=True) and len(shares) == 6
+    assert figures["largest_share_removed"][0]["source"] == "odd [red]name[bold].txt"
     assert figures["duplicates"]["clusters"] == 0
-    assert sum(figures["removed_share_histogram"].values()) == 5
+    assert sum(figures["removed_share_histogram"].values()) == 6
     text = run_cli("stats", str(mixed_out)).stdout.decode()
-    for expected in ("per stage", "per rule", "hygiene/line-trim", "encodings: utf-8 5", "failed empty.txt"):
+    for expected in (
+        "per stage",
+        "per rule",
+        "hygiene/line-trim",
+        "encodings: utf-8 6",
+        "failed empty.txt",
+        "odd [red]name[bold].txt",
+    ):
         assert expected in text
 
 
