@@ -117,7 +117,7 @@ class Cleaner:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)]
-        for number, line in enumerate(content.splitlines(), start=1):
+        for number, line in enumerate(content.split("\n"), start=1):
             source = f"{rel}#{number}"
             if not line.strip():
                 continue
