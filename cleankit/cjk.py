@@ -1,0 +1,31 @@
+"""Character classes of Chinese text shared by the script, punctuation and reflow stages."""
+
+from __future__ import annotations
+
+# Han ideographs: CJK Unified Ideographs, Extension A, compatibility ideographs, and the
+# supplementary-plane extensions (B onwards).
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN = f"[{HAN_RANGES}]"
+
+# Full-width punctuation that only occurs in CJK text.
+CJK_PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】「」『』〔〕〖〗…—～·﹏"
+
+# Sentence-final punctuation: a paragraph ending in one of these ends a sentence.
+SENTENCE_FINAL = "。！？!?…；;"
+# Closing marks that may follow sentence-final punctuation (。” / ！）).
+CLOSERS = "”’」』）)》〉】〕\"'"
+# Punctuation inside a sentence: a paragraph ending in one of these is cut mid-sentence.
+CLAUSE_PUNCTUATION = "，、,"
+OPENERS = "“‘「『（(《〈【〔"
+
+
+def is_han(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3134F
+    )
+
+
+def is_chinese(char: str) -> bool:
+    """A Han character or a punctuation mark that belongs to Chinese text."""
+    return is_han(char) or char in CJK_PUNCTUATION
