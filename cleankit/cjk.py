@@ -11,7 +11,9 @@ HAN = f"[{HAN_RANGES}]"
 CJK_PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】「」『』〔〕〖〗…—～·﹏"
 
 # Sentence-final punctuation: a paragraph ending in one of these ends a sentence.
-SENTENCE_FINAL = "。！？!?…；;"
+SENTENCE_FINAL = "。！？!?…；;."
+# Full stops of Chinese text: one inside a paragraph means it holds a whole sentence.
+FULL_STOPS = "。！？"
 # Closing marks that may follow sentence-final punctuation (。” / ！）).
 CLOSERS = "”’」』）)》〉】〕\"'"
 # Punctuation inside a sentence: a paragraph ending in one of these is cut mid-sentence.
