@@ -26,13 +26,15 @@ from functools import lru_cache
 
 from pypinyin import Style, pinyin
 
-from cleankit.cjk import HAN, is_han
+from cleankit.cjk import is_han
 
 # The longest run of characters one gloss may cover.
 MAX_GLOSSED_CHARS = 6
 
 _PINYIN_LETTERS = "a-zāáǎàēéěèêếềīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ\u0300-\u036f"
-GLOSS_CANDIDATE = re.compile(rf"(?<={HAN})[(（]([{_PINYIN_LETTERS}][{_PINYIN_LETTERS}1-5' ·-]{{0,60}})[)）]")
+# No look-behind for the Han character: a pattern that starts with a bracket lets the
+# regex engine skip ahead quickly; the character before is checked in Python.
+GLOSS_CANDIDATE = re.compile(rf"[(（]([{_PINYIN_LETTERS}][{_PINYIN_LETTERS}1-5' ·-]{{0,60}})[)）]")
 _SEPARATORS = re.compile(r"[' ·-]+")
 
 
@@ -93,6 +95,6 @@ def glossed_chars(text: str, paren_start: int, gloss: str) -> int:
 def find_glosses(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, gloss) of every pinyin gloss in ``text``, parentheses included."""
     for match in GLOSS_CANDIDATE.finditer(text):
-        gloss = match.group(1)
-        if glossed_chars(text, match.start(), gloss):
+        start, gloss = match.start(), match.group(1)
+        if start > 0 and is_han(text[start - 1]) and glossed_chars(text, start, gloss):
             yield match.start(), match.end(), gloss

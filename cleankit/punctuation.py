@@ -37,7 +37,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cleankit.cjk import HAN_RANGES, is_chinese, is_han
+from cleankit.cjk import is_chinese, is_han
 from cleankit.document import Document, Edit
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -49,6 +49,7 @@ _SKIPPED_BY_BRACKETS = frozenset(",:;?!，：；？！()（） \n")
 _SKIPPED_BY_WIDTH = frozenset(",:;?!，：；？！() \n")
 HALF_WIDTH = re.compile(r"[,:;?!]")
 PARENS = re.compile(r"[()]")
+STRAIGHT_QUOTE = re.compile('"')
 
 PROTECTED = re.compile(
     r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
@@ -57,19 +58,12 @@ PROTECTED = re.compile(
       | `[^`\n]+`""",
     re.VERBOSE,
 )
+# Text without any of these has nothing to protect (saves the regex pass on most pages).
+_PROTECTED_HINTS = ("://", "www.", "@", "`")
 _URL_TAIL = ".,:;?!)'"
 
-CJK_PUNCT_FOR_SPACING = "，。、；：？！“”‘’（）《》【】「」『』〔〕"
-SPACE_AT_PUNCTUATION = re.compile(
-    rf"(?<=[{CJK_PUNCT_FOR_SPACING}]) +(?=[{HAN_RANGES}{CJK_PUNCT_FOR_SPACING}])"
-    rf"|(?<=[{HAN_RANGES}]) +(?=[{CJK_PUNCT_FOR_SPACING}])"
-)
-# Three or more single characters with one space between each (关 于 印 发), or a line of
-# two (通 知). A word of two or more characters next to a space is never part of one.
-LETTER_SPACED = re.compile(
-    rf"(?<![{HAN_RANGES}])(?:[{HAN_RANGES}] ){{2,}}[{HAN_RANGES}](?![{HAN_RANGES}])|^[{HAN_RANGES}] [{HAN_RANGES}]$",
-    re.MULTILINE,
-)
+CJK_PUNCT_FOR_SPACING = frozenset("，。、；：？！“”‘’（）《》【】「」『』〔〕")
+SPACE_RUN = re.compile(" +")
 FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")
 
 QUOTE_STYLES = {
@@ -80,7 +74,9 @@ QUOTE_STYLES = {
 
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """URLs, e-mail addresses and `code`: punctuation there is never changed."""
-    spans = []
+    spans: list[tuple[int, int]] = []
+    if not any(hint in text for hint in _PROTECTED_HINTS):
+        return spans
     for match in PROTECTED.finditer(text):
         start, end = match.span()
         if not match.group().startswith("`"):
@@ -143,7 +139,7 @@ def bracket_edits(text: str) -> list[Edit]:
 
 def _straight_pairs(text: str) -> list[tuple[int, int]]:
     """Pairs of straight double quotes (first with second, third with fourth...) in Chinese text."""
-    positions = [i for i, c in enumerate(text) if c == '"']
+    positions = [match.start() for match in STRAIGHT_QUOTE.finditer(text)]
     spans = protected_spans(text)
     pairs = []
     for open_at, close_at in zip(positions[::2], positions[1::2], strict=False):
@@ -173,7 +169,8 @@ def quote_edits(text: str) -> list[Edit]:
     open_double, close_double = QUOTE_STYLES[style][:2]
     other = QUOTE_STYLES["corner" if style == "curly" else "curly"]
     mapping = dict(zip(other, QUOTE_STYLES[style], strict=True))
-    edits = [Edit("", "quotes", i, i + 1, c, mapping[c], "") for i, c in enumerate(text) if c in mapping]
+    minority = re.compile("[" + "".join(other) + "]")
+    edits = [Edit("", "quotes", m.start(), m.end(), m.group(), mapping[m.group()], "") for m in minority.finditer(text)]
     for open_at, close_at in _straight_pairs(text):
         edits.append(Edit("", "quotes", open_at, open_at + 1, '"', open_double, ""))
         edits.append(Edit("", "quotes", close_at, close_at + 1, '"', close_double, ""))
@@ -181,15 +178,42 @@ def quote_edits(text: str) -> list[Edit]:
 
 
 def spacing_edits(text: str) -> list[Edit]:
-    edits = [
-        Edit("", "cjk-spacing", m.start(), m.end(), m.group(), "", "") for m in SPACE_AT_PUNCTUATION.finditer(text)
-    ]
-    for match in LETTER_SPACED.finditer(text):
-        for index in range(match.start(), match.end()):
-            if text[index] == " ":
-                edits.append(Edit("", "cjk-spacing", index, index + 1, " ", "", ""))
-    unique = {(e.start, e.end): e for e in edits}
-    return [unique[key] for key in sorted(unique)]
+    """Spaces at Chinese punctuation, and the spaces of letter-spaced Chinese: three or more
+    single characters with one space between each (关 于 印 发), or a line of two (通 知).
+    A word of two or more characters next to a space is never letter-spaced."""
+    edits = []
+    letter_spaces: list[int] = []
+    size = len(text)
+    for match in SPACE_RUN.finditer(text):
+        start, end = match.span()
+        if start == 0 or end == size:
+            continue
+        left, right = text[start - 1], text[end]
+        if (left in CJK_PUNCT_FOR_SPACING and (is_han(right) or right in CJK_PUNCT_FOR_SPACING)) or (
+            is_han(left) and right in CJK_PUNCT_FOR_SPACING
+        ):
+            edits.append(Edit("", "cjk-spacing", start, end, match.group(), "", ""))
+        elif (
+            end == start + 1
+            and is_han(left)
+            and is_han(right)
+            and (start < 2 or not is_han(text[start - 2]))
+            and (end + 1 >= size or not is_han(text[end + 1]))
+        ):
+            letter_spaces.append(start)
+    group: list[int] = []
+    for position in [*letter_spaces, -1]:
+        if group and position == group[-1] + 2:
+            group.append(position)
+            continue
+        if len(group) >= 2 or (len(group) == 1 and _whole_line(text, group[0] - 1, group[0] + 2)):
+            edits.extend(Edit("", "cjk-spacing", p, p + 1, " ", "", "") for p in group)
+        group = [position]
+    return sorted(edits, key=lambda edit: edit.start)
+
+
+def _whole_line(text: str, start: int, end: int) -> bool:
+    return (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
 
 
 def nfkc_edits(text: str) -> Iterator[Edit]:
