@@ -24,8 +24,6 @@ import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
-
 from cleankit.cjk import is_han
 
 # The longest run of characters one gloss may cover.
@@ -56,6 +54,10 @@ def _toneless(gloss: str) -> str:
 @lru_cache(maxsize=8192)
 def readings(char: str) -> frozenset[str]:
     """Toneless readings of one character (empty when pypinyin does not know it)."""
+    # Imported here: pypinyin's dictionaries take half a second to load, and most
+    # documents never have a gloss candidate.
+    from pypinyin import Style, pinyin
+
     found = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda _: [""])
     return frozenset(r for r in found[0] if r and r.isascii() and r.isalpha()) if found else frozenset()
 

@@ -6,7 +6,7 @@ Two steps, each only when it changes something:
    (:mod:`cleankit.pinyin_gloss`), before conversion, which would otherwise leave
    ``新质(zhì)生产(chǎn)力``.
 2. ``opencc``: phrase-level OpenCC conversion to the target. The provenance holds one
-   edit per run of changed characters (``發展`` → ``发展`` is one edit; runs at most three
+   edit per run of changed characters (``發展`` → ``发展`` is one edit; runs at most eight
    unchanged characters apart share one), so it stays compact and restore stays exact.
 
 Targets and their OpenCC configs (script only, never vocabulary: ``s2twp``/``tw2sp``
@@ -111,10 +111,10 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
 
 
-# Changed runs closer than this many unchanged characters share one edit: traditional
+# Changed runs at most this many unchanged characters apart share one edit: traditional
 # text changes every few characters, and one edit per isolated character would make
 # provenance (and applying it) several times larger for no gain in exactness.
-MERGE_GAP = 3
+MERGE_GAP = 8
 
 
 def _aligned_runs(old: str, new: str, offset: int, rule: str, reason: str) -> list[Edit]:

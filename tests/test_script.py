@@ -107,9 +107,9 @@ def test_unknown_target_is_a_settings_error() -> None:
 
 
 def test_one_edit_per_changed_run() -> None:
-    document = run("發展與進，今天在北京開會")
+    document = run("發展與進，今天我们在北京市里開會")
     edits = [(e.old, e.new) for e in document.edits]
-    # 展 is the same in both scripts: runs up to three unchanged characters apart share an edit
+    # 展 is the same in both scripts: runs up to eight unchanged characters apart share an edit
     assert edits == [("發展與進", "发展与进"), ("開會", "开会")]
 
 
