@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ from cleankit.document import Document  # noqa: E402
 from cleankit.hygiene import HygieneStage  # noqa: E402
 from cleankit.paragraphs import ParagraphStage  # noqa: E402
 from cleankit.punctuation import PunctuationStage  # noqa: E402
-from cleankit.reflow import ReflowStage  # noqa: E402
+from cleankit.reflow import ReflowStage, broken_paragraph_joins  # noqa: E402
 from cleankit.script import ScriptStage, converter, script_mix  # noqa: E402
 
 DEFAULT_SOURCE = Path("/work/.mirror/aldohemsn+chinese-political-corpora/repo")
@@ -70,18 +71,21 @@ def after(stages: list, texts: list[str]) -> list[str]:
     return out
 
 
-def timed(function: Callable[[str], object], texts: list[str], repeat: int) -> float:
-    """Best time of ``repeat`` passes of ``function`` over ``texts``: on a shared machine the
-    fastest pass is the one least disturbed by other processes."""
-    for text in texts:  # warm-up pass, untimed: the first pass also pays for growing the heap
-        function(text)
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def timed_rows(rows: list[tuple[Callable[[str], object], list[str]]], repeat: int) -> list[float]:
+    """Best time of each row (a function and its texts) over ``repeat`` rounds. The rows are
+    timed in turn within each round, so that load from other processes on a shared machine
+    falls on all of them alike; the fastest round of a row is the least disturbed one."""
+    for function, texts in rows:  # warm-up round, untimed: it also pays for growing the heap
         for text in texts:
             function(text)
-        runs.append(time.perf_counter() - start)
-    return min(runs)
+    best = [float("inf")] * len(rows)
+    for _ in range(repeat):
+        for index, (function, texts) in enumerate(rows):
+            start = time.perf_counter()
+            for text in texts:
+                function(text)
+            best[index] = min(best[index], time.perf_counter() - start)
+    return best
 
 
 def run_stage(stage) -> Callable[[str], object]:
@@ -136,11 +140,12 @@ def main() -> None:
         print(f"\n### {name}: {len(raw)} documents, {size:.1f} MB\n")
         print("| what | MB/s | time vs plain OpenCC convert |")
         print("|---|---:|---:|")
-        baseline = timed(plain.convert, clean, args.repeat)
-        for label, function in rows:
-            texts = next((v for k, v in inputs.items() if label.startswith(k)), clean)
-            seconds = baseline if label.startswith("baseline") else timed(function, texts, args.repeat)
-            print(f"| {label} | {megabytes(texts) / seconds:.1f} | {seconds / baseline:.2f}× |")
+        measured = [
+            (function, next((v for k, v in inputs.items() if label.startswith(k)), clean)) for label, function in rows
+        ]
+        seconds = timed_rows(measured, args.repeat)
+        for (label, _), (_, texts), spent in zip(rows, measured, seconds, strict=True):
+            print(f"| {label} | {megabytes(texts) / spent:.1f} | {spent / seconds[0]:.2f}× |")
 
     # Does skipping documents without a traditional-only character lose conversions?
     for name, raw in [("simplified", simplified), ("traditional", traditional)]:
@@ -152,11 +157,38 @@ def main() -> None:
         log = sum(len(json.dumps(edit.to_json(), ensure_ascii=False).encode()) for edit in edits)
         print(f"{name}: script edits {len(edits)}, {log / megabytes(texts) / 1e6:.2f} bytes of edit log per input byte")
 
+    reflow_quality(load_reports(args.source))
+
+
+def reflow_quality(reports: list[str], seed: int = 1) -> None:
+    """Cut 30 % of the reports' paragraphs longer than 60 characters at a random point (not
+    next to the ends) and count how many cuts reflow joins, and what else it joins."""
+    rng = random.Random(seed)
+    cuts = found = other = 0
+    for report in reports:
+        pieces: list[str] = []
+        truth: set[int] = set()
+        for paragraph in (line.strip() for line in report.split("\n")):
+            if not paragraph:
+                continue
+            if len(paragraph) > 60 and rng.random() < 0.3:
+                at = rng.randrange(10, len(paragraph) - 5)
+                pieces.append(paragraph[:at])
+                truth.add(len(pieces) - 1)
+                pieces.append(paragraph[at:])
+            else:
+                pieces.append(paragraph)
+        joins = set(broken_paragraph_joins(pieces))
+        cuts += len(truth)
+        found += len(truth & joins)
+        other += len(joins - truth)
+    print(f"\nreflow on synthetic cuts: {found} of {cuts} cuts joined ({found / cuts:.1%}); {other} other joins")
+
 
 class _AlwaysConvert(ScriptStage):
     """The script stage with the no-traditional-character shortcut switched off."""
 
-    def _may_change(self, text: str) -> bool:
+    def _may_change(self, mix: dict) -> bool:
         return True
 
 
