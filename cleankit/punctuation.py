@@ -18,9 +18,12 @@ its own step, each only where it changes something:
     Half-width ``, : ; ? !`` inside Chinese text become ``，：；？！``. "Inside Chinese
     text" means the nearest character on either side — skipping spaces, line breaks,
     other marks of this set and half-width brackets — is a Han character or Chinese
-    punctuation, full-width brackets included (``增长(%),`` → ``增长（%），``). So ``1,000``,
-    ``3:30``, ``Hello, world`` stay, and URLs, e-mail addresses and `code` are never
-    touched.
+    punctuation, full-width brackets included (``增长(%),`` → ``增长（%），``). In a
+    document that is mostly Han characters, a mark between other characters is converted
+    too unless a Latin letter is next to it or digits are on both sides
+    (``52.7%,2020年`` → ``52.7%，2020年``). A mark glued to a Latin letter or digit and
+    followed by a space is English (``Hello, world! 中文``). So ``1,000``, ``3:30``,
+    ``Hello, world`` stay, and URLs, e-mail addresses and `code` are never touched.
 ``cjk-spacing``
     Spaces between Chinese punctuation and Chinese text (``发展 ，推动``) and the spaces of
     letter-spaced Chinese (``通 知``, ``关 于 印 发``) are removed. A space between two
@@ -104,11 +107,46 @@ def _in_chinese(text: str, start: int, end: int, skipped: frozenset[str]) -> boo
     return bool(left and is_chinese(left)) or bool(right and is_chinese(right))
 
 
+def mostly_chinese(text: str) -> bool:
+    """Han characters are at least half of the text's visible characters. Neither this
+    stage nor reflow changes the answer (they only swap marks and remove spaces and line
+    breaks), which keeps the width rule's fallback idempotent."""
+    visible = len(text) - sum(text.count(c) for c in " \n")
+    return visible > 0 and sum(1 for c in text if is_han(c)) * 2 >= visible
+
+
+def _width_fallback(text: str, position: int) -> bool:
+    """For a mark between two non-Chinese characters in a mostly Chinese document: convert
+    unless it sits in English (a Latin letter on either side) or in a number (digits on
+    both sides: 1,000, 3:30). ``增长52.7%,2020年`` → ``增长52.7%，2020年``."""
+    left = _neighbour(text, position, -1, _SKIPPED_BY_WIDTH)
+    right = _neighbour(text, position, 1, _SKIPPED_BY_WIDTH)
+    if not left or not right or (left.isascii() and left.isalpha()) or (right.isascii() and right.isalpha()):
+        return False
+    return not (left.isdigit() and right.isdigit())
+
+
+def _english_style(text: str, position: int) -> bool:
+    """A mark glued to a Latin letter or digit and followed by a space is written the
+    English way (``Hello, world! 中文``); Chinese marks are never followed by a space."""
+    before = text[position - 1] if position > 0 else ""
+    after = text[position + 1] if position + 1 < len(text) else ""
+    return before.isascii() and before.isalnum() and after == " "
+
+
 def width_edits(text: str) -> Iterator[Edit]:
     spans = protected_spans(text)
+    chinese_document: bool | None = None  # computed only when a mark needs it
     for match in HALF_WIDTH.finditer(text):
         position = match.start()
-        if _in_chinese(text, position, position + 1, _SKIPPED_BY_WIDTH) and not _inside(spans, position):
+        if _inside(spans, position) or _english_style(text, position):
+            continue
+        convert = _in_chinese(text, position, position + 1, _SKIPPED_BY_WIDTH)
+        if not convert:
+            if chinese_document is None:
+                chinese_document = mostly_chinese(text)
+            convert = chinese_document and _width_fallback(text, position)
+        if convert:
             yield Edit("", "width", position, position + 1, match.group(), WIDTH_MAP[match.group()], "")
 
 
