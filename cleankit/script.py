@@ -175,7 +175,7 @@ class ScriptStage:
         self.config = TARGETS[self.to]
 
     def run(self, document: Document) -> Document:
-        before = script_mix(document.text)  # glosses removed below are ASCII: the mix stays
+        before = script_mix(document.text)  # glosses (Latin letters) do not count in the mix
         converted = 0
         # Removing a gloss can expose another one (质(zhì)(zhì), or 质(zhì)量(zhìliàng) whose
         # second gloss spells both characters): repeat until none is left, so that the
