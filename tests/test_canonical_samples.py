@@ -179,3 +179,19 @@ def test_pipeline_is_idempotent_on_chinese_web_text(text: str) -> None:
     again = pipeline.clean_text(once.text)
     assert again.text == once.text
     assert again.edits == []
+
+
+def test_provenance_of_a_traditional_page_restores_and_is_compact() -> None:
+    from cleankit.provenance import build_record, restore_from_record
+
+    document = cleaned("002")
+    record = build_record(document, "test", None)
+    stats = record["stats"]
+    assert stats["script/pinyin-gloss"]["edits"] > 200
+    assert stats["script/pinyin-gloss"]["reason"] == "pinyin gloss after characters"
+    assert stats["script/opencc-t2s"]["reason"] == "OpenCC t2s.json"
+    # one edit per stretch of changed characters: far fewer edits than changed characters
+    assert stats["script/opencc-t2s"]["edits"] * 5 < stats["script/opencc-t2s"]["chars_added"]
+    assert "punctuation/width" in stats
+    original = next(SAMPLES.glob("002_*.txt")).read_bytes().decode("utf-8")
+    assert restore_from_record(document.text, record) == original
