@@ -28,6 +28,7 @@ Then evidence for and against a cut is added up, and the pair is joined at a sco
 * −2 A is short, has no clause or sentence punctuation and leaves no quote open (a heading
   or a table cell); −2 the same for B;
 * −2 B starts with an enumerator such as 一是/二是/首先，;
+* −3 B starts with a news dateline (新华社北京12月10日电, 本报讯, （记者…）);
 * −2 A is the document's first paragraph (a title) and is short.
 
 "Typical" is the median length of the document's paragraphs that end a sentence. The
@@ -70,6 +71,11 @@ HEADING_START = re.compile(
       | [A-Za-z][.、．]\s
     )""",
     re.VERBOSE,
+)
+# A news lead starts a new paragraph: "新华社北京12月10日电", "本报讯", "（记者 张三）".
+DATELINE_START = re.compile(
+    r"^(?:新华社|中新社|本报讯|本报记者|人民网|新华网|央视网|中新网|[（(]记者"
+    r"|[^，。：\n]{2,12}\d{1,2}月\d{1,2}日(?:电|讯))"
 )
 ENUMERATOR_START = re.compile(rf"^[{_NUMERAL}]是|^(?:首先|其次|再次|最后|此外|另外|同时)[，,]")
 NO_SENTENCE_START = "，。、；：？！）)》〉】」』”’,.;:?!"
@@ -145,6 +151,8 @@ def join_score(a: str, b: str, typical: float, first: bool = False) -> int | Non
         score -= 2
     if ENUMERATOR_START.match(b):
         score -= 2
+    if DATELINE_START.match(b):
+        score -= 3
     if first and len(a) < long_length:
         score -= 2
     return score

@@ -115,6 +115,12 @@ NOT_JOINED = [
     ("序号", "指标"),
     # enumerators start a sentence
     ("为抓好调研成果转化，努力破除科技体制机制障碍", "一是聚焦自立自强，搭建战略科技力量培育新体系。"),
+    # a headline followed by a news lead
+    (
+        "习近平在中央经济工作会议上发表重要讲话，强调坚持稳中求进工作总基调",
+        "新华社北京12月10日电 中央经济工作会议12月10日至11日在北京举行。",
+    ),
+    ("广西召开全区科技创新大会，部署加快建设创新型广西各项工作", "本报讯 近日，广西召开全区科技创新大会。"),
     # English is not reflowed
     ("This sentence was cut by a page break in the middle of", "a line of English text, which is left alone."),
 ]
