@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cleankit.cjk import is_chinese, is_han
+from cleankit.cjk import han_count, is_chinese, is_han
 from cleankit.document import Document, Edit
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -111,8 +111,8 @@ def mostly_chinese(text: str) -> bool:
     """Han characters are at least half of the text's visible characters. Neither this
     stage nor reflow changes the answer (they only swap marks and remove spaces and line
     breaks), which keeps the width rule's fallback idempotent."""
-    visible = len(text) - sum(text.count(c) for c in " \n")
-    return visible > 0 and sum(1 for c in text if is_han(c)) * 2 >= visible
+    visible = len(text) - text.count(" ") - text.count("\n")
+    return visible > 0 and han_count(text) * 2 >= visible
 
 
 def _width_fallback(text: str, position: int) -> bool:

@@ -155,3 +155,10 @@ def test_converting_canonical_text_changes_nothing(text: str, to: str) -> None:
     twice = run(once, to=to)
     assert twice.text == once
     assert twice.edits == []
+
+
+def test_rare_characters_are_converted_without_the_shortcut() -> None:
+    # 𠁞 (U+2005E) is a traditional form outside the probed blocks: t2s makes it 𠀾.
+    document = run("这是𠁞")
+    assert document.text == "这是𠀾"
+    assert document.metadata["script"]["before"]["rare"] == 1
