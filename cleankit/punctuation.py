@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cleankit.cjk import han_count, is_chinese, is_han
+from cleankit.cjk import HAN, han_count, is_chinese, is_han
 from cleankit.document import Document, Edit
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -53,6 +53,7 @@ _SKIPPED_BY_WIDTH = frozenset(",:;?!，：；？！() \n")
 HALF_WIDTH = re.compile(r"[,:;?!]")
 PARENS = re.compile(r"[()]")
 STRAIGHT_QUOTE = re.compile('"')
+HAN_CHAR = re.compile(HAN)
 
 PROTECTED = re.compile(
     r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
@@ -166,8 +167,7 @@ def bracket_edits(text: str) -> list[Edit]:
     for open_at, close_at in _bracket_pairs(text):
         if _inside(spans, open_at) or _inside(spans, close_at):
             continue
-        content = text[open_at + 1 : close_at]
-        has_han = any(is_han(c) for c in content)
+        has_han = HAN_CHAR.search(text, open_at + 1, close_at) is not None
         glued = open_at > 0 and text[open_at - 1].isascii() and text[open_at - 1].isalnum()
         if has_han or (not glued and _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS)):
             edits.append(Edit("", "brackets", open_at, open_at + 1, "(", "（", ""))
@@ -183,8 +183,7 @@ def _straight_pairs(text: str) -> list[tuple[int, int]]:
     for open_at, close_at in zip(positions[::2], positions[1::2], strict=False):
         if _inside(spans, open_at):
             continue
-        content = text[open_at + 1 : close_at]
-        if any(is_han(c) for c in content) or _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS):
+        if HAN_CHAR.search(text, open_at + 1, close_at) or _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS):
             pairs.append((open_at, close_at))
     return pairs
 
