@@ -183,7 +183,8 @@ def _straight_pairs(text: str) -> list[tuple[int, int]]:
     for open_at, close_at in zip(positions[::2], positions[1::2], strict=False):
         if _inside(spans, open_at):
             continue
-        if HAN_CHAR.search(text, open_at + 1, close_at) or _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS):
+        holds_han = HAN_CHAR.search(text, open_at + 1, close_at) is not None
+        if holds_han or _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS):
             pairs.append((open_at, close_at))
     return pairs
 
