@@ -10,7 +10,8 @@ the cases that must never be glued:
 * A ends a sentence (``。！？；…`` or ``.``, also behind closing quotes or brackets) or ends with a
   colon (it introduces what follows);
 * B starts a heading or list item (``第一章``, ``一、``, ``（一）``, ``(1)``, ``1.``, ``①``,
-  ``专栏3``, ``附件``, ``——``, bullets), or A is such a heading and is short;
+  ``专栏3``, ``附件``, ``——``, bullets), or A is such a heading and is short (a list item
+  that holds a full sentence already, ``（一）…。…``, is prose and may be joined);
 * B is very short and does not end a sentence (table cells, dates, signatures);
 * the text on both sides of the break is not Chinese (English is not reflowed here);
 * B repeats the end of A (templated debris that a later stage removes, not a cut).
@@ -115,8 +116,10 @@ def join_score(a: str, b: str, typical: float, first: bool = False) -> int | Non
     if ends_sentence(a) or a[-1] in COLONS:
         return None
     long_length = min(max(typical / 2, MIN_LONG), MAX_LONG)
-    if HEADING_START.match(b) or (HEADING_START.match(a) and len(a) < long_length):
+    if HEADING_START.match(b):
         return None
+    if HEADING_START.match(a) and len(a) < long_length and not _has_any(a[:-1], FULL_STOPS):
+        return None  # a heading; a list item that already holds a sentence is prose
     if len(b) < SHORT_CELL and not ends_sentence(b):
         return None
     if not (is_chinese(a[-1]) or is_chinese(b[0])):
