@@ -26,6 +26,7 @@ from cleankit.provenance import (
     restore_from_record,
 )
 from cleankit.runner import FileResult, RunSummary, UsageError, run_clean
+from cleankit.script import TARGETS
 from cleankit.settings import Settings, SettingsError, load_settings, validate
 
 app = typer.Typer(
@@ -80,6 +81,10 @@ def clean(
     force: Annotated[bool, typer.Option("--force", help="Redo documents already done.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
     provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
+    to: Annotated[
+        Optional[str], typer.Option("--to", help=f"Target script: {', '.join(TARGETS)} (default: simplified).")
+    ] = None,
+    nfkc: Annotated[bool, typer.Option("--nfkc", help="Full-width Latin letters and digits to ASCII.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
@@ -93,6 +98,7 @@ def clean(
         skip=skip or None,
         encoding=encoding,
     )
+    settings = _canonical_text_options(settings, to, nfkc)
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(settings, provenance))
     if "-" in inputs:
@@ -129,6 +135,20 @@ def clean(
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> Settings:
+    """``--to`` and ``--nfkc`` set options of the script and punctuation stages."""
+    if to is None and not nfkc:
+        return settings
+    options = {name: dict(values) for name, values in settings.stage_options.items()}
+    if to is not None:
+        if to not in TARGETS:
+            raise typer.BadParameter(f"--to {to!r}: choose one of {', '.join(TARGETS)}")
+        options.setdefault("script", {})["to"] = to
+    if nfkc:
+        options.setdefault("punctuation", {})["nfkc"] = True
+    return settings.updated(stage_options=options)
 
 
 def _clean_stdin(settings: Settings, provenance: Path | None) -> int:

@@ -117,7 +117,7 @@ def test_stats_json_matches_summary_and_lists_failures(mixed_out: Path) -> None:
     assert figures["encodings"] == summary["encodings"]
     shares = [d["removed_share"] for d in figures["largest_share_removed"]]
     assert shares == sorted(shares, reverse=True) and len(shares) == 6
-    assert figures["largest_share_removed"][0]["source"] == "odd [red]name[bold].txt"
+    assert "odd [red]name[bold].txt" in {d["source"] for d in figures["largest_share_removed"]}
     assert figures["duplicates"]["clusters"] == 0
     assert sum(figures["removed_share_histogram"].values()) == 6
     text = run_cli("stats", str(mixed_out)).stdout.decode()
