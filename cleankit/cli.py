@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from cleankit import __version__
 from cleankit.encoding import DecodeError
@@ -35,7 +36,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False)
+# Markup off: file names and scraped text are printed, and "[red]" in a name is not a style.
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+def failure_line(source: str, error: str) -> Text:
+    return Text.assemble(("failed", "red"), f" {display(source)}: {display(error)}")
 
 
 def _version(value: bool) -> None:
@@ -126,7 +132,7 @@ def clean(
             progress.advance(task)
             for record in result.records:
                 if record["status"] == "failed":
-                    err.print(f"[red]failed[/red] {display(record['source'])}: {display(record['error'])}", markup=True)
+                    err.print(failure_line(record["source"], record["error"]))
 
         try:
             summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
@@ -208,7 +214,7 @@ def _print_summary(summary: RunSummary, outdir: Path) -> None:
     if summary.encodings:
         err.print("encodings: " + ", ".join(f"{name} {count}" for name, count in summary.encodings.most_common()))
     for source, error in summary.failures[:20]:
-        err.print(f"[red]failed[/red] {display(source)}: {display(error)}", markup=True)
+        err.print(failure_line(source, error))
     if len(summary.failures) > 20:
         err.print(f"... and {len(summary.failures) - 20} more failures (see {PROVENANCE_FILE})")
 
