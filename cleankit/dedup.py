@@ -43,6 +43,9 @@ from cleankit.document import Document, Edit
 from cleankit.paragraphs import paragraph_spans
 
 SENTENCE_ENDS = frozenset("。！？!?；;…")
+# Kept places remembered per anchor: enough to find the right copy among a few repeats
+# of a common phrase, bounded so a page of one phrase repeated stays linear.
+MAX_ANCHOR_PLACES = 8
 CLOSERS = frozenset("”’」』）)】〕\"'")
 
 
@@ -64,6 +67,8 @@ class _Paragraph:
     end: int
     view: str
     removed: bool = False
+    # The paragraph's text once long passages are cut from it (None: all of it).
+    kept_text: str | None = None
 
 
 @dataclass
@@ -95,7 +100,7 @@ class DedupStage:
 
     def find_edits(self, text: str) -> list[Edit]:
         paragraphs = [_Paragraph(s, e, canonical(text[s:e])) for s, e in paragraph_spans(text)]
-        anchors: dict[str, tuple[int, int]] = {}
+        anchors: dict[str, list[tuple[int, int]]] = {}
         # (paragraph index, start, end in the paragraph, rule, kept paragraph, kept span)
         removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]] = []
         kept_views: dict[int, str] = {}
@@ -104,49 +109,70 @@ class DedupStage:
             if len(view) >= self.min_chars and anchors:
                 segments = self._segments(view, anchors, kept_views)
                 whole = self._whole_repeat(view, segments, kept_views)
+                passages: list[tuple[int, int, Segment]] = []
+                if whole is None:
+                    para_text = text[paragraph.start : paragraph.end]
+                    for segment in segments:
+                        span = self._passage_span(para_text, view, segment, kept_views)
+                        if span is not None:
+                            passages.append((*span, segment))
+                    if passages:
+                        # What is left once the passages go is checked like any paragraph,
+                        # so a second run finds nothing more to remove.
+                        paragraph.kept_text = _without(para_text, [(a, b) for a, b, _ in passages])
+                        view = canonical(paragraph.kept_text)
+                        if len(view) >= self.min_chars:
+                            whole = self._whole_repeat(view, self._segments(view, anchors, kept_views), kept_views)
                 if whole is not None:
                     paragraph.removed = True
                     removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
                     continue
-                para_text = text[paragraph.start : paragraph.end]
-                for segment in segments:
-                    span = self._passage_span(para_text, view, segment, kept_views)
-                    if span is not None:
-                        removals.append((index, *span, "passage", segment.kept, (segment.kept_start, segment.kept_end)))
+                for start, end, segment in passages:
+                    removals.append(
+                        (index, start, end, "passage", segment.kept, (segment.kept_start, segment.kept_end))
+                    )
             kept_views[index] = view
             self._index(view, index, anchors)
         return self._edits(text, paragraphs, removals)
 
     # -- finding -------------------------------------------------------------------
 
-    def _index(self, view: str, index: int, anchors: dict[str, tuple[int, int]]) -> None:
+    def _index(self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]]) -> None:
         size = self.anchor_chars
         for offset in range(len(view) - size + 1):
-            anchors.setdefault(view[offset : offset + size], (index, offset))
+            places = anchors.setdefault(view[offset : offset + size], [])
+            if len(places) < MAX_ANCHOR_PLACES:
+                places.append((index, offset))
 
-    def _segments(self, view: str, anchors: dict[str, tuple[int, int]], kept_views: dict[int, str]) -> list[Segment]:
+    def _segments(
+        self, view: str, anchors: dict[str, list[tuple[int, int]]], kept_views: dict[int, str]
+    ) -> list[Segment]:
         size = self.anchor_chars
         found: list[Segment] = []
         offset = 0
         limit = len(view) - size
         floor = 0
         while offset <= limit:
-            hit = anchors.get(view[offset : offset + size])
-            if hit is None:
+            places = anchors.get(view[offset : offset + size])
+            if places is None:
                 offset += 1
                 continue
-            kept, kept_offset = hit
-            other = kept_views[kept]
-            start, kept_start = offset, kept_offset
-            while start > floor and kept_start > 0 and view[start - 1] == other[kept_start - 1]:
-                start -= 1
-                kept_start -= 1
-            end, kept_end = offset + size, kept_offset + size
-            while end < len(view) and kept_end < len(other) and view[end] == other[kept_end]:
-                end += 1
-                kept_end += 1
-            found.append(Segment(start, end, kept, kept_start, kept_end))
-            offset = floor = end
+            best: Segment | None = None
+            for kept, kept_offset in places:
+                other = kept_views[kept]
+                start, kept_start = offset, kept_offset
+                while start > floor and kept_start > 0 and view[start - 1] == other[kept_start - 1]:
+                    start -= 1
+                    kept_start -= 1
+                end, kept_end = offset + size, kept_offset + size
+                while end < len(view) and kept_end < len(other) and view[end] == other[kept_end]:
+                    end += 1
+                    kept_end += 1
+                if best is None or end - start > best.end - best.start:
+                    best = Segment(start, end, kept, kept_start, kept_end)
+            assert best is not None
+            found.append(best)
+            offset = floor = best.end
         return self._merge(found)
 
     def _merge(self, segments: list[Segment]) -> list[Segment]:
@@ -229,7 +255,8 @@ class DedupStage:
                 start, end = _paragraph_removal(text, paragraphs, index, last_kept)
                 reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
             else:
-                kept_text = text[paragraphs[kept].start : paragraphs[kept].end]
+                source = paragraphs[kept]
+                kept_text = source.kept_text if source.kept_text is not None else text[source.start : source.end]
                 positions = view_positions(kept_text)
                 assert kept_span is not None
                 ref += f":{positions[kept_span[0]]}-{positions[kept_span[1] - 1] + 1}"
@@ -249,6 +276,15 @@ def _paragraph_removal(text: str, paragraphs: list[_Paragraph], index: int, last
     if index == 0:
         return 0, len(text)
     return paragraphs[index - 1].end, paragraph.end
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    pieces, cursor = [], 0
+    for start, end in spans:
+        pieces.append(text[cursor:start])
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
