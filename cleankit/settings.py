@@ -46,6 +46,18 @@ class Settings:
     verify_restore: bool = True
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Near-duplicate documents across the crawl and across runs (README: "Deduplication").
+    dedup_documents: bool = True
+    keep_duplicates: bool = False
+    dedup_paragraphs: bool = False
+    # Estimated Jaccard similarity of character shingles for an LSH candidate pair.
+    dedup_threshold: float = 0.7
+    # rapidfuzz similarity (0-1, canonical text) a candidate must reach to be a duplicate.
+    dedup_verify: float = 0.8
+    dedup_shingle_chars: int = 5
+    dedup_permutations: int = 128
+    # LSH bands; 0 chooses bands and rows for the threshold as datasketch does.
+    dedup_bands: int = 0
 
     def active_stages(self) -> list[str]:
         return [name for name in self.stages if name not in self.skip]
