@@ -66,7 +66,7 @@ VIEW_CACHE = 256
 class SignatureParams:
     shingle_chars: int = 5
     permutations: int = 128
-    threshold: float = 0.7
+    threshold: float = 0.5
     bands: int = 0
 
     def banding(self) -> tuple[int, int]:

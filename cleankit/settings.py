@@ -51,7 +51,7 @@ class Settings:
     keep_duplicates: bool = False
     dedup_paragraphs: bool = False
     # Estimated Jaccard similarity of character shingles for an LSH candidate pair.
-    dedup_threshold: float = 0.7
+    dedup_threshold: float = 0.5
     # rapidfuzz similarity (0-1, canonical text) a candidate must reach to be a duplicate.
     dedup_verify: float = 0.8
     dedup_shingle_chars: int = 5
