@@ -42,11 +42,16 @@ _lock = threading.Lock()
 _converter: opencc.OpenCC | None = None
 
 
-def _t2s(char: str) -> str:
+def _converter_instance() -> opencc.OpenCC:
     global _converter
     if _converter is None:
         _converter = opencc.OpenCC("t2s")
-    return _converter.convert(char)
+    return _converter
+
+
+def _t2s(char: str) -> str:
+    cached = _t2s_cache.get(char)
+    return cached if cached is not None else _converter_instance().convert(char)
 
 
 def _fold(char: str) -> str | None:
@@ -66,12 +71,31 @@ def _fold(char: str) -> str | None:
 
 
 def _ensure(text: str) -> dict[int, str | None]:
-    missing = {c for c in set(text) if ord(c) not in _table}
+    missing = set(text) - _known
     if missing:
         with _lock:
+            _prefetch_t2s(list(missing))
             for char in missing:
                 _table[ord(char)] = _fold(char)
+            _known.update(missing)
     return _table
+
+
+_known: set[str] = set()
+
+
+_t2s_cache: dict[str, str] = {}
+
+
+def _prefetch_t2s(chars: list[str]) -> None:
+    """Convert many single characters in one OpenCC call (a call costs far more than a
+    character); newlines keep OpenCC from reading neighbours as one phrase."""
+    wanted = [c for c in chars if c not in _t2s_cache and c != "\n"]
+    if len(wanted) < 8:
+        return
+    converted = _converter_instance().convert("\n".join(wanted)).split("\n")
+    if len(converted) == len(wanted):
+        _t2s_cache.update(zip(wanted, converted, strict=True))
 
 
 def canonical(text: str) -> str:

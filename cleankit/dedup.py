@@ -22,7 +22,8 @@ similarity (>= ``similarity``). Then, for a paragraph at least ``min_chars`` lon
 - ``passage``: a segment of at least ``passage_chars`` characters inside a paragraph
   that also holds other text: the passage goes and the text around it stays. The span
   removed is shrunk to whole sentences of the paragraph being edited, so no sentence
-  of it is cut; the partial sentence at each seam stays.
+  of it is cut and the partial sentence at each seam stays; when that leaves less than
+  ``passage_chars``, to whole clauses; failing that, the exact aligned span goes.
 
 Each removal's ``ref`` names the kept copy: ``para:N`` (the N-th paragraph, from 1, of
 the text this step produces) and, for a passage, ``para:N:A-B`` (code-point offsets of
@@ -43,6 +44,7 @@ from cleankit.document import Document, Edit
 from cleankit.paragraphs import paragraph_spans
 
 SENTENCE_ENDS = frozenset("。！？!?；;…")
+CLAUSE_ENDS = SENTENCE_ENDS | frozenset("，,、：:")
 # Kept places remembered per anchor: enough to find the right copy among a few repeats
 # of a common phrase, bounded so a page of one phrase repeated stays linear.
 MAX_ANCHOR_PLACES = 8
@@ -138,8 +140,16 @@ class DedupStage:
     # -- finding -------------------------------------------------------------------
 
     def _index(self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]]) -> None:
+        """Index the anchors of a kept paragraph at every ``stride``-th offset: a later
+        copy is scanned at every offset, so any match of at least ``min_chars`` still
+        contains an indexed anchor (stride = min_chars - anchor_chars + 1)."""
         size = self.anchor_chars
-        for offset in range(len(view) - size + 1):
+        stride = self.min_chars - size + 1
+        last = len(view) - size
+        offsets = list(range(0, last + 1, stride))
+        if offsets and offsets[-1] != last:
+            offsets.append(last)  # the suffix anchor: short windows repeat a paragraph's end
+        for offset in offsets:
             places = anchors.setdefault(view[offset : offset + size], [])
             if len(places) < MAX_ANCHOR_PLACES:
                 places.append((index, offset))
@@ -197,7 +207,9 @@ class DedupStage:
         """The segment that makes the whole paragraph a copy of (part of) a kept one."""
         allowed = len(view) * (1.0 - self.similarity)
         for segment in segments:
-            if segment.end - segment.start < len(view) - allowed:
+            # An edited character within an anchor's length of either end leaves that end
+            # unmatched by anchors; the similarity check below covers the edges too.
+            if segment.end - segment.start < len(view) - allowed - 2 * self.anchor_chars:
                 continue
             # Align the unmatched edges too, so they count against the similarity.
             other = kept_views[segment.kept]
@@ -221,11 +233,14 @@ class DedupStage:
         if not self._similar(view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]):
             return None
         positions = view_positions(para_text)
-        start = positions[segment.start]
-        end = positions[segment.end - 1] + 1
-        start, end = sentence_span(para_text, start, end)
-        removed = len(canonical(para_text[start:end]))
-        if removed < self.passage_chars:
+        matched = positions[segment.start], positions[segment.end - 1] + 1
+        # Prefer whole sentences, then whole clauses, then the exact aligned span.
+        for ends in (SENTENCE_ENDS, CLAUSE_ENDS, None):
+            start, end = matched if ends is None else sentence_span(para_text, *matched, ends)
+            removed = len(canonical(para_text[start:end]))
+            if removed >= self.passage_chars:
+                break
+        else:
             return None
         # Point the reference at the kept copy of what is removed (same diagonal).
         shift = len(canonical(para_text[:start])) - segment.start
@@ -287,27 +302,28 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
+def sentence_span(text: str, start: int, end: int, ends: frozenset[str] = SENTENCE_ENDS) -> tuple[int, int]:
     """Shrink ``[start, end)`` to whole sentences of ``text``: it then starts at the text's
-    start or after a sentence end, and ends at the text's end or after a sentence end."""
-    if start > 0 and not _ends_sentence(text, start):
+    start or after a sentence end, and ends at the text's end or after a sentence end
+    (``ends``: the marks that end one; clause marks give whole clauses)."""
+    if start > 0 and not _ends_sentence(text, start, ends):
         cut = start
-        while cut < end and not _ends_sentence(text, cut):
+        while cut < end and not _ends_sentence(text, cut, ends):
             cut += 1
         start = cut
-    if end < len(text) and not _ends_sentence(text, end):
+    if end < len(text) and not _ends_sentence(text, end, ends):
         cut = end
-        while cut > start and not _ends_sentence(text, cut):
+        while cut > start and not _ends_sentence(text, cut, ends):
             cut -= 1
         end = cut
     return start, max(start, end)
 
 
-def _ends_sentence(text: str, offset: int) -> bool:
+def _ends_sentence(text: str, offset: int, ends: frozenset[str]) -> bool:
     """Whether a sentence ends just before ``offset`` (closing quotes after the mark count)."""
     index = offset - 1
     while index >= 0 and text[index] in CLOSERS:
         index -= 1
-    if index < 0 or text[index] not in SENTENCE_ENDS:
+    if index < 0 or text[index] not in ends:
         return False
     return offset >= len(text) or text[offset] not in CLOSERS
