@@ -21,7 +21,7 @@ Two parts, both with a baseline measured in the same process:
   components). Each size runs in its own process so peak memory (ru_maxrss) is its own.
 
     python benchmarks/bench_dedup.py inside --docs 2000
-    python benchmarks/bench_dedup.py crawl --docs 10000 40000 160000
+    python benchmarks/bench_dedup.py crawl --docs 10000 40000 160000   # each side in its own process
     python benchmarks/bench_dedup.py sweep --docs 5000
 """
 
@@ -47,7 +47,6 @@ from make_corpus import DEFAULT_SAMPLES, DEFAULT_SOURCE, load_pools  # noqa: E40
 
 from cleankit.canonical import canonical  # noqa: E402
 from cleankit.dedup import DedupStage  # noqa: E402
-from cleankit.document import Document  # noqa: E402
 
 T2TW = opencc.OpenCC("s2tw")
 FURNITURE = [
@@ -173,12 +172,12 @@ def bench_inside(docs: int, seed: int) -> dict:
     chars_in = sum(len(t) for t, _ in pages)
     for text, _ in pages[:50]:
         canonical(text)  # warm the character fold table (built once per process)
-    started = time.perf_counter()
+    started = time.process_time()
     results = [stage.find_edits(text) for text, _ in pages]
-    seconds = time.perf_counter() - started
-    base_started = time.perf_counter()
+    seconds = time.process_time() - started
+    base_started = time.process_time()
     baseline = [exact_line_baseline(text) for text, _ in pages]
-    base_seconds = time.perf_counter() - base_started
+    base_seconds = time.process_time() - base_started
     for (text, planted), edits, base in zip(pages, results, baseline, strict=True):
         removed = [(e.start, e.end) for e in edits]
         # Separators removed with a paragraph are not content: score paragraph text only.
@@ -197,9 +196,10 @@ def bench_inside(docs: int, seed: int) -> dict:
     for name, (hit, got, want) in totals.items():
         report[name] = {"precision": round(hit / max(1, got), 4), "recall": round(hit / max(1, want), 4)}
     report["cleankit"]["planted copies removed (>=80%)"] = round(paragraph_hits[0] / max(1, paragraph_hits[1]), 4)
-    report["cleankit"]["docs_per_s"] = round(docs / seconds)
-    report["cleankit"]["MB_per_s"] = round(chars_in * 3 / 1e6 / seconds, 2)
-    report["exact lines"]["docs_per_s"] = round(docs / base_seconds)
+    utf8 = sum(len(text.encode("utf-8")) for text, _ in pages)
+    report["cleankit"]["docs_per_cpu_s"] = round(docs / seconds)
+    report["cleankit"]["MB_per_cpu_s"] = round(utf8 / 1e6 / seconds, 2)
+    report["exact lines"]["docs_per_cpu_s"] = round(docs / base_seconds)
     return report
 
 
@@ -259,7 +259,9 @@ def _pr(predicted: set[tuple[int, int]], truth: set[tuple[int, int]]) -> dict:
     return {"precision": round(hit / max(1, len(predicted)), 4), "recall": round(hit / max(1, len(truth)), 4)}
 
 
-def run_cleankit_crawl(texts: list[str], threshold: float, shingle: int, verify: float) -> tuple[dict[int, int], float]:
+def run_cleankit_crawl(
+    texts: list[str], threshold: float, shingle: int, verify: float
+) -> tuple[dict[int, int], tuple[float, float]]:
     from cleankit.neardup import CrawlDedup, NearDupInput, SignatureParams, signature
 
     params = SignatureParams(shingle_chars=shingle, permutations=128, threshold=threshold)
@@ -268,30 +270,30 @@ def run_cleankit_crawl(texts: list[str], threshold: float, shingle: int, verify:
         for number, text in enumerate(texts):
             (out / f"{number}.txt").write_text(text, encoding="utf-8")
         (out / "provenance.jsonl").write_text("")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         crawl = CrawlDedup(out, params, verify=verify)
         for number, text in enumerate(texts):
             view = canonical(text)
             name = f"{number}.txt"
             crawl.add(NearDupInput(name, name, name, len(view), (0, -len(view), name), signature(view, params)))
         crawl.finish(out / "provenance.jsonl")
-        seconds = time.perf_counter() - started
+        seconds = (time.perf_counter() - started, time.process_time() - cpu)
         from cleankit.index import DedupIndex
 
         with DedupIndex(out / "dedup-index.sqlite") as index:
             rows = index.db.execute("SELECT rowid, source, state, duplicate_of FROM docs").fetchall()
     source_of = {rowid: json.loads(source) for rowid, source, _, _ in rows}
     leader: dict[int, int] = {}
-    for rowid, source, state, dup in rows:
+    for _rowid, source, state, dup in rows:
         number = int(json.loads(source).split(".")[0])
         leader[number] = int(source_of[dup].split(".")[0]) if state == "duplicate" else number
     return leader, seconds
 
 
-def run_baseline_crawl(texts: list[str], threshold: float) -> tuple[dict[int, int], float]:
+def run_baseline_crawl(texts: list[str], threshold: float) -> tuple[dict[int, int], tuple[float, float]]:
     from datasketch import MinHash, MinHashLSH
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     lsh = MinHashLSH(threshold=threshold, num_perm=128)
     signatures = []
     for number, text in enumerate(texts):
@@ -311,32 +313,70 @@ def run_baseline_crawl(texts: list[str], threshold: float) -> tuple[dict[int, in
         for other in lsh.query(minhash):
             if other != number and minhash.jaccard(signatures[other]) >= threshold:
                 parent[find(other)] = find(number)
-    seconds = time.perf_counter() - started
+    seconds = (time.perf_counter() - started, time.process_time() - cpu)
     return {n: find(n) for n in range(len(texts))}, seconds
 
 
-def bench_crawl(docs: int, seed: int, threshold: float, shingle: int, verify: float, baseline: bool) -> dict:
+def _speed(docs: int, seconds: tuple[float, float]) -> dict:
+    """Wall and CPU time: the machine is shared, so CPU seconds are the steadier figure."""
+    wall, cpu = seconds
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "docs_per_cpu_s": round(docs / cpu)}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+class PeakRss:
+    """Highest resident memory while the block runs, sampled every 20 ms."""
+
+    def __enter__(self) -> PeakRss:
+        import threading
+
+        self.peak = _rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def bench_crawl(docs: int, seed: int, threshold: float, shingle: int, verify: float, which: str) -> dict:
     pool = paragraph_pool()
     texts, clusters = crawl_corpus(pool, docs, seed)
+    del pool
+    rss_corpus = _rss_mb()
     truth_groups: dict[int, list[int]] = defaultdict(list)
     for number, cluster in enumerate(clusters):
         truth_groups[cluster].append(number)
     truth = _pairs_from_groups(truth_groups)
     report: dict = {"docs": docs, "true_pairs": len(truth), "chars": sum(map(len, texts))}
-    leader, seconds = run_cleankit_crawl(texts, threshold, shingle, verify)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for number, head in leader.items():
-        groups[head].append(number)
-    report["cleankit"] = {**_pr(_pairs_from_groups(groups), truth), "seconds": round(seconds, 2)}
-    report["cleankit"]["docs_per_s"] = round(docs / seconds)
-    if baseline:
-        leader, seconds = run_baseline_crawl(texts, threshold)
+    report["rss_with_corpus_mb"] = round(rss_corpus, 1)
+    if which in ("both", "cleankit"):
+        with PeakRss() as memory:
+            leader, seconds = run_cleankit_crawl(texts, threshold, shingle, verify)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for number, head in leader.items():
+            groups[head].append(number)
+        report["cleankit"] = {**_pr(_pairs_from_groups(groups), truth), **_speed(docs, seconds)}
+        report["cleankit"]["peak_rss_over_corpus_mb"] = round(memory.peak - rss_corpus, 1)
+    if which in ("both", "baseline"):
+        with PeakRss() as memory:
+            leader, seconds = run_baseline_crawl(texts, threshold)
         groups = defaultdict(list)
         for number, head in leader.items():
             groups[head].append(number)
-        report["datasketch baseline"] = {**_pr(_pairs_from_groups(groups), truth), "seconds": round(seconds, 2)}
-        report["datasketch baseline"]["docs_per_s"] = round(docs / seconds)
-    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        report["datasketch baseline"] = {**_pr(_pairs_from_groups(groups), truth), **_speed(docs, seconds)}
+        report["datasketch baseline"]["peak_rss_over_corpus_mb"] = round(memory.peak - rss_corpus, 1)
     return report
 
 
@@ -353,25 +393,26 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--shingle", type=int, default=5)
     parser.add_argument("--verify", type=float, default=0.8)
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--only", choices=["both", "cleankit", "baseline"], default="both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.part == "inside":
         print(json.dumps(bench_inside(args.docs[0], args.seed), ensure_ascii=False))
     elif args.part == "one":
-        report = bench_crawl(args.docs[0], args.seed, args.threshold, args.shingle, args.verify, not args.no_baseline)
+        report = bench_crawl(args.docs[0], args.seed, args.threshold, args.shingle, args.verify, args.only)
         print(json.dumps(report, ensure_ascii=False))
     elif args.part == "crawl":
         for docs in args.docs:
             common = ["--seed", str(args.seed), "--threshold", str(args.threshold), "--shingle", str(args.shingle)]
-            extra = ["--no-baseline"] if args.no_baseline else []
-            print(json.dumps(_in_subprocess(["one", "--docs", str(docs), *common, *extra]), ensure_ascii=False))
+            for which in ("cleankit", "baseline") if args.only == "both" else (args.only,):
+                report = _in_subprocess(["one", "--docs", str(docs), *common, "--only", which])
+                print(json.dumps(report, ensure_ascii=False), flush=True)
     else:
         for shingle in (3, 5):
             for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
                 common = ["--seed", str(args.seed), "--threshold", str(threshold), "--shingle", str(shingle)]
-                report = _in_subprocess(["one", "--docs", str(args.docs[0]), *common, "--no-baseline"])
-                print(json.dumps({"shingle": shingle, "threshold": threshold, **report["cleankit"]}))
+                report = _in_subprocess(["one", "--docs", str(args.docs[0]), *common, "--only", "cleankit"])
+                print(json.dumps({"shingle": shingle, "threshold": threshold, **report["cleankit"]}), flush=True)
 
 
 if __name__ == "__main__":
