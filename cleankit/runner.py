@@ -111,7 +111,7 @@ class Cleaner:
         write_atomic(self.outdir / rel, data)
         record = build_record(document, self.fingerprint, rel)
         record["output_bytes"] = len(data)
-        if self.neardup_params is not None:
+        if self.neardup_params is not None and document.text.strip():  # empty texts are not near-duplicates
             self._neardup = describe(document, rel, rel, self.neardup_params)
         return record
 
