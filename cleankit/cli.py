@@ -135,7 +135,11 @@ def clean(
                 if record["status"] == "failed":
                     err.print(f"[red]failed[/red] {display(record['source'])}: {display(record['error'])}", markup=True)
 
-        summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        try:
+            summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        except DedupIndexError as exc:
+            err.print(f"cannot use the dedup index: {exc}")
+            raise typer.Exit(2) from exc
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)

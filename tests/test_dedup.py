@@ -251,3 +251,15 @@ def test_restore_exact_and_idempotent(text: str) -> None:
     assert again.edits == []
     if document.text:
         assert document.text.endswith("\n") and "\n\n\n" not in document.text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(SENTENCES), st.lists(st.integers(1, 4), min_size=12, max_size=12))
+def test_text_without_repeats_passes_unchanged(sentences: list[str], sizes: list[int]) -> None:
+    paras, cursor = [], 0
+    for size in sizes:
+        if cursor < len(sentences):
+            paras.append("".join(sentences[cursor : cursor + size]))
+            cursor += size
+    text = layout(*paras, "1", "2", "1", "2")
+    assert dedup(text).edits == []

@@ -225,3 +225,24 @@ def test_index_with_other_settings_is_refused(tmp_path: Path) -> None:
     run_clean([src], out, Settings(jobs=1))
     with pytest.raises(ValueError, match="other signature settings"):
         run_clean([src], out, Settings(jobs=1, dedup_permutations=64), force=True)
+
+
+def test_no_dedup_documents_writes_every_copy(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (src / name).write_text("\n\n".join(notice(1)) + "\n", encoding="utf-8")
+    summary = run_clean([src], out, Settings(jobs=1, dedup_documents=False))
+    assert summary.duplicates == 0 and (out / "a.txt").is_file() and (out / "b.txt").is_file()
+    assert not (out / INDEX_FILE).exists()
+
+
+def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    (src / "a.txt").write_text("\n\n".join(notice(0)) + "\n", encoding="utf-8")
+    (out / INDEX_FILE).write_bytes(b"not a database" * 100)
+    result = run_cli("clean", str(src), "-o", str(out))
+    assert result.returncode == 2
+    assert INDEX_FILE.encode() in result.stderr
