@@ -21,6 +21,7 @@ Two parts, both with a baseline measured in the same process:
   components). Each size runs in its own process so peak memory (ru_maxrss) is its own.
 
     python benchmarks/bench_dedup.py inside --docs 2000
+    python benchmarks/bench_dedup.py pipeline            # MB/s of input per CPU second, with/without dedup
     python benchmarks/bench_dedup.py crawl --docs 10000 40000 160000   # each side in its own process
     python benchmarks/bench_dedup.py sweep --docs 5000
 """
@@ -385,9 +386,29 @@ def _in_subprocess(args: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def bench_pipeline(repeats: int) -> dict:
+    """The whole pipeline on the seed pages, with and without the dedup stage, in one process."""
+    from cleankit import Pipeline, Settings
+
+    raws = [path.read_bytes() for path in sorted(DEFAULT_SAMPLES.glob("*.txt"))]
+    size = sum(map(len, raws)) * repeats
+    report: dict = {"MB": round(size / 1e6, 2)}
+    for name, skip in (("without dedup", ["dedup"]), ("with dedup", [])):
+        pipeline = Pipeline.from_settings(Settings(skip=skip))
+        for raw in raws:
+            pipeline.clean_bytes(raw)  # warm-up
+        started = time.process_time()
+        for _ in range(repeats):
+            for raw in raws:
+                pipeline.clean_bytes(raw)
+        report[name] = round(size / 1e6 / (time.process_time() - started), 2)
+    report["ratio"] = round(report["with dedup"] / report["without dedup"], 3)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["inside", "crawl", "sweep", "one"])
+    parser.add_argument("part", choices=["inside", "pipeline", "crawl", "sweep", "one"])
     parser.add_argument("--docs", type=int, nargs="+", default=[2000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threshold", type=float, default=0.5)
@@ -396,7 +417,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["both", "cleankit", "baseline"], default="both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.part == "inside":
+    if args.part == "pipeline":
+        print(json.dumps(bench_pipeline(20), ensure_ascii=False))
+    elif args.part == "inside":
         print(json.dumps(bench_inside(args.docs[0], args.seed), ensure_ascii=False))
     elif args.part == "one":
         report = bench_crawl(args.docs[0], args.seed, args.threshold, args.shingle, args.verify, args.only)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from cleankit.canonical import canonical, view_positions
@@ -102,14 +103,15 @@ class DedupStage:
 
     def find_edits(self, text: str) -> list[Edit]:
         paragraphs = [_Paragraph(s, e, canonical(text[s:e])) for s, e in paragraph_spans(text)]
+        repeated = repeated_anchor_offsets([p.view for p in paragraphs], self.anchor_chars)
         anchors: dict[str, list[tuple[int, int]]] = {}
         # (paragraph index, start, end in the paragraph, rule, kept paragraph, kept span)
         removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]] = []
         kept_views: dict[int, str] = {}
         for index, paragraph in enumerate(paragraphs):
             view = paragraph.view
-            if len(view) >= self.min_chars and anchors:
-                segments = self._segments(view, anchors, kept_views)
+            if len(view) >= self.min_chars and anchors and repeated[index]:
+                segments = self._segments(view, anchors, kept_views, repeated[index])
                 whole = self._whole_repeat(view, segments, kept_views)
                 passages: list[tuple[int, int, Segment]] = []
                 if whole is None:
@@ -123,8 +125,10 @@ class DedupStage:
                         # so a second run finds nothing more to remove.
                         paragraph.kept_text = _without(para_text, [(a, b) for a, b, _ in passages])
                         view = canonical(paragraph.kept_text)
+                        repeated[index] = range(len(view))
                         if len(view) >= self.min_chars:
-                            whole = self._whole_repeat(view, self._segments(view, anchors, kept_views), kept_views)
+                            segments = self._segments(view, anchors, kept_views, repeated[index])
+                            whole = self._whole_repeat(view, segments, kept_views)
                 if whole is not None:
                     paragraph.removed = True
                     removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
@@ -134,15 +138,19 @@ class DedupStage:
                         (index, start, end, "passage", segment.kept, (segment.kept_start, segment.kept_end))
                     )
             kept_views[index] = view
-            self._index(view, index, anchors)
+            if repeated[index]:
+                self._index(view, index, anchors, set(repeated[index]))
         return self._edits(text, paragraphs, removals)
 
     # -- finding -------------------------------------------------------------------
 
-    def _index(self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]]) -> None:
+    def _index(
+        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: set[int] | range
+    ) -> None:
         """Index the anchors of a kept paragraph at every ``stride``-th offset: a later
         copy is scanned at every offset, so any match of at least ``min_chars`` still
-        contains an indexed anchor (stride = min_chars - anchor_chars + 1)."""
+        contains an indexed anchor (stride = min_chars - anchor_chars + 1). Anchors that
+        occur once in the whole document can match nothing and are left out."""
         size = self.anchor_chars
         stride = self.min_chars - size + 1
         last = len(view) - size
@@ -150,22 +158,30 @@ class DedupStage:
         if offsets and offsets[-1] != last:
             offsets.append(last)  # the suffix anchor: short windows repeat a paragraph's end
         for offset in offsets:
+            if offset not in repeated:
+                continue
             places = anchors.setdefault(view[offset : offset + size], [])
             if len(places) < MAX_ANCHOR_PLACES:
                 places.append((index, offset))
 
     def _segments(
-        self, view: str, anchors: dict[str, list[tuple[int, int]]], kept_views: dict[int, str]
+        self,
+        view: str,
+        anchors: dict[str, list[tuple[int, int]]],
+        kept_views: dict[int, str],
+        offsets: list[int] | range,
     ) -> list[Segment]:
+        """Aligned stretches of ``view`` found from the anchors at ``offsets`` (ascending:
+        the offsets whose anchor occurs elsewhere in the document)."""
         size = self.anchor_chars
         found: list[Segment] = []
-        offset = 0
         limit = len(view) - size
         floor = 0
-        while offset <= limit:
+        for offset in offsets:
+            if offset < floor or offset > limit:
+                continue
             places = anchors.get(view[offset : offset + size])
             if places is None:
-                offset += 1
                 continue
             best: Segment | None = None
             for kept, kept_offset in places:
@@ -182,7 +198,7 @@ class DedupStage:
                     best = Segment(start, end, kept, kept_start, kept_end)
             assert best is not None
             found.append(best)
-            offset = floor = best.end
+            floor = best.end
         return self._merge(found)
 
     def _merge(self, segments: list[Segment]) -> list[Segment]:
@@ -291,6 +307,32 @@ def _paragraph_removal(text: str, paragraphs: list[_Paragraph], index: int, last
     if index == 0:
         return 0, len(text)
     return paragraphs[index - 1].end, paragraph.end
+
+
+def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | range]:
+    """Per paragraph, the offsets whose ``size``-character anchor occurs more than once in
+    the whole document (numpy: one hash per position, one sort). Only those can start a
+    match, so a page without repeats costs no per-character Python work."""
+    joined = "\n".join(views)  # canonical views hold no whitespace: "\n" separates them
+    points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    count = len(points) - size + 1
+    result: list[list[int] | range] = [[] for _ in views]
+    if count <= 1:
+        return result
+    hashes = np.zeros(count, dtype=np.uint64)
+    for offset in range(size):
+        hashes = hashes * np.uint64(1_000_003) + points[offset : offset + count]
+    separators = np.concatenate(([0], np.cumsum(points == 10)))
+    valid = separators[size : size + count] == separators[:count]
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    positions = np.nonzero(valid & (counts[inverse] > 1))[0]
+    if not len(positions):
+        return result
+    starts = np.cumsum([0] + [len(view) + 1 for view in views[:-1]])
+    owner = np.searchsorted(starts, positions, side="right") - 1
+    for paragraph, position in zip(owner.tolist(), (positions - starts[owner]).tolist(), strict=True):
+        result[paragraph].append(position)  # type: ignore[union-attr]
+    return result
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
