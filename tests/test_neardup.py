@@ -16,7 +16,7 @@ from cleankit import Settings
 from cleankit.canonical import canonical
 from cleankit.index import DedupIndex
 from cleankit.io import INDEX_FILE
-from cleankit.neardup import SCHEME, SEED, SignatureParams, shingle_hash, signature
+from cleankit.neardup import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
 from cleankit.provenance import restore_bytes_from_record
 from cleankit.runner import run_clean
 
@@ -69,6 +69,19 @@ def test_numpy_signature_is_datasketchs_minhash() -> None:
     reference = MinHash(num_perm=64, seed=SEED, scheme=SCHEME, hashfunc=shingle_hash)
     reference.update_batch(view[i : i + 5].encode("utf-32-le") for i in range(len(view) - 4))
     assert np.array_equal(signature(view, params), reference.hashvalues)
+
+
+def test_signatures_plug_into_datasketch_lsh() -> None:
+    from datasketch import MinHashLSH
+
+    params = SignatureParams(permutations=128, threshold=0.5)
+    views = [canonical("".join(notice(n))) for n in range(4)]
+    near = canonical("".join(notice(0))[:-40] + "附件：相关材料")
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for number, view in enumerate(views):
+        lsh.insert(number, lean(signature(view, params)))
+    assert lsh.query(lean(signature(near, params))) == [0]
+    assert lean(signature(views[0], params)).jaccard(lean(signature(near, params))) > 0.8
 
 
 def test_signature_estimates_jaccard() -> None:
