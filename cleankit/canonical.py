@@ -98,6 +98,12 @@ def _prefetch_t2s(chars: list[str]) -> None:
         _t2s_cache.update(zip(wanted, converted, strict=True))
 
 
+def fold_table(text: str) -> dict[int, str | None]:
+    """The ``str.translate`` table, complete for every character of ``text``: fold many
+    pieces of one text with ``piece.translate(table)`` after a single call."""
+    return _ensure(text)
+
+
 def canonical(text: str) -> str:
     """The comparison view of ``text`` (script, width, case and whitespace folded)."""
     return text.translate(_ensure(text))

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from cleankit.canonical import canonical, view_positions
+from cleankit.canonical import canonical, fold_table, view_positions
 from cleankit.document import Document, Edit
 from cleankit.paragraphs import paragraph_spans
 
@@ -102,7 +102,8 @@ class DedupStage:
         return document
 
     def find_edits(self, text: str) -> list[Edit]:
-        paragraphs = [_Paragraph(s, e, canonical(text[s:e])) for s, e in paragraph_spans(text)]
+        table = fold_table(text)
+        paragraphs = [_Paragraph(s, e, text[s:e].translate(table)) for s, e in paragraph_spans(text)]
         repeated = repeated_anchor_offsets([p.view for p in paragraphs], self.anchor_chars)
         anchors: dict[str, list[tuple[int, int]]] = {}
         # (paragraph index, start, end in the paragraph, rule, kept paragraph, kept span)
