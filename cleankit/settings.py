@@ -128,6 +128,14 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 def validate(settings: Settings, origin: str = "settings") -> None:
     from cleankit.pipeline import STAGE_FACTORIES
 
+    for name in ("dedup_threshold", "dedup_verify"):
+        if not 0.0 < getattr(settings, name) <= 1.0:
+            raise SettingsError(f"{origin}: {name} must be in (0, 1], not {getattr(settings, name)}")
+    if settings.dedup_shingle_chars < 1 or settings.dedup_permutations < 2:
+        raise SettingsError(f"{origin}: dedup_shingle_chars must be >= 1 and dedup_permutations >= 2")
+    if not 0 <= settings.dedup_bands <= settings.dedup_permutations:
+        raise SettingsError(f"{origin}: dedup_bands must be between 0 and dedup_permutations")
+
     for name in [*settings.stages, *settings.skip, *settings.stage_options]:
         if name not in STAGE_FACTORIES:
             raise SettingsError(f"{origin}: unknown stage {name!r} (known: {', '.join(STAGE_FACTORIES)})")

@@ -259,3 +259,13 @@ def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
     result = run_cli("clean", str(src), "-o", str(out))
     assert result.returncode == 2
     assert INDEX_FILE.encode() in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flag", [{"dedup_threshold": 0.0}, {"dedup_verify": 1.5}, {"dedup_bands": 500}, {"dedup_permutations": 1}]
+)
+def test_bad_dedup_settings_are_refused(flag: dict) -> None:
+    from cleankit.settings import SettingsError, validate
+
+    with pytest.raises(SettingsError):
+        validate(Settings(**flag))
