@@ -13,8 +13,8 @@ Schema (version 1):
   other parameters is refused (they would give incomparable signatures).
 - ``docs(rowid, doc_id, source, output, chars, quality, run, state, signature)``:
   ``state`` is ``kept`` (a canonical document, written), ``duplicate`` (its
-  ``duplicate_of`` names the kept one) or ``pending`` (added by the current run, not
-  yet decided).
+  ``duplicate_of`` names the kept one) or ``pending`` (added by the current run, or by a
+  run killed before its pass; the next run decides it).
 - ``bands(band, key, doc)``: LSH buckets, indexed by ``(band, key)``.
 - ``paragraphs(hash, doc)``: first kept document of each paragraph.
 """
@@ -241,7 +241,8 @@ class DedupIndex:
             output = _path(output)
             gone = state == "kept" and (output is None or not (outdir / output).is_file())
             old = cutoff is not None and float(run.split("@", 1)[0]) < cutoff
-            if gone or old or state == "pending" or (duplicates and state == "duplicate"):
+            # Pending entries (a run killed before its pass) are left for the next run to decide.
+            if state != "pending" and (gone or old or (duplicates and state == "duplicate")):
                 doomed.append(rowid)
         self._delete(doomed)
         self.db.commit()
