@@ -9,6 +9,7 @@ import pytest
 from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from cleankit import Pipeline, Settings
 from cleankit.canonical import canonical, view_positions
@@ -249,6 +250,12 @@ def test_restore_exact_and_idempotent(text: str) -> None:
     assert restore_text(document.text, document.edits) == text
     again = stage.run(Document.from_text(document.text))
     assert again.edits == []
+    # Every removal names a kept paragraph of the output that holds what was removed.
+    kept = paragraphs(document.text)
+    for edit in document.edits:
+        number, *span = map(int, re.fullmatch(r"para:(\d+)(?::(\d+)-(\d+))?", edit.ref).groups(default="0"))
+        target = kept[number - 1][span[0] : span[1]] if edit.rule == "passage" else kept[number - 1]
+        assert fuzz.partial_ratio(canonical(edit.old), canonical(target)) >= 90
     if document.text:
         assert document.text.endswith("\n") and "\n\n\n" not in document.text
 
