@@ -84,33 +84,32 @@ def _edit_chars(text: str, rng: random.Random, count: int) -> str:
 # -- inside one page -------------------------------------------------------------------
 
 
-def near_variant(text: str, rng: random.Random) -> str:
+def near_variant(text: str, rng: random.Random) -> tuple[str, str]:
     kind = rng.randrange(4)
     if kind == 0:
-        return T2TW.convert(text)
+        return T2TW.convert(text), "near: traditional"
     if kind == 1:
-        return text.replace(",", "\uff0c").replace("，", ",").replace(":", "\uff1a")
+        return text.replace(",", "\uff0c").replace("，", ",").replace(":", "\uff1a"), "near: punctuation width"
     if kind == 2:
-        return "\ufffd" + text[1:]
-    return _edit_chars(text, rng, 2)
+        return "\ufffd" + text[1:], "near: U+FFFD at cut"
+    return _edit_chars(text, rng, 2), "near: 2 chars changed"
 
 
-def planted_page(pool: list[str], rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
-    """A page and the spans (offsets in its text) of every planted copy."""
+def planted_page(pool: list[str], rng: random.Random) -> tuple[str, list[tuple[int, int, str]]]:
+    """A page and the spans (offsets in its text) and kinds of every planted copy."""
     paras = rng.sample(pool, rng.randint(5, 12))
-    layout: list[tuple[str, bool]] = [(p, False) for p in paras]  # (text, planted)
-    pieces: list[list[tuple[str, bool]]] = [[(p, False)] for p in paras]
+    pieces: list[list[tuple[str, str]]] = [[(p, "")] for p in paras]  # (text, kind if planted)
     for _ in range(rng.randint(1, 4)):
         kind = rng.randrange(4)
         source = rng.randrange(len(paras))
         where = rng.randint(source + 1, len(paras))
         text = paras[source]
         if kind == 0:
-            copy = text
+            copy, label = text, "whole paragraph"
         elif kind == 1:  # overlapping scraper window: a suffix
-            copy = text[rng.randrange(0, max(1, len(text) - 15)) :]
+            copy, label = text[rng.randrange(0, max(1, len(text) - 15)) :], "suffix window"
         elif kind == 2:
-            copy = near_variant(text, rng)
+            copy, label = near_variant(text, rng)
         else:  # a long passage grafted into a later paragraph
             if len(text) < 120 or where >= len(paras):
                 continue
@@ -119,25 +118,24 @@ def planted_page(pool: list[str], rng: random.Random) -> tuple[str, list[tuple[i
             host = pieces[where]
             host_text = "".join(t for t, _ in host)
             cut = rng.randrange(len(host_text) + 1)
-            pieces[where] = [(host_text[:cut], False), (passage, True), (host_text[cut:], False)]
+            pieces[where] = [(host_text[:cut], ""), (passage, "grafted passage"), (host_text[cut:], "")]
             continue
-        pieces.insert(where, [(copy, True)])
+        pieces.insert(where, [(copy, label)])
         paras.insert(where, copy)
     # Legitimate short repeats: table cells and a repeated header.
     for _ in range(rng.randint(0, 2)):
         spot = rng.randrange(len(pieces) + 1)
-        pieces[spot:spot] = [[("序号", False)], [("1", False)], [("2", False)], [("合计", False)]]
-    del layout
+        pieces[spot:spot] = [[("序号", "")], [("1", "")], [("2", "")], [("合计", "")]]
     text_parts: list[str] = []
-    planted: list[tuple[int, int]] = []
+    planted: list[tuple[int, int, str]] = []
     offset = 0
     for number, paragraph in enumerate(pieces):
         if number:
             text_parts.append("\n\n")
             offset += 2
-        for piece, is_copy in paragraph:
-            if is_copy and piece:
-                planted.append((offset, offset + len(piece)))
+        for piece, label in paragraph:
+            if label and piece:
+                planted.append((offset, offset + len(piece), label))
             text_parts.append(piece)
             offset += len(piece)
     return "".join(text_parts) + "\n", planted
@@ -172,6 +170,7 @@ def bench_inside(docs: int, seed: int) -> dict:
     paragraph_hits = [0, 0]
     removal_hits = {"cleankit": [0, 0], "exact lines": [0, 0]}
     base_hits = [0, 0]
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     chars_in = sum(len(t) for t, _ in pages)
     for text, _ in pages[:50]:
         canonical(text)  # warm the character fold table (built once per process)
@@ -182,28 +181,31 @@ def bench_inside(docs: int, seed: int) -> dict:
     baseline = [exact_line_baseline(text) for text, _ in pages]
     base_seconds = time.process_time() - base_started
     for (text, planted), edits, base in zip(pages, results, baseline, strict=True):
-        removed = [(e.start, e.end) for e in edits]
         # Separators removed with a paragraph are not content: score paragraph text only.
-        removed = [(s, e) for s, e in removed]
-        hit, got, want = _score_chars(_strip_newlines(text, removed), planted)
+        removed = [(e.start, e.end) for e in edits]
+        spans = [(start, end) for start, end, _ in planted]
+        hit, got, want = _score_chars(_strip_newlines(text, removed), spans)
         for i, value in enumerate((hit, got, want)):
             totals["cleankit"][i] += value
-        hit, got, want = _score_chars(base, planted)
+        hit, got, want = _score_chars(base, spans)
         for i, value in enumerate((hit, got, want)):
             totals["exact lines"][i] += value
         base_set = {i for s, e in base for i in range(s, e)}
-        for start, end in planted:
+        for start, end in spans:
             base_hits[1] += 1
             base_hits[0] += sum(1 for i in range(start, end) if i in base_set) >= 0.8 * (end - start)
-        planted_set = {i for s, e in planted for i in range(s, e)}
+        planted_set = {i for s, e in spans for i in range(s, e)}
         for name, spans in (("cleankit", _strip_newlines(text, removed)), ("exact lines", base)):
             for start, end in spans:
                 removal_hits[name][1] += 1
                 removal_hits[name][0] += sum(i in planted_set for i in range(start, end)) >= 0.8 * (end - start)
         removed_set = {i for s, e in removed for i in range(s, e)}
-        for start, end in planted:
+        for start, end, label in planted:
+            found = sum(1 for i in range(start, end) if i in removed_set) >= 0.8 * (end - start)
             paragraph_hits[1] += 1
-            paragraph_hits[0] += sum(1 for i in range(start, end) if i in removed_set) >= 0.8 * (end - start)
+            paragraph_hits[0] += found
+            by_kind[label][0] += found
+            by_kind[label][1] += 1
     report = {"docs": docs, "chars": chars_in}
     for name, (hit, got, want) in totals.items():
         report[name] = {"precision": round(hit / max(1, got), 4), "recall": round(hit / max(1, want), 4)}
@@ -214,6 +216,7 @@ def bench_inside(docs: int, seed: int) -> dict:
         report[name]["removals_precision"] = round(hit / max(1, total), 4)
     report["exact lines"]["copies_recall"] = round(base_hits[0] / max(1, base_hits[1]), 4)
     report["planted_copies"] = paragraph_hits[1]
+    report["cleankit copies_recall by kind"] = {k: f"{h / n:.3f} of {n}" for k, (h, n) in sorted(by_kind.items())}
     utf8 = sum(len(text.encode("utf-8")) for text, _ in pages)
     report["cleankit"]["docs_per_cpu_s"] = round(docs / seconds)
     report["cleankit"]["MB_per_cpu_s"] = round(utf8 / 1e6 / seconds, 2)
