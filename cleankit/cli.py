@@ -16,7 +16,8 @@ from rich.text import Text
 
 from cleankit import __version__
 from cleankit.encoding import DecodeError
-from cleankit.io import PROVENANCE_FILE, display, write_atomic
+from cleankit.index import DedupIndex, DedupIndexError
+from cleankit.io import INDEX_FILE, PROVENANCE_FILE, display, write_atomic
 from cleankit.pipeline import InputError, Pipeline
 from cleankit.provenance import (
     RestoreError,
@@ -91,11 +92,23 @@ def clean(
         Optional[str], typer.Option("--to", help=f"Target script: {', '.join(TARGETS)} (default: simplified).")
     ] = None,
     nfkc: Annotated[bool, typer.Option("--nfkc", help="Full-width Latin letters and digits to ASCII.")] = False,
+    keep_duplicates: Annotated[
+        bool, typer.Option("--keep-duplicates", help="Write near-duplicate documents too (marked in provenance).")
+    ] = False,
+    dedup_paragraphs: Annotated[
+        bool, typer.Option("--dedup-paragraphs", help="Remove paragraphs already in an earlier kept document.")
+    ] = False,
+    no_dedup_documents: Annotated[
+        bool, typer.Option("--no-dedup-documents", help="Do not look for near-duplicate documents.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
     settings = _settings(
         config,
+        keep_duplicates=keep_duplicates or None,
+        dedup_paragraphs=dedup_paragraphs or None,
+        dedup_documents=False if no_dedup_documents else None,
         jsonl=jsonl or None,
         text_field=text_field,
         include=include or None,
@@ -138,6 +151,9 @@ def clean(
             summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
         except UsageError as exc:
             raise typer.BadParameter(str(exc)) from exc
+        except DedupIndexError as exc:
+            err.print(f"cannot use the dedup index: {exc}")
+            raise typer.Exit(2) from exc
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
@@ -194,6 +210,8 @@ def _clean_stdin(settings: Settings, provenance: Path | None) -> int:
 def _print_summary(summary: RunSummary, outdir: Path) -> None:
     mb = summary.bytes_in / 1e6
     rate = mb / summary.seconds if summary.seconds else 0.0
+    if summary.duplicates:
+        err.print(f"near-duplicate documents: {summary.duplicates} (see duplicate_of in {PROVENANCE_FILE})")
     err.print(
         f"cleaned {summary.documents} document(s), skipped {summary.skipped} already done, "
         f"failed {summary.failed}; {mb:.1f} MB in {summary.seconds:.1f}s ({rate:.1f} MB/s) -> {display(str(outdir))}"
@@ -236,6 +254,8 @@ def find_record(provenance: Path, source: str) -> dict[str, Any]:
 
 
 def _clean_text_of(record: dict[str, Any], outdir: Path) -> str:
+    if record.get("output") is None and record.get("status") == "duplicate":
+        return ""  # a near-duplicate's record removes its whole text: restore needs no file
     data = (outdir / record["output"]).read_bytes().decode("utf-8")
     if "output_line" in record:
         return json.loads(data.split("\n")[record["output_line"]])[record["text_field"]]
@@ -481,6 +501,48 @@ def report_command(
         f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)",
         markup=False,
     )
+index_app = typer.Typer(help="Inspect and manage the near-duplicate index of an output folder.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+def _open_index(outdir: Path) -> DedupIndex:
+    path = outdir / INDEX_FILE
+    if not path.is_file():
+        raise typer.BadParameter(f"no dedup index in {outdir} ({INDEX_FILE} not found)")
+    try:
+        return DedupIndex(path)
+    except DedupIndexError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@index_app.command("stats")
+def index_stats(
+    outdir: Annotated[Path, typer.Argument(help="Output folder of a clean run.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How many documents, band keys and paragraph hashes the index holds."""
+    with _open_index(outdir) as index:
+        stats = index.stats()
+    if as_json:
+        typer.echo(dumps(stats, indent=2))
+        return
+    for key, value in stats.items():
+        typer.echo(f"{key}: {value}")
+
+
+@index_app.command("prune")
+def index_prune(
+    outdir: Annotated[Path, typer.Argument(help="Output folder of a clean run.")],
+    older_than: Annotated[
+        Optional[float], typer.Option("--older-than", help="Also drop entries added more than DAYS ago.")
+    ] = None,
+    duplicates: Annotated[bool, typer.Option("--duplicates", help="Also drop entries of duplicate documents.")] = False,
+) -> None:
+    """Drop index entries whose clean file is gone (and, if asked, old or duplicate ones)."""
+    with _open_index(outdir) as index:
+        dropped = index.prune(outdir, older_than, duplicates)
+        left = index.stats()["documents"]
+    typer.echo(f"dropped {dropped} document(s); {left} left")
 
 
 if __name__ == "__main__":

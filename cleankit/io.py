@@ -19,7 +19,8 @@ from pathlib import Path
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
 SUMMARY_FILE = "summary.json"
-RESERVED_NAMES = {PROVENANCE_FILE, SUMMARY_FILE}
+INDEX_FILE = "dedup-index.sqlite"
+RESERVED_NAMES = {PROVENANCE_FILE, SUMMARY_FILE, INDEX_FILE, INDEX_FILE + "-wal", INDEX_FILE + "-shm"}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cleankit.dedup import DedupStage
 from cleankit.document import Document
 from cleankit.encoding import detect_and_decode, sniff_binary
 from cleankit.hygiene import HygieneStage
@@ -29,6 +30,7 @@ STAGE_FACTORIES: dict[str, Callable[..., Stage]] = {
     "punctuation": PunctuationStage,
     "paragraphs": ParagraphStage,
     "reflow": ReflowStage,
+    "dedup": DedupStage,
 }
 
 

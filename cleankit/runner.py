@@ -35,6 +35,7 @@ from cleankit.io import (
     repair_torn_tail,
     write_atomic,
 )
+from cleankit.neardup import CrawlDedup, NearDupInput, describe, params_from
 from cleankit.pipeline import InputError, Pipeline
 from cleankit.provenance import RestoreError, build_record, dumps, failure_record, read_records
 from cleankit.settings import Settings
@@ -52,6 +53,8 @@ class FileResult:
     records: list[dict[str, Any]]
     size: int = 0
     skipped: bool = False
+    # Signature of the written document for the crawl's near-duplicate pass.
+    neardup: NearDupInput | None = None
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Cleaner:
         self.outdir = outdir
         self.pipeline = Pipeline.from_settings(settings)
         self.fingerprint = settings.output_fingerprint()
+        self.neardup_params = params_from(settings) if settings.dedup_documents else None
+        self._neardup: NearDupInput | None = None
 
     def __call__(self, task: Task) -> FileResult:
         rel = task.rel
@@ -88,11 +93,14 @@ class Cleaner:
         for record in records:
             record["file"] = rel
             record["file_sha256"] = sha
-        return FileResult(rel, records, len(raw))
+        neardup, self._neardup = self._neardup, None
+        return FileResult(rel, records, len(raw), neardup=neardup)
 
     def _already_done(self, prior: dict[str, Any] | None, sha: str) -> bool:
         if not prior or prior["file_sha256"] != sha or prior["settings"] != self.fingerprint:
             return False
+        if prior["output"] is None:
+            return prior.get("status") == "duplicate"  # a near-duplicate: no clean file by design
         output = self.outdir / prior["output"]
         return output.is_file() and output.stat().st_size == prior["output_bytes"]
 
@@ -106,6 +114,8 @@ class Cleaner:
         write_atomic(self.outdir / rel, data)
         record = build_record(document, self.fingerprint, rel)
         record["output_bytes"] = len(data)
+        if self.neardup_params is not None and document.text.strip():  # empty texts are not near-duplicates
+            self._neardup = describe(document, rel, rel, self.neardup_params)
         return record
 
     def _clean_jsonl(self, raw: bytes, rel: str) -> list[dict[str, Any]]:
@@ -163,6 +173,7 @@ class RunSummary:
     documents: int = 0
     skipped: int = 0
     failed: int = 0
+    duplicates: int = 0
     bytes_in: int = 0
     chars_out: int = 0
     seconds: float = 0.0
@@ -185,6 +196,7 @@ class RunSummary:
             self.failures.append((record["source"], record["error"]))
             return
         self.documents += 1
+        self.duplicates += record["status"] == "duplicate"
         self.chars_out += record["output_chars"]
         if record.get("encoding"):
             self.encodings[record["encoding"]["name"]] += 1
@@ -200,6 +212,7 @@ class RunSummary:
             "documents": self.documents,
             "skipped": self.skipped,
             "failed": self.failed,
+            "duplicates": self.duplicates,
             "bytes_in": self.bytes_in,
             "chars_out": self.chars_out,
             "seconds": round(self.seconds, 3),
@@ -220,6 +233,7 @@ def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
                 "file_sha256": first.get("file_sha256"),
                 "settings": first.get("settings"),
                 "output": first["output"],
+                "status": first.get("status"),
                 "output_bytes": first.get("output_bytes", -1),
             }
     return prior
@@ -264,9 +278,14 @@ def run_clean(
     if on_start:
         on_start(len(tasks) + len(bad))
 
+    crawl = _crawl_dedup(settings, outdir)
     appender = LineAppender(provenance)
     try:
         for result in _chain(bad, _results(tasks, settings, outdir)):
+            # Into the index before provenance: a document a killed run finished is then
+            # decided by the next run's pass (it is not cleaned again).
+            if crawl is not None and result.neardup is not None:
+                crawl.add(result.neardup)
             for record in result.records:
                 appender.append(dumps(record))
             summary.add(result)
@@ -274,6 +293,8 @@ def run_clean(
                 on_result(result)
     finally:
         appender.close()
+    if crawl is not None:
+        summary.duplicates = crawl.finish(provenance)["duplicates"]
 
     summary.seconds = time.perf_counter() - started
     _finish(outdir, summary)
@@ -301,6 +322,19 @@ def _plan(
             seen[item.rel] = item
             tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
     return tasks, bad
+def _crawl_dedup(settings: Settings, outdir: Path) -> CrawlDedup | None:
+    """The near-duplicate pass over the run's documents and the persisted index
+    (:mod:`cleankit.neardup`); JSON Lines runs are not deduplicated across documents."""
+    if not settings.dedup_documents or settings.jsonl:
+        return None
+    return CrawlDedup(
+        outdir,
+        params_from(settings),
+        verify=settings.dedup_verify,
+        keep_duplicates=settings.keep_duplicates,
+        dedup_paragraphs=settings.dedup_paragraphs,
+        paragraph_min_chars=int(settings.stage_options.get("dedup", {}).get("min_chars", 10)),
+    )
 
 
 def _chain(first: list[FileResult], rest: Iterator[FileResult]) -> Iterator[FileResult]:

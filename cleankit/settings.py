@@ -16,7 +16,7 @@ from typing import Any
 
 from cleankit import __version__
 
-DEFAULT_STAGES = ["hygiene", "script", "punctuation", "paragraphs", "reflow"]
+DEFAULT_STAGES = ["hygiene", "script", "punctuation", "paragraphs", "reflow", "dedup"]
 
 OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
 
@@ -46,6 +46,18 @@ class Settings:
     verify_restore: bool = True
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Near-duplicate documents across the crawl and across runs (README: "Deduplication").
+    dedup_documents: bool = True
+    keep_duplicates: bool = False
+    dedup_paragraphs: bool = False
+    # Estimated Jaccard similarity of character shingles for an LSH candidate pair.
+    dedup_threshold: float = 0.5
+    # rapidfuzz similarity (0-1, canonical text) a candidate must reach to be a duplicate.
+    dedup_verify: float = 0.8
+    dedup_shingle_chars: int = 5
+    dedup_permutations: int = 128
+    # LSH bands; 0 chooses bands and rows for the threshold as datasketch does.
+    dedup_bands: int = 0
 
     def active_stages(self) -> list[str]:
         return [name for name in self.stages if name not in self.skip]
@@ -115,6 +127,14 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 
 def validate(settings: Settings, origin: str = "settings") -> None:
     from cleankit.pipeline import STAGE_FACTORIES, build_stages
+
+    for name in ("dedup_threshold", "dedup_verify"):
+        if not 0.0 < getattr(settings, name) <= 1.0:
+            raise SettingsError(f"{origin}: {name} must be in (0, 1], not {getattr(settings, name)}")
+    if settings.dedup_shingle_chars < 1 or settings.dedup_permutations < 2:
+        raise SettingsError(f"{origin}: dedup_shingle_chars must be >= 1 and dedup_permutations >= 2")
+    if not 0 <= settings.dedup_bands <= settings.dedup_permutations:
+        raise SettingsError(f"{origin}: dedup_bands must be between 0 and dedup_permutations")
 
     for name in [*settings.stages, *settings.skip, *settings.stage_options]:
         if name not in STAGE_FACTORIES:

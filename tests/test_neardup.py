@@ -1,0 +1,271 @@
+"""Near-duplicate documents across a crawl and across runs (cleankit.neardup, cleankit.index)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import opencc
+import pytest
+from conftest import GOLDEN, run_cli
+from datasketch import MinHash
+
+from cleankit import Settings
+from cleankit.canonical import canonical
+from cleankit.index import DedupIndex
+from cleankit.io import INDEX_FILE
+from cleankit.neardup import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
+from cleankit.provenance import restore_bytes_from_record
+from cleankit.runner import run_clean
+
+T2TW = opencc.OpenCC("s2tw")
+FURNITURE = [
+    ("首页 > 新闻中心 > 通知公告", "主办单位：广西壮族自治区人民政府办公厅 版权所有"),
+    ("您当前的位置：首页 > 政务公开 > 政策文件", "网站标识码4500000001 桂ICP备05001234号"),
+    ("当前位置：首页 > 科技动态", "联系我们 | 网站地图 | 主办：南宁市科学技术局"),
+    ("【字体：大 中 小】 【打印本页】", "本网站由市政府信息中心维护"),
+    ("信息来源：市政府办公室 发布时间：2024-05-20", "扫一扫在手机上查看当前页"),
+]
+
+
+def _real_paragraphs() -> list[str]:
+    paragraphs: list[str] = []
+    for name in ("000_ad233eb0e25883aa.txt", "001_e11f24d6c84acc9d.txt", "004_c5e9d85b3d031f23.txt"):
+        text = (GOLDEN / name).read_text(encoding="utf-8")
+        paragraphs += [p for p in text.split("\n") if len(p) >= 60]
+    return paragraphs
+
+
+PARAGRAPHS = _real_paragraphs()
+
+
+def notice(number: int, size: int = 4) -> list[str]:
+    """A distinct notice: ``size`` consecutive real paragraphs, disjoint between numbers."""
+    return PARAGRAPHS[number * size : (number + 1) * size]
+
+
+def reprint(paragraphs: list[str], site: int, rng: random.Random, edits: int = 3) -> str:
+    """The notice as another site prints it: its own furniture and a few characters changed."""
+    body = list(paragraphs)
+    for _ in range(edits):
+        which = rng.randrange(len(body))
+        text = body[which]
+        cut = rng.randrange(len(text) - 2)
+        body[which] = text[:cut] + "的" + text[cut + 1 :]
+    header, footer = FURNITURE[site % len(FURNITURE)]
+    return "\n\n".join([header, *body, footer]) + "\n"
+
+
+def records(out: Path) -> dict[str, dict]:
+    lines = (out / "provenance.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["source"]: r for r in map(json.loads, lines)}
+
+
+def test_numpy_signature_is_datasketchs_minhash() -> None:
+    params = SignatureParams(shingle_chars=5, permutations=64)
+    view = canonical(PARAGRAPHS[3] + PARAGRAPHS[4])
+    reference = MinHash(num_perm=64, seed=SEED, scheme=SCHEME, hashfunc=shingle_hash)
+    reference.update_batch(view[i : i + 5].encode("utf-32-le") for i in range(len(view) - 4))
+    assert np.array_equal(signature(view, params), reference.hashvalues)
+
+
+def test_signatures_plug_into_datasketch_lsh() -> None:
+    from datasketch import MinHashLSH
+
+    params = SignatureParams(permutations=128, threshold=0.5)
+    views = [canonical("".join(notice(n))) for n in range(4)]
+    near = canonical("".join(notice(0))[:-40] + "附件：相关材料")
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for number, view in enumerate(views):
+        lsh.insert(number, lean(signature(view, params)))
+    assert lsh.query(lean(signature(near, params))) == [0]
+    assert lean(signature(views[0], params)).jaccard(lean(signature(near, params))) > 0.8
+
+
+def test_signature_estimates_jaccard() -> None:
+    params = SignatureParams(permutations=256)
+    first = canonical("".join(notice(0)))
+    second = canonical("".join(notice(0)[:3] + notice(1)[:1]))
+
+    def shingles(view: str) -> set[str]:
+        return {view[i : i + 5] for i in range(len(view) - 4)}
+
+    truth = len(shingles(first) & shingles(second)) / len(shingles(first) | shingles(second))
+    estimate = float(np.mean(signature(first, params) == signature(second, params)))
+    assert abs(truth - estimate) < 0.1
+
+
+def _crawl(folder: Path, rng: random.Random) -> dict[str, int]:
+    """Three notices reprinted by four sites each, and three unrelated pages."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cluster: dict[str, int] = {}
+    for number in range(3):
+        for site in range(4):
+            name = f"site{site}/notice{number}.txt"
+            (folder / name).parent.mkdir(exist_ok=True)
+            text = reprint(notice(number), site, rng)
+            if site == 3:
+                text = T2TW.convert(text)  # a traditional-script reprint
+            (folder / name).write_text(text, encoding="utf-8")
+            cluster[name] = number
+    for number in range(3, 6):
+        name = f"other/page{number}.txt"
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(reprint(notice(number), number, rng), encoding="utf-8")
+        cluster[name] = number
+    return cluster
+
+
+def test_crawl_keeps_one_copy_per_notice_and_restores_duplicates(tmp_path: Path) -> None:
+    src, out = tmp_path / "crawl", tmp_path / "out"
+    truth = _crawl(src, random.Random(7))
+    result = run_cli("clean", str(src), "-o", str(out), "-j", "2")
+    assert result.returncode == 0, result.stderr.decode()
+    recs = records(out)
+    kept = {s for s, r in recs.items() if r["status"] == "ok"}
+    dups = {s: r for s, r in recs.items() if r["status"] == "duplicate"}
+    assert len(kept) == 6 and len(dups) == 9
+    assert sorted(truth[s] for s in kept) == [0, 1, 2, 3, 4, 5]
+    for source, record in dups.items():
+        assert truth[record["duplicate_of"]] == truth[source]
+        assert record["duplicate_of"] in kept
+        assert 0.8 <= record["similarity"] <= 1.0
+        assert record["output"] is None and not (out / source).exists()
+        # The record alone rebuilds the original (its clean text is empty).
+        assert restore_bytes_from_record("", record) == (src / source).read_bytes()
+    source = sorted(dups)[0]
+    restored = run_cli("restore", str(out), source, "--bytes")
+    assert restored.returncode == 0, restored.stderr.decode()
+    assert restored.stdout == (src / source).read_bytes()
+    for source in kept:
+        assert (out / source).is_file()
+    assert json.loads((out / "summary.json").read_text())["duplicates"] == 9
+
+
+def test_canonical_copy_is_the_most_complete(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    body = notice(2, size=6)
+    (src / "a_truncated.txt").write_text("\n\n".join(body[:5]) + "\n", encoding="utf-8")
+    (src / "b_complete.txt").write_text("\n\n".join(body) + "\n", encoding="utf-8")
+    (src / "c_complete.txt").write_text("\n\n".join(body) + "\n", encoding="utf-8")
+    run_clean([src], out, Settings(jobs=1))
+    recs = records(out)
+    assert recs["b_complete.txt"]["status"] == "ok"  # most complete, then earliest path
+    assert recs["a_truncated.txt"]["duplicate_of"] == "b_complete.txt"
+    assert recs["c_complete.txt"]["duplicate_of"] == "b_complete.txt"
+
+
+def test_similar_but_different_notices_are_kept(tmp_path: Path) -> None:
+    # Same site furniture and format, different content: not duplicates.
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rng = random.Random(3)
+    for number in range(6):
+        (src / f"{number}.txt").write_text(reprint(notice(number, size=2), 0, rng), encoding="utf-8")
+    summary = run_clean([src], out, Settings(jobs=1))
+    assert summary.duplicates == 0
+    assert all(r["status"] == "ok" for r in records(out).values())
+
+
+def test_keep_duplicates_writes_them_marked(tmp_path: Path) -> None:
+    src, out = tmp_path / "crawl", tmp_path / "out"
+    _crawl(src, random.Random(11))
+    run_clean([src], out, Settings(keep_duplicates=True))
+    dups = [r for r in records(out).values() if r["status"] == "duplicate"]
+    assert len(dups) == 9
+    for record in dups:
+        clean = (out / record["output"]).read_text(encoding="utf-8")
+        assert record["duplicate_of"] and "neardup" not in record["steps"]
+        assert restore_bytes_from_record(clean, record) == (src / record["source"]).read_bytes()
+
+
+def test_second_run_dedups_against_the_persisted_index(tmp_path: Path) -> None:
+    src, out = tmp_path / "crawl", tmp_path / "out"
+    _crawl(src, random.Random(5))
+    assert run_cli("clean", str(src), "-o", str(out)).returncode == 0
+    first = records(out)
+    kept_notice0 = next(s for s, r in first.items() if r["status"] == "ok" and "notice0" in s)
+    # A later crawl: a new reprint of notice 0 and a page never seen.
+    later = tmp_path / "later"
+    later.mkdir()
+    rng = random.Random(9)
+    (later / "new_reprint.txt").write_text(reprint(notice(0), 4, rng), encoding="utf-8")
+    (later / "new_page.txt").write_text(reprint(notice(7), 4, rng), encoding="utf-8")
+    result = run_cli("clean", str(later), "-o", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    second = records(out)
+    assert second["new_reprint.txt"]["status"] == "duplicate"
+    assert second["new_reprint.txt"]["duplicate_of"] == kept_notice0
+    assert second["new_page.txt"]["status"] == "ok"
+    assert (out / "new_page.txt").is_file() and not (out / "new_reprint.txt").exists()
+    # Records of the first run are untouched.
+    assert {s: r for s, r in second.items() if s in first} == first
+
+    stats = run_cli("index", "stats", str(out), "--json")
+    data = json.loads(stats.stdout)
+    assert data["documents"] == 17 and data["kept"] == 7 and data["duplicates"] == 10 and data["runs"] == 2
+
+    # Prune drops the entry whose clean file is gone; the index then no longer matches it.
+    (out / kept_notice0).unlink()
+    assert b"dropped 1" in run_cli("index", "prune", str(out)).stdout
+    with DedupIndex(out / INDEX_FILE) as index:
+        assert index.stats()["kept"] == 6
+
+
+def test_dedup_paragraphs_removes_paragraphs_seen_before(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    shared = PARAGRAPHS[40]
+    (src / "a.txt").write_text("\n\n".join([*notice(0, 2), shared]) + "\n", encoding="utf-8")
+    (src / "b.txt").write_text("\n\n".join([shared, *notice(3, 2)]) + "\n", encoding="utf-8")
+    assert run_cli("clean", str(src), "-o", str(out), "--dedup-paragraphs").returncode == 0
+    assert shared in (out / "a.txt").read_text(encoding="utf-8")
+    text_b = (out / "b.txt").read_text(encoding="utf-8")
+    assert shared not in text_b and text_b == "\n\n".join(notice(3, 2)) + "\n"
+    record = records(out)["b.txt"]
+    (edit,) = [e for e in record["edits"] if e["stage"] == "neardup"]
+    assert edit["rule"] == "seen-paragraph" and edit["ref"] == "doc:a.txt"
+    assert run_cli("restore", str(out), "b.txt", "--bytes").stdout == (src / "b.txt").read_bytes()
+
+
+def test_index_with_other_settings_is_refused(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text("\n\n".join(notice(0)) + "\n", encoding="utf-8")
+    run_clean([src], out, Settings(jobs=1))
+    with pytest.raises(ValueError, match="other signature settings"):
+        run_clean([src], out, Settings(jobs=1, dedup_permutations=64), force=True)
+
+
+def test_no_dedup_documents_writes_every_copy(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (src / name).write_text("\n\n".join(notice(1)) + "\n", encoding="utf-8")
+    summary = run_clean([src], out, Settings(jobs=1, dedup_documents=False))
+    assert summary.duplicates == 0 and (out / "a.txt").is_file() and (out / "b.txt").is_file()
+    assert not (out / INDEX_FILE).exists()
+
+
+def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    (src / "a.txt").write_text("\n\n".join(notice(0)) + "\n", encoding="utf-8")
+    (out / INDEX_FILE).write_bytes(b"not a database" * 100)
+    result = run_cli("clean", str(src), "-o", str(out))
+    assert result.returncode == 2
+    assert INDEX_FILE.encode() in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flag", [{"dedup_threshold": 0.0}, {"dedup_verify": 1.5}, {"dedup_bands": 500}, {"dedup_permutations": 1}]
+)
+def test_bad_dedup_settings_are_refused(flag: dict) -> None:
+    from cleankit.settings import SettingsError, validate
+
+    with pytest.raises(SettingsError):
+        validate(Settings(**flag))
