@@ -256,7 +256,9 @@ def _detect_damaged(raw: bytes, declared: str | None) -> EncodingInfo:
         runner_up=legacy,
         segments=segments,
     )
-    info.notes.append(f"{len(segments)} segment(s): " + "; ".join(switches[:50]) + ("; ..." if len(switches) > 50 else ""))
+    info.notes.append(
+        f"{len(segments)} segment(s): " + "; ".join(switches[:50]) + ("; ..." if len(switches) > 50 else "")
+    )
     return info
 
 
