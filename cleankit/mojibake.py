@@ -24,12 +24,14 @@ text that already reads well is never touched. What cannot be recovered is flagg
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import ftfy
+import ftfy.bad_codecs
 
 from cleankit.document import Document, Edit
 from cleankit.hygiene import CONTROL_CHARS, INVISIBLES
@@ -45,6 +47,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     uncurl_quotes=False,
     fix_line_breaks=False,
     remove_control_chars=False,
+    fix_c1_controls=False,
     normalization=None,
     explain=False,
 )
@@ -64,10 +67,19 @@ INVISIBLE = re.compile(_INVISIBLE)
 # Decomposed accents (U+0300-036F) count too: hygiene's NFC composes them later.
 _LATIN_UNIT = f"(?:{_LATIN_MOJIBAKE_CHAR}[\u0300-\u036f]*|[A-Za-z][\u0300-\u036f]+)"
 LATIN_MOJIBAKE_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*{_LATIN_UNIT})+")
+# GBK read as Latin-1: pairs of a high byte and a trail byte, which may be ASCII (0x40-0x7E).
+GBK_LATIN_RUN = re.compile(f"(?:{_LATIN_UNIT}{_INVISIBLE}*(?:{_LATIN_UNIT}|[\x40-\x7e]){_INVISIBLE}*)+")
 # No-break spaces are common in correct crawled text; a misreading has other high Latin-1.
-TELLING_LATIN = re.compile("[\u0080-\u009f\u00a1-\u00ff]")
-SURROGATE_RUN = re.compile("[\udc80-\udcff][\udc80-\udcff\x40-\x7e]*")
-NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s]{2,}")
+TELLING_LATIN = re.compile(
+    "[\u0080-\u009f\u00a1-\u00ff\u20ac\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
+    "\u017d\u2122\u0161\u203a\u0153\u017e\u0178]"
+)
+# GBK read as UTF-8 with surrogateescape: undecodable bytes became lone surrogates, byte
+# pairs that happened to be valid UTF-8 became other characters; ASCII below 0x40 is never
+# part of a GBK double-byte character.
+SURROGATE_RUN = re.compile("[^\x00-\x3f\\s]*[\udc80-\udcff][^\x00-\x3f\\s]*")
+# UTF-8 read as GBK: non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
+UTF8_AS_GBK_RUN = re.compile(r"(?:[^\x00-\x7f\s]|\?){2,}")
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
 # may sit between): the last character of a chunk, cut inside its bytes.
@@ -90,11 +102,15 @@ FULLWIDTH_FOLDABLE = "!,:;()?"
 # A repair must improve the mean log-probability per character by at least this much,
 # and reach this level (ordinary Chinese scores -4 to -8; debris -13 and below).
 MIN_GAIN = 2.0
-PLAUSIBLE_CHINESE = -12.0
+PLAUSIBLE_CHINESE = -13.5
 # Byte-shift search: cost of assuming a lost byte, beam width, longest run looked at.
 LOST_BYTE_COST = 4.0
 BEAM = 16
 SHIFT_WINDOW = 24
+# A byte known to have been there, whose value was lost.
+WILDCARD = -1
+# Cost (nats) of assuming a lost UTF-8 continuation byte other than 0x80.
+UNLIKELY_BYTE_COST = 3.0
 # Characters a realigned run must decode from complete byte pairs to count as repaired.
 MIN_DECODED = 3
 # Candidates tried for a character of which only one byte survived.
@@ -141,7 +157,8 @@ class MojibakeStage:
             return []
         fix = _fix_utf8_as_latin1 if rule == "utf8-as-latin1" else _fix_gbk_as_latin1
         edits = []
-        for match in LATIN_MOJIBAKE_RUN.finditer(text):
+        runs = LATIN_MOJIBAKE_RUN if rule == "utf8-as-latin1" else GBK_LATIN_RUN
+        for match in runs.finditer(text):
             pieces = [(match.start(), match.group())]
             repaired = _repair_latin_piece(match.group(), fix, model)
             if repaired is None and HYGIENE_SEPARATORS.search(match.group()):
@@ -188,20 +205,36 @@ def _repair_latin_piece(old: str, fix, model: ChineseModel) -> str | None:
         if len(TELLING_LATIN.findall(reading)) < 2:
             continue
         new = fix(reading)
-        if new and new != reading and _reads_better(model, reading, new):
+        # A strict UTF-8 decode (ftfy) is strong evidence by itself; a GBK reading of two
+        # Latin-1 letters is not, so it must also read as Chinese outright.
+        floor = PLAUSIBLE_CHINESE if fix is _fix_gbk_as_latin1 else -math.inf
+        if new and new != reading and _reads_better(model, reading, new, floor=floor):
             return new
     return None
 
 
-def _reads_better(model: ChineseModel, old: str, new: str, gain: float = MIN_GAIN) -> bool:
+def _reads_better(
+    model: ChineseModel, old: str, new: str, gain: float = MIN_GAIN, floor: float = PLAUSIBLE_CHINESE
+) -> bool:
     """The repair reads better by ``gain`` per character, and reads as Chinese at all."""
     score = model.score(new)
-    return score >= model.score(old) + gain and score > PLAUSIBLE_CHINESE
+    return score >= model.score(old) + gain and score > floor
 
 
 def _fix_utf8_as_latin1(span: str) -> str | None:
+    """ftfy first; for short runs its heuristics hold back, so a strict re-decode (the same
+    operation, without the guessing) is tried after it, once more for double encoding."""
     fixed = ftfy.fix_text(span, FTFY_CONFIG)
-    return fixed if "\ufffd" not in fixed else None
+    if fixed == span:
+        for _ in range(2):
+            try:
+                fixed = fixed.encode("sloppy-windows-1252").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                break
+    # A complete repair into CJK text only (a Cyrillic or Latin result is a coincidence).
+    if fixed == span or any((not c.isascii() and c < "\u2000") or c == "\ufffd" for c in fixed):
+        return None
+    return fixed
 
 
 def _fix_gbk_as_latin1(span: str) -> str | None:
@@ -224,17 +257,17 @@ def _surrogate_edits(text: str, model: ChineseModel) -> list[Edit]:
             new = old.encode("utf-8", errors="surrogateescape").decode("gb18030")
         except UnicodeDecodeError:
             continue
-        if new != old and model.score(new) > -12:
+        if new != old and _reads_better(model, old, new):
             edits.append(Edit("", "gbk-as-utf8", match.start(), match.end(), old, new, "GBK bytes read as UTF-8"))
     return edits
 
 
 @lru_cache(maxsize=1)
 def _utf8_lead_chars() -> frozenset[str]:
-    """Characters whose GBK bytes are a UTF-8 lead byte of a CJK character (E4-E9) and a
-    continuation byte: where UTF-8 read as GBK starts. Rare in real text (GBK/4 region)."""
+    """Characters whose GBK bytes are a UTF-8 lead byte of a CJK character or punctuation
+    (E2-E9) and a continuation byte: where UTF-8 read as GBK starts. Rare in real text."""
     chars = set()
-    for lead in range(0xE4, 0xEA):
+    for lead in range(0xE2, 0xEA):
         for trail in range(0x80, 0xC0):
             try:
                 chars.add(bytes([lead, trail]).decode("gbk"))
@@ -248,20 +281,20 @@ def _utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
     if not any(char in leads for char in text):
         return []
     edits = []
-    for run in NON_ASCII_RUN.finditer(text):
+    for run in UTF8_AS_GBK_RUN.finditer(text):
         chars = run.group()
         i = 0
         while i < len(chars) - 1:
             if chars[i] not in leads:
                 i += 1
                 continue
-            found = _longest_utf8_reading(chars, i)
+            found = _longest_utf8_reading(chars, i, model)
             if found is None:
                 i += 1
                 continue
             end, new = found
             old = chars[i:end]
-            if _reads_better(model, old, new):
+            if _reads_better(model, old, new, floor=-math.inf):
                 start = run.start() + i
                 edits.append(Edit("", "utf8-as-gbk", start, start + len(old), old, new, "UTF-8 read as GBK"))
                 i = end
@@ -270,39 +303,93 @@ def _utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
     return edits
 
 
-def _longest_utf8_reading(chars: str, start: int) -> tuple[int, str] | None:
-    """The longest span from ``start`` whose GB18030 bytes are valid UTF-8 (>= 2 characters)."""
-    window = chars[start : start + 400]
-    offsets = [0]
-    pieces = []
-    for char in window:
-        try:
-            encoded = char.encode("gb18030")
-        except UnicodeEncodeError:
+def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[int, str] | None:
+    """The longest span from ``start`` whose GB18030 bytes read as UTF-8 (>= 2 characters).
+
+    A U+FFFD or '?' in the span is a byte the GBK decoder could not place (UTF-8 bytes such
+    as 0x80 are no GBK lead byte): it stands for one unknown byte, filled in with the value
+    that reads best (a continuation byte has 64 candidates, a lead byte 6).
+    """
+    data: list[int] = []
+    boundaries = {0: 0}  # byte offset -> characters of ``chars`` consumed
+    for count, char in enumerate(chars[start : start + 400], start=1):
+        if char in "\ufffd?":
+            data.append(WILDCARD)
+        else:
+            try:
+                data.extend(char.encode("gb18030"))
+            except UnicodeEncodeError:
+                break
+        boundaries[len(data)] = count
+    decoded: list[str] = []
+    best: tuple[int, str] | None = None
+    position = 0
+    while position < len(data):
+        step = _next_utf8_char(data, position, decoded[-1] if decoded else None, model)
+        if step is None:
             break
-        pieces.append(encoded)
-        offsets.append(offsets[-1] + len(encoded))
-    raw = b"".join(pieces)
-    try:
-        raw.decode("utf-8")
-        valid = len(raw)
-    except UnicodeDecodeError as exc:
-        valid = exc.start
-    for count in range(len(offsets) - 1, 1, -1):
-        if offsets[count] > valid:
-            continue
-        try:
-            decoded = raw[: offsets[count]].decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if len(decoded) >= 2 and all(ord(c) >= 0x2E80 for c in decoded):
-            return start + count, decoded
-    return None
+        char, position = step
+        decoded.append(char)
+        if position in boundaries and len(decoded) >= 2:
+            best = (start + boundaries[position], "".join(decoded))
+    return best
+
+
+def _next_utf8_char(
+    data: list[int], position: int, previous: str | None, model: ChineseModel
+) -> tuple[str, int] | None:
+    """Decode one UTF-8 character (2 or 3 bytes); unknown bytes are filled in by the model.
+
+    Inside a run an unknown continuation byte is almost always 0x80, the one continuation
+    byte that is no GBK lead byte; other values stay possible at a cost (a byte before an
+    ASCII character), and only one byte per character may be other than 0x80.
+    """
+    lead = data[position]
+    if lead == WILDCARD:
+        size, leads = 3, list(range(0xE4, 0xEA))
+    elif 0xE0 <= lead <= 0xEF:
+        size, leads = 3, [lead]
+    elif 0xC2 <= lead <= 0xDF:
+        size, leads = 2, [lead]
+    else:
+        return None
+    tail = data[position + 1 : position + size]
+    if len(tail) < size - 1 or any(b != WILDCARD and not 0x80 <= b <= 0xBF for b in tail):
+        return None
+    unknown = (lead == WILDCARD) + tail.count(WILDCARD)
+    if unknown > 2 or (unknown == 2 and lead == WILDCARD):
+        return None
+    best: tuple[float, str] | None = None
+    for first in leads:
+        for rest in _continuations(tail, unknown, free_last=position + size == len(data)):
+            try:
+                char = bytes([first, *rest]).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            unlikely = sum(1 for b, t in zip(rest, tail, strict=True) if t == WILDCARD and b != 0x80)
+            if position + size == len(data):
+                unlikely = 0  # the last byte of a run: a lead whose ASCII trail GBK refused
+            cost = UNLIKELY_BYTE_COST * unlikely
+            score = model.logp(previous, char) - cost
+            if best is None or score > best[0]:
+                best = (score, char)
+    return (best[1], position + size) if best else None
+
+
+def _continuations(tail: list[int], unknown: int, free_last: bool) -> list[list[int]]:
+    """Byte values for the continuation bytes of one character, unknown ones filled in."""
+    options = [[b] if b != WILDCARD else list(range(0x80, 0xC0)) for b in tail]
+    combos: list[list[int]] = [[]]
+    for index, choices in enumerate(options):
+        if len(choices) > 1 and unknown == 2 and index == 0:
+            choices = [0x80]  # two unknown bytes: the first is the 0x80 that GBK could not read
+        elif len(choices) > 1 and not free_last and index == len(options) - 1 and unknown == 1:
+            choices = list(range(0x80, 0xC0))
+        combos = [[*combo, value] for combo in combos for value in choices]
+    return combos
 
 
 # ---- byte-shift realignment -------------------------------------------------------------
-
-WILDCARD = -1
 
 
 @lru_cache(maxsize=1)
@@ -538,12 +625,24 @@ def _is_cjk(char: str) -> bool:
     return _is_ideograph(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
 
 
+@lru_cache(maxsize=4096)
+def _gbk_double_byte(char: str) -> bool:
+    """GBK's symbol rows (kana, Greek, box drawing, ①…) show up in shifted runs too."""
+    if char.isascii() or char.isspace():
+        return False
+    try:
+        return len(char.encode("gbk")) == 2
+    except UnicodeEncodeError:
+        return False
+
+
 def _shift_run_char(text: str, index: int) -> bool:
     """Whether ``text[index]`` can belong to a shifted run: an ASCII letter only alone
     (a trail byte read as ASCII), never inside a word such as a pinyin annotation."""
-    if not SHIFT_RUN_CHAR.match(text, index):
+    char = text[index]
+    if not SHIFT_RUN_CHAR.match(text, index) and not _gbk_double_byte(char):
         return False
-    if text[index].isascii() and text[index].isalpha():
+    if char.isascii() and char.isalpha():
         neighbours = text[index - 1 : index] + text[index + 1 : index + 2]
         return not any(c.isascii() and c.isalpha() for c in neighbours)
     return True
