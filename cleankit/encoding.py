@@ -127,6 +127,8 @@ LEGACY_CANDIDATES = ["gb18030", "big5hkscs", "euc-kr", "shift_jis"]
 # Below this plausibility (mean log-probability per character) a text does not read as
 # Chinese at all; charset-normalizer's open search then gets the last word.
 NOT_CHINESE_SCORE = -12.5
+# Valid UTF-8 shorter than this is checked against a GBK/Big5 reading.
+SHORT_BYTES = 200
 # Characters of a decoded sample that the plausibility score looks at.
 SAMPLE_CHARS = 1500
 
@@ -172,10 +174,17 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
         if raw.startswith(bom):
             return EncodingInfo(name=name, confidence=1.0, method="byte order mark", bom=True)
     declared = declared_encoding(raw)
-    if _valid(raw, "utf-8"):
+    utf8 = _strict(raw, "utf-8")
+    if utf8 is not None:
         method = "strict utf-8 decode"
-        if declared and declared != "utf-8" and not raw.isascii():
-            method += f" (declared {declared} does not fit the bytes)"
+        if not raw.isascii() and (declared not in (None, "utf-8") or len(raw) < SHORT_BYTES):
+            # Short GBK/Big5 text can be valid UTF-8 by chance (CD A8 D6 AA is "通知" in GBK
+            # and two Latin/Hebrew marks in UTF-8); a declaration or a far better reading wins.
+            legacy = _legacy_reading_of_utf8(raw, utf8, declared)
+            if legacy is not None:
+                return legacy
+            if declared and declared != "utf-8":
+                method += f" (declared {declared} does not fit the bytes)"
         return EncodingInfo(name="utf-8", confidence=1.0, method=method)
     utf16 = _looks_utf16(raw[:4096])
     if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
@@ -188,6 +197,25 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     if valid:
         return _choose_plausible(raw, valid, declared)
     return _detect_damaged(raw, declared)
+
+
+def _legacy_reading_of_utf8(raw: bytes, utf8: str, declared: str | None) -> EncodingInfo | None:
+    utf8_score = _plausibility(utf8)
+    candidates = [declared] if declared and declared != "utf-8" else []
+    if utf8_score < NOT_CHINESE_SCORE:
+        candidates += [name for name in ("gb18030", "big5hkscs") if name not in candidates]
+    for name in candidates:
+        text = _strict(raw, name)
+        if text is None:
+            continue
+        score = _plausibility(text)
+        margin = 0.5 if name == declared else 3.0
+        if score > utf8_score - (margin if name == declared else -margin):
+            why = f"valid utf-8, but {name} reads as Chinese ({score:.2f} vs {utf8_score:.2f})"
+            if name == declared:
+                why = f"declared {declared} is consistent with the bytes; {why}"
+            return EncodingInfo(name=name, confidence=0.8, method=why, runner_up="utf-8")
+    return None
 
 
 def _strict(raw: bytes, name: str) -> str | None:

@@ -41,9 +41,14 @@ _ATTRS = r"(?:\s[^<>]{0,2000})?"
 BLOCK_TAG = re.compile(rf"</?(?:{BLOCK_TAGS}){_ATTRS}/?>", re.IGNORECASE)
 INLINE_TAG = re.compile(rf"</?(?:{INLINE_TAGS}){_ATTRS}/?>", re.IGNORECASE)
 STYLE_SCRIPT = re.compile(r"<(style|script|noscript)\b[^>]{0,2000}>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
-_CSS_DECL = r"[A-Za-z-]*\s*:\s*[^;:\n<>{}]{0,120};"
+_CSS_DECL = r"[A-Za-z-]+\s*:\s*[^;:\n<>{}]{0,120};"
+# The last declaration of a style attribute needs no ';' before the closing quote.
+_CSS_LAST = r"""[A-Za-z-]+\s*:\s*[^;:\n<>{}"']{1,120}"""
 _ATTR = r"""[A-Za-z][\w:-]*\s*=\s*(?:"[^"\n]{0,500}"|'[^'\n]{0,500}'|[^\s"'<>]+)"""
-ATTRIBUTE_TAIL = re.compile(rf"""^[ \t]*(?:(?:{_CSS_DECL}|{_ATTR})[ \t]*)+["']?[ \t]*/?>[ \t]*""", re.MULTILINE)
+ATTRIBUTE_TAIL = re.compile(
+    rf"""^[ \t]*(?:(?:(?:{_CSS_DECL}|{_ATTR})[ \t]*)+(?:{_CSS_LAST})?["']?|{_CSS_LAST}["'])[ \t]*/?>[ \t]*""",
+    re.MULTILINE,
+)
 CSS_RULES = re.compile(r"^[ \t]*(?:[.#@]?[A-Za-z][\w .#:,>*\[\]=\"'-]{0,200}\{[^{}\n]*\}[ \t]*)+$\n?", re.MULTILINE)
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 SPACE_LIKE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
