@@ -70,6 +70,10 @@ LATIN_MOJIBAKE_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*{_LATIN_UNIT})+")
 # GBK read as Latin-1: pairs of a high byte and a trail byte, which may be ASCII (0x40-0x7E).
 GBK_LATIN_RUN = re.compile(f"(?:{_LATIN_UNIT}{_INVISIBLE}*(?:{_LATIN_UNIT}|[\x40-\x7e]){_INVISIBLE}*)+")
 # No-break spaces are common in correct crawled text; a misreading has other high Latin-1.
+LATIN_HINT = re.compile(
+    "[\u0080-\u009f\u00a1-\u00ff\u0300-\u036f\u20ac\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160"
+    "\u2039\u0152\u017d\u2122\u0161\u203a\u0153\u017e\u0178]"
+)
 TELLING_LATIN = re.compile(
     "[\u0080-\u009f\u00a1-\u00ff\u20ac\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
     "\u017d\u2122\u0161\u203a\u0153\u017e\u0178]"
@@ -77,7 +81,8 @@ TELLING_LATIN = re.compile(
 # GBK read as UTF-8 with surrogateescape: undecodable bytes became lone surrogates, byte
 # pairs that happened to be valid UTF-8 became other characters; ASCII below 0x40 is never
 # part of a GBK double-byte character.
-SURROGATE_RUN = re.compile("[^\x00-\x3f\\s]*[\udc80-\udcff][^\x00-\x3f\\s]*")
+SURROGATE = re.compile("[\udc80-\udcff]")
+NOT_GBK_PART = re.compile("[^\x00-\x3f\\s]+")
 # UTF-8 read as GBK: non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
 UTF8_AS_GBK_RUN = re.compile(r"(?:[^\x00-\x7f\s]|\?){2,}")
 REPLACEMENT_RUN = re.compile("\ufffd+")
@@ -132,9 +137,10 @@ class MojibakeStage:
 
     def run(self, document: Document) -> Document:
         model = chinese_model()
-        if self.gbk_as_utf8 and max(document.text, default="\x00") >= "\udc80":
+        if self.gbk_as_utf8 and SURROGATE.search(document.text):
             document.apply(self.name, _surrogate_edits(document.text, model))
-        if (self.utf8_as_latin1 or self.gbk_as_latin1) and LATIN_MOJIBAKE_RUN.search(document.text):
+        # Cheap pre-filter (C speed): a misreading leaves at least two telling characters.
+        if (self.utf8_as_latin1 or self.gbk_as_latin1) and len(LATIN_HINT.findall(document.text)) >= 2:
             document.apply(self.name, self._latin_edits(document.text, model, "utf8-as-latin1"))
             document.apply(self.name, self._latin_edits(document.text, model, "gbk-as-latin1"))
         if self.utf8_as_gbk:
@@ -158,7 +164,18 @@ class MojibakeStage:
         fix = _fix_utf8_as_latin1 if rule == "utf8-as-latin1" else _fix_gbk_as_latin1
         edits = []
         runs = LATIN_MOJIBAKE_RUN if rule == "utf8-as-latin1" else GBK_LATIN_RUN
-        for match in runs.finditer(text):
+        cursor = 0
+        # A run starts with a telling character (a lead byte read as Latin-1): try only there.
+        for hint in LATIN_HINT.finditer(text):
+            start = hint.start()
+            if "\u0300" <= text[start] <= "\u036f" and start > 0:
+                start -= 1  # a decomposed accent: its run starts at the base letter
+            if start < cursor:
+                continue
+            match = runs.match(text, start)
+            if match is None:
+                continue
+            cursor = match.end()
             pieces = [(match.start(), match.group())]
             repaired = _repair_latin_piece(match.group(), fix, model)
             if repaired is None and HYGIENE_SEPARATORS.search(match.group()):
@@ -172,7 +189,10 @@ class MojibakeStage:
         return edits
 
     def _debris(self, document: Document) -> None:
-        matches = list(DEBRIS.finditer(document.text))
+        text = document.text
+        if "锟" not in text and "烫烫烫" not in text and "屯屯屯" not in text:
+            return
+        matches = list(DEBRIS.finditer(text))
         if self.remove_unrecoverable:
             document.apply(
                 self.name,
@@ -251,8 +271,10 @@ def _fix_gbk_as_latin1(span: str) -> str | None:
 def _surrogate_edits(text: str, model: ChineseModel) -> list[Edit]:
     """GBK bytes decoded as UTF-8 with surrogateescape: the bytes are still there."""
     edits = []
-    for match in SURROGATE_RUN.finditer(text):
+    for match in NOT_GBK_PART.finditer(text):
         old = match.group()
+        if not SURROGATE.search(old):
+            continue
         try:
             new = old.encode("utf-8", errors="surrogateescape").decode("gb18030")
         except UnicodeDecodeError:
@@ -277,30 +299,29 @@ def _utf8_lead_chars() -> frozenset[str]:
 
 
 def _utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
-    leads = _utf8_lead_chars()
-    if not any(char in leads for char in text):
-        return []
     edits = []
-    for run in UTF8_AS_GBK_RUN.finditer(text):
-        chars = run.group()
-        i = 0
-        while i < len(chars) - 1:
-            if chars[i] not in leads:
-                i += 1
-                continue
-            found = _longest_utf8_reading(chars, i, model)
-            if found is None:
-                i += 1
-                continue
-            end, new = found
-            old = chars[i:end]
-            if _reads_better(model, old, new, floor=-math.inf):
-                start = run.start() + i
-                edits.append(Edit("", "utf8-as-gbk", start, start + len(old), old, new, "UTF-8 read as GBK"))
-                i = end
-            else:
-                i += 1
+    cursor = 0
+    for lead in _utf8_lead_pattern().finditer(text):
+        start = lead.start()
+        if start < cursor:
+            continue
+        run = UTF8_AS_GBK_RUN.match(text, start)
+        if run is None:
+            continue
+        found = _longest_utf8_reading(run.group(), 0, model)
+        if found is None:
+            continue
+        end, new = found
+        old = text[start : start + end]
+        if _reads_better(model, old, new, floor=-math.inf):
+            edits.append(Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK"))
+            cursor = start + end
     return edits
+
+
+@lru_cache(maxsize=1)
+def _utf8_lead_pattern() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(_utf8_lead_chars())) + "]")
 
 
 def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[int, str] | None:
