@@ -190,6 +190,15 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
         return EncodingInfo(name=utf16, confidence=0.9, method="utf-16 NUL pattern")
     valid = {name: text for name in LEGACY_CANDIDATES if (text := _strict(raw, name)) is not None}
+    if "big5hkscs" in valid:
+        # 249 Big5 codes (C6A1-C8FE: kana, circled numbers, Cyrillic …) read differently in
+        # Big5-HKSCS.
+        # Over a long page the few differing characters do not move the mean score: the
+        # reading whose differing characters are more plausible takes the place.
+        big5 = _strict(raw, "big5")
+        if big5 is not None and big5 != valid["big5hkscs"] and _differing_chars_score(big5, valid["big5hkscs"]) > 0:
+            valid["big5"] = big5
+            del valid["big5hkscs"]
     if declared and declared not in valid and declared not in ("utf-8", *LEGACY_CANDIDATES):
         text = _strict(raw, declared)
         if text is not None:
@@ -216,6 +225,16 @@ def _legacy_reading_of_utf8(raw: bytes, utf8: str, declared: str | None) -> Enco
                 why = f"declared {declared} is consistent with the bytes; {why}"
             return EncodingInfo(name=name, confidence=0.8, method=why, runner_up="utf-8")
     return None
+
+
+def _differing_chars_score(first: str, second: str) -> float:
+    """log P(first's characters) - log P(second's) where the two readings differ."""
+    model = chinese_model()
+    if len(first) != len(second):
+        return _plausibility(first) - _plausibility(second)
+    return sum(
+        math.log(model.unigram(a)) - math.log(model.unigram(b)) for a, b in zip(first, second, strict=True) if a != b
+    )
 
 
 def _strict(raw: bytes, name: str) -> str | None:
