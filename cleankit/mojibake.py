@@ -464,9 +464,9 @@ class _Path:
 GUESS_BRANCHES = 3
 
 
-def _realign(chars: str, before: str, model: ChineseModel) -> list[_Path]:
+def _realign(chars: str, before: str, model: ChineseModel, search: _Search | None = None) -> list[_Path]:
     """Best reading of ``chars`` re-encoded as GBK and decoded in the other byte frame."""
-    search = _Search(before, model)
+    search = search or _Search(before, model)
     paths = [_Path(0.0, "", None, ())]
     for char in chars:
         alternatives = _char_alternatives(char)
@@ -510,6 +510,8 @@ class _Search:
         self.before = before
         self.model = model
         self.by_lead, self.by_trail = _gbk_tables()
+        # Best guesses per (previous character, candidate list): the same ones recur.
+        self._ranked: dict[tuple[str | None, int], list[str]] = {}
 
     def _previous(self, path: _Path) -> str | None:
         return path.text[-1] if path.text else (self.before or None)
@@ -526,8 +528,12 @@ class _Search:
 
     def guesses(self, path: _Path, candidates: list[str]) -> list[_Path]:
         previous = self._previous(path)
-        ranked = sorted(candidates, key=lambda c: self.model.logp(previous, c), reverse=True)
-        return [self.emit(path, _fold_fullwidth(char), lost=True) for char in ranked[:GUESS_BRANCHES]]
+        key = (previous, id(candidates))
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            ranked = sorted(candidates, key=lambda c: self.model.logp(previous, c), reverse=True)[:GUESS_BRANCHES]
+            self._ranked[key] = ranked
+        return [self.emit(path, _fold_fullwidth(char), lost=True) for char in ranked]
 
     def start(self, path: _Path, byte: int) -> list[_Path]:
         """``byte`` arrives with nothing pending."""
@@ -602,14 +608,14 @@ def _byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[
         # Context characters (not whitespace: the layout stages change it, the verdict must not).
         before = text[start - 1] if start > 0 and not text[start - 1].isspace() else ""
         after = text[end] if end < len(text) and not text[end].isspace() else ""
-        old_score = model.total_logp(old + after, before or None) / (len(old) + 1)
-        if old_score > -9.0:
-            continue  # reads like ordinary Chinese: a real question mark
+        head_score = model.total_logp(old[:4], before or None) / 4
+        if head_score > -7.0:
+            continue  # reads like ordinary Chinese after a real question mark
         best = _best_realignment(old, before, after, model)
         if best is None:
             continue
-        new, guessed, new_score = best
-        if new_score < old_score + MIN_GAIN:
+        new, guessed, gain = best
+        if gain < MIN_GAIN:
             continue
         # Keep the edit minimal: trim what the realignment left as it was.
         head = 0
@@ -672,17 +678,23 @@ def _shift_run_char(text: str, index: int) -> bool:
 def _best_realignment(
     old: str, before: str, after: str, model: ChineseModel
 ) -> tuple[str, tuple[int, ...], float] | None:
-    """Try every end of the shifted run within the window; the best whole reading wins."""
+    """Try every end of the shifted run within the window (after a lost byte or a stray
+    ASCII trail byte); the reading with the best gain per character of the realigned part
+    wins. The part after the cut is in step again and is left as it is, so it must not
+    dilute the verdict."""
     best: tuple[str, tuple[int, ...], float] | None = None
+    search = _Search(before, model)
     for cut in range(3, len(old) + 1):
         if old[cut - 1] not in SHIFT_RUN_END and cut != len(old):
             continue
-        for path in _realign(old[:cut], before, model):
-            new = path.text + old[cut:]
+        context = old[cut] if cut < len(old) else after
+        old_part = model.total_logp(old[:cut] + context, before or None)
+        for path in _realign(old[:cut], before, model, search):
             guessed_cost = LOST_BYTE_COST * len(path.lost)
-            score = (model.total_logp(new + after, before or None) - guessed_cost) / (len(old) + 1)
-            if best is None or score > best[2]:
-                best = (new, path.lost, score)
+            new_part = model.total_logp(path.text + context, before or None) - guessed_cost
+            gain = (new_part - old_part) / (cut + 1)
+            if best is None or gain > best[2]:
+                best = (path.text + old[cut:], path.lost, gain)
     return best
 
 

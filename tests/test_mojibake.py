@@ -100,8 +100,8 @@ def test_byte_shift_run_is_realigned() -> None:
         damaged += before
         for edit in document.edits:
             assert edit.rule == "byte-shift" and edit.old and edit.new
-    # Measured on these sentences: about 40 % of the damage undone (benchmarks/README.md).
-    assert total_gain >= 0.3 * damaged
+    # About half of the damage is undone on held-out text (benchmarks/README.md).
+    assert total_gain >= 0.4 * damaged
 
 
 def test_byte_shift_flags_guessed_characters_and_can_be_switched_off() -> None:
