@@ -67,8 +67,8 @@ INVISIBLE = re.compile(_INVISIBLE)
 # Decomposed accents (U+0300-036F) count too: hygiene's NFC composes them later.
 _LATIN_UNIT = f"(?:{_LATIN_MOJIBAKE_CHAR}[\u0300-\u036f]*|[A-Za-z][\u0300-\u036f]+)"
 LATIN_MOJIBAKE_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*{_LATIN_UNIT})+")
-# GBK read as Latin-1: pairs of a high byte and a trail byte, which may be ASCII (0x40-0x7E).
-GBK_LATIN_RUN = re.compile(f"(?:{_LATIN_UNIT}{_INVISIBLE}*(?:{_LATIN_UNIT}|[\x40-\x7e]){_INVISIBLE}*)+")
+# GBK read as Latin-1: high characters, and the trail bytes that are ASCII (0x40-0x7E).
+GBK_LATIN_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*(?:{_LATIN_UNIT}|[\x40-\x7e]))+")
 # No-break spaces are common in correct crawled text; a misreading has other high Latin-1.
 LATIN_HINT = re.compile(
     "[\u0080-\u009f\u00a1-\u00ff\u0300-\u036f\u20ac\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160"
@@ -172,10 +172,11 @@ class MojibakeStage:
                 start -= 1  # a decomposed accent: its run starts at the base letter
             if start < cursor:
                 continue
+            if rule == "utf8-as-latin1" and not "\xc2" <= text[start] <= "\xf4":
+                continue  # UTF-8 read as Latin-1 starts with a lead byte (C2-F4)
             match = runs.match(text, start)
             if match is None:
                 continue
-            cursor = match.end()
             pieces = [(match.start(), match.group())]
             repaired = _repair_latin_piece(match.group(), fix, model)
             if repaired is None and HYGIENE_SEPARATORS.search(match.group()):
@@ -186,6 +187,9 @@ class MojibakeStage:
                 new = repaired if old == match.group() else _repair_latin_piece(old, fix, model)
                 if new is not None:
                     edits.append(Edit("", rule, start, start + len(old), old, new, f"{rule} mojibake re-decoded"))
+                    # Only a repaired run is passed over: a run that failed may hold a shorter
+                    # one further on (after a byte hygiene deletes, say).
+                    cursor = start + len(old)
         return edits
 
     def _debris(self, document: Document) -> None:
