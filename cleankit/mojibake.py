@@ -89,8 +89,9 @@ REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
 # may sit between): the last character of a chunk, cut inside its bytes.
 TRUNCATED_CHAR = re.compile(
-    "(?<=[^\\s\ufffd])\ufffd(?=[\\s\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b\u2060\ufeff]*$)",
-    re.MULTILINE,
+    "(?<=[^\\s\ufffd])\ufffd"
+    "(?=(?:[^\\S\n\r\x0b\x0c\x85\u2028\u2029]|[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u180e\u200b\u2060\ufeff])*"
+    "(?:[\n\r\x0b\x0c\x85\u2028\u2029]|\\Z))"
 )
 DEBRIS = re.compile("(?:锟斤拷)+锟?|锟斤|烫{3,}|屯{3,}")
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends.
