@@ -170,3 +170,23 @@ def test_detect_command(tmp_path) -> None:
     assert "gb18030" in text and "runner-up" in text
     missing = run_cli("detect", str(tmp_path / "none.txt"))
     assert missing.returncode == 1 and b"none.txt" in missing.stderr
+
+
+def test_mixed_file_restores_byte_exact_through_the_cli(tmp_path) -> None:
+    from conftest import run_cli
+
+    raw = (
+        "<p>正文 UTF-8 第一段</p>\r\n".encode()
+        + "页脚:版权所有 广西壮族自治区科学技术厅 &nbsp;\r\n".encode("gbk")
+        + "結尾 UTF-8\r\n".encode()
+    )
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "mixed.html").write_bytes(raw)
+    out = tmp_path / "out"
+    assert run_cli("clean", str(source), "-o", str(out), "-q").returncode == 0
+    record = json.loads((out / "provenance.jsonl").read_text().splitlines()[0])
+    assert record["encoding"]["name"] == "mixed" and record["encoding"]["segments"]
+    assert "广西壮族自治区科学技术厅" in (out / "mixed.html").read_text(encoding="utf-8")
+    restored = run_cli("restore", "--bytes", str(out), "mixed.html")
+    assert restored.returncode == 0 and restored.stdout == raw

@@ -153,10 +153,16 @@ def test_correct_text_is_left_alone(text: str) -> None:
     assert document.text == text and not document.edits
 
 
+MIXED_IN = st.one_of(
+    st.sampled_from(["", " ", "\n", "?", "!", "2021年", " GDP ", "(2035)", "Smart City", "8.1%", "http://www.gov.cn"]),
+    st.from_regex(r"[A-Za-z0-9 .,:;%()/-]{1,12}", fullmatch=True),
+)
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=6), st.sampled_from(["", " ", "\n", "?", "!"]))
-def test_random_correct_text_passes_unchanged(sentences: list[str], separator: str) -> None:
-    text = separator.join(sentences)
+@given(st.lists(st.tuples(st.sampled_from(SENTENCES), MIXED_IN), min_size=1, max_size=6))
+def test_random_correct_text_passes_unchanged(pieces: list[tuple[str, str]]) -> None:
+    text = "".join(sentence + mixed for sentence, mixed in pieces)
     document = repair(text)
     assert document.text == text, [(e.rule, e.old, e.new) for e in document.edits]
 
