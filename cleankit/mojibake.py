@@ -173,11 +173,15 @@ class MojibakeStage:
                 start -= 1  # a decomposed accent: its run starts at the base letter
             if start < cursor:
                 continue
-            if rule == "utf8-as-latin1" and not "\xc2" <= text[start] <= "\xf4":
-                continue  # UTF-8 read as Latin-1 starts with a lead byte (C2-F4)
             match = runs.match(text, start)
             if match is None:
                 continue
+            if rule == "utf8-as-latin1":
+                # Whole runs only, starting with a UTF-8 lead byte (C2-F4): a stretch of GBK
+                # read as Latin-1 holds valid UTF-8 by chance (æ¡£ is 档).
+                cursor = match.end()
+                if not "\xc2" <= text[start] <= "\xf4":
+                    continue
             pieces = [(match.start(), match.group())]
             repaired = _repair_latin_piece(match.group(), fix, model)
             if repaired is None and HYGIENE_SEPARATORS.search(match.group()):
@@ -188,9 +192,9 @@ class MojibakeStage:
                 new = repaired if old == match.group() else _repair_latin_piece(old, fix, model)
                 if new is not None:
                     edits.append(Edit("", rule, start, start + len(old), old, new, f"{rule} mojibake re-decoded"))
-                    # Only a repaired run is passed over: a run that failed may hold a shorter
-                    # one further on (after a byte hygiene deletes, say).
-                    cursor = start + len(old)
+                    # GBK: only a repaired run is passed over; a run that failed may hold a
+                    # shorter one further on (after a byte hygiene deletes, say).
+                    cursor = max(cursor, start + len(old))
         return edits
 
     def _debris(self, document: Document) -> None:
