@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cleankit import __version__
-from cleankit.encoding import DecodeError
+from cleankit.encoding import DecodeError, detect_and_decode, sniff_binary
 from cleankit.index import DedupIndex, DedupIndexError
 from cleankit.io import INDEX_FILE, PROVENANCE_FILE, display, write_atomic
 from cleankit.pipeline import InputError, Pipeline
@@ -294,6 +294,55 @@ def restore(
         raise typer.Exit(1) from exc
 
 
+@app.command()
+def detect(
+    files: Annotated[list[Path], typer.Argument(help="Files whose encoding to detect.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file, for machines.")] = False,
+    encoding: Annotated[Optional[str], typer.Option(help="Force an encoding (to check how it decodes).")] = None,
+) -> None:
+    """Print each file's encoding, confidence, runner-up and why (the detector clean uses)."""
+    failed = 0
+    for path in files:
+        result: dict[str, Any] = {"file": display(str(path))}
+        try:
+            raw = path.read_bytes()
+            kind = sniff_binary(raw)
+            if kind and not encoding:
+                raise DecodeError(f"not a text document: looks like {kind}")
+            text, info = detect_and_decode(raw, encoding)
+        except (OSError, DecodeError) as exc:
+            failed += 1
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            result["error"] = message
+            if as_json:
+                typer.echo(dumps(result))
+            else:
+                err.print(f"{display(str(path))}: error: {display(message)}")
+            continue
+        result.update(
+            encoding=info.name,
+            confidence=round(info.confidence, 3),
+            runner_up=info.runner_up,
+            why=info.method,
+            bom=info.bom,
+            bytes=len(raw),
+            chars=len(text),
+            undecodable_runs=len(info.undecodable),
+        )
+        if info.segments:
+            result["segments"] = [{"byte": b, "char": t, "encoding": e} for b, t, e in info.segments]
+        if info.notes:
+            result["notes"] = info.notes
+        if as_json:
+            typer.echo(dumps(result))
+        else:
+            runner_up = f", runner-up {info.runner_up}" if info.runner_up else ""
+            typer.echo(f"{result['file']}: {info.name} (confidence {info.confidence:.2f}{runner_up}) - {info.method}")
+            for note in info.notes:
+                typer.echo(f"    {note}")
+    raise typer.Exit(1 if failed else 0)
+
+
 @app.command("config")
 def config_command(
     show: Annotated[bool, typer.Option("--show", help="Print the effective settings as TOML.")] = False,
@@ -501,6 +550,8 @@ def report_command(
         f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)",
         markup=False,
     )
+
+
 index_app = typer.Typer(help="Inspect and manage the near-duplicate index of an output folder.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 

@@ -87,6 +87,9 @@ class EncodingInfo:
     notes: list[str] = field(default_factory=list)
     # Set only when the codec does not round-trip: the raw bytes themselves (rare).
     raw_fallback: bytes | None = None
+    # Mixed-encoding files (name "mixed"): (byte offset, text offset, encoding) where each
+    # run of lines decoded with one encoding starts.
+    segments: list[tuple[int, int, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -103,6 +106,8 @@ class EncodingInfo:
             record["notes"] = list(self.notes)
         if self.raw_fallback is not None:
             record["raw_fallback_hex"] = self.raw_fallback.hex()
+        if self.segments:
+            record["segments"] = [list(segment) for segment in self.segments]
         return record
 
     @classmethod
@@ -117,6 +122,7 @@ class EncodingInfo:
             undecodable=[(offset, bytes.fromhex(raw)) for offset, raw in record.get("undecodable", [])],
             notes=list(record.get("notes", [])),
             raw_fallback=bytes.fromhex(fallback) if fallback is not None else None,
+            segments=[(int(b), int(t), str(e)) for b, t, e in record.get("segments", [])],
         )
 
 

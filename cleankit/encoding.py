@@ -13,14 +13,13 @@ Chinese crawls actually use, which is both faster and more accurate than an open
 from __future__ import annotations
 
 import codecs
+import math
 import re
 
 from charset_normalizer import from_bytes
 
 from cleankit.document import EncodingInfo
-
-# Candidates for charset-normalizer, in the order ties are broken: supersets first.
-CJK_CANDIDATES = ["gb18030", "big5hkscs", "big5", "cp1252"]
+from cleankit.plausibility import chinese_model
 
 BOMS: list[tuple[bytes, str]] = [
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -97,6 +96,72 @@ def _valid(raw: bytes, encoding: str) -> bool:
     return True
 
 
+# Labels pages declare, mapped to the codec cleankit decodes them with: the superset, as
+# browsers do (WHATWG: gb2312/gbk are decoded as gb18030, big5 as Big5-HKSCS).
+LABEL_TO_CODEC = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "hz-gb-2312": "hz",
+    "gb18030": "gb18030",
+    "big5": "big5hkscs",
+    "big5-hkscs": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+}
+_DECLARED = re.compile(
+    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})"""
+    rb"""|<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})""",
+    re.IGNORECASE,
+)
+
+# Legacy encodings a Chinese crawl meets, supersets first (ties go to the earlier one).
+# EUC-KR and Shift-JIS are here as the impostors they are: GB2312 bytes are often valid
+# EUC-KR, and detectors answer them for short Chinese files; the plausibility score, not
+# validity, decides.
+LEGACY_CANDIDATES = ["gb18030", "big5hkscs", "euc-kr", "shift_jis"]
+# Below this plausibility (mean log-probability per character) a text does not read as
+# Chinese at all; charset-normalizer's open search then gets the last word.
+NOT_CHINESE_SCORE = -12.5
+# Valid UTF-8 shorter than this is checked against a GBK/Big5 reading.
+SHORT_BYTES = 200
+# Characters of a decoded sample that the plausibility score looks at.
+SAMPLE_CHARS = 1500
+
+
+def declared_encoding(raw: bytes) -> str | None:
+    """The codec named by an XML declaration or HTML ``<meta charset>`` in the first 4 kB."""
+    match = _DECLARED.search(raw[:4096])
+    if not match:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    if label in LABEL_TO_CODEC:
+        return LABEL_TO_CODEC[label]
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _plausibility(text: str) -> float:
+    """How well a decoded sample reads as Chinese (see :mod:`cleankit.plausibility`)."""
+    sample = "".join(c for c in text[: SAMPLE_CHARS * 4] if not c.isascii())[:SAMPLE_CHARS]
+    if not sample:
+        return 0.0
+    return chinese_model().score(sample)
+
+
+def _confidence(best: float, runner_up: float | None) -> float:
+    """Map the score gap to the runner-up into (0.5, 1): a gap of 1 nat/char is ~0.88."""
+    if runner_up is None:
+        return 0.95
+    return 1.0 / (1.0 + math.exp(-2.0 * (best - runner_up)))
+
+
 def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     """Choose an encoding for ``raw``. The text itself comes from :func:`decode`."""
     if forced:
@@ -108,44 +173,172 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     for bom, name in BOMS:
         if raw.startswith(bom):
             return EncodingInfo(name=name, confidence=1.0, method="byte order mark", bom=True)
-    if _valid(raw, "utf-8"):
-        return EncodingInfo(name="utf-8", confidence=1.0, method="strict utf-8 decode")
+    declared = declared_encoding(raw)
+    utf8 = _strict(raw, "utf-8")
+    if utf8 is not None:
+        method = "strict utf-8 decode"
+        if not raw.isascii() and (declared not in (None, "utf-8") or len(raw) < SHORT_BYTES):
+            # Short GBK/Big5 text can be valid UTF-8 by chance (CD A8 D6 AA is "通知" in GBK
+            # and two Latin/Hebrew marks in UTF-8); a declaration or a far better reading wins.
+            legacy = _legacy_reading_of_utf8(raw, utf8, declared)
+            if legacy is not None:
+                return legacy
+            if declared and declared != "utf-8":
+                method += f" (declared {declared} does not fit the bytes)"
+        return EncodingInfo(name="utf-8", confidence=1.0, method=method)
     utf16 = _looks_utf16(raw[:4096])
     if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
         return EncodingInfo(name=utf16, confidence=0.9, method="utf-16 NUL pattern")
-    # Strict decodes are fast and exact on clean bytes; gbk before big5 (perf-notes), and
-    # gb18030, the superset, is what we decode with when gbk bytes are valid.
-    strict = [name for name in ("gbk", "big5") if _valid(raw, name)]
-    if len(strict) == 1:
-        name = "gb18030" if strict[0] == "gbk" else "big5"
-        return EncodingInfo(name=name, confidence=0.9, method=f"strict {strict[0]} decode")
-    if _valid(raw, "gb18030") and not strict:
-        return EncodingInfo(name="gb18030", confidence=0.9, method="strict gb18030 decode")
-    candidates = ["gb18030", "big5"] if strict else CJK_CANDIDATES
-    results = from_bytes(raw, cp_isolation=candidates)
-    best = results.best()
-    if best is not None:
-        runner_up = next((m.encoding for m in results if m.encoding != best.encoding), None)
-        return EncodingInfo(
-            name=codecs.lookup(best.encoding).name,
-            confidence=max(0.0, 1.0 - best.chaos),
-            method="charset-normalizer" + (" (gbk and big5 both valid)" if strict else ""),
-            runner_up=runner_up,
-        )
-    # Nothing decodes cleanly: mostly-UTF-8 with damage is the common case in crawls.
-    return EncodingInfo(name="utf-8", confidence=0.0, method="fallback (no encoding decodes cleanly)")
+    valid = {name: text for name in LEGACY_CANDIDATES if (text := _strict(raw, name)) is not None}
+    if "big5hkscs" in valid:
+        # 249 Big5 codes (C6A1-C8FE: kana, circled numbers, Cyrillic …) read differently in
+        # Big5-HKSCS.
+        # Over a long page the few differing characters do not move the mean score: the
+        # reading whose differing characters are more plausible takes the place.
+        big5 = _strict(raw, "big5")
+        if big5 is not None and big5 != valid["big5hkscs"] and _differing_chars_score(big5, valid["big5hkscs"]) > 0:
+            valid["big5"] = big5
+            del valid["big5hkscs"]
+    if declared and declared not in valid and declared not in ("utf-8", *LEGACY_CANDIDATES):
+        text = _strict(raw, declared)
+        if text is not None:
+            valid[declared] = text
+    if valid:
+        return _choose_plausible(raw, valid, declared)
+    return _detect_damaged(raw, declared)
 
 
-def decode(raw: bytes, info: EncodingInfo) -> str:
-    """Decode ``raw`` as ``info`` says; record undecodable runs in ``info``."""
-    body = raw[len(_bom_for(info)) :] if info.bom else raw
-    tail = b""
-    if info.name.startswith("utf-16") and len(body) % 2:
-        body, tail = body[:-1], body[-1:]
+def _legacy_reading_of_utf8(raw: bytes, utf8: str, declared: str | None) -> EncodingInfo | None:
+    utf8_score = _plausibility(utf8)
+    candidates = [declared] if declared and declared != "utf-8" else []
+    if utf8_score < NOT_CHINESE_SCORE:
+        candidates += [name for name in ("gb18030", "big5hkscs") if name not in candidates]
+    for name in candidates:
+        text = _strict(raw, name)
+        if text is None:
+            continue
+        score = _plausibility(text)
+        margin = 0.5 if name == declared else 3.0
+        if score > utf8_score - (margin if name == declared else -margin):
+            why = f"valid utf-8, but {name} reads as Chinese ({score:.2f} vs {utf8_score:.2f})"
+            if name == declared:
+                why = f"declared {declared} is consistent with the bytes; {why}"
+            return EncodingInfo(name=name, confidence=0.8, method=why, runner_up="utf-8")
+    return None
+
+
+def _differing_chars_score(first: str, second: str) -> float:
+    """log P(first's characters) - log P(second's) where the two readings differ."""
+    model = chinese_model()
+    if len(first) != len(second):
+        return _plausibility(first) - _plausibility(second)
+    return sum(
+        math.log(model.unigram(a)) - math.log(model.unigram(b)) for a, b in zip(first, second, strict=True) if a != b
+    )
+
+
+def _strict(raw: bytes, name: str) -> str | None:
     try:
-        escaped = body.decode(info.name, errors="surrogateescape")
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DecodeError(f"cannot decode as {info.name}: {exc}") from exc
+        return raw.decode(name)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -> EncodingInfo:
+    """Several encodings decode the bytes: take the reading that is the most plausible Chinese."""
+    if list(valid) == ["gb18030"]:
+        # The common case, decided by validity alone: GBK/GB18030 bytes that are not Big5.
+        return EncodingInfo(name="gb18030", confidence=0.95, method="strict gb18030 decode (only valid candidate)")
+    scores = {name: _plausibility(text) for name, text in valid.items()}
+    ranked = sorted(scores, key=lambda n: (-scores[n], LEGACY_CANDIDATES.index(n) if n in LEGACY_CANDIDATES else 9))
+    best = ranked[0]
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    why = "plausibility as Chinese: " + ", ".join(f"{n} {scores[n]:.2f}" for n in ranked)
+    if declared in scores and declared != best and scores[declared] >= scores[best] - 0.5:
+        runner_up, best = best, declared
+        why = f"declared {declared} is consistent with the bytes; " + why
+    elif declared == best:
+        why = f"declared {declared} agrees; " + why
+    if scores[best] < NOT_CHINESE_SCORE:
+        guess = from_bytes(raw).best()
+        if guess is not None and codecs.lookup(guess.encoding).name not in scores:
+            return EncodingInfo(
+                name=codecs.lookup(guess.encoding).name,
+                confidence=max(0.0, 1.0 - guess.chaos),
+                method=f"charset-normalizer (text does not read as Chinese: {why})",
+                runner_up=best,
+            )
+    confidence = _confidence(scores[best], scores[runner_up] if runner_up else None)
+    return EncodingInfo(name=best, confidence=confidence, method=why, runner_up=runner_up)
+
+
+def _detect_damaged(raw: bytes, declared: str | None) -> EncodingInfo:
+    """No encoding decodes every byte: a mixed file, or damaged bytes in one encoding.
+
+    Lines are decoded one by one (UTF-8 where it is valid, else the legacy encoding that
+    reads best); a file whose lines all take one encoding is that encoding with some
+    undecodable runs, otherwise it is recorded as ``mixed`` with every switch.
+    """
+    lines = raw.splitlines(keepends=True)
+    legacy = _legacy_for_lines(lines, declared)
+    segments: list[tuple[int, int, str]] = []
+    switches: list[str] = []
+    text_offset = 0
+    byte_offset = 0
+    for number, line in enumerate(lines, start=1):
+        name = _line_encoding(line, legacy)
+        if not segments or segments[-1][2] != name:
+            segments.append((byte_offset, text_offset, name))
+            switches.append(f"line {number} (byte {byte_offset}): {name}")
+        text_offset += len(_decode_keeping_runs(line, name)[0])
+        byte_offset += len(line)
+    names = {name for _b, _t, name in segments}
+    if len(names) == 1:
+        name = names.pop()
+        return EncodingInfo(name=name, confidence=0.5, method=f"best effort: no encoding decodes every byte ({name})")
+    info = EncodingInfo(
+        name="mixed",
+        confidence=0.5,
+        method=f"mixed encodings decoded line by line ({', '.join(sorted(names))})",
+        runner_up=legacy,
+        segments=segments,
+    )
+    info.notes.append(
+        f"{len(segments)} segment(s): " + "; ".join(switches[:50]) + ("; ..." if len(switches) > 50 else "")
+    )
+    return info
+
+
+def _legacy_for_lines(lines: list[bytes], declared: str | None) -> str:
+    """The legacy encoding that reads best over the lines that are not UTF-8."""
+    foreign = b"".join(line for line in lines if not _valid(line, "utf-8"))[:20000]
+    best, best_score = "gb18030", -math.inf
+    for name in ["gb18030", "big5hkscs"]:
+        text = foreign.decode(name, errors="replace")
+        damage = text.count("\ufffd") / max(1, len(text))
+        score = _plausibility(text) - 20 * damage + (0.5 if name == declared else 0.0)
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def _line_encoding(line: bytes, legacy: str) -> str:
+    if _valid(line, "utf-8"):
+        return "utf-8"
+    if _valid(line, legacy):
+        return legacy
+    # Damaged line: the encoding that leaves the fewest undecodable bytes.
+    return min(("utf-8", legacy), key=lambda n: _undecodable_count(line, n))
+
+
+def _undecodable_count(raw: bytes, name: str) -> int:
+    escaped = raw.decode(name, errors="surrogateescape")
+    return sum(len(run) for run in _ESCAPED_RUN.findall(escaped))
+
+
+def _decode_keeping_runs(body: bytes, name: str) -> tuple[str, list[tuple[int, bytes]]]:
+    """Decode; every undecodable byte run becomes one U+FFFD, its bytes returned with its offset."""
+    escaped = body.decode(name, errors="surrogateescape")
     pieces: list[str] = []
     undecodable: list[tuple[int, bytes]] = []
     cursor = 0
@@ -159,10 +352,36 @@ def decode(raw: bytes, info: EncodingInfo) -> str:
         length += 1
         cursor = match.end()
     pieces.append(escaped[cursor:])
+    return "".join(pieces), undecodable
+
+
+def decode(raw: bytes, info: EncodingInfo) -> str:
+    """Decode ``raw`` as ``info`` says; record undecodable runs in ``info``."""
+    body = raw[len(_bom_for(info)) :] if info.bom else raw
+    tail = b""
+    if info.name.startswith("utf-16") and len(body) % 2:
+        body, tail = body[:-1], body[-1:]
+    segments = info.segments or [(0, 0, info.name)]
+    pieces: list[str] = []
+    undecodable: list[tuple[int, bytes]] = []
+    length = 0
+    text_starts: list[int] = []
+    for index, (byte_start, _text_start, name) in enumerate(segments):
+        text_starts.append(length)
+        byte_end = segments[index + 1][0] if index + 1 < len(segments) else len(body)
+        try:
+            chunk, runs = _decode_keeping_runs(body[byte_start:byte_end], name)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DecodeError(f"cannot decode as {name}: {exc}") from exc
+        undecodable.extend((length + offset, run) for offset, run in runs)
+        pieces.append(chunk)
+        length += len(chunk)
     if tail:
-        undecodable.append((length + len(escaped) - cursor, tail))
+        undecodable.append((length, tail))
         pieces.append("\ufffd")
     text = "".join(pieces)
+    if info.segments:
+        info.segments = [(b, t, e) for (b, _old, e), t in zip(info.segments, text_starts, strict=True)]
     info.undecodable = undecodable
     if undecodable:
         info.notes.append(f"{len(undecodable)} undecodable byte run(s) kept as U+FFFD")
@@ -182,12 +401,22 @@ def encode_back(text: str, info: EncodingInfo) -> bytes:
     if info.raw_fallback is not None:
         return info.raw_fallback
     parts: list[bytes] = [_bom_for(info)] if info.bom else []
-    cursor = 0
-    for offset, raw in info.undecodable:
-        parts.append(text[cursor:offset].encode(info.name, errors="surrogateescape"))
-        parts.append(raw)
-        cursor = offset + 1
-    parts.append(text[cursor:].encode(info.name, errors="surrogateescape"))
+    segments = info.segments or [(0, 0, info.name)]
+    runs = iter(info.undecodable)
+    run = next(runs, None)
+    for index, (_byte_start, text_start, name) in enumerate(segments):
+        text_end = segments[index + 1][1] if index + 1 < len(segments) else len(text)
+        cursor = text_start
+        while run is not None and run[0] < text_end:
+            offset, raw = run
+            parts.append(text[cursor:offset].encode(name, errors="surrogateescape"))
+            parts.append(raw)
+            cursor = offset + 1
+            run = next(runs, None)
+        parts.append(text[cursor:text_end].encode(name, errors="surrogateescape"))
+    while run is not None:  # a trailing odd UTF-16 byte sits at the very end of the text
+        parts.append(run[1])
+        run = next(runs, None)
     return b"".join(parts)
 
 

@@ -16,6 +16,8 @@ from cleankit.dedup import DedupStage
 from cleankit.document import Document
 from cleankit.encoding import detect_and_decode, sniff_binary
 from cleankit.hygiene import HygieneStage
+from cleankit.markup import MarkupStage
+from cleankit.mojibake import MojibakeStage
 from cleankit.paragraphs import ParagraphStage
 from cleankit.provenance import RestoreError, restore_text
 from cleankit.punctuation import PunctuationStage
@@ -25,9 +27,11 @@ from cleankit.settings import Settings, SettingsError
 from cleankit.stage import Stage
 
 STAGE_FACTORIES: dict[str, Callable[..., Stage]] = {
+    "mojibake": MojibakeStage,
     "hygiene": HygieneStage,
     "script": ScriptStage,
     "punctuation": PunctuationStage,
+    "markup": MarkupStage,
     "paragraphs": ParagraphStage,
     "reflow": ReflowStage,
     "dedup": DedupStage,

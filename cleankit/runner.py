@@ -240,14 +240,19 @@ def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
 
 
 def compact(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Latest group of records per input file (a file's records are appended together)."""
+    """The records of each input file from the latest run that processed it.
+
+    Keyed by run id, not by adjacency: with parallel workers the last file of one run can
+    be the first of the next, and its two records must not merge into one group.
+    """
     groups: dict[str, list[dict[str, Any]]] = {}
-    previous: str | None = None
+    runs: dict[str, str | None] = {}
     for record in records:
         key = record.get("file", record["source"])
-        if key != previous:
+        run = record.get("run")
+        if key not in groups or runs[key] != run:
             groups[key] = []
-            previous = key
+            runs[key] = run
         groups[key].append(record)
     return groups
 
@@ -279,6 +284,7 @@ def run_clean(
         on_start(len(tasks) + len(bad))
 
     crawl = _crawl_dedup(settings, outdir)
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     appender = LineAppender(provenance)
     try:
         for result in _chain(bad, _results(tasks, settings, outdir)):
@@ -287,6 +293,7 @@ def run_clean(
             if crawl is not None and result.neardup is not None:
                 crawl.add(result.neardup)
             for record in result.records:
+                record["run"] = run_id
                 appender.append(dumps(record))
             summary.add(result)
             if on_result:
@@ -322,6 +329,8 @@ def _plan(
             seen[item.rel] = item
             tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
     return tasks, bad
+
+
 def _crawl_dedup(settings: Settings, outdir: Path) -> CrawlDedup | None:
     """The near-duplicate pass over the run's documents and the persisted index
     (:mod:`cleankit.neardup`); JSON Lines runs are not deduplicated across documents."""

@@ -16,7 +16,16 @@ from typing import Any
 
 from cleankit import __version__
 
-DEFAULT_STAGES = ["hygiene", "script", "punctuation", "paragraphs", "reflow", "dedup"]
+DEFAULT_STAGES = [
+    "mojibake",
+    "hygiene",
+    "markup",
+    "script",
+    "punctuation",
+    "paragraphs",
+    "reflow",
+    "dedup",
+]
 
 OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
 

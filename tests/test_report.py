@@ -73,7 +73,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("report")
     corpus = make_corpus(root)
     out = root / "out"
-    cleaned = run_cli("clean", str(corpus), "-o", str(out), "-j", "1")
+    # The markup stage would strip the planted tags from the clean text; keep them there so the
+    # report has to show hostile markup in both the original and the clean view.
+    cleaned = run_cli("clean", str(corpus), "-o", str(out), "-j", "1", "--skip", "markup")
     assert cleaned.returncode == 1, cleaned.stderr.decode()  # empty.txt fails, the rest is cleaned
     plain = root / "report.html"
     result = run_cli("report", str(out), "-o", str(plain))

@@ -1,0 +1,183 @@
+"""Mojibake repairs: each rule on strings made by really mis-decoding bytes, and none on correct text."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conftest import SAMPLES
+from garble import (
+    byte_shift,
+    double_utf8_as_latin1,
+    gbk_as_latin1,
+    gbk_as_utf8_surrogateescape,
+    real_sentences,
+    utf8_as_cp1252,
+    utf8_as_gbk,
+    utf8_as_latin1,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import Levenshtein
+
+from cleankit import Pipeline, Settings
+from cleankit.document import Document
+from cleankit.mojibake import MojibakeStage
+from cleankit.provenance import build_record
+
+SENTENCES = real_sentences()
+
+
+def repair(text: str, **options: bool) -> Document:
+    document = Document.from_text(text)
+    MojibakeStage(**options).run(document)
+    return document
+
+
+def test_there_are_enough_real_sentences() -> None:
+    assert len(SENTENCES) > 200
+    assert any("發" in s for s in SENTENCES) and any("发" in s for s in SENTENCES)
+
+
+@pytest.mark.parametrize(
+    ("garble", "rule"),
+    [
+        (utf8_as_latin1, "utf8-as-latin1"),
+        (utf8_as_cp1252, "utf8-as-latin1"),
+        (double_utf8_as_latin1, "utf8-as-latin1"),
+        (gbk_as_latin1, "gbk-as-latin1"),
+        (gbk_as_utf8_surrogateescape, "gbk-as-utf8"),
+    ],
+)
+def test_latin_and_surrogate_misreadings_are_repaired_exactly(garble, rule) -> None:
+    rng = random.Random(4)
+    for sentence in rng.sample(SENTENCES, 40):
+        try:
+            garbled = garble(sentence)
+        except UnicodeEncodeError:
+            continue  # a traditional character GBK cannot encode
+        document = repair(garbled)
+        assert document.text == sentence, (sentence, garbled)
+        assert {e.rule for e in document.edits} == {rule}
+
+
+def test_utf8_read_as_gbk_is_repaired() -> None:
+    assert repair(utf8_as_gbk("创新")).text == "创新"
+    rng = random.Random(5)
+    recovered = 0
+    cases = rng.sample(SENTENCES, 60)
+    for sentence in cases:
+        garbled = utf8_as_gbk(sentence)
+        document = repair(garbled)
+        assert {e.rule for e in document.edits} <= {"utf8-as-gbk", "replacement-char"}
+        assert Levenshtein.distance(document.text, sentence) <= Levenshtein.distance(garbled, sentence)
+        recovered += document.text == sentence
+    # Sentences whose UTF-8 byte count is odd lose their last byte to the next character.
+    assert recovered >= 0.6 * len(cases)
+
+
+def test_utf8_read_as_gbk_inside_correct_text() -> None:
+    sentence = "广西科技厅发布通知"
+    text = "【通知】" + utf8_as_gbk("创新驱动") + "发展," + sentence
+    assert repair(text).text == "【通知】创新驱动发展," + sentence
+
+
+def test_byte_shift_run_is_realigned() -> None:
+    rng = random.Random(6)
+    total_gain = 0
+    damaged = 0
+    for sentence in rng.sample([s for s in SENTENCES if len(s) >= 20], 40):
+        start = rng.randrange(2, 8)
+        try:
+            garbled = byte_shift(sentence, start, rng.randrange(6, 10))
+        except UnicodeEncodeError:
+            continue
+        document = repair(garbled)
+        before = Levenshtein.distance(garbled, sentence)
+        after = Levenshtein.distance(document.text, sentence)
+        assert after <= before + 2, (sentence, garbled, document.text)
+        total_gain += before - after
+        damaged += before
+        for edit in document.edits:
+            assert edit.rule == "byte-shift" and edit.old and edit.new
+    # About half of the damage is undone on held-out text (benchmarks/README.md).
+    assert total_gain >= 0.4 * damaged
+
+
+def test_byte_shift_flags_guessed_characters_and_can_be_switched_off() -> None:
+    sentence = "近兩年,廣州、佛山正在共建廣佛高質量發展融合試驗區。《方案》指出,兩地將抓住這一有利機遇"
+    garbled = byte_shift(sentence, sentence.index("。"), 6)
+    document = repair(garbled)
+    assert "《方案" in document.text and "斗桨浮" not in document.text
+    assert any(flag["rule"] == "byte-shift" for flag in document.flags)
+    assert repair(garbled, byte_shift=False).text == garbled
+
+
+def test_replacement_chars() -> None:
+    cut = "加快推进科技体制\ufffd\n下一段"
+    document = repair(cut)
+    assert document.text == "加快推进科技体制\n下一段"
+    assert document.edits[0].rule == "replacement-char"
+    inside = "科技\ufffd\ufffd体制改革"
+    document = repair(inside)
+    assert document.text == inside and document.flags[0]["text"] == "\ufffd\ufffd"
+    assert repair(inside, remove_unrecoverable=True).text == "科技体制改革"
+
+
+def test_debris_is_flagged_or_removed_on_request() -> None:
+    debris = "\ufffd\ufffd".encode().decode("gbk")  # the bytes EF BF BD EF BF BD read as GBK
+    assert debris == "锟斤拷"
+    text = f"通知{debris}{debris}内容"
+    document = repair(text)
+    assert document.text == text
+    assert document.flags[0]["rule"] == "debris" and document.flags[0]["text"] == debris * 2
+    assert repair(text, remove_unrecoverable=True).text == "通知内容"
+    memory = bytes([0xCC] * 6).decode("gbk")  # uninitialised stack memory (MSVC) read as GBK
+    assert repair(f"标题{memory}").flags[0]["text"] == memory
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "café, naïve, Ärger — “quoted” ‘x’ 50% ±3 °C ×2",
+        "Zürich Straße 12, 1.ª edición, São Paulo",
+        "中华人民共和国 2021年10月29日 GDP增长8.1% “十四五”规划",
+        "廣佛極點建設再進一步。記者4月2日從佛山市科技局獲悉",
+        "你好?我很好!这是什么?好的。",
+        "问题:如何实施?答:分三步;第一步……",
+        "¥1,000 £20 ©2024 ®",
+    ],
+)
+def test_correct_text_is_left_alone(text: str) -> None:
+    document = repair(text)
+    assert document.text == text and not document.edits
+
+
+MIXED_IN = st.one_of(
+    st.sampled_from(["", " ", "\n", "?", "!", "2021年", " GDP ", "(2035)", "Smart City", "8.1%", "http://www.gov.cn"]),
+    st.from_regex(r"[A-Za-z0-9 .,:;%()/-]{1,12}", fullmatch=True),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SENTENCES), MIXED_IN), min_size=1, max_size=6))
+def test_random_correct_text_passes_unchanged(pieces: list[tuple[str, str]]) -> None:
+    text = "".join(sentence + mixed for sentence, mixed in pieces)
+    document = repair(text)
+    assert document.text == text, [(e.rule, e.old, e.new) for e in document.edits]
+
+
+def test_samples_clean_output_has_no_debris_and_repairs_have_provenance() -> None:
+    pipeline = Pipeline.from_settings(Settings())
+    for sample in sorted(SAMPLES.iterdir()):
+        document = pipeline.clean_bytes(sample.read_bytes(), source=sample.name)
+        assert "\ufffd" not in document.text
+        assert "font-size" not in document.text and '">' not in document.text
+        record = build_record(document, "test", None)
+        for edit in record["edits"]:
+            if edit["stage"] in ("mojibake", "markup"):
+                assert edit["old"] != edit["new"]
+    document = pipeline.clean_bytes((SAMPLES / "003_9e13396f754b10da.txt").read_bytes())
+    shifts = [e for e in document.edits if e.rule == "byte-shift"]
+    assert len(shifts) == 4 and all("?" in e.old and "?" not in e.new for e in shifts)
+    assert "斗桨浮" not in document.text and "萍汲晒" not in document.text
