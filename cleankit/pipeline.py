@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cleankit.boilerplate import BoilerplateStage
 from cleankit.document import Document
 from cleankit.encoding import detect_and_decode, sniff_binary
 from cleankit.hygiene import HygieneStage
@@ -22,6 +23,7 @@ from cleankit.stage import Stage
 
 STAGE_FACTORIES: dict[str, Callable[..., Stage]] = {
     "hygiene": HygieneStage,
+    "boilerplate": BoilerplateStage,
     "paragraphs": ParagraphStage,
 }
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cleankit import __version__
 
-DEFAULT_STAGES = ["hygiene", "paragraphs"]
+DEFAULT_STAGES = ["hygiene", "boilerplate", "paragraphs"]
 
 OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
 

@@ -1,0 +1,327 @@
+"""Boilerplate out, metadata kept: the ``boilerplate`` stage.
+
+A crawled page is article text wrapped in site furniture. This stage decides, line by line,
+what is furniture, removes those lines whole (with their line break, through
+``document.apply``, so restore stays exact) and keeps what the furniture said about the page
+(publisher, source, time, views, document number, authors, attachments) in
+``document.metadata["page"]``.
+
+Where furniture may be (zones)
+------------------------------
+*Body lines* are sentence-like lines (long with sentence punctuation, or ending a sentence) that
+no removing rule matches and that do not repeat an earlier line. The *head zone* is every line
+before the first body line, the *tail zone* every line after the last one. Rules name the zone
+they may fire in, so a footer rule never touches a body sentence that mentions 版权 or an
+address. Zones depend only on body lines, which this stage never removes: running it again on
+its own output finds the same zones and removes nothing more.
+
+Blocks, not only lines
+----------------------
+- *glue*: a run of up to :attr:`BoilerplateStage.glue_lines` short unknown lines between two
+  furniture lines of a ``glue`` family (the 大/中/小 of a font-size widget, the section name
+  between breadcrumb separators) goes with them.
+- *listing*: after a related-links heading (``block: listing``: 相关报道：, 最新资讯 …) the
+  title-like lines that follow in the tail are its list.
+- *after the footer*: after a footer anchor (copyright, ICP number) in the tail, short lines
+  that are not sentences are footer too, and so is a repeat of the title or lead (some CMSs
+  print them again after the footer).
+- *learned*: lines the corpus pre-pass saw at the edges of many pages of the same site
+  (:mod:`cleankit.sitelearn`), when connected to the page edge or to rule-matched furniture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleankit.document import Document, Edit
+from cleankit.metadata import METADATA_KEY, PageMetadata
+from cleankit.paragraphs import paragraph_spans
+from cleankit.rules import Rule, RuleSet, load_rules, match_views
+from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key
+from cleankit.stage import Stage
+
+SENTENCE_PUNCT = re.compile(r"[,，。;；!！?？]")
+SENTENCE_END = ("。", "！", "？", "!", "?", "”", "」")
+TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
+DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
+TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
+
+# Names of the built-in (non-pack) decisions, used as the edit's rule.
+GLUE = "widget-glue"
+LISTING = "related-listing"
+AFTER_FOOTER = "after-footer"
+REPEATED = "repeated-title-lead"
+LEARNED = "site-learned"
+
+
+@dataclass
+class LineVerdict:
+    """What the stage decided about one line, and why (also what ``cleankit rules test`` shows)."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    zone: str
+    remove: bool = False
+    rule: str = ""
+    reason: str = ""
+    fired: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    lines: list[LineVerdict]
+    metadata: dict[str, Any]
+
+
+@dataclass
+class BoilerplateStage:
+    name: str = "boilerplate"
+    # Extra rule pack folders (also the --rules flag of ``cleankit clean``).
+    rules: list[str] = field(default_factory=list)
+    default_rules: bool = True
+    disable: list[str] = field(default_factory=list)
+    # Extract metadata but leave its lines in the text.
+    keep_metadata_lines: bool = False
+    # A line of at least this many characters with sentence punctuation is body text.
+    body_chars: int = 40
+    # Without any sentence-like line, the longest line of at least this many characters is the body.
+    pivot_chars: int = 10
+    # Glue: lines of at most this many characters, runs of at most this many lines.
+    glue_chars: int = 6
+    glue_lines: int = 4
+    # Listing blocks and after-footer lines: at most this many characters per line.
+    listing_chars: int = 60
+    footer_chars: int = 100
+    # Site learning (used by folder runs; see cleankit/sitelearn.py).
+    learn: bool = True
+    learn_by: str = "folder"
+    learn_min_pages: int = 5
+    learn_min_share: float = 0.3
+    learn_max_chars: int = 80
+    ruleset: RuleSet = field(init=False, repr=False)
+    site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.learn_by not in SITE_BY:
+            raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
+        self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
+
+    def run(self, document: Document) -> Document:
+        site = self.site_furniture.for_source(document.source) if self.site_furniture else None
+        analysis = self.analyse(document.text, site)
+        if analysis.metadata:
+            document.metadata.setdefault(METADATA_KEY, {}).update(analysis.metadata)
+        edits = []
+        text = document.text
+        for line in analysis.lines:
+            if not line.remove:
+                continue
+            end = line.end + 1 if line.end < len(text) and text[line.end] == "\n" else line.end
+            edits.append(Edit("", line.rule, line.start, end, text[line.start : end], "", line.reason))
+        document.apply(self.name, edits)
+        return document
+
+    # --- the decision --------------------------------------------------------------------
+
+    def analyse(self, text: str, site: SiteLines | None = None) -> Analysis:
+        spans = list(paragraph_spans(text))
+        originals = [text[start:end] for start, end in spans]
+        views = match_views(originals)
+        rules = self.ruleset.rules
+        removing = [rule for rule in rules if self._removes(rule)]
+        body = self._body_lines(views, removing)
+        if True not in body:
+            body = self._pivot_line(views, removing)
+        first = body.index(True) if True in body else len(views)
+        last = len(body) - 1 - body[::-1].index(True) if True in body else -1
+        verdicts: list[LineVerdict] = []
+        removal_rule: list[Rule | None] = []
+        metadata = PageMetadata()
+        for index, ((start, end), original, view) in enumerate(zip(spans, originals, views, strict=True)):
+            in_head, in_tail = index < first, index > last
+            zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
+            verdict = LineVerdict(index, start, end, original, zone)
+            chosen: Rule | None = None
+            for rule in rules:
+                if not rule.allows(in_head, in_tail) or not rule.match(view):
+                    continue
+                verdict.fired.append(rule.id)
+                if rule.extracts:
+                    found = rule.extract(view, original)
+                    verdict.fields.update({k: v for k, v in found.items() if k not in verdict.fields})
+                    metadata.update(found)
+                if chosen is None and self._removes(rule):
+                    chosen = rule
+            if chosen is not None:
+                verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
+                also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]
+                if also:
+                    verdict.reason += f" (also: {', '.join(also)})"
+            verdicts.append(verdict)
+            removal_rule.append(chosen)
+        self._learned(verdicts, views, site)
+        self._glue(verdicts, views, removal_rule)
+        self._listings(verdicts, views, removal_rule)
+        self._after_footer(verdicts, views, removal_rule, body)
+        return Analysis(verdicts, metadata.to_json())
+
+    def _removes(self, rule: Rule) -> bool:
+        return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
+
+    def _body_lines(self, views: Sequence[str], removing: Sequence[Rule]) -> list[bool]:
+        seen: set[str] = set()
+        earlier: list[str] = []
+        body: list[bool] = []
+        for view in views:
+            size = len(view)
+            repeat = size >= 8 and view in seen
+            if not repeat and TRAILING_ELLIPSIS.search(view):
+                # A lead printed again, cut short: "近日，我市召开…"
+                lead = TRAILING_ELLIPSIS.sub("", view)
+                repeat = len(lead) >= 12 and any(line.startswith(lead) for line in earlier)
+            seen.add(view)
+            if size >= 12:
+                earlier.append(view)
+            sentence = (size >= self.body_chars and SENTENCE_PUNCT.search(view) is not None) or (
+                size >= 16 and view.endswith(SENTENCE_END)
+            )
+            body.append(sentence and not repeat and not any(rule.match(view) for rule in removing))
+        return body
+
+    def _pivot_line(self, views: Sequence[str], removing: Sequence[Rule]) -> list[bool]:
+        """No sentence-like line: the longest line no rule removes (of at least
+        :attr:`pivot_chars`) stands for the body, so edges still exist; with none, no line is
+        in a zone and only ``anywhere`` rules fire."""
+        best = -1
+        for index, view in enumerate(views):
+            if len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best])):
+                if not any(rule.match(view) for rule in removing):
+                    best = index
+        if best < 0:
+            return [True] * len(views)
+        return [index == best for index in range(len(views))]
+
+    def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
+        """Site-learned lines, kept only when their run of furniture touches the page edge or
+        holds a rule-matched line (so a line several pages quote inside their text stays)."""
+        if not site or not self.learn:
+            return
+        counts: dict[int, int] = {}
+        for verdict, view in zip(verdicts, views, strict=True):
+            if verdict.zone == "body" or verdict.remove or len(view) > self.learn_max_chars:
+                continue
+            if view.endswith(TEXT_ENDINGS):
+                continue
+            count = site.counts.get(furniture_key(view))
+            if count:
+                counts[verdict.index] = count
+        if not counts:
+            return
+        total = len(verdicts)
+        index = 0
+        while index < total:
+            if not (verdicts[index].remove or index in counts):
+                index += 1
+                continue
+            run_end = index
+            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in counts):
+                run_end += 1
+            run = range(index, run_end + 1)
+            at_edge = index == 0 or run_end == total - 1
+            has_rule = any(verdicts[i].remove for i in run)
+            if at_edge or has_rule:
+                for i in run:
+                    if i in counts and not verdicts[i].remove:
+                        verdicts[i].remove = True
+                        verdicts[i].rule = LEARNED
+                        verdicts[i].reason = f"site furniture: seen in {counts[i]} of {site.pages} pages of this site"
+            index = run_end + 1
+
+    def _glue(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """Short unknown lines between two furniture lines of a glue family belong to them."""
+
+        def glue_at(i: int) -> bool:
+            if not 0 <= i < len(verdicts) or not verdicts[i].remove:
+                return False
+            rule = removal_rule[i]
+            return verdicts[i].rule == LEARNED or (rule is not None and rule.glue)
+
+        def weak(i: int) -> bool:
+            verdict, view = verdicts[i], views[i]
+            return (
+                verdict.zone != "body"
+                and not verdict.remove
+                and len(view) <= self.glue_chars
+                and not view.endswith(TEXT_ENDINGS)
+                and DIGITS_ONLY.match(view) is None
+            )
+
+        index = 0
+        while index < len(verdicts):
+            if not weak(index):
+                index += 1
+                continue
+            run_end = index
+            while run_end + 1 < len(verdicts) and weak(run_end + 1):
+                run_end += 1
+            if run_end - index + 1 <= self.glue_lines and glue_at(index - 1) and glue_at(run_end + 1):
+                before, after = verdicts[index - 1].rule, verdicts[run_end + 1].rule
+                for i in range(index, run_end + 1):
+                    verdicts[i].remove, verdicts[i].rule = True, GLUE
+                    verdicts[i].reason = f"short line inside a furniture block (between {before} and {after})"
+            index = run_end + 1
+
+    def _listings(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """The title-like lines after a related-links heading, up to the first line that is not."""
+        for index, rule in enumerate(removal_rule):
+            if rule is None or rule.block != "listing" or not verdicts[index].remove:
+                continue
+            for j in range(index + 1, len(verdicts)):
+                verdict = verdicts[j]
+                if verdict.zone == "body":
+                    break
+                if verdict.remove:
+                    continue
+                view = views[j]
+                if len(view) > self.listing_chars or view.endswith(TEXT_ENDINGS):
+                    break
+                verdict.remove, verdict.rule = True, LISTING
+                verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
+
+    def _after_footer(
+        self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None], body: list[bool]
+    ) -> None:
+        """After a footer anchor: short non-sentence lines and repeats of the title or lead."""
+        anchor = next(
+            (i for i, rule in enumerate(removal_rule) if rule is not None and rule.anchor and verdicts[i].remove),
+            None,
+        )
+        if anchor is None:
+            return
+        head_views = {views[v.index] for v in verdicts if v.zone in ("head", "head+tail") and v.index < anchor}
+        body_views = [views[i] for i, is_body in enumerate(body) if is_body]
+        anchor_rule = verdicts[anchor].rule
+        for verdict in verdicts[anchor + 1 :]:
+            if verdict.remove or verdict.zone == "body":
+                continue
+            view = views[verdict.index]
+            lead = TRAILING_ELLIPSIS.sub("", view)
+            if view in head_views or (len(lead) >= 12 and any(b.startswith(lead) for b in body_views)):
+                verdict.remove, verdict.rule = True, REPEATED
+                verdict.reason = "title or lead printed again after the footer"
+            elif len(view) <= self.footer_chars and not view.endswith(TEXT_ENDINGS):
+                verdict.remove, verdict.rule = True, AFTER_FOOTER
+                verdict.reason = f"after the footer's {anchor_rule} line"
+
+
+def attach_site_furniture(stages: Sequence[Stage], furniture: SiteFurniture | None) -> None:
+    """Give the learned site furniture to the boilerplate stage of a pipeline (if any)."""
+    for stage in stages:
+        if isinstance(stage, BoilerplateStage):
+            stage.site_furniture = furniture

@@ -1,0 +1,445 @@
+"""Rule packs: YAML data that say which lines of a page are site furniture and what they tell.
+
+A pack is a YAML file (loaded with ``yaml.safe_load``: loading runs no code) holding a list of
+rules. Each rule has an ``id``, a ``family``, a ``description``, a ``pattern`` (Python regular
+expression syntax), a ``zone`` where it may fire (``head``, ``tail``, ``edges`` = head or tail,
+``anywhere``), an ``action`` (``remove`` the line, ``extract`` fields only, or ``both``),
+optional ``fields`` (metadata field -> pattern with a ``value`` group), and positive and negative
+``examples``. Patterns match a *normalized view* of each line (:func:`match_view`: full-width
+forms folded to ASCII, traditional characters to simplified), so one pattern serves both scripts;
+the edit always removes the original line.
+
+Safety. Patterns are checked when loaded: nested quantifiers (``(a+)+``), repeated alternations
+(``(a|ab)*``) and backreferences are refused, since they are what makes a regular expression
+backtrack catastrophically; every search also runs with a time limit (the ``regex`` package's
+``timeout``), so a pattern that slips through costs at most that limit per line. Each rule's
+examples are run at load time, so a pack that contradicts its own examples is refused with the
+file and rule named.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import opencc
+import regex
+import yaml
+
+ZONES = ("head", "tail", "edges", "anywhere")
+ACTIONS = ("remove", "extract", "both")
+RULE_KEYS = {
+    "id",
+    "family",
+    "description",
+    "pattern",
+    "zone",
+    "action",
+    "max_chars",
+    "fields",
+    "examples",
+    "glue",
+    "block",
+    "anchor",
+    "words",
+    "min_words",
+}
+PACK_KEYS = {"family", "description", "rules", "glue"}
+ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+BLOCKS = ("listing",)
+# How a ``words`` rule cuts a line into words: spaces, separators, brackets, punctuation.
+WORD_SEPARATORS = regex.compile(r"[\s|·/、,:;【】\[\]()<>《》\"'“”!?！？。]+")
+DEFAULT_MAX_CHARS = 200
+MAX_PATTERN_CHARS = 2000
+# Seconds one search may take before it is abandoned (counts as no match, and is reported).
+SEARCH_TIMEOUT = 0.05
+
+# Fields whose values accumulate into a list; every other field keeps its first value.
+LIST_FIELDS = frozenset({"authors", "attachments"})
+
+DEFAULT_PACKAGE = "cleankit.default_rules"
+
+
+class RuleError(ValueError):
+    """A rule pack that cannot be used; the message names the file and the rule."""
+
+
+# --- the normalized view -------------------------------------------------------------------
+
+_WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH_FOLD.update(
+    {
+        0x3000: 0x20,  # ideographic space
+        0x2502: ord("|"),  # box-drawing bar, used as a separator
+        0x4E28: ord("|"),  # 丨, used as a separator in menus and breadcrumbs
+        0x00BB: ord(">"),  # »
+        0x203A: ord(">"),  # ›
+        0x00A9: ord("©"),
+    }
+)
+_T2S: opencc.OpenCC | None = None
+
+
+def _t2s() -> opencc.OpenCC:
+    global _T2S
+    if _T2S is None:
+        _T2S = opencc.OpenCC("t2s")
+    return _T2S
+
+
+def match_view(text: str) -> str:
+    """What rules see: width-folded (ＡＢ：→AB:), traditional to simplified (for matching only)."""
+    return _t2s().convert(text.translate(_WIDTH_FOLD))
+
+
+def match_views(lines: Sequence[str]) -> list[str]:
+    """:func:`match_view` of many lines with one OpenCC call (a call per line costs ~20 % more)."""
+    if not lines:
+        return []
+    joined = match_view("\n".join(lines))
+    views = joined.split("\n")
+    if len(views) != len(lines):  # OpenCC never changes line breaks, but never trust, check
+        views = [match_view(line) for line in lines]
+    return views
+
+
+# --- pattern safety ------------------------------------------------------------------------
+
+_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None))
+
+
+def _walk(items: Iterable[Any], inside_repeat: bool, problems: list[str]) -> None:
+    for op, arg in items:
+        if op in _REPEATS and op is not None:
+            low, high, body = arg
+            variable = high != low
+            if inside_repeat and variable:
+                problems.append("nested quantifiers (a repeat inside a repeat), e.g. (a+)+")
+            _walk(body, inside_repeat or high > 1, problems)
+        elif op is sre_constants.BRANCH:
+            if inside_repeat:
+                problems.append("an alternation inside a repeat, e.g. (a|ab)*")
+            for branch in arg[1]:
+                _walk(branch, inside_repeat, problems)
+        elif op is sre_constants.SUBPATTERN:
+            _walk(arg[-1], inside_repeat, problems)
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            _walk(arg[1], inside_repeat, problems)
+        elif op is getattr(sre_constants, "ATOMIC_GROUP", None):
+            _walk(arg, inside_repeat, problems)
+        elif op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
+            problems.append("backreferences")
+
+
+def pattern_problems(pattern: str) -> list[str]:
+    """Why ``pattern`` may not be used (empty list: it may)."""
+    if not pattern:
+        return ["the pattern is empty"]
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return [f"the pattern is longer than {MAX_PATTERN_CHARS} characters"]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error as exc:
+        return [f"not a valid regular expression: {exc}"]
+    if parsed.state.flags & ~(re.UNICODE | re.IGNORECASE) & (re.MULTILINE | re.DOTALL | re.VERBOSE):
+        return ["inline flags other than (?i) are not allowed"]
+    problems: list[str] = []
+    _walk(parsed, False, problems)
+    return sorted(set(problems))
+
+
+def compile_pattern(pattern: str, where: str) -> regex.Pattern[str]:
+    problems = pattern_problems(pattern)
+    if problems:
+        raise RuleError(f"{where}: pattern {pattern!r} refused: {'; '.join(problems)}")
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+
+
+def safe_search(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+    """``pattern.search(text)`` within :data:`SEARCH_TIMEOUT`; a search that runs over counts as
+    no match and raises nothing (the caller may count :data:`TIMEOUTS`)."""
+    try:
+        return pattern.search(text, timeout=SEARCH_TIMEOUT)
+    except TimeoutError:
+        TIMEOUTS[pattern.pattern] = TIMEOUTS.get(pattern.pattern, 0) + 1
+        return None
+
+
+TIMEOUTS: dict[str, int] = {}
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    fields: dict[str, Any] | None = None
+
+
+@dataclass
+class Rule:
+    id: str
+    family: str
+    description: str
+    pattern: str
+    zone: str = "edges"
+    action: str = "remove"
+    max_chars: int = DEFAULT_MAX_CHARS
+    fields: dict[str, str] = field(default_factory=dict)
+    positives: list[Example] = field(default_factory=list)
+    negatives: list[str] = field(default_factory=list)
+    # Short unknown lines between two glue lines belong to the same widget (e.g. 大/中/小).
+    glue: bool = False
+    # "listing": the lines after this heading that look like titles are part of its block.
+    block: str | None = None
+    # A footer anchor (copyright, ICP): what follows it in the tail is footer too.
+    anchor: bool = False
+    source: str = ""
+    # Instead of a pattern: the line is made only of these words (at least ``min_words`` of them).
+    words: frozenset[str] = frozenset()
+    min_words: int = 1
+    compiled: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    compiled_fields: dict[str, regex.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def removes(self) -> bool:
+        return self.action in ("remove", "both")
+
+    @property
+    def extracts(self) -> bool:
+        return self.action in ("extract", "both")
+
+    def allows(self, in_head: bool, in_tail: bool) -> bool:
+        if self.zone == "anywhere":
+            return True
+        if self.zone == "head":
+            return in_head
+        if self.zone == "tail":
+            return in_tail
+        return in_head or in_tail
+
+    def match(self, view: str) -> regex.Match[str] | list[str] | None:
+        """Does the rule fire on a line (given as its normalized view)? Zone is not checked here."""
+        if len(view) > self.max_chars:
+            return None
+        if self.words:
+            tokens = line_words(view)
+            return tokens if len(tokens) >= self.min_words and all(t in self.words for t in tokens) else None
+        assert self.compiled is not None
+        return safe_search(self.compiled, view)
+
+    def extract(self, view: str, original: str) -> dict[str, str]:
+        """Field values from a line; taken from the original text where the view aligns with it
+        (same length: width folding and t2s are one character for one), else from the view."""
+        values: dict[str, str] = {}
+        aligned = len(view) == len(original)
+        for name, pattern in self.compiled_fields.items():
+            found = safe_search(pattern, view)
+            if not found:
+                continue
+            start, end = found.span("value")
+            value = (original[start:end] if aligned else view[start:end]).strip(" \t|:：,，;；")
+            if value:
+                values[name] = value
+        return values
+
+    def reason(self) -> str:
+        return f"{self.family}: {self.description}"
+
+    def describe_source(self) -> str:
+        return self.source or "(built in)"
+
+
+def line_words(view: str) -> list[str]:
+    """The words of a line for ``words`` rules (lower case, separators dropped)."""
+    return [token for token in WORD_SEPARATORS.split(view.lower()) if token]
+
+
+def _expect(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise RuleError(f"{where}: {message}")
+
+
+def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rule:
+    _expect(isinstance(data, dict), where, "each rule must be a mapping")
+    unknown = set(data) - RULE_KEYS
+    _expect(not unknown, where, f"unknown key(s) {sorted(unknown)} (known: {sorted(RULE_KEYS)})")
+    rule_id = data.get("id")
+    _expect(isinstance(rule_id, str) and bool(ID.match(rule_id)), where, f"bad or missing id {rule_id!r}")
+    where = f"{where} rule {rule_id!r}"
+    family = data.get("family", pack_defaults.get("family"))
+    _expect(isinstance(family, str) and bool(family), where, "a family is needed (on the rule or the pack)")
+    description = data.get("description")
+    _expect(isinstance(description, str) and bool(description.strip()), where, "a description is needed")
+    pattern = data.get("pattern")
+    words = data.get("words")
+    _expect((pattern is None) != (words is None), where, "give either a pattern or a words list")
+    _expect(pattern is None or isinstance(pattern, str), where, "the pattern must be a string")
+    ok_words = words is None or (isinstance(words, list) and words and all(isinstance(w, str) for w in words))
+    _expect(bool(ok_words), where, "words must be a non-empty list of strings")
+    min_words = data.get("min_words", 1)
+    _expect(isinstance(min_words, int) and min_words >= 1, where, "min_words must be an integer >= 1")
+    zone = data.get("zone", "edges")
+    _expect(zone in ZONES, where, f"zone must be one of {ZONES}, not {zone!r}")
+    action = data.get("action", "remove")
+    _expect(action in ACTIONS, where, f"action must be one of {ACTIONS}, not {action!r}")
+    max_chars = data.get("max_chars", DEFAULT_MAX_CHARS)
+    _expect(isinstance(max_chars, int) and 1 <= max_chars <= 5000, where, "max_chars must be an integer 1..5000")
+    fields_data = data.get("fields", {}) or {}
+    _expect(isinstance(fields_data, dict), where, "fields must map field names to patterns")
+    _expect(action == "remove" or bool(fields_data), where, f"action {action!r} needs fields to extract")
+    glue = data.get("glue", pack_defaults.get("glue", False))
+    block = data.get("block")
+    _expect(block is None or block in BLOCKS, where, f"block must be one of {BLOCKS}")
+    anchor = data.get("anchor", False)
+    for flag_name, flag in (("glue", glue), ("anchor", anchor)):
+        _expect(isinstance(flag, bool), where, f"{flag_name} must be true or false")
+
+    rule = Rule(
+        id=rule_id,
+        family=family,
+        description=description.strip(),
+        pattern=pattern or "",
+        zone=zone,
+        action=action,
+        max_chars=max_chars,
+        fields={},
+        glue=glue,
+        block=block,
+        anchor=anchor,
+        source=where.split(" rule ")[0],
+    )
+    if pattern is not None:
+        rule.compiled = compile_pattern(pattern, where)
+    else:
+        normalized = {token for word in words for token in line_words(match_view(word))}
+        rule.words = frozenset(normalized)
+        rule.min_words = min_words
+    for name, field_pattern in fields_data.items():
+        _expect(isinstance(name, str) and bool(FIELD_NAME.match(name)), where, f"bad field name {name!r}")
+        _expect(isinstance(field_pattern, str), where, f"field {name!r}: pattern must be a string")
+        compiled = compile_pattern(field_pattern, f"{where} field {name!r}")
+        _expect("value" in compiled.groupindex, where, f"field {name!r}: pattern needs a (?P<value>...) group")
+        rule.fields[name] = field_pattern
+        rule.compiled_fields[name] = compiled
+
+    examples = data.get("examples")
+    _expect(isinstance(examples, dict), where, "examples: {match: [...], no_match: [...]} are needed")
+    unknown = set(examples) - {"match", "no_match"}
+    _expect(not unknown, where, f"examples: unknown key(s) {sorted(unknown)}")
+    positives = examples.get("match") or []
+    negatives = examples.get("no_match") or []
+    _expect(isinstance(positives, list) and len(positives) > 0, where, "at least one match example is needed")
+    _expect(isinstance(negatives, list) and len(negatives) > 0, where, "at least one no_match example is needed")
+    for item in positives:
+        if isinstance(item, str):
+            rule.positives.append(Example(item))
+        else:
+            ok = isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "fields"}
+            _expect(ok, where, f"a match example is a string or {{text, fields}}, not {item!r}")
+            expected = item.get("fields")
+            _expect(expected is None or isinstance(expected, dict), where, "example fields must be a mapping")
+            rule.positives.append(Example(item["text"], expected))
+    for item in negatives:
+        _expect(isinstance(item, str), where, f"a no_match example is a string, not {item!r}")
+        rule.negatives.append(item)
+    for problem in example_failures(rule):
+        raise RuleError(f"{where}: {problem}")
+    return rule
+
+
+def example_failures(rule: Rule) -> list[str]:
+    """What is wrong with a rule's own examples (empty: they all hold)."""
+    failures: list[str] = []
+    for example in rule.positives:
+        view = match_view(example.text)
+        if not rule.match(view):
+            failures.append(f"example should match but does not: {example.text!r}")
+            continue
+        if example.fields is not None:
+            got = rule.extract(view, example.text)
+            want = {k: str(v) for k, v in example.fields.items()}
+            if got != want:
+                failures.append(f"example {example.text!r}: fields {got!r}, expected {want!r}")
+    for text in rule.negatives:
+        if rule.match(match_view(text)):
+            failures.append(f"example should not match but does: {text!r}")
+    return failures
+
+
+def parse_pack(text: str, where: str) -> list[Rule]:
+    """Rules of one pack's YAML text (``where`` names it in errors)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{where}: not valid YAML: {exc}") from exc
+    _expect(isinstance(data, dict), where, "a pack is a mapping with a 'rules' list")
+    unknown = set(data) - PACK_KEYS
+    _expect(not unknown, where, f"unknown key(s) {sorted(unknown)} (known: {sorted(PACK_KEYS)})")
+    rules_data = data.get("rules")
+    _expect(isinstance(rules_data, list) and bool(rules_data), where, "'rules' must be a non-empty list")
+    defaults = {"family": data.get("family"), "glue": data.get("glue", False)}
+    rules = [_rule_from_dict(item, defaults, where) for item in rules_data]
+    seen: set[str] = set()
+    for rule in rules:
+        _expect(rule.id not in seen, where, f"rule id {rule.id!r} appears twice")
+        seen.add(rule.id)
+    return rules
+
+
+def load_pack(path: Path) -> list[Rule]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read rule pack: {exc}") from exc
+    return parse_pack(text, str(path))
+
+
+def default_pack_texts() -> list[tuple[str, str]]:
+    """(name, YAML text) of the packs shipped with cleankit (the repository's ``rules/``)."""
+    root = resources.files(DEFAULT_PACKAGE)
+    packs = sorted((item for item in root.iterdir() if item.name.endswith((".yaml", ".yml"))), key=lambda p: p.name)
+    return [(f"rules/{item.name}", item.read_text(encoding="utf-8")) for item in packs]
+
+
+def pack_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise RuleError(f"{directory}: rule pack folder not found")
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+
+def load_rules(directories: Sequence[str | Path] = (), defaults: bool = True, disable: Sequence[str] = ()) -> RuleSet:
+    """The default packs (unless ``defaults`` is false), then every pack in ``directories``.
+
+    A user rule with the id of an earlier rule replaces it; ``disable`` drops rules by id.
+    """
+    ordered: dict[str, Rule] = {}
+    if defaults:
+        for name, text in default_pack_texts():
+            for rule in parse_pack(text, name):
+                _expect(rule.id not in ordered, name, f"rule id {rule.id!r} also defined in {ordered.get(rule.id)}")
+                ordered[rule.id] = rule
+    for directory in directories:
+        for path in pack_files(Path(directory)):
+            for rule in load_pack(path):
+                ordered[rule.id] = rule
+    unknown = set(disable) - set(ordered)
+    if unknown:
+        raise RuleError(f"disable: no rule with id {sorted(unknown)}")
+    return RuleSet([rule for rule in ordered.values() if rule.id not in set(disable)])

@@ -1,0 +1,143 @@
+"""Learning a site's furniture from the corpus: lines that recur at the edges of many pages.
+
+A cheap first pass over a folder run (:func:`learn_site_furniture`, called by the runner before
+documents are dispatched) reads every file, takes the short lines near its top and bottom, and
+counts in how many pages of the same site each line (as a :func:`furniture_key`) appears. Lines
+seen in at least ``min_share`` of a site's pages (and at least ``min_pages`` pages) are that
+site's furniture. The boilerplate stage removes them only where furniture may be: in the head or
+tail zone, and only when the line is connected to the page edge or to a rule-matched furniture
+line by other furniture lines, so body text that several pages quote is left alone.
+
+What counts as "the same site" is ``by``: ``folder`` (the file's folder, the default) or
+``top`` (the first path component of the input-relative path, e.g. a crawl stored as
+``host/path/page.txt``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from cleankit.encoding import detect_and_decode, sniff_binary
+from cleankit.rules import match_views
+
+SITE_BY = ("folder", "top")
+# Lines that end a sentence or introduce a list are text, however often they recur.
+TEXT_ENDINGS = tuple("。！？!?：:；;")
+KEY_DROP = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad]+")
+HAS_WORD = re.compile(r"[^\W\d_]{2}")
+# How far from each edge of a page the pre-pass looks (lines).
+HEAD_LINES = 25
+TAIL_LINES = 30
+
+
+def furniture_key(view: str) -> str:
+    """A line's identity for counting: its match view without any whitespace, lower case."""
+    return KEY_DROP.sub("", view).lower()
+
+
+def site_of(source: str, by: str) -> str:
+    """The site a document belongs to, from its input-relative path."""
+    path = PurePosixPath(source.replace("\\", "/"))
+    if by == "top":
+        return path.parts[0] if len(path.parts) > 1 else ""
+    return str(path.parent)
+
+
+@dataclass
+class SiteLines:
+    pages: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SiteFurniture:
+    """What the pre-pass learned, per site: picklable, passed to every worker."""
+
+    by: str = "folder"
+    sites: dict[str, SiteLines] = field(default_factory=dict)
+
+    def for_source(self, source: str) -> SiteLines | None:
+        return self.sites.get(site_of(source, self.by))
+
+    def learned_lines(self) -> int:
+        return sum(len(site.counts) for site in self.sites.values())
+
+
+def candidate_lines(text: str, max_chars: int) -> list[str]:
+    """The short lines near the top and bottom of a page that could be site furniture."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    edge = lines[:HEAD_LINES] + lines[max(HEAD_LINES, len(lines) - TAIL_LINES) :]
+    return [
+        line
+        for line in edge
+        if len(line) <= max_chars and not line.endswith(TEXT_ENDINGS) and HAS_WORD.search(line) is not None
+    ]
+
+
+def page_keys(text: str, max_chars: int) -> set[str]:
+    candidates = candidate_lines(text, max_chars)
+    return {furniture_key(view) for view in match_views(candidates)} - {""}
+
+
+@dataclass
+class FurnitureCounter:
+    """Counts furniture candidates page by page; :meth:`result` applies the thresholds."""
+
+    by: str = "folder"
+    max_chars: int = 80
+    pages: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add_text(self, source: str, text: str) -> None:
+        site = site_of(source, self.by)
+        self.pages[site] += 1
+        self.counts.setdefault(site, Counter()).update(page_keys(text, self.max_chars))
+
+    def add_file(self, source: str, path: Path, max_bytes: int, encoding: str | None = None) -> None:
+        """Count one file; files that cannot be read or are not text are passed over here (the
+        main pass reports them)."""
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(max_bytes + 1)
+        except OSError:
+            return
+        if not raw or len(raw) > max_bytes or (sniff_binary(raw) and not encoding):
+            return
+        try:
+            text, _info = detect_and_decode(raw, encoding)
+        except (ValueError, LookupError):
+            return
+        self.add_text(source, text)
+
+    def result(self, min_pages: int, min_share: float) -> SiteFurniture:
+        learned = SiteFurniture(by=self.by)
+        for site, pages in self.pages.items():
+            if pages < min_pages:
+                continue
+            threshold = max(min_pages, math.ceil(min_share * pages))
+            counts = {key: n for key, n in self.counts[site].items() if n >= threshold}
+            if counts:
+                learned.sites[site] = SiteLines(pages, counts)
+        return learned
+
+
+def learn_site_furniture(
+    files: Iterable[tuple[str, Path]],
+    by: str = "folder",
+    max_chars: int = 80,
+    min_pages: int = 5,
+    min_share: float = 0.3,
+    max_bytes: int = 256 * 1024 * 1024,
+    encoding: str | None = None,
+) -> SiteFurniture:
+    """The pre-pass: ``files`` are (input-relative source, path) pairs."""
+    counter = FurnitureCounter(by=by, max_chars=max_chars)
+    for source, path in files:
+        counter.add_file(source, path, max_bytes, encoding)
+    return counter.result(min_pages, min_share)
