@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from cleankit.document import Document, Edit
 from cleankit.metadata import METADATA_KEY, PageMetadata
 from cleankit.paragraphs import paragraph_spans
 from cleankit.rules import Rule, RuleSet, load_rules, match_views
-from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key
+from cleankit.settings import Settings
+from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key, learn_site_furniture
 from cleankit.stage import Stage
 
 SENTENCE_PUNCT = re.compile(r"[,，。;；!！?？]")
@@ -200,9 +202,9 @@ class BoilerplateStage:
         in a zone and only ``anywhere`` rules fire."""
         best = -1
         for index, view in enumerate(views):
-            if len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best])):
-                if not any(rule.match(view) for rule in removing):
-                    best = index
+            longer = len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best]))
+            if longer and not any(rule.match(view) for rule in removing):
+                best = index
         if best < 0:
             return [True] * len(views)
         return [index == best for index in range(len(views))]
@@ -284,8 +286,8 @@ class BoilerplateStage:
                 continue
             for j in range(index + 1, len(verdicts)):
                 verdict = verdicts[j]
-                if verdict.zone == "body":
-                    break
+                if verdict.zone == "body" or (removal_rule[j] is not None and removal_rule[j].anchor):
+                    break  # the footer starts: what follows is the footer's, not the list's
                 if verdict.remove:
                     continue
                 view = views[j]
@@ -320,8 +322,30 @@ class BoilerplateStage:
                 verdict.reason = f"after the footer's {anchor_rule} line"
 
 
+def learn_site_furniture_for_run(files: Sequence[tuple[str, Path]], settings: Settings) -> SiteFurniture | None:
+    """The corpus pre-pass of a folder run, with the boilerplate stage's learning options (None
+    when the stage is off, learning is off, or the input is JSON Lines)."""
+    if "boilerplate" not in settings.active_stages() or settings.jsonl:
+        return None
+    options = {**LEARN_DEFAULTS, **settings.stage_options.get("boilerplate", {})}
+    if not options["learn"]:
+        return None
+    return learn_site_furniture(
+        files,
+        by=options["learn_by"],
+        max_chars=options["learn_max_chars"],
+        min_pages=options["learn_min_pages"],
+        min_share=options["learn_min_share"],
+        max_bytes=settings.max_bytes,
+        encoding=settings.encoding,
+    )
+
+
 def attach_site_furniture(stages: Sequence[Stage], furniture: SiteFurniture | None) -> None:
     """Give the learned site furniture to the boilerplate stage of a pipeline (if any)."""
     for stage in stages:
         if isinstance(stage, BoilerplateStage):
             stage.site_furniture = furniture
+
+
+LEARN_DEFAULTS = {f.name: f.default for f in fields(BoilerplateStage) if f.name.startswith("learn")}

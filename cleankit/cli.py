@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cleankit import __version__
+from cleankit.boilerplate import BoilerplateStage
 from cleankit.encoding import DecodeError
 from cleankit.io import PROVENANCE_FILE, display, write_atomic
 from cleankit.pipeline import InputError, Pipeline
@@ -25,6 +26,7 @@ from cleankit.provenance import (
     restore_bytes_from_record,
     restore_from_record,
 )
+from cleankit.rules import RuleError
 from cleankit.runner import FileResult, RunSummary, run_clean
 from cleankit.settings import Settings, SettingsError, load_settings, validate
 
@@ -61,6 +63,10 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
     return settings
 
 
+RulesOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--rules", help="Folder of extra boilerplate rule packs (*.yaml); repeatable."),
+]
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: ./cleankit.toml if present).")
 ]
@@ -81,6 +87,7 @@ def clean(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
     provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
     config: ConfigOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
     settings = _settings(
@@ -93,6 +100,7 @@ def clean(
         skip=skip or None,
         encoding=encoding,
     )
+    settings = _with_rule_packs(settings, rules)
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(settings, provenance))
     if "-" in inputs:
@@ -261,6 +269,88 @@ def config_command(
     if stage_options:
         document["stage"] = stage_options
     typer.echo(tomli_w.dumps(document), nl=False)
+
+
+# --- rule packs (issue 6): --rules on clean, and the `rules` command group ------------------
+
+rules_app = typer.Typer(help="Boilerplate rule packs: list them, and see which fire on a file and why.")
+app.add_typer(rules_app, name="rules")
+
+
+def _with_rule_packs(settings: Settings, folders: list[Path] | None) -> Settings:
+    """Add --rules folders to the boilerplate stage's packs, and check every pack loads."""
+    if folders:
+        options = {name: dict(values) for name, values in settings.stage_options.items()}
+        boilerplate = options.setdefault("boilerplate", {})
+        boilerplate["rules"] = [*boilerplate.get("rules", []), *(str(folder) for folder in folders)]
+        settings = settings.updated(stage_options=options)
+    if "boilerplate" in settings.active_stages():
+        _boilerplate_stage(settings)
+    return settings
+
+
+def _boilerplate_stage(settings: Settings) -> BoilerplateStage:
+    try:
+        return BoilerplateStage(**settings.stage_options.get("boilerplate", {}))
+    except (RuleError, TypeError, ValueError) as exc:
+        raise typer.BadParameter(f"boilerplate rules: {exc}") from exc
+
+
+@rules_app.command("list")
+def rules_list(config: ConfigOption = None, rules: RulesOption = None) -> None:
+    """List every rule in use: id, family, zone, action, pack and what it matches."""
+    settings = _with_rule_packs(_settings(config), rules)
+    stage = _boilerplate_stage(settings)
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    for column in ("id", "family", "zone", "action", "pack", "description"):
+        table.add_column(column, overflow="fold")
+    for rule in stage.ruleset.rules:
+        table.add_row(rule.id, rule.family, rule.zone, rule.action, rule.describe_source(), rule.description)
+    Console(highlight=False, width=max(160, Console().width)).print(table)
+    typer.echo(f"{len(stage.ruleset.rules)} rules")
+
+
+@rules_app.command("test")
+def rules_test(
+    file: Annotated[Path, typer.Argument(help="A page to try the rules on.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Show every line, not only those a rule fired on.")] = False,
+    config: ConfigOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Show which rules fire on FILE's lines, what is removed and why, and the metadata found.
+
+    The file goes through the stages before boilerplate first, as in a clean run; site
+    learning needs a folder run and is not shown here."""
+    settings = _with_rule_packs(_settings(config), rules)
+    stage = _boilerplate_stage(settings)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    before = settings.active_stages()
+    before = before[: before.index("boilerplate")] if "boilerplate" in before else before
+    pipeline = Pipeline.from_settings(settings.updated(stages=before, skip=[], verify_restore=False))
+    try:
+        document = pipeline.clean_bytes(raw, source=str(file))
+    except (InputError, DecodeError) as exc:
+        raise typer.BadParameter(f"{file}: {exc}") from exc
+    analysis = stage.analyse(document.text)
+    removed = 0
+    for line in analysis.lines:
+        removed += line.remove
+        if not (show_all or line.remove or line.fired):
+            continue
+        verdict = "REMOVE" if line.remove else "keep"
+        text = line.text if len(line.text) <= 60 else line.text[:57] + "..."
+        typer.echo(f"{line.index + 1:>5} {line.zone:<9} {verdict:<6} {line.rule or '-':<22} {text}")
+        if line.remove:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} why: {line.reason}")
+        if line.fired and line.fired != [line.rule]:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} rules fired: {', '.join(line.fired)}")
+        if line.fields:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} fields: {json.dumps(line.fields, ensure_ascii=False)}")
+    typer.echo(f"{removed} of {len(analysis.lines)} lines removed")
+    typer.echo("metadata: " + json.dumps(analysis.metadata, ensure_ascii=False))
 
 
 if __name__ == "__main__":
