@@ -40,7 +40,7 @@ from typing import Any
 from cleankit.document import Document, Edit
 from cleankit.metadata import METADATA_KEY, PageMetadata
 from cleankit.paragraphs import paragraph_spans
-from cleankit.rules import Rule, RuleSet, load_rules, match_views
+from cleankit.rules import Rule, RuleSet, line_words, load_rules, match_views
 from cleankit.settings import Settings
 from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key, learn_site_furniture
 from cleankit.stage import Stage
@@ -59,7 +59,34 @@ REPEATED = "repeated-title-lead"
 LEARNED = "site-learned"
 
 
-@dataclass
+ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
+
+
+class RuleIndex:
+    """The rules of one zone, indexed by their gate characters: a line is tried only against
+    the rules whose gate it passes (most lines pass few), in the rules' order."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.ungated = [i for i, rule in enumerate(rules) if rule.gate is None]
+        self.by_char: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for char in rule.gate or ():
+                self.by_char.setdefault(char, []).append(i)
+
+    def candidates(self, view: str) -> list[Rule]:
+        if len(self.rules) <= 4:
+            return self.rules  # few rules: indexing costs more than it saves
+        found = set(self.ungated)
+        by_char = self.by_char
+        for char in set(view):
+            hits = by_char.get(char)
+            if hits:
+                found.update(hits)
+        return [self.rules[i] for i in sorted(found)]
+
+
+@dataclass(slots=True)
 class LineVerdict:
     """What the stage decided about one line, and why (also what ``cleankit rules test`` shows)."""
 
@@ -113,6 +140,12 @@ class BoilerplateStage:
         if self.learn_by not in SITE_BY:
             raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
         self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
+        rules = self.ruleset.rules
+        self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
+        self._by_zone = {
+            zone: RuleIndex([rule for rule in rules if rule.allows(*flags)])
+            for zone, flags in ZONE_FLAGS.items()
+        }
 
     def run(self, document: Document) -> Document:
         site = self.site_furniture.for_source(document.source) if self.site_furniture else None
@@ -135,13 +168,7 @@ class BoilerplateStage:
         spans = list(paragraph_spans(text))
         originals = [text[start:end] for start, end in spans]
         views = match_views(originals)
-        rules = self.ruleset.rules
-        removing = [rule for rule in rules if self._removes(rule)]
-        body = self._body_lines(views, removing)
-        if True not in body:
-            body = self._pivot_line(views, removing)
-        first = body.index(True) if True in body else len(views)
-        last = len(body) - 1 - body[::-1].index(True) if True in body else -1
+        first, last = self._body_bounds(views)
         verdicts: list[LineVerdict] = []
         removal_rule: list[Rule | None] = []
         metadata = PageMetadata()
@@ -150,8 +177,11 @@ class BoilerplateStage:
             zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
             verdict = LineVerdict(index, start, end, original, zone)
             chosen: Rule | None = None
-            for rule in rules:
-                if not rule.allows(in_head, in_tail) or not rule.match(view):
+            tokens = None
+            for rule in self._by_zone[zone].candidates(view):
+                if rule.words and tokens is None:
+                    tokens = line_words(view)
+                if not rule.match(view, tokens):
                     continue
                 verdict.fired.append(rule.id)
                 if rule.extracts:
@@ -170,16 +200,25 @@ class BoilerplateStage:
         self._learned(verdicts, views, site)
         self._glue(verdicts, views, removal_rule)
         self._listings(verdicts, views, removal_rule)
-        self._after_footer(verdicts, views, removal_rule, body)
+        self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
         return Analysis(verdicts, metadata.to_json())
 
     def _removes(self, rule: Rule) -> bool:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
-    def _body_lines(self, views: Sequence[str], removing: Sequence[Rule]) -> list[bool]:
+    def _removed_by_a_rule(self, view: str) -> bool:
+        tokens = line_words(view)
+        return any(rule.match(view, tokens) for rule in self._removing.candidates(view))
+
+    def _body_bounds(self, views: Sequence[str]) -> tuple[int, int]:
+        """Indexes of the first and last body line: sentence-like, not a repeat of an earlier
+        line, not removed by a rule. Only lines scanned from each end are checked against the
+        rules (the lines between are body whatever they say). Without any such line, the
+        longest line no rule removes (of at least :attr:`pivot_chars`) stands for the body;
+        without that either, every line is body and only ``anywhere`` rules fire."""
         seen: set[str] = set()
         earlier: list[str] = []
-        body: list[bool] = []
+        candidate: list[bool] = []
         for view in views:
             size = len(view)
             repeat = size >= 8 and view in seen
@@ -193,21 +232,18 @@ class BoilerplateStage:
             sentence = (size >= self.body_chars and SENTENCE_PUNCT.search(view) is not None) or (
                 size >= 16 and view.endswith(SENTENCE_END)
             )
-            body.append(sentence and not repeat and not any(rule.match(view) for rule in removing))
-        return body
-
-    def _pivot_line(self, views: Sequence[str], removing: Sequence[Rule]) -> list[bool]:
-        """No sentence-like line: the longest line no rule removes (of at least
-        :attr:`pivot_chars`) stands for the body, so edges still exist; with none, no line is
-        in a zone and only ``anywhere`` rules fire."""
+            candidate.append(sentence and not repeat)
+        order = range(len(views))
+        first = next((i for i in order if candidate[i] and not self._removed_by_a_rule(views[i])), None)
+        if first is not None:
+            last = next(i for i in reversed(order) if candidate[i] and not self._removed_by_a_rule(views[i]))
+            return first, last
         best = -1
         for index, view in enumerate(views):
             longer = len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best]))
-            if longer and not any(rule.match(view) for rule in removing):
+            if longer and not self._removed_by_a_rule(view):
                 best = index
-        if best < 0:
-            return [True] * len(views)
-        return [index == best for index in range(len(views))]
+        return (best, best) if best >= 0 else (0, len(views) - 1)
 
     def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
         """Site-learned lines, kept only when their run of furniture touches the page edge or
@@ -297,7 +333,11 @@ class BoilerplateStage:
                 verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
 
     def _after_footer(
-        self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None], body: list[bool]
+        self,
+        verdicts: list[LineVerdict],
+        views: Sequence[str],
+        removal_rule: list[Rule | None],
+        body_views: Sequence[str],
     ) -> None:
         """After a footer anchor: short non-sentence lines and repeats of the title or lead."""
         anchor = next(
@@ -307,7 +347,6 @@ class BoilerplateStage:
         if anchor is None:
             return
         head_views = {views[v.index] for v in verdicts if v.zone in ("head", "head+tail") and v.index < anchor}
-        body_views = [views[i] for i, is_body in enumerate(body) if is_body]
         anchor_rule = verdicts[anchor].rule
         for verdict in verdicts[anchor + 1 :]:
             if verdict.remove or verdict.zone == "body":

@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import opencc
 import regex
 import yaml
@@ -73,17 +74,28 @@ class RuleError(ValueError):
 
 # --- the normalized view -------------------------------------------------------------------
 
-_WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_WIDTH_FOLD.update(
-    {
-        0x3000: 0x20,  # ideographic space
-        0x2502: ord("|"),  # box-drawing bar, used as a separator
-        0x4E28: ord("|"),  # 丨, used as a separator in menus and breadcrumbs
-        0x00BB: ord(">"),  # »
-        0x203A: ord(">"),  # ›
-        0x00A9: ord("©"),
-    }
-)
+# Besides the full-width block U+FF01..U+FF5E (→ ASCII), these fold too:
+_EXTRA_FOLDS = {
+    0x3000: 0x20,  # ideographic space
+    0x2502: ord("|"),  # box-drawing bar, used as a separator
+    0x4E28: ord("|"),  # 丨, used as a separator in menus and breadcrumbs
+    0x00BB: ord(">"),  # »
+    0x203A: ord(">"),  # ›
+}
+
+
+def fold_width(text: str) -> str:
+    """Full-width forms to ASCII (ＡＢ：→AB:) and a few separators to their ASCII look-alikes,
+    one code point for one. Vectorized: ``str.translate`` with a mapping runs at ~10 MB/s on
+    Chinese text, this at several hundred."""
+    if not text:
+        return text
+    codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
+    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    codes[wide] -= 0xFEE0
+    for source, target in _EXTRA_FOLDS.items():
+        codes[codes == source] = target
+    return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
 _T2S: opencc.OpenCC | None = None
 
 
@@ -96,7 +108,7 @@ def _t2s() -> opencc.OpenCC:
 
 def match_view(text: str) -> str:
     """What rules see: width-folded (ＡＢ：→AB:), traditional to simplified (for matching only)."""
-    return _t2s().convert(text.translate(_WIDTH_FOLD))
+    return _t2s().convert(fold_width(text))
 
 
 def match_views(lines: Sequence[str]) -> list[str]:
@@ -162,9 +174,14 @@ def compile_pattern(pattern: str, where: str) -> regex.Pattern[str]:
     return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
 
 
-def safe_search(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
-    """``pattern.search(text)`` within :data:`SEARCH_TIMEOUT`; a search that runs over counts as
-    no match and raises nothing (the caller may count :data:`TIMEOUTS`)."""
+def safe_search(pattern: regex.Pattern[str], text: str, limited: bool = True) -> regex.Match[str] | None:
+    """``pattern.search(text)``, within :data:`SEARCH_TIMEOUT` when ``limited``; a search that
+    runs over counts as no match and raises nothing (counted in :data:`TIMEOUTS`).
+
+    The time limit costs about 6 µs per call (more than most searches), so the shipped packs,
+    reviewed and tested with the code, run without it; user packs always run with it."""
+    if not limited:
+        return pattern.search(text)
     try:
         return pattern.search(text, timeout=SEARCH_TIMEOUT)
     except TimeoutError:
@@ -173,6 +190,106 @@ def safe_search(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | No
 
 
 TIMEOUTS: dict[str, int] = {}
+
+
+# --- a cheap gate in front of each search ---------------------------------------------------
+# Most lines fire no rule. From a pattern's parse tree we derive literal strings of which every
+# match must contain one; a line that holds none of their (rarest) characters cannot match, and
+# a set-disjointness test on the line's characters says so without running the search.
+
+
+def _required_sets(items: Iterable[Any]) -> list[set[str]]:
+    """Sets of strings such that every match of the sequence ``items`` contains a string of
+    each set (all of them must be met)."""
+    run: list[str] = []
+    candidates: list[set[str]] = []
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            candidates.append({"".join(run)})
+            run = []
+        found: set[str] | None = None
+        if op is sre_constants.SUBPATTERN:
+            found = _literal_sets(arg[-1])
+        elif op is sre_constants.BRANCH:
+            parts = [_literal_sets(branch) for branch in arg[1]]
+            found = None if any(part is None for part in parts) else set().union(*parts)  # type: ignore[arg-type]
+        elif op in _REPEATS and op is not None and arg[0] >= 1:
+            found = _literal_sets(arg[2])
+        elif op is sre_constants.IN:
+            chars = [chr(value) for kind, value in arg if kind is sre_constants.LITERAL]
+            if len(chars) == len(arg) and 0 < len(chars) <= 12:
+                found = set(chars)
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append({"".join(run)})
+    return candidates
+
+
+def _literal_sets(items: Iterable[Any]) -> set[str] | None:
+    """One set of strings of which every match of ``items`` contains one (None: unknown)."""
+    best: set[str] | None = None
+    for found in _required_sets(items):
+        if best is None or min(map(len, found)) > min(map(len, best)):
+            best = found
+    return best
+
+
+def _char_rank(char: str) -> int:
+    """How rare a character is in Chinese web text, roughly (higher: rarer, a better gate)."""
+    if char.isdigit() or not char.isprintable() or char.isspace():
+        return 0
+    if char.isascii():
+        return 2 if char.isalpha() else 1
+    return 3
+
+
+def _edge_chars(item: tuple[Any, Any]) -> frozenset[str] | None:
+    op, arg = item
+    if op is sre_constants.LITERAL:
+        chars = {chr(arg)}
+    elif op is sre_constants.IN and all(kind is sre_constants.LITERAL for kind, _ in arg):
+        chars = {chr(value) for _, value in arg}
+    else:
+        return None
+    return frozenset(chars | {c.upper() for c in chars} | {c.lower() for c in chars})
+
+
+def edge_gates(pattern: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """For ``^X…`` and ``…X$`` patterns whose X is a literal or a set of literals: the
+    characters a matching line must start (end) with (None: no such gate)."""
+    try:
+        items = list(sre_parse.parse(pattern))
+    except re.error:
+        return None, None
+    first = last = None
+    if len(items) >= 2 and items[0] == (sre_constants.AT, sre_constants.AT_BEGINNING):
+        first = _edge_chars(items[1])
+    if len(items) >= 2 and items[-1] == (sre_constants.AT, sre_constants.AT_END):
+        last = _edge_chars(items[-2])
+    return first, last
+
+
+def gate_chars(pattern: str) -> tuple[frozenset[str], ...]:
+    """Character sets such that every match of ``pattern`` holds a character of each (empty:
+    no gate). The first set is the most selective guess (used to index rules)."""
+    try:
+        required = _required_sets(sre_parse.parse(pattern))
+    except re.error:
+        return ()
+    gates: list[frozenset[str]] = []
+    for literals in required:
+        chars: set[str] = set()
+        for literal in literals:
+            rarest = max(literal, key=_char_rank)
+            chars.update({rarest, rarest.lower(), rarest.upper()})
+        if chars not in gates:
+            gates.append(frozenset(chars))
+    gates.sort(key=lambda chars: (-min(map(_char_rank, chars)), len(chars)))
+    return tuple(gates)
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -203,6 +320,14 @@ class Rule:
     # A footer anchor (copyright, ICP): what follows it in the tail is footer too.
     anchor: bool = False
     source: str = ""
+    # Shipped with cleankit (reviewed and tested with the code): searched without the time limit.
+    trusted: bool = False
+    # A line must hold one of these characters for the rule to be tried (None: always tried),
+    # and start / end with one of these.
+    gate: frozenset[str] | None = None
+    more_gates: tuple[frozenset[str], ...] = ()
+    first_chars: frozenset[str] | None = None
+    last_chars: frozenset[str] | None = None
     # Instead of a pattern: the line is made only of these words (at least ``min_words`` of them).
     words: frozenset[str] = frozenset()
     min_words: int = 1
@@ -226,15 +351,28 @@ class Rule:
             return in_tail
         return in_head or in_tail
 
-    def match(self, view: str) -> regex.Match[str] | list[str] | None:
-        """Does the rule fire on a line (given as its normalized view)? Zone is not checked here."""
-        if len(view) > self.max_chars:
+    def match(
+        self, view: str, tokens: list[str] | None = None, chars: set[str] | None = None
+    ) -> regex.Match[str] | list[str] | None:
+        """Does the rule fire on a line (given as its normalized view, and optionally its
+        :func:`line_words` and its set of characters)? The zone is not checked here."""
+        if len(view) > self.max_chars or not view:
             return None
+        if self.first_chars is not None and view[0] not in self.first_chars:
+            return None
+        if self.last_chars is not None and view[-1] not in self.last_chars:
+            return None
+        if self.gate is not None and self.gate.isdisjoint(view if chars is None else chars):
+            return None
+        for gate in self.more_gates:
+            if gate.isdisjoint(view if chars is None else chars):
+                return None
         if self.words:
-            tokens = line_words(view)
+            if tokens is None:
+                tokens = line_words(view)
             return tokens if len(tokens) >= self.min_words and all(t in self.words for t in tokens) else None
         assert self.compiled is not None
-        return safe_search(self.compiled, view)
+        return safe_search(self.compiled, view, limited=not self.trusted)
 
     def extract(self, view: str, original: str) -> dict[str, str]:
         """Field values from a line; taken from the original text where the view aligns with it
@@ -242,7 +380,7 @@ class Rule:
         values: dict[str, str] = {}
         aligned = len(view) == len(original)
         for name, pattern in self.compiled_fields.items():
-            found = safe_search(pattern, view)
+            found = safe_search(pattern, view, limited=not self.trusted)
             if not found:
                 continue
             start, end = found.span("value")
@@ -319,10 +457,15 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
     )
     if pattern is not None:
         rule.compiled = compile_pattern(pattern, where)
+        gates = gate_chars(pattern)
+        if gates:
+            rule.gate, rule.more_gates = gates[0], gates[1:]
+        rule.first_chars, rule.last_chars = edge_gates(pattern)
     else:
         normalized = {token for word in words for token in line_words(match_view(word))}
         rule.words = frozenset(normalized)
         rule.min_words = min_words
+        rule.gate = frozenset(char for word in normalized for char in (word[0], word[0].upper()))
     for name, field_pattern in fields_data.items():
         _expect(isinstance(name, str) and bool(FIELD_NAME.match(name)), where, f"bad field name {name!r}")
         _expect(isinstance(field_pattern, str), where, f"field {name!r}: pattern must be a string")
@@ -433,6 +576,7 @@ def load_rules(directories: Sequence[str | Path] = (), defaults: bool = True, di
     if defaults:
         for name, text in default_pack_texts():
             for rule in parse_pack(text, name):
+                rule.trusted = True
                 _expect(rule.id not in ordered, name, f"rule id {rule.id!r} also defined in {ordered.get(rule.id)}")
                 ordered[rule.id] = rule
     for directory in directories:
