@@ -42,7 +42,7 @@ from cleankit.metadata import METADATA_KEY, PageMetadata
 from cleankit.paragraphs import paragraph_spans
 from cleankit.rules import Rule, RuleSet, line_words, load_rules, match_views
 from cleankit.settings import Settings
-from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key, learn_site_furniture
+from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key, learn_site_furniture, learnable
 from cleankit.stage import Stage
 
 SENTENCE_PUNCT = re.compile(r"[,，。;；!！?？]")
@@ -143,8 +143,7 @@ class BoilerplateStage:
         rules = self.ruleset.rules
         self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
         self._by_zone = {
-            zone: RuleIndex([rule for rule in rules if rule.allows(*flags)])
-            for zone, flags in ZONE_FLAGS.items()
+            zone: RuleIndex([rule for rule in rules if rule.allows(*flags)]) for zone, flags in ZONE_FLAGS.items()
         }
 
     def run(self, document: Document) -> Document:
@@ -252,11 +251,9 @@ class BoilerplateStage:
             return
         counts: dict[int, int] = {}
         for verdict, view in zip(verdicts, views, strict=True):
-            if verdict.zone == "body" or verdict.remove or len(view) > self.learn_max_chars:
+            if verdict.zone == "body" or verdict.remove or not learnable(view, self.learn_max_chars):
                 continue
-            if view.endswith(TEXT_ENDINGS):
-                continue
-            count = site.counts.get(furniture_key(view))
+            count = site.count(verdict.zone, furniture_key(view))
             if count:
                 counts[verdict.index] = count
         if not counts:
@@ -296,7 +293,7 @@ class BoilerplateStage:
                 verdict.zone != "body"
                 and not verdict.remove
                 and len(view) <= self.glue_chars
-                and not view.endswith(TEXT_ENDINGS)
+                and not view.endswith((*TEXT_ENDINGS, ":"))
                 and DIGITS_ONLY.match(view) is None
             )
 

@@ -96,6 +96,8 @@ def fold_width(text: str) -> str:
     for source, target in _EXTRA_FOLDS.items():
         codes[codes == source] = target
     return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
+
+
 _T2S: opencc.OpenCC | None = None
 
 

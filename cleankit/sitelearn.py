@@ -30,6 +30,9 @@ SITE_BY = ("folder", "top")
 TEXT_ENDINGS = tuple("。！？!?：:；;")
 KEY_DROP = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad]+")
 HAS_WORD = re.compile(r"[^\W\d_]{2}")
+# A remark in brackets, e.g. "(此件公开发布)", belongs to the document that carries it.
+BRACKETED = re.compile(r"^[(（\[【].*[)）\]】]$")
+ZONES = ("head", "tail")
 # How far from each edge of a page the pre-pass looks (lines).
 HEAD_LINES = 25
 TAIL_LINES = 30
@@ -48,10 +51,26 @@ def site_of(source: str, by: str) -> str:
     return str(path.parent)
 
 
+def learnable(line: str, max_chars: int) -> bool:
+    """Could this line be site furniture? Short, with words, not a sentence or a bracketed remark."""
+    return (
+        len(line) <= max_chars
+        and not line.endswith(TEXT_ENDINGS)
+        and HAS_WORD.search(line) is not None
+        and BRACKETED.match(line) is None
+    )
+
+
 @dataclass
 class SiteLines:
+    """Per zone ("head", "tail"): furniture key -> number of pages that have it in that zone."""
+
     pages: int
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, zone: str, key: str) -> int:
+        """Pages with this line in the zone (for "head+tail", the larger of the two)."""
+        return max((self.counts.get(z, {}).get(key, 0) for z in ZONES if z in zone), default=0)
 
 
 @dataclass
@@ -65,24 +84,25 @@ class SiteFurniture:
         return self.sites.get(site_of(source, self.by))
 
     def learned_lines(self) -> int:
-        return sum(len(site.counts) for site in self.sites.values())
+        return sum(len(zone) for site in self.sites.values() for zone in site.counts.values())
 
 
-def candidate_lines(text: str, max_chars: int) -> list[str]:
-    """The short lines near the top and bottom of a page that could be site furniture."""
+def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
+    """The short lines near the top and near the bottom of a page that could be furniture."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
-    edge = lines[:HEAD_LINES] + lines[max(HEAD_LINES, len(lines) - TAIL_LINES) :]
-    return [
-        line
-        for line in edge
-        if len(line) <= max_chars and not line.endswith(TEXT_ENDINGS) and HAS_WORD.search(line) is not None
-    ]
+    head, tail = lines[:HEAD_LINES], lines[-TAIL_LINES:]
+    return [line for line in head if learnable(line, max_chars)], [line for line in tail if learnable(line, max_chars)]
 
 
-def page_keys(text: str, max_chars: int) -> set[str]:
-    candidates = candidate_lines(text, max_chars)
-    return {furniture_key(view) for view in match_views(candidates)} - {""}
+def page_keys(text: str, max_chars: int) -> dict[str, set[str]]:
+    """Furniture keys of a page's candidate lines, per zone."""
+    head, tail = candidate_lines(text, max_chars)
+    views = match_views(head + tail)
+    return {
+        "head": {furniture_key(view) for view in views[: len(head)]} - {""},
+        "tail": {furniture_key(view) for view in views[len(head) :]} - {""},
+    }
 
 
 @dataclass
@@ -92,12 +112,13 @@ class FurnitureCounter:
     by: str = "folder"
     max_chars: int = 80
     pages: Counter[str] = field(default_factory=Counter)
-    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
     def add_text(self, source: str, text: str) -> None:
         site = site_of(source, self.by)
         self.pages[site] += 1
-        self.counts.setdefault(site, Counter()).update(page_keys(text, self.max_chars))
+        for zone, keys in page_keys(text, self.max_chars).items():
+            self.counts.setdefault((site, zone), Counter()).update(keys)
 
     def add_file(self, source: str, path: Path, max_bytes: int, encoding: str | None = None) -> None:
         """Count one file; files that cannot be read or are not text are passed over here (the
@@ -121,8 +142,11 @@ class FurnitureCounter:
             if pages < min_pages:
                 continue
             threshold = max(min_pages, math.ceil(min_share * pages))
-            counts = {key: n for key, n in self.counts[site].items() if n >= threshold}
-            if counts:
+            counts = {
+                zone: {key: n for key, n in self.counts.get((site, zone), Counter()).items() if n >= threshold}
+                for zone in ZONES
+            }
+            if any(counts.values()):
                 learned.sites[site] = SiteLines(pages, counts)
         return learned
 

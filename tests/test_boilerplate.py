@@ -274,7 +274,8 @@ def test_furniture_counter_groups_by_folder_or_top_component() -> None:
         counter.add_text(f"b.gov.cn/{number}.txt", "乙站页眉\n另一句正文，内容也各不相同" + str(number))
     learned = counter.result(min_pages=5, min_share=0.5)
     assert set(learned.sites) == {"a.gov.cn", "b.gov.cn"}
-    assert set(learned.sites["a.gov.cn"].counts) == {"甲站页眉"}
+    assert learned.sites["a.gov.cn"].counts["head"] == {"甲站页眉": 6}
+    assert learned.sites["a.gov.cn"].count("head+tail", "甲站页眉") == 6
     assert learned.for_source("a.gov.cn/other/x.txt") is learned.sites["a.gov.cn"]
 
 
