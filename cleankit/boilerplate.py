@@ -32,8 +32,10 @@ Blocks, not only lines
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +75,14 @@ class RuleIndex:
         for i, rule in enumerate(rules):
             for char in rule.gate or ():
                 self.by_char.setdefault(char, []).append(i)
+        self.gate_chars = frozenset(self.by_char)
 
     def candidates(self, view: str) -> list[Rule]:
-        if len(self.rules) <= 4:
-            return self.rules  # few rules: indexing costs more than it saves
+        """Rules whose first gate the line passes (or that have none), in order."""
         found = set(self.ungated)
         by_char = self.by_char
-        for char in set(view):
-            hits = by_char.get(char)
-            if hits:
-                found.update(hits)
+        for char in self.gate_chars.intersection(view):
+            found.update(by_char[char])
         return [self.rules[i] for i in sorted(found)]
 
 
@@ -168,6 +168,7 @@ class BoilerplateStage:
         originals = [text[start:end] for start, end in spans]
         views = match_views(originals)
         first, last = self._body_bounds(views)
+        body_candidates = self._body_candidates(views, first, last)
         verdicts: list[LineVerdict] = []
         removal_rule: list[Rule | None] = []
         metadata = PageMetadata()
@@ -177,10 +178,14 @@ class BoilerplateStage:
             verdict = LineVerdict(index, start, end, original, zone)
             chosen: Rule | None = None
             tokens = None
-            for rule in self._by_zone[zone].candidates(view):
+            if zone == "body":
+                candidates, gate_passed = body_candidates.get(index, ()), False
+            else:
+                candidates, gate_passed = self._by_zone[zone].candidates(view), True
+            for rule in candidates:
                 if rule.words and tokens is None:
                     tokens = line_words(view)
-                if not rule.match(view, tokens):
+                if not rule.match(view, tokens, gate_passed=gate_passed):
                     continue
                 verdict.fired.append(rule.id)
                 if rule.extracts:
@@ -202,12 +207,32 @@ class BoilerplateStage:
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
         return Analysis(verdicts, metadata.to_json())
 
+    def _body_candidates(self, views: Sequence[str], first: int, last: int) -> dict[int, list[Rule]]:
+        """Body lines meet only the ``anywhere`` rules. A line-local rule is searched over all
+        body lines at once (one call instead of one per line); the lines it hits, and every line
+        for the other rules, are then checked line by line as usual."""
+        hits: dict[int, list[Rule]] = {}
+        if last < first:
+            return hits
+        body = views[first : last + 1]
+        joined = "\n".join(body)
+        starts = list(accumulate((len(view) + 1 for view in body[:-1]), initial=0))
+        for rule in self._by_zone["body"].rules:
+            offsets = rule.lines_hit(joined)
+            if offsets is None:
+                lines = range(first, last + 1)
+            else:
+                lines = sorted({first + bisect_right(starts, offset) - 1 for offset in offsets})
+            for index in lines:
+                hits.setdefault(index, []).append(rule)
+        return hits
+
     def _removes(self, rule: Rule) -> bool:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
     def _removed_by_a_rule(self, view: str) -> bool:
         tokens = line_words(view)
-        return any(rule.match(view, tokens) for rule in self._removing.candidates(view))
+        return any(rule.match(view, tokens, gate_passed=True) for rule in self._removing.candidates(view))
 
     def _body_bounds(self, views: Sequence[str]) -> tuple[int, int]:
         """Indexes of the first and last body line: sentence-like, not a repeat of an earlier

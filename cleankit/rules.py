@@ -275,6 +275,60 @@ def edge_gates(pattern: str) -> tuple[frozenset[str] | None, frozenset[str] | No
     return first, last
 
 
+_CROSSES_LINES = {
+    sre_constants.CATEGORY_SPACE,
+    sre_constants.CATEGORY_NOT_WORD,
+    sre_constants.CATEGORY_NOT_DIGIT,
+    sre_constants.CATEGORY_LINEBREAK,
+}
+
+
+def _line_local(items: Iterable[Any]) -> bool:
+    for op, arg in items:
+        if op is sre_constants.LITERAL and arg == 10:
+            return False
+        if op is sre_constants.NOT_LITERAL and arg != 10:
+            return False
+        if op is sre_constants.AT and arg in (sre_constants.AT_BEGINNING_STRING, sre_constants.AT_END_STRING):
+            return False
+        if op is sre_constants.IN:
+            negated = any(kind is sre_constants.NEGATE for kind, _ in arg)
+            excludes_newline = any(kind is sre_constants.LITERAL and value == 10 for kind, value in arg)
+            if negated and not excludes_newline:
+                return False
+            if not negated and any(kind is sre_constants.CATEGORY and value in _CROSSES_LINES for kind, value in arg):
+                return False
+            if not negated and any(kind is sre_constants.LITERAL and value == 10 for kind, value in arg):
+                return False
+            if not negated and any(kind is sre_constants.RANGE and value[0] <= 10 <= value[1] for kind, value in arg):
+                return False
+        elif op in _REPEATS and op is not None:
+            if not _line_local(arg[2]):
+                return False
+        elif op is sre_constants.BRANCH:
+            if not all(_line_local(branch) for branch in arg[1]):
+                return False
+        elif op is sre_constants.SUBPATTERN:
+            if not _line_local(arg[-1]):
+                return False
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            if not _line_local(arg[1]):
+                return False
+        elif op not in (sre_constants.LITERAL, sre_constants.ANY, sre_constants.AT, sre_constants.NOT_LITERAL):
+            return False  # anything unusual: assume it may cross a line break
+    return True
+
+
+def line_local(pattern: str) -> bool:
+    """Can no match of ``pattern`` (without DOTALL) span a line break? Such a pattern may be
+    searched over many lines joined by LF at once (with MULTILINE) and still give per-line
+    answers."""
+    try:
+        return _line_local(sre_parse.parse(pattern))
+    except re.error:
+        return False
+
+
 def gate_chars(pattern: str) -> tuple[frozenset[str], ...]:
     """Character sets such that every match of ``pattern`` holds a character of each (empty:
     no gate). The first set is the most selective guess (used to index rules)."""
@@ -334,6 +388,8 @@ class Rule:
     words: frozenset[str] = frozenset()
     min_words: int = 1
     compiled: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    # For line-local patterns: the same with MULTILINE, to search many lines in one call.
+    compiled_lines: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
     compiled_fields: dict[str, regex.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -354,20 +410,21 @@ class Rule:
         return in_head or in_tail
 
     def match(
-        self, view: str, tokens: list[str] | None = None, chars: set[str] | None = None
+        self, view: str, tokens: list[str] | None = None, gate_passed: bool = False
     ) -> regex.Match[str] | list[str] | None:
         """Does the rule fire on a line (given as its normalized view, and optionally its
-        :func:`line_words` and its set of characters)? The zone is not checked here."""
+        :func:`line_words`; ``gate_passed``: the caller checked the first gate)? The zone is
+        not checked here."""
         if len(view) > self.max_chars or not view:
             return None
         if self.first_chars is not None and view[0] not in self.first_chars:
             return None
         if self.last_chars is not None and view[-1] not in self.last_chars:
             return None
-        if self.gate is not None and self.gate.isdisjoint(view if chars is None else chars):
+        if not gate_passed and self.gate is not None and self.gate.isdisjoint(view):
             return None
         for gate in self.more_gates:
-            if gate.isdisjoint(view if chars is None else chars):
+            if gate.isdisjoint(view):
                 return None
         if self.words:
             if tokens is None:
@@ -375,6 +432,18 @@ class Rule:
             return tokens if len(tokens) >= self.min_words and all(t in self.words for t in tokens) else None
         assert self.compiled is not None
         return safe_search(self.compiled, view, limited=not self.trusted)
+
+    def lines_hit(self, joined: str) -> list[int] | None:
+        """Offsets in ``joined`` (lines joined by LF) where a match starts, for a line-local
+        pattern in one search (None: not line-local, or the time limit ran out)."""
+        if self.compiled_lines is None:
+            return None
+        try:
+            if self.trusted:
+                return [m.start() for m in self.compiled_lines.finditer(joined)]
+            return [m.start() for m in self.compiled_lines.finditer(joined, timeout=SEARCH_TIMEOUT)]
+        except TimeoutError:
+            return None
 
     def extract(self, view: str, original: str) -> dict[str, str]:
         """Field values from a line; taken from the original text where the view aligns with it
@@ -459,6 +528,8 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
     )
     if pattern is not None:
         rule.compiled = compile_pattern(pattern, where)
+        if line_local(pattern):
+            rule.compiled_lines = regex.compile(pattern, regex.IGNORECASE | regex.MULTILINE | regex.VERSION0)
         gates = gate_chars(pattern)
         if gates:
             rule.gate, rule.more_gates = gates[0], gates[1:]
