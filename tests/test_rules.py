@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleankit.rules import (
     TIMEOUTS,
     RuleError,
     default_pack_texts,
     example_failures,
+    line_local,
     load_rules,
     match_view,
     parse_pack,
@@ -141,3 +144,46 @@ def test_a_slow_pattern_is_cut_off_by_the_time_limit(tmp_path: Path) -> None:
     assert rule.match("b" + "a" * 3000) is None
     assert time.perf_counter() - started < 2.0
     assert TIMEOUTS.get(slow, 0) >= 1
+
+
+# --- the speed-ups must not change what matches ----------------------------------------------
+
+EXAMPLE_LINES = [example.text for rule in DEFAULT_RULES for example in rule.positives] + [
+    text for rule in DEFAULT_RULES for text in rule.negatives
+]
+NOISE = st.sampled_from(list("的了在是，。：:（）()【】[]|>首页来源发布时间版权ICP备微信123abcXYZ 万博体育记者（）"))
+LINES = st.one_of(st.sampled_from(EXAMPLE_LINES), st.lists(NOISE, max_size=40).map("".join))
+PATTERN_RULES = [rule for rule in DEFAULT_RULES if rule.compiled is not None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, min_size=1, max_size=3).map("".join))
+def test_gates_never_hide_a_match(line: str) -> None:
+    """The character gates and edge checks are only shortcuts: same answer as the search."""
+    view = match_view(line)
+    for rule in PATTERN_RULES:
+        plain = len(view) <= rule.max_chars and rule.compiled.search(view) is not None
+        assert (rule.match(view) is not None) == plain, (rule.id, line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LINES, min_size=1, max_size=12))
+def test_one_search_over_many_lines_finds_the_same_lines(lines: list[str]) -> None:
+    views = [match_view(line) for line in lines if "\n" not in line]
+    joined = "\n".join(views)
+    starts = [sum(len(v) + 1 for v in views[:i]) for i in range(len(views))]
+    for rule in PATTERN_RULES:
+        offsets = rule.lines_hit(joined)
+        if offsets is None:
+            continue
+        hit = {max(i for i, s in enumerate(starts) if s <= offset) for offset in offsets}
+        expected = {i for i, view in enumerate(views) if rule.compiled.search(view)}
+        assert hit == expected, (rule.id, views)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "local"),
+    [(r"^版权所有", True), (r"a\s*b", False), (r"[^|]+", False), (r"[^|\n]+", True), (r"a.b", True), (r"\Aa", False)],
+)
+def test_line_local_patterns(pattern: str, local: bool) -> None:
+    assert line_local(pattern) is local
