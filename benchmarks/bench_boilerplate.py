@@ -44,7 +44,7 @@ from cleankit import Pipeline, Settings  # noqa: E402
 from cleankit.boilerplate import LEARNED, BoilerplateStage, attach_site_furniture  # noqa: E402
 from cleankit.document import undo_step  # noqa: E402
 from cleankit.rules import match_view  # noqa: E402
-from cleankit.sitelearn import FurnitureCounter  # noqa: E402
+from cleankit.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
 
 TEXT, FURNITURE = "text", "furniture"
 
@@ -265,6 +265,12 @@ def body_lines(rng: random.Random, s: SiteStyle, paragraphs: list[str]) -> list[
         if rng.random() < 0.4:
             out.append(body("附件：1．2024年度项目申报指南", "official-attachment"))
             out.append(body("2．项目申报汇总表", "official-attachment"))
+        if rng.random() < 0.3:  # the notice's own contact lines: text, though they look like a footer's
+            out += [
+                body(f"联系人：{rng.choice(PEOPLE)} 联系电话：0771-{rng.randint(10**6, 10**7 - 1)}", "notice-contact"),
+                body(f"地址：{s.org[:2]}市民族大道{rng.randint(1, 200)}号", "notice-contact"),
+                body("电子邮箱：kjc@example.gov.cn", "notice-contact"),
+            ]
         out.append(body(s.org, "signature"))
         out.append(body(date_text(rng, 2), "signature-date"))
         if rng.random() < 0.6:
@@ -336,7 +342,7 @@ def tail_lines(rng: random.Random, s: SiteStyle, titles: list[str], truth: dict[
     return out
 
 
-LICENCE_NOISE = ("本作品", "著作权法", "不适用于该法", "公有领域", "Public domain", "CPC ")
+LICENCE_NOISE = ("本作品", "本模板", "著作权法", "不适用于该法", "公有领域", "Public domain", "CPC ")
 
 
 def article_paragraph(paragraph: str) -> bool:
@@ -347,7 +353,8 @@ def article_paragraph(paragraph: str) -> bool:
 def headline(rng: random.Random, paragraph: str) -> str:
     """A title-like line: the start of a paragraph up to its first punctuation (8–28 chars)."""
     clause = re.split(r"[，。；：！？、“”（）《》]", paragraph)[0]
-    return clause[: rng.randint(8, 28)] if len(clause) >= 8 else paragraph[: rng.randint(8, 20)]
+    title = clause[: rng.randint(8, 28)] if len(clause) >= 8 else paragraph[: rng.randint(8, 20)]
+    return title.rstrip("，。；：、！？,.;:!?")  # a headline does not end like a sentence
 
 
 def build_pages(seed: int, pages_per_site: list[int], traditional: set[int]) -> list[Page]:
@@ -367,7 +374,7 @@ def build_pages(seed: int, pages_per_site: list[int], traditional: set[int]) -> 
             doc = rng.choice(docs)
             start = rng.randrange(len(doc))
             paragraphs = doc[start : start + rng.randint(2, 20)]
-            if not any(len(p) >= 30 for p in paragraphs):  # an article has at least one real paragraph
+            if not any(sentence_like(p) for p in paragraphs):  # an article has running text
                 paragraphs.append(max(doc, key=len))
             title = rng.choice(titles)
             truth: dict[str, object] = {}

@@ -44,11 +44,17 @@ from cleankit.metadata import METADATA_KEY, PageMetadata
 from cleankit.paragraphs import paragraph_spans
 from cleankit.rules import Rule, RuleSet, line_words, load_rules, match_views
 from cleankit.settings import Settings
-from cleankit.sitelearn import SITE_BY, SiteFurniture, SiteLines, furniture_key, learn_site_furniture, learnable
+from cleankit.sitelearn import (
+    SITE_BY,
+    SiteFurniture,
+    SiteLines,
+    furniture_key,
+    learn_site_furniture,
+    learnable,
+    sentence_like,
+)
 from cleankit.stage import Stage
 
-SENTENCE_PUNCT = re.compile(r"[,，。;；!！?？]")
-SENTENCE_END = ("。", "！", "？", "!", "?", "”", "」")
 TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
 TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
@@ -253,10 +259,7 @@ class BoilerplateStage:
             seen.add(view)
             if size >= 12:
                 earlier.append(view)
-            sentence = (size >= self.body_chars and SENTENCE_PUNCT.search(view) is not None) or (
-                size >= 16 and view.endswith(SENTENCE_END)
-            )
-            candidate.append(sentence and not repeat)
+            candidate.append(sentence_like(view, self.body_chars) and not repeat)
         order = range(len(views))
         first = next((i for i in order if candidate[i] and not self._removed_by_a_rule(views[i])), None)
         if first is not None:

@@ -33,6 +33,19 @@ HAS_WORD = re.compile(r"[^\W\d_]{2}")
 # A remark in brackets, e.g. "(此件公开发布)", belongs to the document that carries it.
 BRACKETED = re.compile(r"^[(（\[【].*[)）\]】]$")
 ZONES = ("head", "tail")
+SENTENCE_PUNCT = re.compile(r"[,，。;；!！?？]")
+SENTENCE_END = re.compile(r"[。！？!?][”」』\"]?$")
+BODY_CHARS = 40
+
+
+def sentence_like(line: str, body_chars: int = BODY_CHARS) -> bool:
+    """Does the line read as running text? Long with sentence punctuation, or ending a sentence."""
+    size = len(line)
+    return (size >= body_chars and SENTENCE_PUNCT.search(line) is not None) or (
+        size >= 16 and SENTENCE_END.search(line) is not None
+    )
+
+
 # How far from each edge of a page the pre-pass looks (lines).
 HEAD_LINES = 25
 TAIL_LINES = 30
@@ -88,10 +101,15 @@ class SiteFurniture:
 
 
 def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
-    """The short lines near the top and near the bottom of a page that could be furniture."""
+    """The short lines before the first and after the last sentence-like line of a page (the
+    stage's head and tail zones, roughly: no rule is run here), that could be furniture."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
-    head, tail = lines[:HEAD_LINES], lines[-TAIL_LINES:]
+    body = [i for i, line in enumerate(lines) if sentence_like(line)]
+    if body:
+        head, tail = lines[: body[0]][:HEAD_LINES], lines[body[-1] + 1 :][-TAIL_LINES:]
+    else:
+        head, tail = lines[:HEAD_LINES], lines[-TAIL_LINES:]
     return [line for line in head if learnable(line, max_chars)], [line for line in tail if learnable(line, max_chars)]
 
 
