@@ -301,12 +301,15 @@ def rules_list(config: ConfigOption = None, rules: RulesOption = None) -> None:
     """List every rule in use: id, family, zone, action, pack and what it matches."""
     settings = _with_rule_packs(_settings(config), rules)
     stage = _boilerplate_stage(settings)
-    table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("id", "family", "zone", "action", "pack", "description"):
-        table.add_column(column, overflow="fold")
-    for rule in stage.ruleset.rules:
-        table.add_row(rule.id, rule.family, rule.zone, rule.action, rule.describe_source(), rule.description)
-    Console(highlight=False, width=max(160, Console().width)).print(table)
+    # Plain aligned lines, never wrapped or cut, so the output can be searched and piped.
+    rows = [("id", "family", "zone", "action", "pack", "description")]
+    rows += [
+        (rule.id, rule.family, rule.zone, rule.action, rule.describe_source(), rule.description)
+        for rule in stage.ruleset.rules
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5])
     typer.echo(f"{len(stage.ruleset.rules)} rules")
 
 
