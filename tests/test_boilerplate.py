@@ -207,6 +207,12 @@ def test_spam_is_removed_anywhere_but_gambling_news_stays() -> None:
     assert removed(document) == ["澳门新葡京娱乐场 注册送38元"]
 
 
+def test_lone_surrogates_pass_through() -> None:
+    text = "首页\n" + BODY[0] + "\ud800\n版权所有"
+    document = clean(text)
+    assert removed(document) == ["首页", "版权所有"]
+
+
 def test_page_without_sentences_keeps_its_lines() -> None:
     assert removed(clean("通知\n\n正文\n")) == []
 

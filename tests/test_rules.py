@@ -44,6 +44,7 @@ def test_default_packs_are_the_repository_rules_folder() -> None:
 def test_match_view_folds_width_and_script() -> None:
     assert match_view("聯繫我們：ＡＢ｜首頁＞") == "联系我们:AB|首页>"
     assert len(match_view("廣西壯族自治區")) == len("廣西壯族自治區")
+    assert match_view("a\ud800來") == "a\ufffd来"  # a lone surrogate (JSON input) does not break the view
 
 
 PACK = """
