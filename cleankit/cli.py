@@ -29,6 +29,7 @@ from cleankit.provenance import (
 from cleankit.rules import RuleError
 from cleankit.runner import FileResult, RunSummary, run_clean
 from cleankit.settings import Settings, SettingsError, load_settings, validate
+from cleankit.sitelearn import FurnitureCounter
 
 app = typer.Typer(
     name="cleankit",
@@ -317,13 +318,18 @@ def rules_list(config: ConfigOption = None, rules: RulesOption = None) -> None:
 def rules_test(
     file: Annotated[Path, typer.Argument(help="A page to try the rules on.")],
     show_all: Annotated[bool, typer.Option("--all", help="Show every line, not only those a rule fired on.")] = False,
+    learn_from: Annotated[
+        Optional[Path],
+        typer.Option("--learn-from", help="Learn site furniture from this folder's files (FILE's site) first."),
+    ] = None,
     config: ConfigOption = None,
     rules: RulesOption = None,
 ) -> None:
     """Show which rules fire on FILE's lines, what is removed and why, and the metadata found.
 
-    The file goes through the stages before boilerplate first, as in a clean run; site
-    learning needs a folder run and is not shown here."""
+    The file goes through the stages before boilerplate first, as in a clean run. Site
+    learning needs other pages of the site: give them with --learn-from DIR (every file in DIR,
+    recursively, counts as a page of FILE's site)."""
     settings = _with_rule_packs(_settings(config), rules)
     stage = _boilerplate_stage(settings)
     try:
@@ -337,7 +343,18 @@ def rules_test(
         document = pipeline.clean_bytes(raw, source=str(file))
     except (InputError, DecodeError) as exc:
         raise typer.BadParameter(f"{file}: {exc}") from exc
-    analysis = stage.analyse(document.text)
+    site = None
+    if learn_from is not None:
+        if not learn_from.is_dir():
+            raise typer.BadParameter(f"{learn_from}: not a folder")
+        counter = FurnitureCounter(by="folder", max_chars=stage.learn_max_chars)
+        for path in sorted(p for p in learn_from.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            counter.add_file("site/page", path, settings.max_bytes, settings.encoding)
+        site = counter.result(stage.learn_min_pages, stage.learn_min_share).sites.get("site")
+        pages = counter.pages.get("site", 0)
+        learned = sum(len(zone) for zone in site.counts.values()) if site else 0
+        typer.echo(f"learned from {pages} page(s) of {learn_from}: {learned} furniture line(s)")
+    analysis = stage.analyse(document.text, site)
     removed = 0
     for line in analysis.lines:
         removed += line.remove

@@ -41,6 +41,17 @@ def test_rules_test_explains_each_decision() -> None:
     assert "7 of 331 lines removed" in out
 
 
+def test_rules_test_can_learn_from_the_site_folder(tmp_path: Path) -> None:
+    body = "近日，市科技局召开全市科技创新工作会议，总结2023年工作，部署2024年重点任务。"
+    for number in range(6):
+        (tmp_path / f"{number}.txt").write_text(f"某某局网站导航条\n题目{number}\n{body}{number}\n", encoding="utf-8")
+    result = run_cli("rules", "test", str(tmp_path / "0.txt"), "--learn-from", str(tmp_path))
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "learned from 6 page(s)" in out
+    assert "REMOVE site-learned" in out and "seen in 6 of 6 pages of this site" in out
+
+
 def test_clean_with_a_user_pack_and_a_bad_pack(tmp_path: Path) -> None:
     pages = tmp_path / "in"
     pages.mkdir()
