@@ -55,6 +55,8 @@ from cleankit.sitelearn import (
 )
 from cleankit.stage import Stage
 
+# How many distinct (zone, line) judgements a stage keeps between pages (then starts afresh).
+JUDGED_LINES_KEPT = 50_000
 TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
 TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
@@ -140,6 +142,9 @@ class BoilerplateStage:
     learn_min_share: float = 0.3
     learn_max_chars: int = 80
     ruleset: RuleSet = field(init=False, repr=False)
+    _judged: dict[tuple[str, str], tuple[tuple[str, ...], Rule | None, dict[str, str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -182,24 +187,21 @@ class BoilerplateStage:
             in_head, in_tail = index < first, index > last
             zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
             verdict = LineVerdict(index, start, end, original, zone)
-            chosen: Rule | None = None
-            tokens = None
             if zone == "body":
-                candidates, gate_passed = body_candidates.get(index, ()), False
+                judged = self._judge(view, original, body_candidates.get(index, ()), gate_passed=False)
             else:
-                candidates, gate_passed = self._by_zone[zone].candidates(view), True
-            for rule in candidates:
-                if rule.words and tokens is None:
-                    tokens = line_words(view)
-                if not rule.match(view, tokens, gate_passed=gate_passed):
-                    continue
-                verdict.fired.append(rule.id)
-                if rule.extracts:
-                    found = rule.extract(view, original)
-                    verdict.fields.update({k: v for k, v in found.items() if k not in verdict.fields})
-                    metadata.update(found)
-                if chosen is None and self._removes(rule):
-                    chosen = rule
+                # Furniture repeats from page to page of a site: judge each distinct line once.
+                judged = self._judged.get((zone, original))
+                if judged is None:
+                    judged = self._judge(view, original, self._by_zone[zone].candidates(view), gate_passed=True)
+                    if len(self._judged) >= JUDGED_LINES_KEPT:
+                        self._judged.clear()
+                    self._judged[(zone, original)] = judged
+            fired, chosen, fields = judged
+            verdict.fired.extend(fired)
+            verdict.fields.update(fields)
+            for name, value in fields.items():
+                metadata.add(name, value)
             if chosen is not None:
                 verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
                 also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]
@@ -212,6 +214,28 @@ class BoilerplateStage:
         self._listings(verdicts, views, removal_rule)
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
         return Analysis(verdicts, metadata.to_json())
+
+    def _judge(
+        self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool
+    ) -> tuple[tuple[str, ...], Rule | None, dict[str, str]]:
+        """The rules that fire on one line, the one that removes it (if any), and the fields
+        found (each field from the first rule that has it)."""
+        fired: list[str] = []
+        chosen: Rule | None = None
+        fields: dict[str, str] = {}
+        tokens = None
+        for rule in candidates:
+            if rule.words and tokens is None:
+                tokens = line_words(view)
+            if not rule.match(view, tokens, gate_passed=gate_passed):
+                continue
+            fired.append(rule.id)
+            if rule.extracts:
+                for name, value in rule.extract(view, original).items():
+                    fields.setdefault(name, value)
+            if chosen is None and self._removes(rule):
+                chosen = rule
+        return tuple(fired), chosen, fields
 
     def _body_candidates(self, views: Sequence[str], first: int, last: int) -> dict[int, list[Rule]]:
         """Body lines meet only the ``anywhere`` rules. A line-local rule is searched over all
