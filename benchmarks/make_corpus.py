@@ -231,10 +231,13 @@ def _debris(rng: random.Random, paragraphs: list[str], encoding: str) -> str:
 
 def _pick_encoding(rng: random.Random) -> tuple[str, str, str]:
     roll = rng.random()
-    for name, codec, share, variant in ENCODINGS:
-        roll -= share
+    choice = ENCODINGS[-1]
+    for entry in ENCODINGS:
+        roll -= entry[2]
         if roll < 0:
+            choice = entry
             break
+    name, codec, _share, variant = choice
     if variant == "mixed":
         variant = "traditional" if rng.random() < TRADITIONAL_SHARE else "simplified"
     return name, codec, variant

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from cleankit import __version__
 from cleankit.boilerplate import BoilerplateStage
@@ -27,7 +28,8 @@ from cleankit.provenance import (
     restore_from_record,
 )
 from cleankit.rules import RuleError
-from cleankit.runner import FileResult, RunSummary, run_clean
+from cleankit.runner import FileResult, RunSummary, UsageError, run_clean
+from cleankit.script import TARGETS
 from cleankit.settings import Settings, SettingsError, load_settings, validate
 from cleankit.sitelearn import FurnitureCounter
 
@@ -37,7 +39,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False)
+# Markup off: file names and scraped text are printed, and "[red]" in a name is not a style.
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+def failure_line(source: str, error: str) -> Text:
+    return Text.assemble(("failed", "red"), f" {display(source)}: {display(error)}")
 
 
 def _version(value: bool) -> None:
@@ -87,6 +94,10 @@ def clean(
     force: Annotated[bool, typer.Option("--force", help="Redo documents already done.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
     provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
+    to: Annotated[
+        Optional[str], typer.Option("--to", help=f"Target script: {', '.join(TARGETS)} (default: simplified).")
+    ] = None,
+    nfkc: Annotated[bool, typer.Option("--nfkc", help="Full-width Latin letters and digits to ASCII.")] = False,
     config: ConfigOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -101,6 +112,7 @@ def clean(
         skip=skip or None,
         encoding=encoding,
     )
+    settings = _canonical_text_options(settings, to, nfkc)
     settings = _with_rule_packs(settings, rules)
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(settings, provenance))
@@ -129,12 +141,29 @@ def clean(
             progress.advance(task)
             for record in result.records:
                 if record["status"] == "failed":
-                    err.print(f"[red]failed[/red] {display(record['source'])}: {display(record['error'])}", markup=True)
+                    err.print(failure_line(record["source"], record["error"]))
 
-        summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        try:
+            summary = run_clean(paths, output, settings, force=force, on_start=on_start, on_result=on_result)
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> Settings:
+    """``--to`` and ``--nfkc`` set options of the script and punctuation stages."""
+    if to is None and not nfkc:
+        return settings
+    options = {name: dict(values) for name, values in settings.stage_options.items()}
+    if to is not None:
+        if to not in TARGETS:
+            raise typer.BadParameter(f"--to {to!r}: choose one of {', '.join(TARGETS)}")
+        options.setdefault("script", {})["to"] = to
+    if nfkc:
+        options.setdefault("punctuation", {})["nfkc"] = True
+    return settings.updated(stage_options=options)
 
 
 def _clean_stdin(settings: Settings, provenance: Path | None) -> int:
@@ -145,7 +174,7 @@ def _clean_stdin(settings: Settings, provenance: Path | None) -> int:
     records = []
     failed = 0
     if settings.jsonl:
-        for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+        for number, line in enumerate(raw.decode("utf-8-sig").split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -194,7 +223,7 @@ def _print_summary(summary: RunSummary, outdir: Path) -> None:
     if summary.encodings:
         err.print("encodings: " + ", ".join(f"{name} {count}" for name, count in summary.encodings.most_common()))
     for source, error in summary.failures[:20]:
-        err.print(f"[red]failed[/red] {display(source)}: {display(error)}", markup=True)
+        err.print(failure_line(source, error))
     if len(summary.failures) > 20:
         err.print(f"... and {len(summary.failures) - 20} more failures (see {PROVENANCE_FILE})")
 
@@ -218,7 +247,7 @@ def find_record(provenance: Path, source: str) -> dict[str, Any]:
 def _clean_text_of(record: dict[str, Any], outdir: Path) -> str:
     data = (outdir / record["output"]).read_bytes().decode("utf-8")
     if "output_line" in record:
-        return json.loads(data.splitlines()[record["output_line"]])[record["text_field"]]
+        return json.loads(data.split("\n")[record["output_line"]])[record["text_field"]]
     return data
 
 
@@ -371,6 +400,197 @@ def rules_test(
             typer.echo(f"{'':>5} {'':<9} {'':<6} fields: {json.dumps(line.fields, ensure_ascii=False)}")
     typer.echo(f"{removed} of {len(analysis.lines)} lines removed")
     typer.echo("metadata: " + json.dumps(analysis.metadata, ensure_ascii=False))
+
+
+# --- audit: diff, stats, report (issue 8) ---------------------------------------------------
+# Imports are local so the commands above start without loading the audit modules, and so
+# that this block merges cleanly beside other branches' edits to the import list.
+
+OutdirArgument = Annotated[Path, typer.Argument(help="Output folder of a clean run.", file_okay=False)]
+
+
+def _audit_records(outdir: Path) -> list[dict[str, Any]]:
+    from cleankit.audit import AuditError, read_outdir
+
+    try:
+        return read_outdir(outdir)
+    except AuditError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command("diff")
+def diff_command(
+    outdir: OutdirArgument,
+    sources: Annotated[
+        Optional[list[str]], typer.Argument(help="Inputs as recorded in provenance (default: every document).")
+    ] = None,
+    context: Annotated[int, typer.Option("-C", "--context", min=0, help="Unchanged lines around each change.")] = 3,
+    stage: Annotated[Optional[list[str]], typer.Option(help="Only changes made by this stage (repeatable).")] = None,
+    rule: Annotated[
+        Optional[list[str]], typer.Option(help="Only changes made by this rule, RULE or STAGE/RULE (repeatable).")
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain unified diff (the default when not a terminal).")
+    ] = False,
+    inline: Annotated[
+        bool, typer.Option("--inline", help="Labelled inline view even when not a terminal (colour only on one).")
+    ] = False,
+) -> None:
+    """Show the original against the clean text, each change labelled by stage and rule."""
+    from cleankit.audit import AuditError, CleanTextReader, filtered, find_records, load_document
+    from cleankit.diffview import describe, render_inline, unified
+
+    if plain and inline:
+        raise typer.BadParameter("--plain and --inline exclude each other")
+    records = _audit_records(outdir)
+    out = Console(highlight=False, soft_wrap=True, emoji=False)  # names are data: no :emoji: codes
+    labelled = inline or (not plain and out.is_terminal)
+    colour = out.color_system is not None
+    problems = 0
+    if sources:
+        chosen = []
+        for source in sources:
+            found = find_records(records, source)
+            if not found:
+                err.print(f"diff: no provenance record for {display(source)!r} in {display(str(outdir))}", markup=False)
+                problems += 1
+            chosen.extend(found)
+    else:
+        chosen = records
+    failed_quietly = 0
+    read_clean = CleanTextReader(outdir)
+    for record in chosen:
+        try:
+            doc = load_document(record, read_clean)
+        except AuditError as exc:
+            if sources:
+                err.print(f"diff: {display(str(exc))}", markup=False)
+                problems += 1
+            else:
+                failed_quietly += 1
+            continue
+        view = filtered(doc, stage or (), rule or ())
+        if labelled:
+            body = render_inline(view, context, colour=colour)
+            if not body.plain and not sources:
+                continue
+            out.print(f"━━ {display(record['source'])} ━━ {describe(doc)}", style="bold", markup=False)
+            out.print(body if body.plain else "(no changes)", end="", markup=False)
+            out.print()
+        else:
+            sys.stdout.buffer.write(unified(view, context).encode("utf-8", errors="surrogatepass"))
+    sys.stdout.flush()
+    if failed_quietly:
+        err.print(f"diff: {failed_quietly} document(s) not shown (failed, or no clean output); see cleankit stats")
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command("stats")
+def stats_command(
+    outdir: OutdirArgument,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    top: Annotated[int, typer.Option(min=0, help="How many documents and clusters to list.")] = 20,
+) -> None:
+    """Totals per stage and rule, encodings, duplicate clusters and the most-changed documents."""
+    from cleankit.corpus_stats import corpus_stats
+
+    figures = corpus_stats(_audit_records(outdir), top=top)
+    if as_json:
+        typer.echo(dumps(figures, indent=2))
+        return
+    terminal = Console().is_terminal
+    _print_stats(figures, Console(highlight=False, emoji=False, width=None if terminal else 132))
+
+
+def _print_stats(figures: dict[str, Any], out: Console) -> None:
+    from rich.text import Text
+
+    statuses = ", ".join(f"{name} {count}" for name, count in figures["statuses"].items())
+    out.print(
+        f"{figures['documents']} document(s): {statuses}. {figures['original_chars']:,} original characters, "
+        f"{figures['removed_chars']:,} changed or removed ({figures['removed_share']:.2%}), "
+        f"{figures['clean_chars']:,} clean.",
+        markup=False,
+    )
+    for title, rows in (("per stage", figures["stages"]), ("per rule", figures["rules"])):
+        table = Table(title=title, title_justify="left")
+        for column in (
+            "stage" if title == "per stage" else "stage/rule",
+            "documents",
+            "edits",
+            "chars removed",
+            "chars added",
+        ):
+            table.add_column(column, justify="left" if column.startswith("stage") else "right", overflow="fold")
+        for key, entry in rows.items():
+            counts = (f"{entry[n]:,}" for n in ("documents", "edits", "chars_removed", "chars_added"))
+            table.add_row(Text(key), *counts)
+        out.print(table)
+    if figures["encodings"]:
+        out.print("encodings: " + ", ".join(f"{n} {c}" for n, c in figures["encodings"].items()), markup=False)
+    duplicates = figures["duplicates"]
+    if duplicates["clusters"]:
+        sizes = ", ".join(f"{count}×{size}" for size, count in duplicates["cluster_sizes"].items())
+        out.print(
+            f"duplicate clusters: {duplicates['clusters']} ({duplicates['documents_marked']} documents marked "
+            f"duplicate_of); sizes: {sizes}",
+            markup=False,
+        )
+        for cluster in duplicates["largest"]:
+            names = ", ".join(display(d["source"]) for d in cluster["duplicates"][:5])
+            more = f" +{len(cluster['duplicates']) - 5}" if len(cluster["duplicates"]) > 5 else ""
+            out.print(f"  {cluster['size']}: kept {display(cluster['kept'])} ← {names}{more}", markup=False)
+    else:
+        out.print("duplicate clusters: none", markup=False)
+    table = Table(title="largest share of the original removed", title_justify="left")
+    for column in ("document", "original", "clean", "removed", "share", "most removed by"):
+        table.add_column(
+            column, justify="left" if column in ("document", "most removed by") else "right", overflow="fold"
+        )
+    for doc in figures["largest_share_removed"]:
+        table.add_row(
+            Text(display(doc["source"])),  # a name is data, never rich markup
+            f"{doc['original_chars']:,}",
+            f"{doc['clean_chars']:,}",
+            f"{doc['removed_chars']:,}",
+            f"{doc['removed_share']:.1%}",
+            Text(doc["rules"][0] if doc["rules"] else ""),
+        )
+    out.print(table)
+    for failure in figures["failures"][:20]:
+        out.print(f"failed {display(failure['source'])}: {display(failure['error'])}", markup=False)
+    if len(figures["failures"]) > 20:
+        out.print(f"... and {len(figures['failures']) - 20} more failures (--json lists all)", markup=False)
+
+
+@app.command("report")
+def report_command(
+    outdir: OutdirArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+    details: Annotated[
+        int, typer.Option(min=0, help="At most this many documents get a detailed view (the rest are sampled out).")
+    ] = 300,
+    detail_chars: Annotated[
+        int, typer.Option(min=1000, help="Show at most this many characters per document.")
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Seed of the random sample of detailed views.")] = 0,
+    title: Annotated[Optional[str], typer.Option(help="Page title.")] = None,
+) -> None:
+    """Write one self-contained HTML report (no network, no external files) for OUTDIR."""
+    from cleankit.audit import AuditError
+    from cleankit.report import ReportOptions, write_report
+
+    try:
+        figures = write_report(outdir, output, ReportOptions(details, detail_chars, seed, title or ""))
+    except AuditError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except OSError as exc:
+        err.print(f"report: cannot write {display(str(output))}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(1) from exc
+    err.print(
+        f"report of {figures['documents']} document(s) written to {display(str(output))} ({figures['bytes']:,} bytes)",
+        markup=False,
+    )
 
 
 if __name__ == "__main__":

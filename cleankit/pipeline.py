@@ -18,13 +18,19 @@ from cleankit.encoding import detect_and_decode, sniff_binary
 from cleankit.hygiene import HygieneStage
 from cleankit.paragraphs import ParagraphStage
 from cleankit.provenance import RestoreError, restore_text
+from cleankit.punctuation import PunctuationStage
+from cleankit.reflow import ReflowStage
+from cleankit.script import ScriptStage
 from cleankit.settings import Settings, SettingsError
 from cleankit.stage import Stage
 
 STAGE_FACTORIES: dict[str, Callable[..., Stage]] = {
     "hygiene": HygieneStage,
+    "script": ScriptStage,
+    "punctuation": PunctuationStage,
     "boilerplate": BoilerplateStage,
     "paragraphs": ParagraphStage,
+    "reflow": ReflowStage,
 }
 
 

@@ -44,6 +44,10 @@ from cleankit.sitelearn import SiteFurniture
 EXPECTED_FAILURES = (InputError, DecodeError, RestoreError, OSError, ValueError)
 
 
+class UsageError(ValueError):
+    """The run as asked cannot be done at all (exit code 2)."""
+
+
 @dataclass
 class FileResult:
     rel: str
@@ -79,12 +83,11 @@ class Cleaner:
         sha = hashlib.sha256(raw).hexdigest()
         if self._already_done(task.prior, sha):
             return FileResult(rel, [], len(raw), skipped=True)
-        if rel in RESERVED_NAMES:
-            records = [failure_record(rel, "output name would overwrite cleankit's own file", self.fingerprint)]
-        elif self.settings.jsonl:
-            records = self._clean_jsonl(raw, rel)
-        else:
-            records = [self._clean_document(raw, rel)]
+        try:
+            records = self._clean_jsonl(raw, rel) if self.settings.jsonl else [self._clean_document(raw, rel)]
+        except Exception as exc:  # a bug in a stage must cost one document, not the run
+            error = f"internal error in cleankit ({type(exc).__name__}: {exc}); please report it"
+            records = [failure_record(rel, error, self.fingerprint, sha, len(raw))]
         for record in records:
             record["file"] = rel
             record["file_sha256"] = sha
@@ -117,7 +120,7 @@ class Cleaner:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)]
-        for number, line in enumerate(content.splitlines(), start=1):
+        for number, line in enumerate(content.split("\n"), start=1):
             source = f"{rel}#{number}"
             if not line.strip():
                 continue
@@ -248,6 +251,9 @@ def run_clean(
 ) -> RunSummary:
     """Clean ``inputs`` into ``outdir``; the summary says what happened to each document."""
     started = time.perf_counter()
+    for top in inputs:
+        if top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
+            raise UsageError(f"the output folder {display(str(outdir))} is an input folder; choose another")
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(outdir)
     provenance = outdir / PROVENANCE_FILE
@@ -257,18 +263,7 @@ def run_clean(
     items = list(discover(inputs, settings.include, settings.exclude, skip_dirs=[outdir]))
     summary = RunSummary()
     fingerprint = settings.output_fingerprint()
-    tasks = []
-    seen: dict[str, InputItem] = {}
-    bad: list[FileResult] = []
-    for item in items:
-        if item.rel in seen:
-            error = f"output path collides with {display(str(seen[item.rel].path))}"
-            bad.append(FileResult(item.rel, [failure_record(item.rel, error, fingerprint)]))
-        elif item.error:
-            bad.append(FileResult(item.rel, [failure_record(item.rel, item.error, fingerprint)]))
-        else:
-            seen[item.rel] = item
-            tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
+    tasks, bad = _plan(items, outdir, prior, fingerprint)
     if on_start:
         on_start(len(tasks) + len(bad))
     # Pre-pass: learn each site's furniture from the whole corpus before any document is cleaned.
@@ -288,6 +283,29 @@ def run_clean(
     summary.seconds = time.perf_counter() - started
     _finish(outdir, summary)
     return summary
+
+
+def _plan(
+    items: list[InputItem], outdir: Path, prior: dict[str, dict[str, Any]], fingerprint: str
+) -> tuple[list[Task], list[FileResult]]:
+    """Tasks for the readable inputs; failure results for those that cannot be cleaned."""
+    tasks: list[Task] = []
+    bad: list[FileResult] = []
+    seen: dict[str, InputItem] = {}
+    for item in items:
+        error = item.error
+        if error is None and item.rel in seen:
+            error = f"output path collides with {display(str(seen[item.rel].path))}"
+        elif error is None and item.rel in RESERVED_NAMES:
+            error = "output name would overwrite cleankit's own file"
+        elif error is None and os.path.realpath(outdir / item.rel) == os.path.realpath(item.path):
+            error = "output would overwrite the input itself (choose another output folder)"
+        if error:
+            bad.append(FileResult(item.rel, [failure_record(item.rel, error, fingerprint)]))
+        else:
+            seen[item.rel] = item
+            tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
+    return tasks, bad
 
 
 def _chain(first: list[FileResult], rest: Iterator[FileResult]) -> Iterator[FileResult]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from cleankit import __version__
 
-DEFAULT_STAGES = ["hygiene", "boilerplate", "paragraphs"]
+DEFAULT_STAGES = ["hygiene", "script", "punctuation", "boilerplate", "paragraphs", "reflow"]
 
 OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
 
@@ -114,8 +114,12 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 
 
 def validate(settings: Settings, origin: str = "settings") -> None:
-    from cleankit.pipeline import STAGE_FACTORIES
+    from cleankit.pipeline import STAGE_FACTORIES, build_stages
 
     for name in [*settings.stages, *settings.skip, *settings.stage_options]:
         if name not in STAGE_FACTORIES:
             raise SettingsError(f"{origin}: unknown stage {name!r} (known: {', '.join(STAGE_FACTORIES)})")
+    try:
+        build_stages(settings)  # a stage refusing its options is reported now, not per document
+    except SettingsError as exc:
+        raise SettingsError(f"{origin}: {exc}") from exc

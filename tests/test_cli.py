@@ -234,3 +234,18 @@ def test_parallel_and_serial_give_the_same_outputs(tmp_path: Path, jobs: str) ->
     run_cli("clean", str(SAMPLES), "-o", str(reference), "-j", "1")
     for sample in SAMPLES.iterdir():
         assert (out / sample.name).read_bytes() == (reference / sample.name).read_bytes()
+
+
+def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    page = "  通知\r\n".encode("gbk")
+    (src / "a.txt").write_bytes(page)
+    result = run_cli("clean", str(src), "-o", str(src))
+    assert result.returncode == 2
+    assert b"is an input folder" in result.stderr
+    assert (src / "a.txt").read_bytes() == page
+    # The same file given twice, once inside the output folder, is refused per file.
+    result = run_cli("clean", str(src / "a.txt"), "-o", str(src))
+    assert result.returncode == 1 and b"overwrite the input" in result.stderr
+    assert (src / "a.txt").read_bytes() == page

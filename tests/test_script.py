@@ -1,0 +1,170 @@
+"""The script stage: pinyin glosses out, OpenCC conversion to the target, compact edits."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleankit.document import Document
+from cleankit.pinyin_gloss import find_glosses
+from cleankit.provenance import restore_text
+from cleankit.script import ScriptStage, conversion_edits, script_mix
+from cleankit.settings import SettingsError
+
+
+def run(text: str, **options) -> Document:
+    document = Document.from_text(text)
+    ScriptStage(**options).run(document)
+    assert restore_text(document.text, document.edits) == text
+    return document
+
+
+GLOSSED = [
+    ("新質(zhì)生產(chǎn)力", "新質生產力"),
+    ("廣佛極點(diǎn)建設(shè)再進(jìn)一步", "廣佛極點建設再進一步"),
+    ("创（chuàng）新驱动", "创新驱动"),  # full-width parentheses
+    ("重(zhong4)要", "重要"),  # tone digits
+    ("重(zhong)要", "重要"),  # no tone at all, but the reading fits
+    ("绿(lǜ)色", "绿色"),  # ü
+    ("绿(lv4)色", "绿色"),
+    ("质量(zhì liàng)", "质量"),  # two syllables, spaced
+    ("质量(zhìliàng)", "质量"),  # two syllables, run together
+    ("行(háng)业", "行业"),  # one of several readings (heteronym)
+    ("銀行(yín háng)業", "銀行業"),
+    ("長(zhǎng)大", "長大"),  # tone mark given wrongly would still be the syllable
+    ("調(diào)查(chá)研究(jiū)", "調查研究"),
+    ("质(zhì)(zhì)", "质"),  # a repeated gloss
+    ("质(zhì)量(zhìliàng)", "质量"),  # the second gloss spells both characters once the first is gone
+]
+
+KEPT = [
+    "中国汽车技术研究中心(英文简称CATTC)",
+    "三年行动方案(2020—2022)",
+    "记者(趙越)报道",
+    "全社会研发经费投入增长(%)",
+    "(此件公开发布)",
+    "第二款(a)项",
+    "人工智能(AI)应用",
+    "第(2)项",
+    "关爱(AI)行动",  # 爱 is read ài, but upper-case letters are never pinyin
+    "产品(a)",
+    "款(e)",
+    "平台(platform)建设",
+    "发展(development)",
+    "方案(fang)",  # a pinyin syllable, but not a reading of 案
+    "函数f(x)的值",
+    "北京(beijing)",  # a place name in pinyin is a gloss only of the characters before it
+    "(zhì)开头",  # nothing before it
+    "abc(zhì)",  # after Latin letters, not a Han character
+    "广州 IAB(新一代信息技术、人工智能、生物医药)",
+    "见附件(二)",
+    "附件(pdf)",
+    "音乐(mp3)",  # 3 could be a tone digit, but mp is no reading of 乐
+    "全长20公里(km)",
+    "每单位(ge)",
+    "标准(GB/T 7714)",
+    "中文(zhōngwén)",  # spells 中文, but the gloss comes after 文 only when its reading fits: checked below
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GLOSSED)
+def test_pinyin_glosses_are_removed(text: str, expected: str) -> None:
+    assert run(text, to="keep").text == expected
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_real_parenthesised_content_stays(text: str) -> None:
+    if text in ("北京(beijing)", "中文(zhōngwén)"):
+        # a reading of the two characters before it: the gloss fits and goes
+        assert run(text, to="keep").text == text[:2]
+        return
+    assert list(find_glosses(text)) == []
+    assert run(text, to="keep").text == text
+
+
+def test_glosses_go_before_conversion() -> None:
+    document = run("發展新質(zhì)生產(chǎn)力")
+    assert document.text == "发展新质生产力"
+    rules = [edit.rule for edit in document.edits]
+    assert rules[:2] == ["pinyin-gloss", "pinyin-gloss"]
+    assert set(rules[2:]) == {"opencc-t2s"}
+
+
+@pytest.mark.parametrize(
+    ("to", "text", "expected"),
+    [
+        ("simplified", "頭髮發展，乾隆皇帝", "头发发展，乾隆皇帝"),
+        ("traditional", "头发发展，干部", "頭髮發展，幹部"),
+        ("tw", "里面的线", "裡面的線"),
+        ("hk", "里面的线", "裏面的線"),
+        ("keep", "發展与发展", "發展与发展"),
+    ],
+)
+def test_targets(to: str, text: str, expected: str) -> None:
+    document = run(text, to=to)
+    assert document.text == expected
+    assert document.metadata["script"]["to"] == to
+
+
+def test_unknown_target_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="unknown target"):
+        ScriptStage(to="klingon")
+
+
+def test_one_edit_per_changed_run() -> None:
+    document = run("發展與進，今天我们在北京市里開會")
+    edits = [(e.old, e.new) for e in document.edits]
+    # 展 is the same in both scripts: runs up to eight unchanged characters apart share an edit
+    assert edits == [("發展與進", "发展与进"), ("開會", "开会")]
+
+
+def test_metadata_records_the_mix_before_and_after() -> None:
+    document = run("這是繁體字的文章。")
+    script = document.metadata["script"]
+    assert script["config"] == "t2s.json"
+    assert script["before"]["label"] == "traditional"
+    assert script["after"]["label"] == "simplified"
+    assert script["after"]["traditional"] == 0
+    assert script["before"]["han"] == script["after"]["han"] == 8
+
+
+def test_simplified_text_is_not_converted() -> None:
+    document = run("这是简体字的文章。")
+    assert document.edits == []
+    assert document.metadata["script"]["before"] == document.metadata["script"]["after"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("发展经济", "simplified"), ("發展經濟", "traditional"), ("發展经济", "mixed"), ("abc 123", "none")],
+)
+def test_script_mix_labels(text: str, label: str) -> None:
+    assert script_mix(text)["label"] == label
+
+
+def test_conversion_edits_handle_length_changes() -> None:
+    old, new = "第一行\n计算机很好\n第三行", "第一行\n電腦很好\n第三行"
+    document = Document.from_text(old)
+    document.apply("t", conversion_edits(old, new, "r", ""))
+    assert document.text == new
+    assert restore_text(new, document.edits) == old
+
+
+CHINESE = st.sampled_from([*list("发展經濟质質量头髮发这這里裏线線们們的是一乾隆干部幹著着，。、\n "), "(zhì)", "(a)"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(CHINESE, max_size=60).map("".join), st.sampled_from(["simplified", "traditional", "tw", "hk"]))
+def test_converting_canonical_text_changes_nothing(text: str, to: str) -> None:
+    once = run(text, to=to).text
+    twice = run(once, to=to)
+    assert twice.text == once
+    assert twice.edits == []
+
+
+def test_rare_characters_are_converted_without_the_shortcut() -> None:
+    # 𠁞 (U+2005E) is a traditional form outside the probed blocks: t2s makes it 𠀾.
+    document = run("这是𠁞")
+    assert document.text == "这是𠀾"
+    assert document.metadata["script"]["before"]["rare"] == 1
