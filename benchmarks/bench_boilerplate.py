@@ -44,6 +44,7 @@ from cleankit import Pipeline, Settings  # noqa: E402
 from cleankit.boilerplate import LEARNED, BoilerplateStage, attach_site_furniture  # noqa: E402
 from cleankit.document import undo_step  # noqa: E402
 from cleankit.rules import match_view  # noqa: E402
+from cleankit.settings import DEFAULT_STAGES  # noqa: E402
 from cleankit.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
 
 TEXT, FURNITURE = "text", "furniture"
@@ -410,8 +411,8 @@ class Score:
         return self.tp / max(1, self.tp + self.fn)
 
 
-def evaluate(pages: list[Page], learn: bool) -> tuple[Score, float, Counter[str]]:
-    settings = Settings(stages=["hygiene", "boilerplate"], verify_restore=True)
+def evaluate(pages: list[Page], learn: bool, stages: list[str]) -> tuple[Score, float, Counter[str]]:
+    settings = Settings(stages=stages, verify_restore=True)
     pipeline = Pipeline.from_settings(settings)
     seconds = 0.0
     if learn:
@@ -510,6 +511,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--dump", type=int, default=0, help="write the first N pages to --dump-dir")
     parser.add_argument("--dump-dir", default=str(HERE / "work" / "boilerplate-pages"))
+    parser.add_argument(
+        "--default-stages", action="store_true", help="run the default stages up to boilerplate, not hygiene only"
+    )
     parser.add_argument("--examples", type=int, default=0, help="print this many example lines per error kind")
     args = parser.parse_args()
     sizes = [60, 55, 50, 48, 45, 40, 40, 35, 30, 30, 4, 3] if not args.quick else [20, 15, 12, 10, 3]
@@ -526,8 +530,12 @@ def main() -> None:
             path = Path(args.dump_dir) / page.name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(page.text(), encoding="utf-8")
+    stages = ["hygiene", "boilerplate"]
+    if args.default_stages:  # what runs before boilerplate in a default run: script, punctuation …
+        stages = DEFAULT_STAGES[: DEFAULT_STAGES.index("boilerplate") + 1]
+    print("stages:", ", ".join(stages))
     for learn in (False, True):
-        score, seconds, fields = evaluate(pages, learn)
+        score, seconds, fields = evaluate(pages, learn, stages)
         label = "rules + site learning" if learn else "rules only"
         print(f"\n## {label}")
         print(

@@ -389,6 +389,7 @@ class Rule:
     # Instead of a pattern: the line is made only of these words (at least ``min_words`` of them).
     words: frozenset[str] = frozenset()
     min_words: int = 1
+    longest_word: int = 0
     compiled: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
     # For line-local patterns: the same with MULTILINE, to search many lines in one call.
     compiled_lines: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -431,7 +432,16 @@ class Rule:
         if self.words:
             if tokens is None:
                 tokens = line_words(view)
-            return tokens if len(tokens) >= self.min_words and all(t in self.words for t in tokens) else None
+            found: list[str] = []
+            for token in tokens:
+                if token in self.words:
+                    found.append(token)
+                    continue
+                parts = segment(token, self.words, self.longest_word)  # 大中小: the spaces were taken out
+                if parts is None:
+                    return None
+                found.extend(parts)
+            return found if len(found) >= self.min_words else None
         assert self.compiled is not None
         return safe_search(self.compiled, view, limited=not self.trusted)
 
@@ -467,6 +477,23 @@ class Rule:
 
     def describe_source(self) -> str:
         return self.source or "(built in)"
+
+
+def segment(token: str, words: frozenset[str], longest: int) -> list[str] | None:
+    """``token`` cut into a sequence of ``words`` (None: it cannot be): a widget row whose
+    spaces an earlier stage removed (``大 中 小`` → ``大中小``) is still made of widget words."""
+    if len(token) > 40:
+        return None
+    reach: list[list[str] | None] = [None] * (len(token) + 1)
+    reach[0] = []
+    for start in range(len(token)):
+        prefix = reach[start]
+        if prefix is None:
+            continue
+        for end in range(start + 1, min(len(token), start + longest) + 1):
+            if reach[end] is None and token[start:end] in words:
+                reach[end] = [*prefix, token[start:end]]
+    return reach[len(token)]
 
 
 def line_words(view: str) -> list[str]:
@@ -540,6 +567,7 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         normalized = {token for word in words for token in line_words(match_view(word))}
         rule.words = frozenset(normalized)
         rule.min_words = min_words
+        rule.longest_word = max(map(len, normalized))
         rule.gate = frozenset(char for word in normalized for char in (word[0], word[0].upper()))
     for name, field_pattern in fields_data.items():
         _expect(isinstance(name, str) and bool(FIELD_NAME.match(name)), where, f"bad field name {name!r}")
