@@ -243,12 +243,13 @@ def site_page(number: int) -> str:
     )
 
 
-def test_site_learning_in_a_folder_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the learned furniture is pickled to the workers
+def test_site_learning_in_a_folder_run(tmp_path: Path, jobs: int) -> None:
     site = tmp_path / "in" / "kjj"
     site.mkdir(parents=True)
     for number in range(1, 9):
         (site / f"{number}.txt").write_text(site_page(number), encoding="utf-8")
-    summary = run_clean([tmp_path / "in"], tmp_path / "out", Settings(jobs=1))
+    summary = run_clean([tmp_path / "in"], tmp_path / "out", Settings(jobs=jobs))
     assert summary.failed == 0
     clean_text = (tmp_path / "out" / "kjj" / "3.txt").read_text(encoding="utf-8")
     assert lines(clean_text) == [
