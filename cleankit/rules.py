@@ -11,10 +11,16 @@ the edit always removes the original line.
 
 Safety. Patterns are checked when loaded: nested quantifiers (``(a+)+``), repeated alternations
 (``(a|ab)*``) and backreferences are refused, since they are what makes a regular expression
-backtrack catastrophically; every search also runs with a time limit (the ``regex`` package's
-``timeout``), so a pattern that slips through costs at most that limit per line. Each rule's
-examples are run at load time, so a pack that contradicts its own examples is refused with the
-file and rule named.
+backtrack catastrophically; every search of a user pack also runs with a time limit (the
+``regex`` package's ``timeout``), so a pattern that slips through costs at most that limit per
+line (the shipped packs, reviewed and tested with the code, run without it: the limit costs
+more than most searches). Each rule's examples are run at load time, so a pack that
+contradicts its own examples is refused with the file and rule named.
+
+Speed. Most lines fire no rule, so each rule carries gates derived from its pattern (characters
+every match contains, the characters a ``^X``/``X$`` match starts or ends with) that rule a
+line out without a search; a pattern that can never match a line break is searched over many
+lines at once (:meth:`Rule.lines_hit`).
 """
 
 from __future__ import annotations
