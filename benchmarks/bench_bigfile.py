@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import make_corpus
+import pin_cleankit
 
 HERE = Path(__file__).resolve().parent
 BIG = make_corpus.DATA / "bigfile"
@@ -84,14 +85,15 @@ def _vmhwm_kb(pid: int) -> int | None:
     return None
 
 
-def run_cleankit(path: Path, out: Path, timeout: float) -> dict[str, Any]:
+def run_cleankit(path: Path, out: Path, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     """One ``cleankit clean`` run in a subprocess: seconds, exit code, peak RSS both ways."""
     if out.exists():
         shutil.rmtree(out)
     cleankit = shutil.which("cleankit", path=str(Path(sys.executable).parent)) or "cleankit"
     command = [cleankit, "clean", str(path), "-o", str(out), "-j", "1", "-q", "--force"]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     polled = [0]
     stop = threading.Event()
 
@@ -136,6 +138,8 @@ def run_cleankit(path: Path, out: Path, timeout: float) -> dict[str, Any]:
     return {
         "exit_code": process.returncode,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "ru_maxrss_mb": round(usage.ru_maxrss / 1024, 1),
         "vmhwm_polled_mb": round(polled[0] / 1024, 1),
         "failed": summary.get("failed"),
@@ -156,6 +160,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=Path, default=make_corpus.DEFAULT_SAMPLES)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per run")
     parser.add_argument("--results", type=Path, default=RESULTS / "bigfile.json")
+    parser.add_argument("--cleankit-rev", help="measure cleankit as of this commit (default: the working tree)")
     parser.add_argument("--build-one", choices=sorted(CODECS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -167,35 +172,42 @@ def main(argv: list[str] | None = None) -> None:
         size = build_file(path, CODECS[args.build_one], args.mb, args.seed, args.source, args.samples)
         print(f"built {path} ({size / 1e6:.1f} MB)")
         return
+    env, cleankit_version = pin_cleankit.pinned(args.cleankit_rev)
+    print(f"cleankit: {cleankit_version}", flush=True)
     rows = []
     for variant in [v for v in args.variants.split(",") if v]:
         path = ensure_file(variant, args.mb, args.seed, args.source, args.samples)
         size = path.stat().st_size
         for repeat in range(args.repeats):
-            result = run_cleankit(path, WORK / variant, args.timeout)
+            result = run_cleankit(path, WORK / variant, args.timeout, env)
             result.update(variant=variant, repeat=repeat + 1, file_mb=round(size / 1e6, 1))
             peak = max(result["vmhwm_polled_mb"], 1.0)
             result["peak_rss_over_file_size"] = round(peak * 1024 * 1024 / size, 2)
             result["ru_maxrss_over_file_size"] = round(result["ru_maxrss_mb"] * 1024 * 1024 / size, 2)
             result["mb_per_s"] = round(size / 1e6 / result["seconds"], 2)
+            result["mb_per_cpu_s"] = round(size / 1e6 / max(result["cpu_seconds"], 0.01), 2)
             rows.append(result)
             print(
                 f"{variant} {size / 1e6:.0f} MB run {repeat + 1}: exit {result['exit_code']}, {result['seconds']} s "
-                f"({result['mb_per_s']} MB/s), peak RSS {result['vmhwm_polled_mb']} MB polled / "
-                f"{result['ru_maxrss_mb']} MB ru_maxrss = {result['peak_rss_over_file_size']}x the file",
+                f"({result['mb_per_s']} MB/s; CPU {result['cpu_seconds']} s), "
+                f"peak RSS {result['vmhwm_polled_mb']} MB polled / {result['ru_maxrss_mb']} MB ru_maxrss "
+                f"= {result['peak_rss_over_file_size']}x the file",
                 flush=True,
             )
             if result["exit_code"] != 0 or result["failed"]:
                 print(result["failures"] or result["stderr_tail"], flush=True)
-    print("\n| file | MB | exit | s | MB/s | peak RSS (MB, VmHWM) | ru_maxrss (MB) | peak RSS / file size |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| file | MB | exit | s | MB/s | CPU s | MB per CPU s | peak RSS (MB) | ru_maxrss (MB) | peak / file |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row['variant']} | {row['file_mb']} | {row['exit_code']} | {row['seconds']} | {row['mb_per_s']} "
-            f"| {row['vmhwm_polled_mb']} | {row['ru_maxrss_mb']} | {row['peak_rss_over_file_size']} |"
+            f"| {row['cpu_seconds']} | {row['mb_per_cpu_s']} | {row['vmhwm_polled_mb']} | {row['ru_maxrss_mb']} "
+            f"| {row['peak_rss_over_file_size']} |"
         )
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"runs": rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    machine = {"nproc": os.cpu_count(), "python": sys.version.split()[0], "cleankit": cleankit_version}
+    document = {"machine": machine, "runs": rows}
+    args.results.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"\nresults written to {args.results}")
 
 

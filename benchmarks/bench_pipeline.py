@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import make_corpus
+import pin_cleankit
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -74,6 +75,13 @@ def peak_rss_kb() -> tuple[int, int]:
     return self_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 # ---------------------------------------------------------------------------- children
 
 
@@ -99,9 +107,11 @@ def child_cleankit(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
         runner._finish = timed_finish  # type: ignore[attr-defined]
 
     baseline, _ = peak_rss_kb()
+    cpu = cpu_seconds()
     started = time.perf_counter()
     summary = runner.run_clean([corpus], out, Settings(jobs=jobs), force=True)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     main_rss, worker_rss = peak_rss_kb()
     detected: dict[str, Any] = {}
     with open(out / "provenance.jsonl", encoding="utf-8") as handle:
@@ -111,6 +121,7 @@ def child_cleankit(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
             detected[record.get("file", record["source"])] = [encoding.get("name"), encoding.get("bom", False)]
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "documents": summary.documents,
         "failed": summary.failed,
         "failures": summary.failures[:5],
@@ -136,6 +147,7 @@ def child_naive(corpus: Path, out: Path) -> dict[str, Any]:
     detected: dict[str, Any] = {}
     documents = bytes_in = 0
     clock = time.perf_counter
+    cpu = cpu_seconds()
     started = clock()
     converter = opencc.OpenCC("t2s.json")
     lsh = MinHashLSH(threshold=0.8, num_perm=128)
@@ -164,9 +176,11 @@ def child_naive(corpus: Path, out: Path) -> dict[str, Any]:
         documents += 1
         bytes_in += len(raw)
     seconds = clock() - started
+    cpu = cpu_seconds() - cpu
     main_rss, _ = peak_rss_kb()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "documents": documents,
         "failed": 0,
         "bytes_in": bytes_in,
@@ -218,32 +232,43 @@ def _short(filename: str) -> str:
 
 def run_child(args: argparse.Namespace) -> None:
     corpus, out = args.corpus.resolve(), args.out.resolve()
+    location = None
+    if args.child != "naive":
+        import cleankit
+
+        location = str(Path(cleankit.__file__).parent)
     if args.child == "naive":
         result = child_naive(corpus, out)
     elif args.child == "profile":
         result = child_profile(corpus, out)
     else:
         result = child_cleankit(corpus, out, args.jobs)
+    result["cleankit_location"] = location
     print(json.dumps(result, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------------------- parent
 
 
-def spawn(config: str, corpus: Path, out: Path, jobs: int, timeout: float) -> dict[str, Any]:
+def spawn(
+    config: str, corpus: Path, out: Path, jobs: int, timeout: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter and return its figures."""
     if out.exists():
         shutil.rmtree(out)
     kind = "naive" if config == "naive" else "profile" if config == "profile" else "cleankit"
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind]
     command += ["--corpus", str(corpus), "--out", str(out), "--jobs", str(jobs)]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     wall = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     if done.returncode != 0:
         raise SystemExit(f"{config} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_seconds"] = wall
+    result["loadavg_1min"] = [round(load_before, 2), round(load_after, 2)]
     if out.exists():
         result["output_bytes"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         shutil.rmtree(out)
@@ -255,7 +280,7 @@ def decoded_correctly(raw: bytes, truth: str, name: str | None, bom: bool) -> bo
     if not name:
         return False
     expected = make_corpus.true_text(raw, truth).lstrip("\ufeff")
-    for body in ((make_corpus.strip_bom(raw),) if bom else (raw, make_corpus.strip_bom(raw))):
+    for body in (make_corpus.strip_bom(raw),) if bom else (raw, make_corpus.strip_bom(raw)):
         try:
             if body.decode(name).lstrip("\ufeff") == expected:
                 return True
@@ -291,7 +316,7 @@ def accuracy(corpus: Path, manifest: dict[str, Any], detected: dict[str, Any]) -
     }
 
 
-def machine() -> dict[str, Any]:
+def machine(cleankit_version: str) -> dict[str, Any]:
     """What the figures were measured on."""
     model = ""
     try:
@@ -307,17 +332,14 @@ def machine() -> dict[str, Any]:
             versions[dist] = version(dist)
         except PackageNotFoundError:
             versions[dist] = None
-    git = ["git", "-C", str(HERE.parent)]
-    commit = subprocess.run([*git, "log", "-1", "--format=%h %s", "--", "cleankit"], capture_output=True, text=True)
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "cleankit"], capture_output=True, text=True)
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,
-        "cleankit_commit": commit.stdout.strip(),
-        "cleankit_uncommitted_files": len(dirty.stdout.splitlines()),
+        "cleankit": cleankit_version,
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -339,6 +361,9 @@ def summarize(config: str, runs: list[dict[str, Any]], corpus_bytes: int, files:
         "seconds_all": [round(r["seconds"], 2) for r in runs],
         "mb_per_s": round(corpus_bytes / 1e6 / seconds, 2),
         "docs_per_s": round(files / seconds, 1),
+        "cpu_seconds": _median_or_none([r.get("cpu_seconds") for r in runs]),
+        "mb_per_cpu_s": round(corpus_bytes / 1e6 / statistics.median(r["cpu_seconds"] for r in runs), 2),
+        "loadavg_1min": [r["loadavg_1min"] for r in runs],
         "baseline_rss_mb": round(statistics.median(r["baseline_rss_kb"] for r in runs) / 1024, 1),
         "main_rss_mb": round(statistics.median(r["main_rss_kb"] for r in runs) / 1024, 1),
         "worker_rss_mb": round(statistics.median(r["worker_rss_kb"] for r in runs) / 1024, 1),
@@ -357,11 +382,11 @@ def report(results: dict[str, Any]) -> str:
     lines = [
         f"corpus: {results['corpus']['files']} files, {results['corpus']['bytes'] / 1e6:.1f} MB; "
         f"repeats: {results['repeats']}; machine: {results['machine']['nproc']} CPUs, "
-        f"Python {results['machine']['python']}",
+        f"Python {results['machine']['python']}; cleankit: {results['machine']['cleankit']}",
         "",
-        "| configuration | s (median) | runs (s) | MB/s | docs/s | peak RSS main (MB) | peak RSS largest worker (MB) "
-        "| RSS after imports (MB) | decoded correctly | failed |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| configuration | s (median) | runs (s) | MB/s | docs/s | CPU s | MB per CPU s | peak RSS main (MB) "
+        "| peak RSS largest worker (MB) | RSS after imports (MB) | decoded correctly | failed |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     finish_lines = [
         "",
@@ -374,7 +399,8 @@ def report(results: dict[str, Any]) -> str:
         correct = f"{acc['correct']:.2%}" if acc else ""
         lines.append(
             f"| {row['config']} | {row['seconds']} | {', '.join(map(str, row['seconds_all']))} | {row['mb_per_s']} "
-            f"| {row['docs_per_s']} | {row['main_rss_mb']} | {row['worker_rss_mb'] or '–'} | {row['baseline_rss_mb']} "
+            f"| {row['docs_per_s']} | {row['cpu_seconds']} | {row['mb_per_cpu_s']} | {row['main_rss_mb']} "
+            f"| {row['worker_rss_mb'] or '–'} | {row['baseline_rss_mb']} "
             f"| {correct} | {row['failed']} |"
         )
         if row.get("finish_seconds") is not None:
@@ -396,19 +422,28 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def ratios(rows: dict[str, dict[str, Any]], jobs: int) -> dict[str, float]:
+def ratios(runs: dict[str, list[dict[str, Any]]], rows: dict[str, dict[str, Any]], jobs: int) -> dict[str, float]:
+    """Ratios of one configuration to another: wall time paired within a round (the runs
+    were adjacent in time), then the median over rounds; also CPU time and peak RSS."""
+
+    def paired(a: str, b: str, key: str) -> float:
+        pairs = [y[key] / x[key] for x, y in zip(runs[a], runs[b], strict=True) if x[key]]
+        return round(statistics.median(pairs), 2)
+
     out: dict[str, float] = {}
-    one, many, naive = rows.get("cleankit-1"), rows.get(f"cleankit-{jobs}"), rows.get("naive")
-    if one and naive:
-        out["throughput cleankit-1 / naive"] = round(one["mb_per_s"] / naive["mb_per_s"], 2)
-        out["peak RSS cleankit-1 / naive"] = round(one["main_rss_mb"] / naive["main_rss_mb"], 2)
-    if one and many:
-        out[f"throughput cleankit-{jobs} / cleankit-1"] = round(many["mb_per_s"] / one["mb_per_s"], 2)
+    one, many = "cleankit-1", f"cleankit-{jobs}"
+    if one in runs and "naive" in runs:
+        out["throughput cleankit-1 / naive (wall, per-round median)"] = paired(one, "naive", "seconds")
+        out["CPU time naive / cleankit-1"] = paired(one, "naive", "cpu_seconds")
+        out["peak RSS cleankit-1 / naive"] = round(rows[one]["main_rss_mb"] / rows["naive"]["main_rss_mb"], 2)
+    if one in runs and many in runs and many != one:
+        out[f"throughput cleankit-{jobs} / cleankit-1 (wall, per-round median)"] = paired(many, one, "seconds")
+        out[f"CPU time cleankit-{jobs} (all processes) / cleankit-1"] = paired(one, many, "cpu_seconds")
         out[f"peak RSS cleankit-{jobs} main + {jobs} workers (upper bound) / cleankit-1"] = round(
-            (many["main_rss_mb"] + jobs * many["worker_rss_mb"]) / one["main_rss_mb"], 2
+            (rows[many]["main_rss_mb"] + jobs * rows[many]["worker_rss_mb"]) / rows[one]["main_rss_mb"], 2
         )
-    if many and naive:
-        out[f"throughput cleankit-{jobs} / naive"] = round(many["mb_per_s"] / naive["mb_per_s"], 2)
+    if many in runs and "naive" in runs and many != one:
+        out[f"throughput cleankit-{jobs} / naive (wall, per-round median)"] = paired(many, "naive", "seconds")
     return out
 
 
@@ -422,6 +457,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers of the parallel configuration")
     parser.add_argument("--configs", default="naive,cleankit-1,cleankit-N", help="comma-separated subset")
     parser.add_argument("--profile", action="store_true", help="also cProfile one cleankit-1 run")
+    parser.add_argument("--cleankit-rev", help="measure cleankit as of this commit (default: the working tree)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per run")
     parser.add_argument("--results", type=Path, help="JSON results file (default: benchmarks/results/<corpus>.json)")
     parser.add_argument("--child", choices=["cleankit", "naive", "profile"], help=argparse.SUPPRESS)
@@ -449,6 +485,8 @@ def main(argv: list[str] | None = None) -> None:
     for path, _ in inputs:  # warm the page cache so every configuration reads from memory
         path.read_bytes()
 
+    env, cleankit_version = pin_cleankit.pinned(args.cleankit_rev)
+    print(f"cleankit: {cleankit_version}", flush=True)
     configs = [c.replace("-N", f"-{args.jobs}") for c in args.configs.split(",") if c]
     runs: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
     detected: dict[str, dict[str, Any]] = {}
@@ -456,7 +494,7 @@ def main(argv: list[str] | None = None) -> None:
         shift = round_number % len(configs)
         for config in configs[shift:] + configs[:shift]:  # rotate the order between rounds
             jobs = int(config.rsplit("-", 1)[1]) if config.startswith("cleankit-") else 1
-            result = spawn(config, corpus, WORK / config, jobs, args.timeout)
+            result = spawn(config, corpus, WORK / config, jobs, args.timeout, env)
             detected.setdefault(config, result.pop("detected"))
             result.pop("detected", None)
             runs[config].append(result)
@@ -476,15 +514,15 @@ def main(argv: list[str] | None = None) -> None:
             "encodings": manifest["encodings"],
         },
         "repeats": args.repeats,
-        "machine": machine(),
+        "machine": machine(cleankit_version),
         "summary": summary,
-        "ratios": ratios(summary, args.jobs),
+        "ratios": ratios(runs, summary, args.jobs),
         "accuracy": {c: accuracy(corpus, manifest, d) for c, d in detected.items()},
         "runs": runs,
     }
     if args.profile:
         print("profiling one cleankit-1 run ...", flush=True)
-        results["profile"] = spawn("profile", corpus, WORK / "profile", 1, args.timeout)
+        results["profile"] = spawn("profile", corpus, WORK / "profile", 1, args.timeout, env)
     text = report(results)
     print()
     print(text)
