@@ -271,6 +271,15 @@ def body_lines(rng: random.Random, s: SiteStyle, paragraphs: list[str]) -> list[
                 body(f"联系人：{rng.choice(PEOPLE)} 联系电话：0771-{rng.randint(10**6, 10**7 - 1)}", "notice-contact"),
                 body(f"地址：{s.org[:2]}市民族大道{rng.randint(1, 200)}号", "notice-contact"),
                 body("电子邮箱：kjc@example.gov.cn", "notice-contact"),
+                body(
+                    f"联系人：{rng.choice(PEOPLE)} 电话：0771-{rng.randint(10**6, 10**7 - 1)} 邮箱：kjc@example.gov.cn",
+                    "notice-contact",
+                ),
+            ]
+        if rng.random() < 0.2:  # an event notice names its organisers
+            out += [
+                body(f"主办单位：{s.org}", "notice-sponsor"),
+                body(f"承办单位：{s.org[:2]}市科技情报研究所", "notice-sponsor"),
             ]
         out.append(body(s.org, "signature"))
         out.append(body(date_text(rng, 2), "signature-date"))

@@ -209,6 +209,7 @@ class BoilerplateStage:
                     verdict.reason += f" (also: {', '.join(also)})"
             verdicts.append(verdict)
             removal_rule.append(chosen)
+        self._neighbours(verdicts, removal_rule)
         self._learned(verdicts, views, site)
         self._glue(verdicts, views, removal_rule)
         self._listings(verdicts, views, removal_rule)
@@ -295,6 +296,32 @@ class BoilerplateStage:
             if longer and not self._removed_by_a_rule(view):
                 best = index
         return (best, best) if best >= 0 else (0, len(views) - 1)
+
+    def _neighbours(self, verdicts: list[LineVerdict], removal_rule: list[Rule | None]) -> None:
+        """Lines removed by a ``needs_neighbour`` rule stay removed only inside a run of lines
+        removed by that family's rules that holds one whose rule needs no neighbour."""
+        index = 0
+        while index < len(verdicts):
+            rule = removal_rule[index]
+            if rule is None or rule.needs_neighbour is None:
+                index += 1
+                continue
+            family = rule.needs_neighbour
+            start = index
+            while start > 0 and removal_rule[start - 1] is not None and removal_rule[start - 1].family == family:
+                start -= 1
+            end = index
+            while (
+                end + 1 < len(verdicts) and removal_rule[end + 1] is not None and removal_rule[end + 1].family == family
+            ):
+                end += 1
+            run = range(start, end + 1)
+            if not any(removal_rule[i].needs_neighbour is None for i in run):  # type: ignore[union-attr]
+                for i in run:
+                    verdicts[i].remove, verdicts[i].rule = False, ""
+                    verdicts[i].reason = ""
+                    removal_rule[i] = None
+            index = end + 1
 
     def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
         """Site-learned lines, kept only when their run of furniture touches the page edge or

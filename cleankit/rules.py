@@ -54,6 +54,7 @@ RULE_KEYS = {
     "glue",
     "block",
     "anchor",
+    "needs_neighbour",
     "words",
     "min_words",
 }
@@ -383,6 +384,10 @@ class Rule:
     block: str | None = None
     # A footer anchor (copyright, ICP): what follows it in the tail is footer too.
     anchor: bool = False
+    # Fires only next to a line removed by a rule of this family (in a run of such lines
+    # holding one that does not need a neighbour): a footer's sponsor or contact line, not a
+    # notice's own "主办单位：…" or "联系电话：… 邮箱：…".
+    needs_neighbour: str | None = None
     source: str = ""
     # Shipped with cleankit (reviewed and tested with the code): searched without the time limit.
     trusted: bool = False
@@ -546,6 +551,8 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
     anchor = data.get("anchor", False)
     for flag_name, flag in (("glue", glue), ("anchor", anchor)):
         _expect(isinstance(flag, bool), where, f"{flag_name} must be true or false")
+    needs_neighbour = data.get("needs_neighbour")
+    _expect(needs_neighbour is None or isinstance(needs_neighbour, str), where, "needs_neighbour names a family")
 
     rule = Rule(
         id=rule_id,
@@ -559,6 +566,7 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         glue=glue,
         block=block,
         anchor=anchor,
+        needs_neighbour=needs_neighbour,
         source=where.split(" rule ")[0],
     )
     if pattern is not None:

@@ -122,6 +122,24 @@ def test_footer_rules_fire_only_in_the_tail() -> None:
     assert removed(clean(short_copyright_in_body)) == []
 
 
+def test_a_notices_own_sponsor_and_contact_lines_stay_but_a_footers_go() -> None:
+    own = [
+        "主办单位：市科学技术局",
+        "承办单位：市科技情报研究所",
+        "联系人：王芳 联系电话：0771-5886523 邮箱：kjc@example.cn",
+    ]
+    notice = "\n".join([*BODY, *own, "市科学技术局", "2024年1月5日"])
+    assert removed(clean(notice)) == []
+    footer = [
+        "主办单位：某某市人民政府办公室",
+        "版权所有：某某市人民政府",
+        "地址：某路1号 电话：0771-1234567",
+        "政务微信",
+    ]
+    page = "\n".join([*BODY, *own, "市科学技术局", "2024年1月5日", *footer])
+    assert removed(clean(page)) == footer
+
+
 def test_head_rules_do_not_fire_after_the_body_starts() -> None:
     text = "\n".join([BODY[0], "来源：新华社", BODY[1], BODY[2]])
     assert removed(clean(text)) == []
