@@ -58,6 +58,8 @@ def _fold(char: str) -> str | None:
     """The canonical form of one character: None (dropped) or exactly one character."""
     if char in _DROPPED or char.isspace():
         return None
+    if "\ud800" <= char <= "\udfff":
+        return char  # a lone surrogate (JSON Lines input may hold one): OpenCC cannot encode it
     folded = _EXTRA_FOLDS.get(char)
     if folded is not None:
         return folded
@@ -90,7 +92,7 @@ _t2s_cache: dict[str, str] = {}
 def _prefetch_t2s(chars: list[str]) -> None:
     """Convert many single characters in one OpenCC call (a call costs far more than a
     character); newlines keep OpenCC from reading neighbours as one phrase."""
-    wanted = [c for c in chars if c not in _t2s_cache and c != "\n"]
+    wanted = [c for c in chars if c not in _t2s_cache and c != "\n" and not "\ud800" <= c <= "\udfff"]
     if len(wanted) < 8:
         return
     converted = _converter_instance().convert("\n".join(wanted)).split("\n")

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cleankit import __version__
+from cleankit.boilerplate import BoilerplateStage
 from cleankit.encoding import DecodeError, detect_and_decode, sniff_binary
 from cleankit.index import DedupIndex, DedupIndexError
 from cleankit.io import INDEX_FILE, PROVENANCE_FILE, display, write_atomic
@@ -27,9 +28,11 @@ from cleankit.provenance import (
     restore_bytes_from_record,
     restore_from_record,
 )
+from cleankit.rules import RuleError
 from cleankit.runner import FileResult, RunSummary, UsageError, run_clean
 from cleankit.script import TARGETS
 from cleankit.settings import Settings, SettingsError, load_settings, validate
+from cleankit.sitelearn import FurnitureCounter
 
 app = typer.Typer(
     name="cleankit",
@@ -69,6 +72,10 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
     return settings
 
 
+RulesOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--rules", help="Folder of extra boilerplate rule packs (*.yaml); repeatable."),
+]
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: ./cleankit.toml if present).")
 ]
@@ -102,6 +109,7 @@ def clean(
         bool, typer.Option("--no-dedup-documents", help="Do not look for near-duplicate documents.")
     ] = False,
     config: ConfigOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
     settings = _settings(
@@ -118,6 +126,7 @@ def clean(
         encoding=encoding,
     )
     settings = _canonical_text_options(settings, to, nfkc)
+    settings = _with_rule_packs(settings, rules)
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(settings, provenance))
     if "-" in inputs:
@@ -359,6 +368,107 @@ def config_command(
     if stage_options:
         document["stage"] = stage_options
     typer.echo(tomli_w.dumps(document), nl=False)
+
+
+# --- rule packs (issue 6): --rules on clean, and the `rules` command group ------------------
+
+rules_app = typer.Typer(help="Boilerplate rule packs: list them, and see which fire on a file and why.")
+app.add_typer(rules_app, name="rules")
+
+
+def _with_rule_packs(settings: Settings, folders: list[Path] | None) -> Settings:
+    """Add --rules folders to the boilerplate stage's packs, and check every pack loads."""
+    if folders:
+        options = {name: dict(values) for name, values in settings.stage_options.items()}
+        boilerplate = options.setdefault("boilerplate", {})
+        boilerplate["rules"] = [*boilerplate.get("rules", []), *(str(folder) for folder in folders)]
+        settings = settings.updated(stage_options=options)
+    if "boilerplate" in settings.active_stages():
+        _boilerplate_stage(settings)
+    return settings
+
+
+def _boilerplate_stage(settings: Settings) -> BoilerplateStage:
+    try:
+        return BoilerplateStage(**settings.stage_options.get("boilerplate", {}))
+    except (RuleError, TypeError, ValueError) as exc:
+        raise typer.BadParameter(f"boilerplate rules: {exc}") from exc
+
+
+@rules_app.command("list")
+def rules_list(config: ConfigOption = None, rules: RulesOption = None) -> None:
+    """List every rule in use: id, family, zone, action, pack and what it matches."""
+    settings = _with_rule_packs(_settings(config), rules)
+    stage = _boilerplate_stage(settings)
+    # Plain aligned lines, never wrapped or cut, so the output can be searched and piped.
+    rows = [("id", "family", "zone", "action", "pack", "description")]
+    rows += [
+        (rule.id, rule.family, rule.zone, rule.action, rule.describe_source(), rule.description)
+        for rule in stage.ruleset.rules
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5])
+    typer.echo(f"{len(stage.ruleset.rules)} rules")
+
+
+@rules_app.command("test")
+def rules_test(
+    file: Annotated[Path, typer.Argument(help="A page to try the rules on.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Show every line, not only those a rule fired on.")] = False,
+    learn_from: Annotated[
+        Optional[Path],
+        typer.Option("--learn-from", help="Learn site furniture from this folder's files (FILE's site) first."),
+    ] = None,
+    config: ConfigOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Show which rules fire on FILE's lines, what is removed and why, and the metadata found.
+
+    The file goes through the stages before boilerplate first, as in a clean run. Site
+    learning needs other pages of the site: give them with --learn-from DIR (every file in DIR,
+    recursively, counts as a page of FILE's site)."""
+    settings = _with_rule_packs(_settings(config), rules)
+    stage = _boilerplate_stage(settings)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    before = settings.active_stages()
+    before = before[: before.index("boilerplate")] if "boilerplate" in before else before
+    pipeline = Pipeline.from_settings(settings.updated(stages=before, skip=[], verify_restore=False))
+    try:
+        document = pipeline.clean_bytes(raw, source=str(file))
+    except (InputError, DecodeError) as exc:
+        raise typer.BadParameter(f"{file}: {exc}") from exc
+    site = None
+    if learn_from is not None:
+        if not learn_from.is_dir():
+            raise typer.BadParameter(f"{learn_from}: not a folder")
+        counter = FurnitureCounter(by="folder", max_chars=stage.learn_max_chars)
+        for path in sorted(p for p in learn_from.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            counter.add_file("site/page", path, settings.max_bytes, settings.encoding)
+        site = counter.result(stage.learn_min_pages, stage.learn_min_share).sites.get("site")
+        pages = counter.pages.get("site", 0)
+        learned = sum(len(zone) for zone in site.counts.values()) if site else 0
+        typer.echo(f"learned from {pages} page(s) of {learn_from}: {learned} furniture line(s)")
+    analysis = stage.analyse(document.text, site)
+    removed = 0
+    for line in analysis.lines:
+        removed += line.remove
+        if not (show_all or line.remove or line.fired):
+            continue
+        verdict = "REMOVE" if line.remove else "keep"
+        text = line.text if len(line.text) <= 60 else line.text[:57] + "..."
+        typer.echo(f"{line.index + 1:>5} {line.zone:<9} {verdict:<6} {line.rule or '-':<22} {text}")
+        if line.remove:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} why: {line.reason}")
+        if line.fired and line.fired != [line.rule]:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} rules fired: {', '.join(line.fired)}")
+        if line.fields:
+            typer.echo(f"{'':>5} {'':<9} {'':<6} fields: {json.dumps(line.fields, ensure_ascii=False)}")
+    typer.echo(f"{removed} of {len(analysis.lines)} lines removed")
+    typer.echo("metadata: " + json.dumps(analysis.metadata, ensure_ascii=False))
 
 
 # --- audit: diff, stats, report (issue 8) ---------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cleankit.boilerplate import BoilerplateStage
 from cleankit.dedup import DedupStage
 from cleankit.document import Document
 from cleankit.encoding import detect_and_decode, sniff_binary
@@ -32,6 +33,7 @@ STAGE_FACTORIES: dict[str, Callable[..., Stage]] = {
     "script": ScriptStage,
     "punctuation": PunctuationStage,
     "markup": MarkupStage,
+    "boilerplate": BoilerplateStage,
     "paragraphs": ParagraphStage,
     "reflow": ReflowStage,
     "dedup": DedupStage,

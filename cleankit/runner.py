@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cleankit import __version__
+from cleankit.boilerplate import attach_site_furniture, learn_site_furniture_for_run
 from cleankit.encoding import DecodeError
 from cleankit.io import (
     PROVENANCE_FILE,
@@ -39,6 +40,7 @@ from cleankit.neardup import CrawlDedup, NearDupInput, describe, params_from
 from cleankit.pipeline import InputError, Pipeline
 from cleankit.provenance import RestoreError, build_record, dumps, failure_record, read_records
 from cleankit.settings import Settings
+from cleankit.sitelearn import SiteFurniture
 
 EXPECTED_FAILURES = (InputError, DecodeError, RestoreError, OSError, ValueError)
 
@@ -67,10 +69,11 @@ class Task:
 class Cleaner:
     """Cleans one input file into ``outdir``; one instance per worker process."""
 
-    def __init__(self, settings: Settings, outdir: Path) -> None:
+    def __init__(self, settings: Settings, outdir: Path, site_furniture: SiteFurniture | None = None) -> None:
         self.settings = settings
         self.outdir = outdir
         self.pipeline = Pipeline.from_settings(settings)
+        attach_site_furniture(self.pipeline.stages, site_furniture)
         self.fingerprint = settings.output_fingerprint()
         self.neardup_params = params_from(settings) if settings.dedup_documents else None
         self._neardup: NearDupInput | None = None
@@ -156,9 +159,9 @@ class Cleaner:
 _WORKER: Cleaner | None = None
 
 
-def _init_worker(settings: Settings, outdir: Path) -> None:
+def _init_worker(settings: Settings, outdir: Path, site_furniture: SiteFurniture | None = None) -> None:
     global _WORKER
-    _WORKER = Cleaner(settings, outdir)
+    _WORKER = Cleaner(settings, outdir, site_furniture)
 
 
 def _work(task: Task) -> FileResult:
@@ -282,12 +285,14 @@ def run_clean(
     tasks, bad = _plan(items, outdir, prior, fingerprint)
     if on_start:
         on_start(len(tasks) + len(bad))
+    # Pre-pass: learn each site's furniture from the whole corpus before any document is cleaned.
+    site_furniture = learn_site_furniture_for_run([(t.rel, Path(t.path)) for t in tasks], settings)
 
     crawl = _crawl_dedup(settings, outdir)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     appender = LineAppender(provenance)
     try:
-        for result in _chain(bad, _results(tasks, settings, outdir)):
+        for result in _chain(bad, _results(tasks, settings, outdir, site_furniture)):
             # Into the index before provenance: a document a killed run finished is then
             # decided by the next run's pass (it is not cleaned again).
             if crawl is not None and result.neardup is not None:
@@ -351,17 +356,19 @@ def _chain(first: list[FileResult], rest: Iterator[FileResult]) -> Iterator[File
     yield from rest
 
 
-def _results(tasks: list[Task], settings: Settings, outdir: Path) -> Iterator[FileResult]:
+def _results(
+    tasks: list[Task], settings: Settings, outdir: Path, site_furniture: SiteFurniture | None = None
+) -> Iterator[FileResult]:
     jobs = min(settings.effective_jobs(), max(1, len(tasks)))
     if jobs == 1:
-        cleaner = Cleaner(settings, outdir)
+        cleaner = Cleaner(settings, outdir, site_furniture)
         for task in tasks:
             yield cleaner(task)
         return
     # Large files first so one big file does not leave the other workers idle at the end.
     ordered = sorted(tasks, key=lambda t: _size(t.path), reverse=True)
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(settings, outdir)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(settings, outdir, site_furniture)) as pool:
         yield from pool.imap_unordered(_work, ordered, chunksize=1)
 
 

@@ -22,6 +22,7 @@ DEFAULT_STAGES = [
     "markup",
     "script",
     "punctuation",
+    "boilerplate",
     "paragraphs",
     "reflow",
     "dedup",
