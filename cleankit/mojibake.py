@@ -473,22 +473,34 @@ class _Path:
 GUESS_BRANCHES = 3
 
 
-def _realign(chars: str, before: str, model: ChineseModel, search: _Search | None = None) -> list[_Path]:
-    """Best reading of ``chars`` re-encoded as GBK and decoded in the other byte frame."""
-    search = search or _Search(before, model)
+def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int, list[_Path]]:
+    """Best readings of ``chars[:cut]`` for every ``cut``, re-encoded as GBK and decoded in
+    the other byte frame.
+
+    The beam after k characters does not depend on where the run will be cut, so one pass
+    over the longest prefix serves every cut (instead of one search per cut)."""
+    results: dict[int, list[_Path]] = {}
+    wanted = set(cuts)
     paths = [_Path(0.0, "", None, ())]
-    for char in chars:
+    for count, char in enumerate(chars[: max(cuts, default=0)], start=1):
         alternatives = _char_alternatives(char)
         if not alternatives:
-            return []
+            break  # no prefix reaching past here has a reading
         grown: list[_Path] = []
         for path in paths:
             for alternative in alternatives:
                 grown.extend(search.feed(path, alternative))
         if not grown:
-            return []
+            break
         grown.sort(key=lambda p: p.score, reverse=True)
         paths = _dedupe(grown)[:BEAM]
+        if count in wanted:
+            results[count] = _finish(paths, search)
+    return results
+
+
+def _finish(paths: list[_Path], search: _Search) -> list[_Path]:
+    """Close the readings at the end of a prefix (a pending lead byte lost its trail)."""
     finished = []
     for path in paths:
         if path.pending is None:
@@ -519,14 +531,18 @@ class _Search:
         self.before = before
         self.model = model
         self.by_lead, self.by_trail = _gbk_tables()
-        # Best guesses per (previous character, candidate list): the same ones recur.
-        self._ranked: dict[tuple[str | None, int], list[str]] = {}
+        # Best guesses per (previous character, candidate list), each with its folded form and
+        # that form's log-probability: the same ones recur, and emitting them needs no rescoring.
+        self._ranked: dict[tuple[str | None, int], list[tuple[str, float]]] = {}
 
     def _previous(self, path: _Path) -> str | None:
         return path.text[-1] if path.text else (self.before or None)
 
     def emit(self, path: _Path, char: str, lost: bool = False, pair: bool = False) -> _Path:
-        score = path.score + self.model.logp(self._previous(path), char) - (LOST_BYTE_COST if lost else 0.0)
+        return self._emit_scored(path, char, self.model.logp(self._previous(path), char), lost, pair)
+
+    def _emit_scored(self, path: _Path, char: str, logp: float, lost: bool = False, pair: bool = False) -> _Path:
+        score = path.score + logp - (LOST_BYTE_COST if lost else 0.0)
         return _Path(
             score,
             path.text + char,
@@ -540,9 +556,11 @@ class _Search:
         key = (previous, id(candidates))
         ranked = self._ranked.get(key)
         if ranked is None:
-            ranked = sorted(candidates, key=lambda c: self.model.logp(previous, c), reverse=True)[:GUESS_BRANCHES]
+            best = sorted(candidates, key=lambda c: self.model.logp(previous, c), reverse=True)[:GUESS_BRANCHES]
+            folded = [_fold_fullwidth(char) for char in best]
+            ranked = [(char, self.model.logp(previous, char)) for char in folded]
             self._ranked[key] = ranked
-        return [self.emit(path, _fold_fullwidth(char), lost=True) for char in ranked]
+        return [self._emit_scored(path, char, logp, lost=True) for char, logp in ranked]
 
     def start(self, path: _Path, byte: int) -> list[_Path]:
         """``byte`` arrives with nothing pending."""
@@ -692,13 +710,12 @@ def _best_realignment(
     wins. The part after the cut is in step again and is left as it is, so it must not
     dilute the verdict."""
     best: tuple[str, tuple[int, ...], float] | None = None
-    search = _Search(before, model)
-    for cut in range(3, len(old) + 1):
-        if old[cut - 1] not in SHIFT_RUN_END and cut != len(old):
-            continue
+    cuts = [cut for cut in range(3, len(old) + 1) if old[cut - 1] in SHIFT_RUN_END or cut == len(old)]
+    readings = _realign_prefixes(old, cuts, _Search(before, model))
+    for cut in cuts:
         context = old[cut] if cut < len(old) else after
         old_part = model.total_logp(old[:cut] + context, before or None)
-        for path in _realign(old[:cut], before, model, search):
+        for path in readings.get(cut, []):
             guessed_cost = LOST_BYTE_COST * len(path.lost)
             new_part = model.total_logp(path.text + context, before or None) - guessed_cost
             gain = (new_part - old_part) / (cut + 1)

@@ -22,6 +22,8 @@ from importlib import resources
 
 # Interpolation weight of the bigram estimate.
 BIGRAM_WEIGHT = 0.6
+# Entries of the (previous, char) log-probability memo before it is emptied.
+LOGP_CACHE_SIZE = 1 << 18
 
 
 def _block_floor(char: str) -> float:
@@ -51,6 +53,7 @@ class ChineseModel:
         self.bigrams = bigrams
         self.total = float(sum(chars.values()))
         self._unigram_cache: dict[str, float] = {}
+        self._logp_cache: dict[tuple[str | None, str], float] = {}
 
     @classmethod
     def from_tsv(cls, text: str) -> ChineseModel:
@@ -74,6 +77,16 @@ class ChineseModel:
 
     def logp(self, previous: str | None, char: str) -> float:
         """log P(char | previous), interpolated with the unigram."""
+        # Memoized: the mojibake searches score the same few thousand pairs again and again.
+        key = (previous, char)
+        cached = self._logp_cache.get(key)
+        if cached is None:
+            if len(self._logp_cache) >= LOGP_CACHE_SIZE:
+                self._logp_cache.clear()  # bounded memory over a long crawl
+            cached = self._logp_cache[key] = self._logp(previous, char)
+        return cached
+
+    def _logp(self, previous: str | None, char: str) -> float:
         unigram = self.unigram(char)
         if previous is None:
             return math.log(unigram)
