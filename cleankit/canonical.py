@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Iterable
 
+import numpy as np
 import opencc
+
+from cleankit.cjk import code_points
 
 # Quotes and brackets whose variants NFKC does not fold but copies swap freely.
 _EXTRA_FOLDS = {
@@ -75,15 +79,26 @@ def _fold(char: str) -> str | None:
 def _ensure(text: str) -> dict[int, str | None]:
     missing = set(text) - _known
     if missing:
-        with _lock:
-            _prefetch_t2s(list(missing))
-            for char in missing:
-                _table[ord(char)] = _fold(char)
-            _known.update(missing)
+        _add(missing)
     return _table
 
 
+def _add(missing: set[str]) -> None:
+    with _lock:
+        _prefetch_t2s(list(missing))
+        for char in missing:
+            folded = _fold(char)
+            _table[ord(char)] = folded
+            _fold_codes[ord(char)] = _DROPPED_CODE if folded is None else ord(folded)
+        _known.update(missing)
+
+
 _known: set[str] = set()
+
+# The fold table again as one array over all code points, for :func:`canonical_pieces`:
+# the code point of a character's fold, _DROPPED_CODE, or _UNKNOWN_CODE (not folded yet).
+_UNKNOWN_CODE, _DROPPED_CODE = -2, -1
+_fold_codes = np.full(0x110000, _UNKNOWN_CODE, dtype=np.int32)
 
 
 _t2s_cache: dict[str, str] = {}
@@ -109,6 +124,23 @@ def fold_table(text: str) -> dict[int, str | None]:
 def canonical(text: str) -> str:
     """The comparison view of ``text`` (script, width, case and whitespace folded)."""
     return text.translate(_ensure(text))
+
+
+def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
+    """``canonical(text[start:end])`` for each span, folded in one vectorized pass over the
+    whole text: a ``str.translate`` per paragraph looks every character up in a dict, and a
+    ``set(text)`` per call finds the characters not folded yet."""
+    points = code_points(text)
+    codes = _fold_codes[points]
+    unknown = codes == _UNKNOWN_CODE
+    if unknown.any():
+        _add({chr(point) for point in np.unique(points[unknown]).tolist()})
+        codes = _fold_codes[points]
+    kept = codes >= 0
+    folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
+    # Offset in ``folded`` of each offset in ``text``.
+    at = np.concatenate(([0], np.cumsum(kept))).tolist()
+    return [folded[at[start] : at[end]] for start, end in spans]
 
 
 def view_positions(text: str) -> list[int]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from cleankit.canonical import canonical, fold_table, view_positions
+from cleankit.canonical import canonical, canonical_pieces, view_positions
 from cleankit.document import Document, Edit
 from cleankit.paragraphs import paragraph_spans
 
@@ -102,8 +102,8 @@ class DedupStage:
         return document
 
     def find_edits(self, text: str) -> list[Edit]:
-        table = fold_table(text)
-        paragraphs = [_Paragraph(s, e, text[s:e].translate(table)) for s, e in paragraph_spans(text)]
+        spans = list(paragraph_spans(text))
+        paragraphs = [_Paragraph(s, e, view) for (s, e), view in zip(spans, canonical_pieces(text, spans), strict=True)]
         repeated = repeated_anchor_offsets([p.view for p in paragraphs], self.anchor_chars)
         anchors: dict[str, list[tuple[int, int]]] = {}
         # (paragraph index, start, end in the paragraph, rule, kept paragraph, kept span)
@@ -140,13 +140,13 @@ class DedupStage:
                     )
             kept_views[index] = view
             if repeated[index]:
-                self._index(view, index, anchors, set(repeated[index]))
+                self._index(view, index, anchors, repeated[index])
         return self._edits(text, paragraphs, removals)
 
     # -- finding -------------------------------------------------------------------
 
     def _index(
-        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: set[int] | range
+        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: list[int] | range
     ) -> None:
         """Index the anchors of a kept paragraph at every ``stride``-th offset: a later
         copy is scanned at every offset, so any match of at least ``min_chars`` still
@@ -155,11 +155,10 @@ class DedupStage:
         size = self.anchor_chars
         stride = self.min_chars - size + 1
         last = len(view) - size
-        offsets = list(range(0, last + 1, stride))
-        if offsets and offsets[-1] != last:
-            offsets.append(last)  # the suffix anchor: short windows repeat a paragraph's end
-        for offset in offsets:
-            if offset not in repeated:
+        # Walk the (few, ascending) repeated offsets rather than every stride offset of
+        # the paragraph; ``last`` is the suffix anchor: short windows repeat a paragraph's end.
+        for offset in repeated:
+            if offset > last or (offset % stride and offset != last):
                 continue
             places = anchors.setdefault(view[offset : offset + size], [])
             if len(places) < MAX_ANCHOR_PLACES:
@@ -325,8 +324,15 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | ran
         hashes = hashes * np.uint64(1_000_003) + points[offset : offset + count]
     separators = np.concatenate(([0], np.cumsum(points == 10)))
     valid = separators[size : size + count] == separators[:count]
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    positions = np.nonzero(valid & (counts[inverse] > 1))[0]
+    # A hash occurs more than once where it equals a neighbour in sorted order (one sort,
+    # no inverse index as np.unique would build).
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    twin = ordered[1:] == ordered[:-1]
+    repeated = np.zeros(count, dtype=bool)
+    repeated[order[1:][twin]] = True
+    repeated[order[:-1][twin]] = True
+    positions = np.nonzero(valid & repeated)[0]
     if not len(positions):
         return result
     starts = np.cumsum([0] + [len(view) + 1 for view in views[:-1]])

@@ -1,0 +1,30 @@
+"""canonical_pieces (vectorized) folds exactly as canonical() on each piece."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleankit.canonical import canonical, canonical_pieces
+from cleankit.paragraphs import paragraph_spans
+
+ALPHABET = "漢字汉字國国，,。.  \n\tAbC「」【】\ufffd\u200b\u00ad①㈠ｆＵＬＬ臺台灣湾\udc80\U00020000"
+MIXED = st.text(alphabet=st.sampled_from(list(ALPHABET)), max_size=120)
+
+
+@given(MIXED)
+@settings(max_examples=300, deadline=None)
+def test_pieces_equal_per_piece_canonical(text: str) -> None:
+    spans = list(paragraph_spans(text))
+    assert canonical_pieces(text, spans) == [canonical(text[start:end]) for start, end in spans]
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_any_text_whole_span(text: str) -> None:
+    assert canonical_pieces(text, [(0, len(text))]) == [canonical(text)]
+
+
+def test_characters_never_seen_before_are_folded() -> None:
+    text = "\u9fa5\u9fa4 \u4e36"  # rare ideographs: not in the table until now
+    assert canonical_pieces(text, [(0, 2), (3, 4), (2, 2)]) == [canonical("\u9fa5\u9fa4"), canonical("\u4e36"), ""]
