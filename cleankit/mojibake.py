@@ -702,6 +702,10 @@ def _shift_run_char(text: str, index: int) -> bool:
     return True
 
 
+# Memoized: the verdict depends on the run and its two context characters only, and a crawl
+# repeats the same text after a real question mark on page after page (each search costs
+# tens of milliseconds and most find nothing).
+@lru_cache(maxsize=4096)
 def _best_realignment(
     old: str, before: str, after: str, model: ChineseModel
 ) -> tuple[str, tuple[int, ...], float] | None:
