@@ -60,6 +60,9 @@ JUDGED_LINES_KEPT = 50_000
 TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
 TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
+# What TRAILING_ELLIPSIS needs at a line's end: a str check before the regex, which would
+# otherwise be tried at every position of every line.
+ELLIPSIS_ENDINGS = ("...", "…")
 
 # Names of the built-in (non-pack) decisions, used as the edit's rule.
 GLUE = "widget-glue"
@@ -277,7 +280,7 @@ class BoilerplateStage:
         for view in views:
             size = len(view)
             repeat = size >= 8 and view in seen
-            if not repeat and TRAILING_ELLIPSIS.search(view):
+            if not repeat and view.endswith(ELLIPSIS_ENDINGS) and TRAILING_ELLIPSIS.search(view):
                 # A lead printed again, cut short: "近日，我市召开…"
                 lead = TRAILING_ELLIPSIS.sub("", view)
                 repeat = len(lead) >= 12 and any(line.startswith(lead) for line in earlier)
