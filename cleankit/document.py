@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 
@@ -66,6 +67,9 @@ class Edit:
             ref=record.get("ref"),
             step=record["step"],
         )
+
+
+_span_key = attrgetter("start", "end")
 
 
 class EditConflict(ValueError):
@@ -162,7 +166,7 @@ class Document:
 
         Returns the number of edits applied. An empty batch records no step.
         """
-        batch = sorted(edits, key=lambda e: (e.start, e.end))
+        batch = sorted(edits, key=_span_key)
         if not batch:
             return 0
         text = self.text
@@ -231,6 +235,6 @@ def undo_steps(text: str, edits: Sequence[Edit]) -> str:
     for edit in edits:
         by_step.setdefault(edit.step, []).append(edit)
     for step in sorted(by_step, reverse=True):
-        batch = sorted(by_step[step], key=lambda e: (e.start, e.end))
+        batch = sorted(by_step[step], key=_span_key)
         text = undo_step(text, batch)
     return text

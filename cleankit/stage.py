@@ -26,9 +26,18 @@ def regex_edits(
     reason: str = "",
 ) -> Iterator[Edit]:
     """One edit per match whose replacement differs from the match."""
+    if isinstance(replacement, str):
+        # The common case (hygiene's passes: thousands of matches a page), kept to the
+        # least work per match.
+        for match in pattern.finditer(text):
+            old = match.group()
+            if old != replacement:
+                start, end = match.span()
+                yield Edit("", rule, start, end, old, replacement, reason)
+        return
     for match in pattern.finditer(text):
         old = match.group()
-        new = replacement if isinstance(replacement, str) else replacement(match)
+        new = replacement(match)
         if new != old:
             yield Edit(stage="", rule=rule, start=match.start(), end=match.end(), old=old, new=new, reason=reason)
 
