@@ -337,9 +337,10 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | ran
         return result
     starts = np.cumsum([0] + [len(view) + 1 for view in views[:-1]])
     owner = np.searchsorted(starts, positions, side="right") - 1
-    for paragraph, position in zip(owner.tolist(), (positions - starts[owner]).tolist(), strict=True):
-        result[paragraph].append(position)  # type: ignore[union-attr]
-    return result
+    local = positions - starts[owner]
+    # ``positions`` ascend, so each paragraph's offsets are one slice of ``local``.
+    bounds = np.searchsorted(owner, np.arange(len(views) + 1)).tolist()
+    return [local[bounds[i] : bounds[i + 1]].tolist() for i in range(len(views))]
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
