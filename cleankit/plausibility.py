@@ -98,8 +98,10 @@ class ChineseModel:
 
     def total_logp(self, text: str, previous: str | None = None) -> float:
         score = 0.0
+        cache = self._logp_cache  # looked up inline: this loop scores every detection sample
         for char in text:
-            score += self.logp(previous, char)
+            logp = cache.get((previous, char))
+            score += logp if logp is not None else self.logp(previous, char)
             previous = char
         return score
 
