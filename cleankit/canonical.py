@@ -138,9 +138,13 @@ def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
         codes = _fold_codes[points]
     kept = codes >= 0
     folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
-    # Offset in ``folded`` of each offset in ``text``.
-    at = np.concatenate(([0], np.cumsum(kept))).tolist()
-    return [folded[at[start] : at[end]] for start, end in spans]
+    spans = list(spans)
+    if not spans:
+        return []
+    # Offset in ``folded`` of each span's start and end (only those leave numpy).
+    at = np.concatenate(([0], np.cumsum(kept)))
+    bounds = at[np.array(spans, dtype=np.int64).ravel()].tolist()
+    return [folded[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
 def view_positions(text: str) -> list[int]:

@@ -320,8 +320,9 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | ran
     if count <= 1:
         return result
     hashes = np.zeros(count, dtype=np.uint64)
-    for offset in range(size):
-        hashes = hashes * np.uint64(1_000_003) + points[offset : offset + count]
+    for offset in range(size):  # in place: no temporary arrays per anchor character
+        np.multiply(hashes, np.uint64(1_000_003), out=hashes)
+        np.add(hashes, points[offset : offset + count], out=hashes)
     separators = np.concatenate(([0], np.cumsum(points == 10)))
     valid = separators[size : size + count] == separators[:count]
     # A hash occurs more than once where it equals a neighbour in sorted order (one sort,
