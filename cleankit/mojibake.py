@@ -524,6 +524,24 @@ def _dedupe(paths: list[_Path]) -> list[_Path]:
     return unique
 
 
+# Best guesses per (previous character, candidate list), each with its folded form and that
+# form's log-probability: the same ones recur within a search and from one search to the
+# next, and emitting them needs no rescoring. Kept per model (the entry holds the model, so
+# a recycled id cannot pick up another model's rankings); the candidate lists are the
+# permanent ones of _gbk_tables, so their ids are stable.
+_RANKED: dict[int, tuple[ChineseModel, dict[tuple[str | None, int], list[tuple[str, float]]]]] = {}
+RANKED_KEPT = 1 << 16
+
+
+def _ranked_guesses(model: ChineseModel) -> dict[tuple[str | None, int], list[tuple[str, float]]]:
+    entry = _RANKED.get(id(model))
+    if entry is None or entry[0] is not model:
+        entry = _RANKED[id(model)] = (model, {})
+    if len(entry[1]) >= RANKED_KEPT:
+        entry[1].clear()  # bounded memory over a long crawl
+    return entry[1]
+
+
 class _Search:
     """Transitions of the realignment search: each consumes one byte of the re-encoded run."""
 
@@ -531,9 +549,7 @@ class _Search:
         self.before = before
         self.model = model
         self.by_lead, self.by_trail = _gbk_tables()
-        # Best guesses per (previous character, candidate list), each with its folded form and
-        # that form's log-probability: the same ones recur, and emitting them needs no rescoring.
-        self._ranked: dict[tuple[str | None, int], list[tuple[str, float]]] = {}
+        self._ranked = _ranked_guesses(model)
 
     def _previous(self, path: _Path) -> str | None:
         return path.text[-1] if path.text else (self.before or None)
