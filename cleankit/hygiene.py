@@ -20,7 +20,8 @@ from cleankit.stage import regex_edits
 
 LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
-INVISIBLES = re.compile("[\u200b\u2060\ufeff\u00ad\u180e]+")
+INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad\u180e"
+INVISIBLES = re.compile(f"[{INVISIBLE_CHARS}]+")
 SPACE_VARIANTS = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
 SPACE_RUNS = re.compile(r"  +")
@@ -36,10 +37,14 @@ class HygieneStage:
         apply = document.apply
         apply(self.name, regex_edits(document.text, LINE_BREAKS, "line-endings", "\n", "CR/CRLF/other break to LF"))
         apply(self.name, regex_edits(document.text, CONTROL_CHARS, "control-chars", "", "control characters"))
-        apply(self.name, regex_edits(document.text, INVISIBLES, "invisible-chars", "", "zero-width or soft hyphen"))
+        # Cheap `in` checks skip a pass that cannot match: a substring search runs at memory
+        # speed, a regex character class on Chinese text at ~80 MB/s.
+        if any(char in document.text for char in INVISIBLE_CHARS):
+            apply(self.name, regex_edits(document.text, INVISIBLES, "invisible-chars", "", "zero-width or soft hyphen"))
         apply(self.name, regex_edits(document.text, SPACE_VARIANTS, "space-variants", " ", "space-like to U+0020"))
         apply(self.name, regex_edits(document.text, EDGE_SPACES, "line-trim", "", "space at line edge"))
-        apply(self.name, regex_edits(document.text, SPACE_RUNS, "space-runs", " ", "run of spaces"))
+        if "  " in document.text:
+            apply(self.name, regex_edits(document.text, SPACE_RUNS, "space-runs", " ", "run of spaces"))
         if self.nfc and not unicodedata.is_normalized("NFC", document.text):
             apply(self.name, self._nfc_edits(document.text))
         return document
