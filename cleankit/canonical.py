@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import numpy as np
 import opencc
 
-from cleankit.cjk import code_points
+from cleankit.cjk import code_points, opencc_converter
 
 # Quotes and brackets whose variants NFKC does not fold but copies swap freely.
 _EXTRA_FOLDS = {
@@ -43,14 +43,8 @@ _DROPPED = {"\ufffd", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"
 
 _table: dict[int, str | None] = {}
 _lock = threading.Lock()
-_converter: opencc.OpenCC | None = None
-
-
 def _converter_instance() -> opencc.OpenCC:
-    global _converter
-    if _converter is None:
-        _converter = opencc.OpenCC("t2s")
-    return _converter
+    return opencc_converter("t2s")
 
 
 def _t2s(char: str) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
+import opencc
 
 # Han ideographs: CJK Unified Ideographs, Extension A, compatibility ideographs, and the
 # supplementary-plane extensions (B onwards).
@@ -48,3 +51,10 @@ def han_count(text: str) -> int:
     """Number of Han characters, vectorised: a Python loop over characters is 20x slower."""
     points = code_points(text)
     return int(sum(np.count_nonzero((points >= low) & (points <= high)) for low, high in HAN_BLOCKS))
+
+
+@cache
+def opencc_converter(config: str) -> opencc.OpenCC:
+    """One OpenCC converter per configuration and process: loading its dictionaries is the
+    cost, so every stage that converts (script, boilerplate matching, dedup's view) shares it."""
+    return opencc.OpenCC(config)

@@ -39,6 +39,8 @@ import opencc
 import regex
 import yaml
 
+from cleankit.cjk import opencc_converter
+
 ZONES = ("head", "tail", "edges", "anywhere")
 ACTIONS = ("remove", "extract", "both")
 RULE_KEYS = {
@@ -107,14 +109,8 @@ def fold_width(text: str) -> str:
     return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
 
 
-_T2S: opencc.OpenCC | None = None
-
-
 def _t2s() -> opencc.OpenCC:
-    global _T2S
-    if _T2S is None:
-        _T2S = opencc.OpenCC("t2s")
-    return _T2S
+    return opencc_converter("t2s")
 
 
 def match_view(text: str) -> str:

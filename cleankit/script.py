@@ -40,9 +40,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import opencc
 
-from cleankit.cjk import HAN_BLOCKS, code_points
+from cleankit.cjk import HAN_BLOCKS, code_points, opencc_converter
 from cleankit.document import Document, Edit
 from cleankit.pinyin_gloss import find_glosses
 from cleankit.settings import SettingsError
@@ -62,9 +61,7 @@ TARGETS: dict[str, str | None] = {
 PROBED_BLOCKS = HAN_BLOCKS[:3]
 
 
-@cache
-def converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
+converter = opencc_converter
 
 
 def _changed_alone(config: str) -> str:
