@@ -43,6 +43,8 @@ _DROPPED = {"\ufffd", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"
 
 _table: dict[int, str | None] = {}
 _lock = threading.Lock()
+
+
 def _converter_instance() -> opencc.OpenCC:
     return opencc_converter("t2s")
 

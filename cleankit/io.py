@@ -13,8 +13,10 @@ import fnmatch
 import os
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
@@ -120,8 +122,10 @@ def read_input(path: Path, max_bytes: int) -> bytes:
         return handle.read()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+@contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: a temporary file renamed over ``path`` only when
+    the block ends without an error, so readers see the old file or the whole new one.
 
     No fsync: the rename makes the write atomic for a killed process, which is the case
     resume handles; an fsync per file would cost more than cleaning a small page.
@@ -130,11 +134,17 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_output`)."""
+    with atomic_output(path) as handle:
+        handle.write(data)
 
 
 def remove_stale_temp_files(outdir: Path) -> int:

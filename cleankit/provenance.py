@@ -130,11 +130,17 @@ def dumps(record: dict[str, Any], indent: int | None = None) -> str:
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """Records of a provenance file; a torn last line (from a killed run) is skipped."""
+    for _raw, record in read_lines(path):
+        yield record
+
+
+def read_lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """(line as written, parsed record) for each whole line of a provenance file."""
     with open(path, "rb") as handle:
         for raw in handle:
             if not raw.endswith(b"\n"):
                 return
             try:
-                yield json.loads(raw)
+                yield raw, json.loads(raw)
             except json.JSONDecodeError:
                 continue

@@ -29,6 +29,7 @@ from cleankit.io import (
     SUMMARY_FILE,
     InputItem,
     LineAppender,
+    atomic_output,
     discover,
     display,
     read_input,
@@ -38,7 +39,7 @@ from cleankit.io import (
 )
 from cleankit.neardup import CrawlDedup, NearDupInput, describe, params_from
 from cleankit.pipeline import InputError, Pipeline
-from cleankit.provenance import RestoreError, build_record, dumps, failure_record, read_records
+from cleankit.provenance import RestoreError, build_record, dumps, failure_record, read_lines
 from cleankit.settings import Settings
 from cleankit.sitelearn import SiteFurniture
 
@@ -226,38 +227,46 @@ class RunSummary:
 
 
 def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
-    """What an earlier run finished, per input file (only fully successful files count)."""
-    groups = compact(read_records(provenance)) if provenance.exists() else {}
+    """What an earlier run finished, per input file (only fully successful files count).
+    Streams the file: memory grows with the number of files, not with their records."""
+    if not provenance.exists():
+        return {}
     prior: dict[str, dict[str, Any]] = {}
-    for rel, records in groups.items():
-        if records and all(r["status"] != "failed" and "output" in r for r in records):
-            first = records[0]
+    unfinished: set[str] = set()
+    for _raw, record in latest_records(provenance):
+        rel = file_key(record)
+        if record["status"] == "failed" or "output" not in record:
+            unfinished.add(rel)
+        elif rel not in prior:
             prior[rel] = {
-                "file_sha256": first.get("file_sha256"),
-                "settings": first.get("settings"),
-                "output": first["output"],
-                "status": first.get("status"),
-                "output_bytes": first.get("output_bytes", -1),
+                "file_sha256": record.get("file_sha256"),
+                "settings": record.get("settings"),
+                "output": record["output"],
+                "status": record.get("status"),
+                "output_bytes": record.get("output_bytes", -1),
             }
-    return prior
+    return {rel: entry for rel, entry in prior.items() if rel not in unfinished}
 
 
-def compact(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The records of each input file from the latest run that processed it.
+def file_key(record: dict[str, Any]) -> str:
+    return record.get("file", record["source"])
+
+
+def latest_runs(records: Iterable[dict[str, Any]]) -> dict[str, str | None]:
+    """Per input file, the run that processed it last (records are appended in time order).
 
     Keyed by run id, not by adjacency: with parallel workers the last file of one run can
-    be the first of the next, and its two records must not merge into one group.
+    be the first of the next, and its records from the two runs must not be taken as one.
     """
-    groups: dict[str, list[dict[str, Any]]] = {}
-    runs: dict[str, str | None] = {}
-    for record in records:
-        key = record.get("file", record["source"])
-        run = record.get("run")
-        if key not in groups or runs[key] != run:
-            groups[key] = []
-            runs[key] = run
-        groups[key].append(record)
-    return groups
+    return {file_key(record): record.get("run") for record in records}
+
+
+def latest_records(provenance: Path) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """The lines of each input file's latest run, in file order, read in two streaming passes."""
+    latest = latest_runs(record for _raw, record in read_lines(provenance))
+    for raw, record in read_lines(provenance):
+        if record.get("run") == latest[file_key(record)]:
+            yield raw, record
 
 
 def run_clean(
@@ -380,14 +389,13 @@ def _size(path: str) -> int:
 
 
 def _finish(outdir: Path, run: RunSummary) -> None:
-    """Rewrite provenance with the latest record per document, and write summary.json."""
+    """Rewrite provenance with the latest records per input file, and write summary.json.
+    Streams: memory stays independent of the size of the provenance file."""
     provenance = outdir / PROVENANCE_FILE
-    groups = compact(read_records(provenance))
-    lines = [dumps(record) for records in groups.values() for record in records]
-    write_atomic(provenance, "".join(line + "\n" for line in lines).encode("utf-8"))
     total = RunSummary()
-    for records in groups.values():
-        for record in records:
+    with atomic_output(provenance) as handle:
+        for raw, record in latest_records(provenance):
+            handle.write(raw)
             total.add_record(record)
     data = total.to_json()
     data.pop("seconds")

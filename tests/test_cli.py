@@ -255,14 +255,15 @@ def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) ->
     assert (src / "a.txt").read_bytes() == page
 
 
-def test_compaction_keeps_the_latest_run_even_when_runs_touch() -> None:
-    from cleankit.runner import compact
+def test_compaction_keeps_the_latest_run_even_when_runs_touch(tmp_path: Path) -> None:
+    from cleankit.runner import latest_records
 
     old = {"file": "a.txt", "source": "a.txt", "run": "r1", "status": "ok", "n": 1}
     new = {"file": "a.txt", "source": "a.txt", "run": "r2", "status": "ok", "n": 2}
     other = {"file": "b.txt", "source": "b.txt", "run": "r2", "status": "ok", "n": 3}
+    lines = [{"file": "p.jsonl", "source": f"p.jsonl#{i}", "run": "r1", "n": 10 + i} for i in (1, 2)]
+    provenance = tmp_path / "provenance.jsonl"
     # a.txt was the last file of run r1 and the first of run r2: adjacent, yet two runs.
-    groups = compact([other, old, new])
-    assert [r["n"] for r in groups["a.txt"]] == [2]
-    lines = [{"file": "p.jsonl", "source": f"p.jsonl#{i}", "run": "r1"} for i in (1, 2)]
-    assert len(compact(lines)["p.jsonl"]) == 2
+    records = [other, old, new, *lines]
+    provenance.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert [record["n"] for _raw, record in latest_records(provenance)] == [3, 2, 11, 12]
