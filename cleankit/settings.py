@@ -51,7 +51,7 @@ class Settings:
     # Worker processes; 0 means one per core.
     jobs: int = 0
     # Larger inputs are refused with a clear error instead of exhausting memory.
-    max_bytes: int = 256 * 1024 * 1024
+    max_bytes: int = 32 * 1024 * 1024
     # Check on every document that restore rebuilds the original (cheap, catches stage bugs).
     verify_restore: bool = True
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
