@@ -11,6 +11,8 @@ import opencc
 import pytest
 from conftest import GOLDEN, run_cli
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleankit import Settings
 from cleankit.canonical import canonical
@@ -269,3 +271,17 @@ def test_bad_dedup_settings_are_refused(flag: dict) -> None:
 
     with pytest.raises(SettingsError):
         validate(Settings(**flag))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="广西科技创新通知，。ab1 ", max_size=60), st.text(alphabet="广西科技创新通知，。ab1 ", max_size=60)
+)
+def test_ratio_upper_bound_never_below_the_real_ratio(first: str, second: str) -> None:
+    from collections import Counter
+
+    from rapidfuzz import fuzz
+
+    from cleankit.neardup import ratio_upper_bound
+
+    assert fuzz.ratio(first, second) / 100 <= ratio_upper_bound(Counter(first), Counter(second)) + 1e-9
