@@ -2,12 +2,13 @@
 
 Builds a ~200 MB file of real government text with web debris (the paragraphs and
 debris of ``make_corpus.py``), in UTF-8 and in GBK, and runs the CLI on each in a fresh
-subprocess: ``cleankit clean FILE -o OUT -j 1 -q --force``. Peak RSS is reported two
-ways: ``ru_maxrss`` of that child (``os.wait4``, the same figure as
-``getrusage(RUSAGE_CHILDREN)`` for a single child) and the child's ``VmHWM`` polled from
-``/proc``. Linux carries ``ru_maxrss`` over ``execve``, so the first is never below the
-RSS of the process that spawned it; files are therefore built in a separate subprocess
-to keep this one small. cleankit's default ``max_bytes`` (256 MiB) accepts 200 MB.
+subprocess: ``cleankit clean FILE -o OUT -j 1 -q --force --config C``, where C sets
+``max_bytes`` (cleankit's default fell from 256 MiB to 32 MiB in 36cda7f; the run gets
+256 MiB unless told otherwise). Peak RSS is reported two ways: ``ru_maxrss`` of that
+child (``os.wait4``, the same figure as ``getrusage(RUSAGE_CHILDREN)`` for a single
+child) and the child's ``VmHWM`` polled from ``/proc``. Linux carries ``ru_maxrss`` over
+``execve``, so the first is never below the RSS of the process that spawned it; files
+are therefore built in a separate subprocess to keep this one small.
 
     python benchmarks/bench_bigfile.py                    # UTF-8 and GBK, 200 MB each
     python benchmarks/bench_bigfile.py --mb 50 --variants utf-8
@@ -85,12 +86,21 @@ def _vmhwm_kb(pid: int) -> int | None:
     return None
 
 
-def run_cleankit(path: Path, out: Path, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """One ``cleankit clean`` run in a subprocess: seconds, exit code, peak RSS both ways."""
+def run_cleankit(
+    path: Path, out: Path, timeout: float, env: dict[str, str] | None = None, max_bytes: int = 256 * 1024 * 1024
+) -> dict[str, Any]:
+    """One ``cleankit clean`` run in a subprocess: seconds, exit code, peak RSS both ways.
+
+    ``max_bytes`` goes in through a settings file (``--config``), the one way every cleankit
+    version takes it: the default fell from 256 MiB to 32 MiB in 36cda7f.
+    """
     if out.exists():
         shutil.rmtree(out)
+    config = out.parent / f"{out.name}.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"[clean]\nmax_bytes = {max_bytes}\n", encoding="utf-8")
     cleankit = shutil.which("cleankit", path=str(Path(sys.executable).parent)) or "cleankit"
-    command = [cleankit, "clean", str(path), "-o", str(out), "-j", "1", "-q", "--force"]
+    command = [cleankit, "clean", str(path), "-o", str(out), "-j", "1", "-q", "--force", "--config", str(config)]
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -159,6 +169,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--source", type=Path, default=make_corpus.DEFAULT_SOURCE)
     parser.add_argument("--samples", type=Path, default=make_corpus.DEFAULT_SAMPLES)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per run")
+    parser.add_argument("--max-bytes", type=int, default=256 * 1024 * 1024, help="cleankit's max_bytes for the run")
     parser.add_argument("--results", type=Path, default=RESULTS / "bigfile.json")
     parser.add_argument("--cleankit-rev", help="measure cleankit as of this commit (default: the working tree)")
     parser.add_argument("--build-one", choices=sorted(CODECS), help=argparse.SUPPRESS)
@@ -179,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         path = ensure_file(variant, args.mb, args.seed, args.source, args.samples)
         size = path.stat().st_size
         for repeat in range(args.repeats):
-            result = run_cleankit(path, WORK / variant, args.timeout, env)
+            result = run_cleankit(path, WORK / variant, args.timeout, env, args.max_bytes)
             result.update(variant=variant, repeat=repeat + 1, file_mb=round(size / 1e6, 1))
             peak = max(result["vmhwm_polled_mb"], 1.0)
             result["peak_rss_over_file_size"] = round(peak * 1024 * 1024 / size, 2)
