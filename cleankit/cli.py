@@ -263,12 +263,14 @@ def find_record(provenance: Path, source: str) -> dict[str, Any]:
 
 
 def _clean_text_of(record: dict[str, Any], outdir: Path) -> str:
+    from cleankit.audit import AuditError, CleanTextReader
+
     if record.get("output") is None and record.get("status") == "duplicate":
         return ""  # a near-duplicate's record removes its whole text: restore needs no file
-    data = (outdir / record["output"]).read_bytes().decode("utf-8")
-    if "output_line" in record:
-        return json.loads(data.split("\n")[record["output_line"]])[record["text_field"]]
-    return data
+    try:
+        return CleanTextReader(outdir)(record)
+    except AuditError as exc:
+        raise RestoreError(str(exc)) from exc
 
 
 @app.command()
