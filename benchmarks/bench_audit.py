@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cleankit.audit import CleanTextReader, align, load_document, read_outdir
-from cleankit.corpus_stats import corpus_stats
-from cleankit.diffview import render_inline, unified
-from cleankit.provenance import restore_from_record
-from cleankit.report import ReportOptions, render_report
+from cleankit.audit.diff import render_inline, unified
+from cleankit.audit.records import CleanTextReader, align, load_document, read_outdir
+from cleankit.audit.report import ReportOptions, render_report
+from cleankit.audit.stats import corpus_stats
+from cleankit.core.provenance import restore_from_record
 
 
 def best_of(runs: int, work: Callable[[], object]) -> float:

@@ -41,11 +41,11 @@ sys.path.insert(0, str(HERE.parent))
 from make_corpus import DEFAULT_SOURCE, load_pools  # noqa: E402
 
 from cleankit import Pipeline, Settings  # noqa: E402
-from cleankit.boilerplate import LEARNED, BoilerplateStage, attach_site_furniture  # noqa: E402
-from cleankit.document import undo_step  # noqa: E402
-from cleankit.rules import match_view  # noqa: E402
-from cleankit.settings import DEFAULT_STAGES  # noqa: E402
-from cleankit.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
+from cleankit.core.document import undo_step  # noqa: E402
+from cleankit.core.settings import DEFAULT_STAGES  # noqa: E402
+from cleankit.stages.boilerplate import LEARNED, BoilerplateStage, attach_site_furniture  # noqa: E402
+from cleankit.stages.boilerplate.packs import match_view  # noqa: E402
+from cleankit.stages.boilerplate.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
 
 TEXT, FURNITURE = "text", "furniture"
 

@@ -32,12 +32,12 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from cleankit import Pipeline, Settings  # noqa: E402
-from cleankit.document import Document  # noqa: E402
-from cleankit.hygiene import HygieneStage  # noqa: E402
-from cleankit.paragraphs import ParagraphStage  # noqa: E402
-from cleankit.punctuation import PunctuationStage  # noqa: E402
-from cleankit.reflow import ReflowStage, broken_paragraph_joins  # noqa: E402
-from cleankit.script import ScriptStage, converter, script_mix  # noqa: E402
+from cleankit.core.document import Document  # noqa: E402
+from cleankit.stages.hygiene import HygieneStage  # noqa: E402
+from cleankit.stages.paragraphs import ParagraphStage  # noqa: E402
+from cleankit.stages.punctuation import PunctuationStage  # noqa: E402
+from cleankit.stages.reflow import ReflowStage, broken_paragraph_joins  # noqa: E402
+from cleankit.stages.script import ScriptStage, converter, script_mix  # noqa: E402
 
 DEFAULT_SOURCE = Path("/work/.mirror/aldohemsn+chinese-political-corpora/repo")
 CORPUS_FILES = ("government_work_reports.jsonl", "cpc_congress_reports.jsonl")

@@ -46,8 +46,8 @@ sys.path.insert(0, str(HERE.parent))
 import opencc  # noqa: E402
 from make_corpus import DEFAULT_SAMPLES, DEFAULT_SOURCE, load_pools  # noqa: E402
 
-from cleankit.canonical import canonical  # noqa: E402
-from cleankit.dedup import DedupStage  # noqa: E402
+from cleankit.stages.repeats import DedupStage  # noqa: E402
+from cleankit.text.canonical import canonical  # noqa: E402
 
 T2TW = opencc.OpenCC("s2tw")
 FURNITURE = [
@@ -283,7 +283,7 @@ def _pr(predicted: set[tuple[int, int]], truth: set[tuple[int, int]]) -> dict:
 def run_cleankit_crawl(
     texts: list[str], threshold: float, shingle: int, verify: float
 ) -> tuple[dict[int, int], tuple[float, float]]:
-    from cleankit.neardup import CrawlDedup, NearDupInput, SignatureParams, signature
+    from cleankit.neardup.crawl import CrawlDedup, NearDupInput, SignatureParams, signature
 
     params = SignatureParams(shingle_chars=shingle, permutations=128, threshold=threshold)
     with tempfile.TemporaryDirectory() as folder:
@@ -299,9 +299,9 @@ def run_cleankit_crawl(
             crawl.add(NearDupInput(name, name, name, len(view), (0, -len(view), name), signature(view, params)))
         crawl.finish(out / "provenance.jsonl")
         seconds = (time.perf_counter() - started, time.process_time() - cpu)
-        from cleankit.index import DedupIndex
+        from cleankit.neardup.index import NearDupIndex
 
-        with DedupIndex(out / "dedup-index.sqlite") as index:
+        with NearDupIndex(out / "dedup-index.sqlite") as index:
             rows = index.db.execute("SELECT rowid, source, state, duplicate_of FROM docs").fetchall()
     source_of = {rowid: json.loads(source) for rowid, source, _, _ in rows}
     leader: dict[int, int] = {}

@@ -45,11 +45,11 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import garble  # noqa: E402
 
-from cleankit.document import Document  # noqa: E402
-from cleankit.encoding import detect_and_decode  # noqa: E402
-from cleankit.hygiene import HygieneStage  # noqa: E402
-from cleankit.markup import MarkupStage  # noqa: E402
-from cleankit.mojibake import MojibakeStage  # noqa: E402
+from cleankit.core.document import Document  # noqa: E402
+from cleankit.io.encoding import detect_and_decode  # noqa: E402
+from cleankit.stages.hygiene import HygieneStage  # noqa: E402
+from cleankit.stages.markup import MarkupStage  # noqa: E402
+from cleankit.stages.mojibake import MojibakeStage  # noqa: E402
 
 MIRROR = Path("/work/.mirror/aldohemsn+chinese-political-corpora/repo")
 LENGTHS = [5, 10, 20, 50, 100, 300, 1000, 3000, 6000]

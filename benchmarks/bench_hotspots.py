@@ -35,9 +35,9 @@ from pathlib import Path
 
 import opencc
 
-from cleankit.pipeline import Pipeline
-from cleankit.provenance import build_record
-from cleankit.settings import Settings
+from cleankit.core.pipeline import Pipeline
+from cleankit.core.provenance import build_record
+from cleankit.core.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -88,7 +88,7 @@ def cpu_seconds() -> float:
 def child_cleankit(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
     """One batch run of cleankit; timing excludes imports."""
     from cleankit import runner
-    from cleankit.settings import Settings
+    from cleankit.core.settings import Settings
 
     # Instrument the end-of-run step (provenance compaction + summary) from outside:
     # its time and the peak RSS reached before it started.
@@ -197,8 +197,8 @@ def child_profile(corpus: Path, out: Path, top: int = 25) -> dict[str, Any]:
     import cProfile
     import pstats
 
-    from cleankit.runner import run_clean
-    from cleankit.settings import Settings
+    from cleankit.core.settings import Settings
+    from cleankit.run.clean import run_clean
 
     profiler = cProfile.Profile()
     started = time.perf_counter()

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from test_properties import web_text
 
 from cleankit import Pipeline, Settings
-from cleankit.audit import AuditedDocument, align, filtered, iter_pieces, original_length, removed_share
-from cleankit.document import Document, Edit
-from cleankit.provenance import build_record
+from cleankit.audit.records import AuditedDocument, align, filtered, iter_pieces, original_length, removed_share
+from cleankit.core.document import Document, Edit
+from cleankit.core.provenance import build_record
 
 PIPELINE = Pipeline.from_settings(Settings())
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, run_cli
 
-from cleankit.audit import read_outdir
-from cleankit.corpus_stats import corpus_stats, duplicate_clusters
-from cleankit.rules import match_view
+from cleankit.audit.records import read_outdir
+from cleankit.audit.stats import corpus_stats, duplicate_clusters
+from cleankit.stages.boilerplate.packs import match_view
 
 ANSI = re.compile(r"\x1b\[")
 

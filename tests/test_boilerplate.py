@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleankit import Pipeline, Settings
-from cleankit.boilerplate import BoilerplateStage
-from cleankit.document import Document
-from cleankit.provenance import build_record, restore_from_record
-from cleankit.rules import match_view
-from cleankit.runner import run_clean
-from cleankit.settings import DEFAULT_STAGES
-from cleankit.sitelearn import FurnitureCounter
+from cleankit.core.document import Document
+from cleankit.core.provenance import build_record, restore_from_record
+from cleankit.core.settings import DEFAULT_STAGES
+from cleankit.run.clean import run_clean
+from cleankit.stages.boilerplate import BoilerplateStage
+from cleankit.stages.boilerplate.packs import match_view
+from cleankit.stages.boilerplate.sitelearn import FurnitureCounter
 
 PIPELINE = Pipeline.from_settings(Settings())
 BEFORE = DEFAULT_STAGES[: DEFAULT_STAGES.index("boilerplate")]

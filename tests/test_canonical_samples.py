@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleankit import Document, Pipeline, Settings
-from cleankit.cjk import HAN
-from cleankit.script import script_mix
+from cleankit.stages.script import script_mix
+from cleankit.text.cjk import HAN
 
 GLOSS_AFTER_HAN = re.compile(rf"(?<={HAN})[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+[)）]")
 
@@ -182,7 +182,7 @@ def test_pipeline_is_idempotent_on_chinese_web_text(text: str) -> None:
 
 
 def test_provenance_of_a_traditional_page_restores_and_is_compact() -> None:
-    from cleankit.provenance import build_record, restore_from_record
+    from cleankit.core.provenance import build_record, restore_from_record
 
     document = cleaned("002")
     record = build_record(document, "test", None)

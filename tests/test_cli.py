@@ -256,7 +256,7 @@ def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) ->
 
 
 def test_compaction_keeps_the_latest_run_even_when_runs_touch(tmp_path: Path) -> None:
-    from cleankit.runner import latest_records
+    from cleankit.run.clean import latest_records
 
     old = {"file": "a.txt", "source": "a.txt", "run": "r1", "status": "ok", "n": 1}
     new = {"file": "a.txt", "source": "a.txt", "run": "r2", "status": "ok", "n": 2}

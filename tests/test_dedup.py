@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from cleankit import Pipeline, Settings
-from cleankit.canonical import canonical, view_positions
-from cleankit.dedup import DedupStage, sentence_span
-from cleankit.document import Document
-from cleankit.provenance import restore_text
+from cleankit.core.document import Document
+from cleankit.core.provenance import restore_text
+from cleankit.stages.repeats import DedupStage, sentence_span
+from cleankit.text.canonical import canonical, view_positions
 
 # Real sentences of government text (State Council and Guangxi notices), used as building blocks.
 SENTENCES = [

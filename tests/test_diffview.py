@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from test_audit import PIPELINE, edit_chains
 from test_properties import web_text
 
-from cleankit.audit import AuditedDocument, align
-from cleankit.diffview import blocks, render_inline, unified, visible
-from cleankit.document import Document, Edit
-from cleankit.provenance import build_record
+from cleankit.audit.diff import blocks, render_inline, unified, visible
+from cleankit.audit.records import AuditedDocument, align
+from cleankit.core.document import Document, Edit
+from cleankit.core.provenance import build_record
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 

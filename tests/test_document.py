@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cleankit.document import Document, Edit, EditConflict, undo_steps
+from cleankit.core.document import Document, Edit, EditConflict, undo_steps
 
 
 def test_apply_then_undo_rebuilds_each_step() -> None:

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cleankit.document import EncodingInfo
-from cleankit.encoding import declared_encoding, detect_and_decode, encode_back, sniff_binary
+from cleankit.core.document import EncodingInfo
+from cleankit.io.encoding import declared_encoding, detect_and_decode, encode_back, sniff_binary
 
 TEXT_S = "广西壮族自治区人民政府关于印发广西科技创新“十四五”规划的通知，请认真贯彻执行。"
 TEXT_T = "廣佛極點建設再進一步。記者4月2日從佛山市科技局獲悉，佛山市科技局、廣州市科技局已於近日聯合制定出臺方案。"

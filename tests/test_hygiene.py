@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cleankit import Pipeline, Settings
-from cleankit.document import Document, undo_steps
-from cleankit.hygiene import HygieneStage
-from cleankit.paragraphs import ParagraphStage
+from cleankit.core.document import Document, undo_steps
+from cleankit.stages.hygiene import HygieneStage
+from cleankit.stages.paragraphs import ParagraphStage
 
 
 def run(stage, text: str) -> Document:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cleankit import Pipeline, Settings
-from cleankit.document import Document
-from cleankit.markup import MarkupStage
-from cleankit.provenance import build_record, restore_from_record
+from cleankit.core.document import Document
+from cleankit.core.provenance import build_record, restore_from_record
+from cleankit.stages.markup import MarkupStage
 
 
 def run(text: str, **options: bool) -> Document:

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
 from cleankit import Pipeline, Settings
-from cleankit.document import Document
-from cleankit.mojibake import MojibakeStage
-from cleankit.provenance import build_record
+from cleankit.core.document import Document
+from cleankit.core.provenance import build_record
+from cleankit.stages.mojibake import MojibakeStage
 
 SENTENCES = real_sentences()
 

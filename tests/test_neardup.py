@@ -1,4 +1,4 @@
-"""Near-duplicate documents across a crawl and across runs (cleankit.neardup, cleankit.index)."""
+"""Near-duplicate documents across a crawl and across runs (cleankit.neardup.crawl, cleankit.neardup.index)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleankit import Settings
-from cleankit.canonical import canonical
-from cleankit.index import DedupIndex
-from cleankit.io import INDEX_FILE
-from cleankit.neardup import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
-from cleankit.provenance import restore_bytes_from_record
-from cleankit.runner import run_clean
+from cleankit.core.provenance import restore_bytes_from_record
+from cleankit.io.files import INDEX_FILE
+from cleankit.neardup.crawl import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
+from cleankit.neardup.index import NearDupIndex
+from cleankit.run.clean import run_clean
+from cleankit.text.canonical import canonical
 
 T2TW = opencc.OpenCC("s2tw")
 FURNITURE = [
@@ -213,7 +213,7 @@ def test_second_run_dedups_against_the_persisted_index(tmp_path: Path) -> None:
     # Prune drops the entry whose clean file is gone; the index then no longer matches it.
     (out / kept_notice0).unlink()
     assert b"dropped 1" in run_cli("index", "prune", str(out)).stdout
-    with DedupIndex(out / INDEX_FILE) as index:
+    with NearDupIndex(out / INDEX_FILE) as index:
         assert index.stats()["kept"] == 6
 
 
@@ -267,7 +267,7 @@ def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
     "flag", [{"dedup_threshold": 0.0}, {"dedup_verify": 1.5}, {"dedup_bands": 500}, {"dedup_permutations": 1}]
 )
 def test_bad_dedup_settings_are_refused(flag: dict) -> None:
-    from cleankit.settings import SettingsError, validate
+    from cleankit.core.settings import SettingsError, validate
 
     with pytest.raises(SettingsError):
         validate(Settings(**flag))
@@ -282,6 +282,6 @@ def test_ratio_upper_bound_never_below_the_real_ratio(first: str, second: str) -
 
     from rapidfuzz import fuzz
 
-    from cleankit.neardup import ratio_upper_bound
+    from cleankit.neardup.crawl import ratio_upper_bound
 
     assert fuzz.ratio(first, second) / 100 <= ratio_upper_bound(Counter(first), Counter(second)) + 1e-9

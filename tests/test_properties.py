@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleankit import InputError, Pipeline, Settings
-from cleankit.provenance import build_record, restore_bytes_from_record, restore_from_record
-from cleankit.runner import run_clean
+from cleankit.core.provenance import build_record, restore_bytes_from_record, restore_from_record
+from cleankit.run.clean import run_clean
 
 PIPELINE = Pipeline.from_settings(Settings())
 

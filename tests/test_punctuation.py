@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleankit.document import Document
-from cleankit.provenance import restore_text
-from cleankit.punctuation import PunctuationStage, dominant_quote_style
+from cleankit.core.document import Document
+from cleankit.core.provenance import restore_text
+from cleankit.stages.punctuation import PunctuationStage, dominant_quote_style
 
 
 def run(text: str, **options) -> Document:

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleankit.document import Document
-from cleankit.paragraphs import ParagraphStage
-from cleankit.provenance import restore_text
-from cleankit.reflow import ReflowStage, broken_paragraph_joins
+from cleankit.core.document import Document
+from cleankit.core.provenance import restore_text
+from cleankit.stages.paragraphs import ParagraphStage
+from cleankit.stages.reflow import ReflowStage, broken_paragraph_joins
 
 # Ordinary prose paragraphs that give a document its typical paragraph length.
 PROSE = [

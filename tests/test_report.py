@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from conftest import SAMPLES, run_cli
 
-from cleankit.audit import read_outdir
-from cleankit.report import ReportOptions, build_report_data, script_json
+from cleankit.audit.records import read_outdir
+from cleankit.audit.report import ReportOptions, build_report_data, script_json
 
 CHROMIUM = os.environ.get("CLEANKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -10,7 +10,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleankit.rules import (
+from cleankit.stages.boilerplate.packs import (
     TIMEOUTS,
     RuleError,
     default_pack_texts,

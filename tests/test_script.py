@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleankit.document import Document
-from cleankit.pinyin_gloss import find_glosses
-from cleankit.provenance import restore_text
-from cleankit.script import ScriptStage, conversion_edits, script_mix
-from cleankit.settings import SettingsError
+from cleankit.core.document import Document
+from cleankit.core.provenance import restore_text
+from cleankit.core.settings import SettingsError
+from cleankit.stages.script import ScriptStage, conversion_edits, script_mix
+from cleankit.stages.script.pinyin_gloss import find_glosses
 
 
 def run(text: str, **options) -> Document:

@@ -1,0 +1,205 @@
+"""``cleankit clean``: files and folders into an output folder, or standard input to
+standard output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from cleankit.cli.app import app
+from cleankit.cli.common import (
+    ConfigOption,
+    RulesOption,
+    build_pipeline,
+    err,
+    failure_line,
+    load_cli_settings,
+    with_rule_packs,
+)
+from cleankit.core.errors import NearDupIndexError, UsageError
+from cleankit.core.settings import Settings
+from cleankit.io.files import PROVENANCE_FILE, display, write_atomic
+from cleankit.text.cjk import SCRIPT_TARGETS
+
+if TYPE_CHECKING:
+    from cleankit.core.pipeline import Pipeline
+    from cleankit.run.plan import FileResult
+    from cleankit.run.summary import RunSummary
+
+
+@app.command()
+def clean(
+    inputs: Annotated[list[str], typer.Argument(help="Files and folders to clean, or - for standard input.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output folder.")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Inputs are JSON Lines, one document per line.")] = False,
+    text_field: Annotated[Optional[str], typer.Option(help="JSON field holding the text (with --jsonl).")] = None,
+    include: Annotated[Optional[list[str]], typer.Option(help="Glob of files to take from folders.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of files to leave out.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="Worker processes (default: all cores).")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(help="Switch a stage off (repeatable).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Force the input encoding.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo documents already done.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
+    provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
+    to: Annotated[
+        Optional[str], typer.Option("--to", help=f"Target script: {', '.join(SCRIPT_TARGETS)} (default: simplified).")
+    ] = None,
+    nfkc: Annotated[bool, typer.Option("--nfkc", help="Full-width Latin letters and digits to ASCII.")] = False,
+    keep_duplicates: Annotated[
+        bool, typer.Option("--keep-duplicates", help="Write near-duplicate documents too (marked in provenance).")
+    ] = False,
+    dedup_paragraphs: Annotated[
+        bool, typer.Option("--dedup-paragraphs", help="Remove paragraphs already in an earlier kept document.")
+    ] = False,
+    no_dedup_documents: Annotated[
+        bool, typer.Option("--no-dedup-documents", help="Do not look for near-duplicate documents.")
+    ] = False,
+    config: ConfigOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
+    settings = load_cli_settings(
+        config,
+        keep_duplicates=keep_duplicates or None,
+        dedup_paragraphs=dedup_paragraphs or None,
+        dedup_documents=False if no_dedup_documents else None,
+        jsonl=jsonl or None,
+        text_field=text_field,
+        include=include or None,
+        exclude=exclude or None,
+        jobs=jobs,
+        skip=skip or None,
+        encoding=encoding,
+    )
+    settings = with_rule_packs(_canonical_text_options(settings, to, nfkc), rules)
+    if inputs == ["-"]:
+        raise typer.Exit(_clean_stdin(build_pipeline(settings), provenance))
+    if "-" in inputs:
+        raise typer.BadParameter("- (standard input) cannot be mixed with files")
+    if output is None:
+        raise typer.BadParameter("an output folder is needed: -o OUTDIR")
+    pipeline = build_pipeline(settings)
+    summary = _run(pipeline, [Path(p) for p in inputs], output, force, quiet)
+    if not quiet:
+        _print_summary(summary, output)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet: bool) -> RunSummary:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from cleankit.run.clean import run_clean
+
+    progress = Progress(
+        TextColumn("cleaning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("clean", total=None)
+
+        def on_start(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_result(result: FileResult) -> None:
+            progress.advance(task)
+            for record in result.records:
+                if record["status"] == "failed":
+                    err.print(failure_line(record["source"], record["error"]))
+
+        try:
+            return run_clean(
+                paths, output, pipeline.settings, force=force, on_start=on_start, on_result=on_result, pipeline=pipeline
+            )
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        except NearDupIndexError as exc:
+            err.print(f"cannot use the dedup index: {exc}")
+            raise typer.Exit(2) from exc
+
+
+def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> Settings:
+    """``--to`` and ``--nfkc`` set options of the script and punctuation stages."""
+    if to is None and not nfkc:
+        return settings
+    options = {name: dict(values) for name, values in settings.stage_options.items()}
+    if to is not None:
+        if to not in SCRIPT_TARGETS:
+            raise typer.BadParameter(f"--to {to!r}: choose one of {', '.join(SCRIPT_TARGETS)}")
+        options.setdefault("script", {})["to"] = to
+    if nfkc:
+        options.setdefault("punctuation", {})["nfkc"] = True
+    return settings.updated(stage_options=options)
+
+
+def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
+    """Clean standard input to standard output; provenance goes to a file if asked."""
+    from cleankit.core.errors import InputError, StageBug
+    from cleankit.core.provenance import build_record, dumps
+    from cleankit.run.cleaner import clean_jsonl
+
+    settings = pipeline.settings
+    raw = sys.stdin.buffer.read()
+    fingerprint = settings.output_fingerprint()
+    if settings.jsonl:
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            err.print(f"failed -: JSON Lines input is not UTF-8: {exc}")
+            return 1
+        records, out_lines = clean_jsonl(pipeline, content, "-", fingerprint, output=None)
+        sys.stdout.write("".join(line + "\n" for line in out_lines))
+        failed = [record for record in records if record["status"] == "failed"]
+        for record in failed:
+            err.print(failure_line(record["source"], record["error"]))
+        records = [record for record in records if record["status"] != "failed"]
+    else:
+        try:
+            document = pipeline.clean_bytes(raw, source="-")
+        except (InputError, StageBug) as exc:
+            err.print(f"failed -: {exc}")
+            return 1
+        sys.stdout.write(document.text)
+        records, failed = [build_record(document, fingerprint, None)], []
+    if provenance is not None:
+        write_atomic(provenance, "".join(dumps(r) + "\n" for r in records).encode("utf-8"))
+    return 1 if failed else 0
+
+
+def _print_summary(summary: RunSummary, outdir: Path) -> None:
+    from rich.table import Table
+
+    mb = summary.bytes_in / 1e6
+    rate = mb / summary.seconds if summary.seconds else 0.0
+    if summary.duplicates:
+        err.print(f"near-duplicate documents: {summary.duplicates} (see duplicate_of in {PROVENANCE_FILE})")
+    err.print(
+        f"cleaned {summary.documents} document(s), skipped {summary.skipped} already done, "
+        f"failed {summary.failed}; {mb:.1f} MB in {summary.seconds:.1f}s ({rate:.1f} MB/s) -> {display(str(outdir))}"
+    )
+    if summary.rules:
+        table = Table(title="what each stage changed", title_justify="left")
+        for column in ("stage/rule", "documents", "edits", "chars removed", "chars added"):
+            table.add_column(column, justify="left" if column == "stage/rule" else "right", overflow="fold")
+        for key, entry in sorted(summary.rules.items()):
+            table.add_row(
+                key,
+                str(entry["documents"]),
+                str(entry["edits"]),
+                str(entry["chars_removed"]),
+                str(entry["chars_added"]),
+            )
+        err.print(table)
+    if summary.encodings:
+        err.print("encodings: " + ", ".join(f"{name} {count}" for name, count in summary.encodings.most_common()))
+    for source, error in summary.failures[:20]:
+        err.print(failure_line(source, error))
+    if len(summary.failures) > 20:
+        err.print(f"... and {len(summary.failures) - 20} more failures (see {PROVENANCE_FILE})")

@@ -1,0 +1,140 @@
+"""Settings are data: a dataclass filled from defaults, a ``cleankit.toml`` and flags.
+
+Only the fields in :data:`OUTPUT_FIELDS` change what a document becomes; their hash (with
+the cleankit version) decides whether a rerun may skip a document already done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from cleankit import __version__
+from cleankit.core.errors import SettingsError
+from cleankit.core.stage import canonical_stage_name, default_stage_names, stage_registry
+
+OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
+
+
+
+@dataclass
+class Settings:
+    # Which stages run, in order; ``skip`` switches single stages off.
+    stages: list[str] = field(default_factory=default_stage_names)
+    skip: list[str] = field(default_factory=list)
+    # Force one input encoding instead of detecting it.
+    encoding: str | None = None
+    # Input selection for folders (glob patterns on the path relative to the folder).
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    # JSON Lines input/output and the field that holds the text.
+    jsonl: bool = False
+    text_field: str = "text"
+    # Worker processes; 0 means one per core.
+    jobs: int = 0
+    # Larger inputs are refused with a clear error instead of exhausting memory.
+    max_bytes: int = 32 * 1024 * 1024
+    # Check on every document that restore rebuilds the original (cheap, catches stage bugs).
+    verify_restore: bool = True
+    # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
+    stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Near-duplicate documents across the crawl and across runs (README: "Deduplication").
+    dedup_documents: bool = True
+    keep_duplicates: bool = False
+    dedup_paragraphs: bool = False
+    # Shortest paragraph (canonical characters) --dedup-paragraphs compares across documents.
+    dedup_paragraph_chars: int = 10
+    # Estimated Jaccard similarity of character shingles for an LSH candidate pair.
+    dedup_threshold: float = 0.5
+    # rapidfuzz similarity (0-1, canonical text) a candidate must reach to be a duplicate.
+    dedup_verify: float = 0.8
+    dedup_shingle_chars: int = 5
+    dedup_permutations: int = 128
+    # LSH bands; 0 chooses bands and rows for the threshold as datasketch does.
+    dedup_bands: int = 0
+
+    def active_stages(self) -> list[str]:
+        return [name for name in self.stages if name not in self.skip]
+
+    def effective_jobs(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    def output_fingerprint(self) -> str:
+        """Hash of everything that changes the output of a document."""
+        data = {name: getattr(self, name) for name in OUTPUT_FIELDS}
+        data["version"] = __version__
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed (``None`` values leave a field as it is)."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if key not in data:
+                raise SettingsError(f"unknown setting {key!r}")
+            data[key] = value
+        return Settings(**data)
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Defaults, overlaid by a TOML file when given (or ``./cleankit.toml`` when present)."""
+    if path is None:
+        default = Path("cleankit.toml")
+        if not default.is_file():
+            return Settings()
+        path = default
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"{path}: settings file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    return settings_from_dict(data, str(path))
+
+
+def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settings:
+    """Read ``[clean]`` (or top-level keys) and ``[stage.NAME]`` tables."""
+    known = {f.name: f for f in fields(Settings)}
+    section = data.get("clean", {k: v for k, v in data.items() if k != "stage"})
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in known or key == "stage_options":
+            raise SettingsError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        default = getattr(Settings(), key)
+        if default is not None and not isinstance(value, type(default)):
+            raise SettingsError(f"{origin}: {key} must be {type(default).__name__}, not {type(value).__name__}")
+        values[key] = value
+    stage_options = data.get("stage", {})
+    if not isinstance(stage_options, dict) or not all(isinstance(v, dict) for v in stage_options.values()):
+        raise SettingsError(f"{origin}: [stage.NAME] tables must hold options")
+    values["stage_options"] = stage_options
+    settings = Settings(**values)
+    validate(settings, origin)
+    return settings
+
+
+def validate(settings: Settings, origin: str = "settings") -> None:
+    """Check the settings' own values and stage names. Stage options are checked when the
+    pipeline is built (:meth:`cleankit.core.pipeline.Pipeline.from_settings`), once per run."""
+    for name in ("dedup_threshold", "dedup_verify"):
+        if not 0.0 < getattr(settings, name) <= 1.0:
+            raise SettingsError(f"{origin}: {name} must be in (0, 1], not {getattr(settings, name)}")
+    if settings.dedup_shingle_chars < 1 or settings.dedup_permutations < 2:
+        raise SettingsError(f"{origin}: dedup_shingle_chars must be >= 1 and dedup_permutations >= 2")
+    if not 0 <= settings.dedup_bands <= settings.dedup_permutations:
+        raise SettingsError(f"{origin}: dedup_bands must be between 0 and dedup_permutations")
+    known = stage_registry()
+    for name in [*settings.stages, *settings.skip, *settings.stage_options]:
+        if canonical_stage_name(name) not in known:
+            raise SettingsError(f"{origin}: unknown stage {name!r} (known: {', '.join(known)})")

@@ -1,0 +1,124 @@
+"""What a stage is, how stages register themselves, and the one helper most rule-based
+stages share.
+
+A stage is an object with a ``name`` and ``run(document) -> document`` that changes the
+text only through :meth:`Document.apply`, so every change is logged and undoable. A stage
+module registers its class with :func:`register_stage`, giving its name and its default
+position (``order``); the default pipeline is every registered stage with ``default=True``
+in ``order``. Adding a stage is adding one module under :mod:`cleankit.stages` (and one
+import line in that package's ``__init__``, which loads the built-in stages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from cleankit.core.document import Document, Edit
+
+if TYPE_CHECKING:
+    from cleankit.core.corpus_pass import CorpusPass
+    from cleankit.core.settings import Settings
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """A pipeline step: ``run`` changes ``document.text`` only through ``document.apply``."""
+
+    name: str
+
+    def run(self, document: Document) -> Document: ...
+
+
+@runtime_checkable
+class NeedsCorpus(Protocol):
+    """A stage that learns from the whole corpus before documents are cleaned (site
+    furniture): the runner asks it for a :class:`CorpusPass` and runs that pass first."""
+
+    def corpus_pass(self, settings: Settings) -> CorpusPass | None: ...
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    name: str
+    factory: Callable[..., Stage]
+    order: int
+    default: bool
+    summary: str
+
+
+_REGISTRY: dict[str, StageInfo] = {}
+# Names a stage had in earlier versions, accepted in settings (``skip``, ``[stage.NAME]``).
+STAGE_ALIASES: dict[str, str] = {}
+
+S = TypeVar("S")
+
+
+def register_stage(
+    name: str, *, order: int, default: bool = True, aliases: tuple[str, ...] = ()
+) -> Callable[[type[S]], type[S]]:
+    """Class decorator: make a stage known under ``name`` at position ``order``."""
+
+    def decorate(cls: type[S]) -> type[S]:
+        if name in _REGISTRY and _REGISTRY[name].factory is not cls:
+            raise RuntimeError(f"two stages registered as {name!r}")
+        doc = (cls.__doc__ or "").strip().splitlines()
+        _REGISTRY[name] = StageInfo(name, cls, order, default, doc[0] if doc else "")  # type: ignore[arg-type]
+        for alias in aliases:
+            STAGE_ALIASES[alias] = name
+        return cls
+
+    return decorate
+
+
+def stage_registry() -> dict[str, StageInfo]:
+    """Every registered stage, in default order. Loads the built-in stages on first use."""
+    import cleankit.stages  # noqa: F401  (importing the package registers the built-in stages)
+
+    return dict(sorted(_REGISTRY.items(), key=lambda item: item[1].order))
+
+
+def default_stage_names() -> list[str]:
+    return [name for name, info in stage_registry().items() if info.default]
+
+
+def canonical_stage_name(name: str) -> str:
+    return STAGE_ALIASES.get(name, name)
+
+
+def regex_edits(
+    text: str,
+    pattern: re.Pattern[str],
+    rule: str,
+    replacement: str | Callable[[re.Match[str]], str],
+    reason: str = "",
+) -> Iterator[Edit]:
+    """One edit per match whose replacement differs from the match."""
+    if isinstance(replacement, str):
+        # The common case (hygiene's passes: thousands of matches a page), kept to the
+        # least work per match.
+        for match in pattern.finditer(text):
+            old = match.group()
+            if old != replacement:
+                start, end = match.span()
+                yield Edit("", rule, start, end, old, replacement, reason)
+        return
+    for match in pattern.finditer(text):
+        old = match.group()
+        new = replacement(match)
+        if new != old:
+            yield Edit(stage="", rule=rule, start=match.start(), end=match.end(), old=old, new=new, reason=reason)
+
+
+def build_stage(name: str, options: dict[str, Any]) -> Stage:
+    from cleankit.core.errors import SettingsError
+
+    info = stage_registry().get(name)
+    if info is None:
+        raise SettingsError(f"unknown stage {name!r} (known: {', '.join(stage_registry())})")
+    try:
+        return info.factory(**options)
+    except TypeError as exc:
+        raise SettingsError(f"stage {name!r}: bad options {options!r}: {exc}") from exc

@@ -1,0 +1,36 @@
+"""Per-rule edit totals: one shape (``edits``, ``chars_removed``, ``chars_added``, and
+``documents`` when summed over documents) built in one place for provenance records, the
+crawl pass, run summaries and corpus statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cleankit.core.document import Edit
+
+COUNTS = ("edits", "chars_removed", "chars_added")
+
+
+def edit_totals(edits: Iterable[Edit], stats: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Totals per ``stage/rule`` of ``edits``, added to ``stats`` when given."""
+    stats = {} if stats is None else stats
+    for edit in edits:
+        entry = stats.get(f"{edit.stage}/{edit.rule}")
+        if entry is None:
+            entry = stats[f"{edit.stage}/{edit.rule}"] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
+        entry["edits"] += 1
+        entry["chars_removed"] += len(edit.old)
+        entry["chars_added"] += len(edit.new)
+    return stats
+
+
+def add_document_totals(totals: dict[str, dict[str, Any]], key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Add one document's totals for ``key`` to corpus totals (which also count documents)."""
+    total = totals.get(key)
+    if total is None:
+        total = totals[key] = {"documents": 0, "edits": 0, "chars_removed": 0, "chars_added": 0}
+    total["documents"] += 1
+    for name in COUNTS:
+        total[name] += entry.get(name, 0)
+    return total

@@ -1,0 +1,375 @@
+"""Near-duplicate documents across a crawl and across runs.
+
+The same notice is reprinted by many sites with different furniture and small edits.
+After a batch is cleaned, :class:`CrawlDedup` groups such copies, keeps one canonical
+document per group and turns the others into duplicates whose provenance says which
+document they copy (``duplicate_of``) and how closely (``similarity``).
+
+Signatures: MinHash over character shingles (``dedup_shingle_chars``) of the canonical
+view of the clean text (:mod:`cleankit.text.canonical`), computed with numpy in the worker
+processes. They are exactly what datasketch computes for the same shingle hashes
+(``MinHash(scheme="affine32").update_batch``; a test checks it) and are used through
+datasketch's ``LeanMinHash``; banding follows datasketch's ``MinHashLSH`` parameters for
+the threshold. The LSH buckets live in the SQLite index (:mod:`cleankit.neardup.index`) so
+memory stays flat and later runs see earlier ones.
+
+Decisions: documents of the run are taken in quality order — fewest repairs (edits of
+stages other than layout), then most complete (longest canonical text), then earliest
+path. Each is compared with the kept documents sharing an LSH bucket (documents kept by
+earlier runs, then better documents of this run): a candidate whose estimated Jaccard
+similarity reaches ``dedup_threshold`` and whose rapidfuzz ratio on the canonical texts
+reaches ``dedup_verify`` makes it a duplicate of the most similar one; otherwise it is
+kept. Comparing with kept documents only (not with other duplicates) stops chains of
+small edits from drifting a cluster away from its canonical copy.
+
+A duplicate is not written (unless ``keep_duplicates``): its record gets one more step,
+``neardup/duplicate-document``, an edit that removes the whole clean text, so its clean
+text is empty and ``cleankit restore`` rebuilds the original from the record alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+from rapidfuzz import fuzz
+
+from cleankit.core.document import Document, Edit
+from cleankit.core.provenance import dumps, read_records, text_sha256
+from cleankit.core.settings import Settings
+from cleankit.core.stats import edit_totals
+from cleankit.io.files import INDEX_FILE, TMP_MARK, write_atomic
+from cleankit.neardup.index import NearDupIndex
+from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
+from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
+from cleankit.text.canonical import canonical
+
+# Stages whose edits are layout, not repairs, for the quality score.
+LAYOUT_STAGES = frozenset({"paragraphs", "reflow"})
+# Canonical texts kept in memory while comparing (a cluster's kept copy is read once).
+VIEW_CACHE = 256
+
+
+def ratio_upper_bound(first: Counter[str], second: Counter[str]) -> float:
+    """An upper bound of ``fuzz.ratio`` (as a fraction) of two texts, from their character
+    counts: every character one text has more of than the other costs at least one indel."""
+    total = first.total() + second.total()
+    if not total:
+        return 1.0
+    distance = sum(abs(count - second[char]) for char, count in first.items())
+    distance += sum(count for char, count in second.items() if char not in first)
+    return 1 - distance / total
+
+
+def quality_key(document: Document, view_chars: int, source: str) -> tuple[int, int, str]:
+    """Sort key, best first: fewest repairs, most complete, earliest path."""
+    repairs = sum(1 for edit in document.edits if edit.stage not in LAYOUT_STAGES)
+    return repairs, -view_chars, source
+
+
+@dataclass
+class NearDupInput:
+    """What a worker hands the crawl pass about one written document."""
+
+    doc_id: str
+    source: str
+    output: str
+    chars: int
+    quality: tuple[int, int, str]
+    signature: np.ndarray
+
+
+def describe(document: Document, source: str, output: str, params: SignatureParams) -> NearDupInput:
+    view = canonical(document.text)
+    return NearDupInput(
+        document.id, source, output, len(view), quality_key(document, len(view), source), signature(view, params)
+    )
+
+
+@dataclass
+class NearDupPass:
+    """The crawl's corpus pass (:class:`cleankit.core.corpus_pass.CorpusPass`): workers
+    compute each document's signature, the parent adds it to the index as it arrives, and
+    after the run every pending document is decided and provenance and outputs rewritten."""
+
+    outdir: Path
+    params: SignatureParams
+    verify: float = 0.8
+    keep_duplicates: bool = False
+    dedup_paragraphs: bool = False
+    paragraph_min_chars: int = 10
+    name: str = "neardup"
+    run: str = field(default_factory=lambda: f"{time.time():.3f}@{os.getpid()}")
+    index: NearDupIndex | None = field(default=None, init=False)
+    added: int = 0
+    _views: OrderedDict[str, str | None] = field(default_factory=OrderedDict, init=False, repr=False)
+    _histograms: OrderedDict[str, Counter[str]] = field(default_factory=OrderedDict, init=False, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, outdir: Path) -> NearDupPass:
+        return cls(
+            outdir,
+            params_from(settings),
+            verify=settings.dedup_verify,
+            keep_duplicates=settings.keep_duplicates,
+            dedup_paragraphs=settings.dedup_paragraphs,
+            paragraph_min_chars=settings.dedup_paragraph_chars,
+        )
+
+    def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
+        """Open the index before any document is cleaned: one built with other signature
+        settings is refused now, not after the run."""
+        self.index = NearDupIndex(self.outdir / INDEX_FILE, self.params.to_meta())
+
+    def observe(self, document: Document, output: str) -> NearDupInput | None:
+        if not document.text.strip():  # empty texts are not near-duplicates
+            return None
+        return describe(document, output, output, self.params)
+
+    def merge(self, observation: NearDupInput) -> None:
+        self.add(observation)
+
+    def finalize(self, provenance: Path) -> dict[str, int]:
+        return self.finish(provenance)
+
+    @property
+    def _index(self) -> NearDupIndex:
+        if self.index is None:
+            self.index = NearDupIndex(self.outdir / INDEX_FILE, self.params.to_meta())
+        return self.index
+
+    def add(self, item: NearDupInput) -> None:
+        self._index.add(
+            item.doc_id,
+            item.source,
+            item.output,
+            item.chars,
+            item.quality,
+            self.run,
+            item.signature,
+            band_keys(item.signature, self.params),
+        )
+        self.added += 1
+        self._index.commit()
+
+    def finish(self, provenance: Path) -> dict[str, int]:
+        """Decide every pending document, then update provenance records and outputs."""
+        try:
+            decisions = self._decide()
+            updates = self._paragraph_pass(decisions) if self.dedup_paragraphs else {}
+            counts = self._rewrite(provenance, decisions, updates)
+            self._index.commit()
+            return counts
+        finally:
+            self._index.close()
+
+    # -- deciding ------------------------------------------------------------------
+
+    def _decide(self) -> dict[int, tuple[int | None, float]]:
+        """rowid -> (kept rowid it duplicates or None, similarity)."""
+        pending = sorted(self._index.pending(), key=lambda row: (tuple(json.loads(row[2])), row[0]))
+        decisions: dict[int, tuple[int | None, float]] = {}
+        for rowid, _source, _quality in pending:
+            best: tuple[float, int] | None = None
+            mine = self._index.get(rowid)
+            for other in self._index.candidates(rowid, ("kept",)):
+                score = self._similarity(mine, self._index.get(other))
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, other)
+            if best is None:
+                self._index.set_state(rowid, "kept")
+                decisions[rowid] = (None, 1.0)
+            else:
+                self._index.set_state(rowid, "duplicate", best[1])
+                decisions[rowid] = (best[1], best[0])
+        self._index.commit()
+        return decisions
+
+    def _similarity(self, first: Any, second: Any) -> float | None:
+        """Verified similarity of two indexed documents, or None when not duplicates."""
+        # LeanMinHash.jaccard, without building two objects per pair: equal slots / slots.
+        estimate = float(np.count_nonzero(first.signature == second.signature)) / len(first.signature)
+        if estimate < self.params.threshold:
+            return None
+        first_view, second_view = self._view(first.output), self._view(second.output)
+        if first_view is None or second_view is None:
+            # The kept copy's clean file is gone: the signature estimate is all there is.
+            return round(float(estimate), 4)
+        # fuzz.ratio is 1 - indel distance / total length, and the indel distance is at least
+        # the length difference and the L1 distance of the character counts: two bounds that
+        # reject most non-duplicates for a fraction of an alignment's cost, with the same
+        # verdict (a third of the time of a crawl run went to alignments before them).
+        if abs(len(first_view) - len(second_view)) > (1 - self.verify) * (len(first_view) + len(second_view)):
+            return None
+        if ratio_upper_bound(self._histogram(first.output), self._histogram(second.output)) < self.verify:
+            return None
+        score = fuzz.ratio(first_view, second_view, score_cutoff=self.verify * 100) / 100
+        return round(score, 4) if score >= self.verify else None
+
+    def _histogram(self, output: str) -> Counter[str]:
+        if output in self._histograms:
+            self._histograms.move_to_end(output)
+            return self._histograms[output]
+        histogram = Counter(self._view(output) or "")
+        self._histograms[output] = histogram
+        if len(self._histograms) > VIEW_CACHE:
+            self._histograms.popitem(last=False)
+        return histogram
+
+    def _view(self, output: str | None) -> str | None:
+        """Canonical clean text of an output file (a few recent ones cached)."""
+        if not output:
+            return None
+        if output in self._views:
+            self._views.move_to_end(output)
+            return self._views[output]
+        try:
+            view: str | None = canonical((self.outdir / output).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            view = None
+        self._views[output] = view
+        if len(self._views) > VIEW_CACHE:
+            self._views.popitem(last=False)
+        return view
+
+    # -- optional: paragraphs seen in an earlier kept document (CCNet style) -----------
+
+    def _paragraph_pass(self, decisions: dict[int, tuple[int | None, float]]) -> dict[str, list[Edit]]:
+        kept = sorted((self._index.get(r) for r, (dup, _) in decisions.items() if dup is None), key=lambda d: d.source)
+        updates: dict[str, list[Edit]] = {}
+        for doc in kept:
+            if not doc.output:
+                continue
+            text = (self.outdir / doc.output).read_text(encoding="utf-8")
+            spans = list(paragraph_spans(text))
+            hashes = [_paragraph_hash(text[s:e], self.paragraph_min_chars) for s, e in spans]
+            owners = self._index.paragraph_owner([h for h in hashes if h is not None])
+            removed = [h is not None and owners.get(h, doc.rowid) != doc.rowid for h in hashes]
+            edits = []
+            for position in range(len(spans)):
+                if removed[position]:
+                    owner = owners[hashes[position]]  # type: ignore[index]
+                    cut_start, cut_end = paragraph_removal(text, spans, position, not all(removed[position + 1 :]))
+                    edits.append(
+                        Edit(
+                            "neardup",
+                            "seen-paragraph",
+                            cut_start,
+                            cut_end,
+                            text[cut_start:cut_end],
+                            "",
+                            "paragraph already in an earlier kept document",
+                            f"doc:{self._index.source_of(owner)}",
+                        )
+                    )
+            self._index.add_paragraphs(
+                doc.rowid, [h for h, gone in zip(hashes, removed, strict=True) if h is not None and not gone]
+            )
+            if edits:
+                updates[doc.source] = edits
+        return updates
+
+    # -- rewriting -----------------------------------------------------------------
+
+    def _rewrite(
+        self,
+        provenance: Path,
+        decisions: dict[int, tuple[int | None, float]],
+        updates: dict[str, list[Edit]],
+    ) -> dict[str, int]:
+        duplicates: dict[str, tuple[str, str, float]] = {}
+        for rowid, (dup_of, score) in decisions.items():
+            if dup_of is not None:
+                kept = self._index.get(dup_of)
+                duplicates[self._index.source_of(rowid)] = (kept.source, kept.doc_id, score)
+        counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
+        if not duplicates and not updates:
+            return counts
+        # The latest record of each affected document is replaced in a rewritten
+        # provenance file (renamed over the old one); then the files change. A run killed
+        # in between leaves outputs that a rerun detects by their size and redoes.
+        affected = duplicates.keys() | updates.keys()
+        last_line: dict[str, int] = {}
+        for number, record in enumerate(read_records(provenance)):
+            if record.get("source") in affected and record.get("status") != "failed" and "output_line" not in record:
+                last_line[record["source"]] = number
+        targets = set(last_line.values())
+        writes: list[tuple[Path, bytes]] = []
+        removals: list[Path] = []
+        tmp = provenance.with_name(f".{provenance.name}{TMP_MARK}{os.getpid()}")
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                for number, record in enumerate(read_records(provenance)):
+                    if number in targets:
+                        source = record["source"]
+                        if source in duplicates:
+                            record = self._as_duplicate(record, *duplicates[source])
+                            if record.get("output") is None:
+                                removals.append(self.outdir / record["file"])
+                        else:
+                            record, data = self._with_edits(record, updates[source])
+                            writes.append((self.outdir / record["output"], data))
+                    handle.write(dumps(record) + "\n")
+            os.replace(tmp, provenance)
+        finally:
+            tmp.unlink(missing_ok=True)
+        for path, data in writes:
+            write_atomic(path, data)
+        for path in removals:
+            path.unlink(missing_ok=True)
+        return counts
+
+    def _as_duplicate(self, record: dict[str, Any], kept: str, kept_id: str, score: float) -> dict[str, Any]:
+        record = dict(record, status="duplicate", duplicate_of=kept, duplicate_of_id=kept_id, similarity=score)
+        if self.keep_duplicates or record.get("output") is None:
+            return record
+        text = (self.outdir / record["output"]).read_text(encoding="utf-8")
+        edit = Edit("neardup", "duplicate-document", 0, len(text), text, "", f"near-duplicate of {kept}", f"doc:{kept}")
+        record = _append_step(record, "", [edit])
+        record["output"] = None
+        record["output_bytes"] = 0
+        return record
+
+    def _with_edits(self, record: dict[str, Any], edits: list[Edit]) -> tuple[dict[str, Any], bytes]:
+        path = self.outdir / record["output"]
+        document = Document(id=record["id"], source=record["source"], text=path.read_text(encoding="utf-8"))
+        document.steps = list(record["steps"])
+        document.apply("neardup", edits)
+        record = _append_step(record, document.text, document.edits)
+        data = document.text.encode("utf-8")
+        record["output_bytes"] = len(data)
+        return record, data
+
+
+def _append_step(record: dict[str, Any], new_text: str, edits: Iterable[Edit]) -> dict[str, Any]:
+    record = dict(record)
+    step = len(record["steps"])
+    record["steps"] = [*record["steps"], "neardup"]
+    stats = {key: dict(value) for key, value in record["stats"].items()}
+    new_edits = list(record["edits"])
+    edits = list(edits)
+    for edit in edits:
+        edit.step = step
+        edit.stage = "neardup"
+        new_edits.append(edit.to_json())
+    edit_totals(edits, stats)
+    record["edits"] = new_edits
+    record["stats"] = stats
+    record["output_sha256"] = text_sha256(new_text)
+    record["output_chars"] = len(new_text)
+    return record
+
+
+def _paragraph_hash(paragraph: str, min_chars: int) -> int | None:
+    view = canonical(paragraph)
+    if len(view) < min_chars:
+        return None
+    return xxhash.xxh64_intdigest(view.encode("utf-8")) - (1 << 63)

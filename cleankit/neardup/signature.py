@@ -1,0 +1,113 @@
+"""MinHash signatures of canonical texts, computed with numpy.
+
+They are exactly what datasketch computes for the same shingle hashes
+(``MinHash(scheme="affine32").update_batch``; a test checks it) and can be used as
+datasketch ``LeanMinHash``; LSH banding follows datasketch's ``MinHashLSH`` parameters for
+the threshold. Each band is stored as one 64-bit key in the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import xxhash
+from datasketch import LeanMinHash, MinHash
+from datasketch.lsh import _optimal_param
+
+SEED = 1
+SCHEME = "affine32"
+SHINGLE_MULTIPLIER = np.uint32(1_000_003)
+BLOCK = 2048
+
+
+@dataclass(frozen=True)
+class SignatureParams:
+    shingle_chars: int = 5
+    permutations: int = 128
+    threshold: float = 0.5
+    bands: int = 0
+
+    def banding(self) -> tuple[int, int]:
+        """(bands, rows per band): as datasketch's MinHashLSH picks them for the threshold."""
+        if self.bands:
+            return self.bands, self.permutations // self.bands
+        return _banding(self.threshold, self.permutations)
+
+    def to_meta(self) -> dict[str, Any]:
+        bands, rows = self.banding()
+        return {"shingle_chars": self.shingle_chars, "permutations": self.permutations, "bands": bands, "rows": rows}
+
+
+@lru_cache(maxsize=16)
+def _banding(threshold: float, permutations: int) -> tuple[int, int]:
+    return _optimal_param(threshold, permutations, 0.5, 0.5)
+
+
+@lru_cache(maxsize=8)
+def _permutations(permutations: int) -> tuple[np.ndarray, np.ndarray]:
+    a, b = MinHash(num_perm=permutations, seed=SEED, scheme=SCHEME).permutations
+    return a.astype(np.uint32).reshape(-1, 1), b.astype(np.uint32).reshape(-1, 1)
+
+
+def shingle_hashes(view: str, size: int) -> np.ndarray:
+    """32-bit polynomial hash of every ``size``-character shingle (the whole text if shorter)."""
+    points = np.frombuffer(view.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    count = len(points) - size + 1
+    if count <= 0:
+        count, size = (1, len(points)) if len(points) else (0, 0)
+    hashes = np.zeros(count, dtype=np.uint32)
+    for offset in range(size):
+        hashes *= SHINGLE_MULTIPLIER
+        hashes += points[offset : offset + count]
+    return hashes
+
+
+def shingle_hash(shingle: bytes) -> int:
+    """The same hash for one shingle (UTF-32-LE bytes), as a datasketch ``hashfunc``."""
+    value = 0
+    for point in np.frombuffer(shingle, dtype=np.uint32):
+        value = (value * int(SHINGLE_MULTIPLIER) + int(point)) & 0xFFFFFFFF
+    return value
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
+def signature(view: str, params: SignatureParams) -> np.ndarray:
+    """MinHash signature (uint32, ``permutations`` values) of a canonical text."""
+    a, b = _permutations(params.permutations)
+    hashes = _fmix32(shingle_hashes(view, params.shingle_chars))
+    result = np.full(params.permutations, np.iinfo(np.uint32).max, dtype=np.uint32)
+    buffer = np.empty((params.permutations, min(BLOCK, max(1, len(hashes)))), dtype=np.uint32)
+    for start in range(0, len(hashes), BLOCK):
+        block = hashes[start : start + BLOCK]
+        out = buffer[:, : len(block)]
+        np.multiply(a, block, out=out)
+        np.add(out, b, out=out)
+        np.minimum(result, out.min(axis=1), out=result)
+    return result
+
+
+def band_keys(sig: np.ndarray, params: SignatureParams) -> list[int]:
+    """One signed 64-bit key per LSH band (what SQLite stores)."""
+    bands, rows = params.banding()
+    data = sig.astype("<u4")
+    return [xxhash.xxh64_intdigest(data[i * rows : (i + 1) * rows].tobytes()) - (1 << 63) for i in range(bands)]
+
+
+def lean(sig: np.ndarray) -> LeanMinHash:
+    return LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME)
+
+
+def params_from(settings: Any) -> SignatureParams:
+    return SignatureParams(
+        settings.dedup_shingle_chars, settings.dedup_permutations, settings.dedup_threshold, settings.dedup_bands
+    )

@@ -1,0 +1,478 @@
+"""Boilerplate out, metadata kept: the ``boilerplate`` stage.
+
+A crawled page is article text wrapped in site furniture. This stage decides, line by line,
+what is furniture, removes those lines whole (with their line break, through
+``document.apply``, so restore stays exact) and keeps what the furniture said about the page
+(publisher, source, time, views, document number, authors, attachments) in
+``document.metadata["page"]``.
+
+Where furniture may be (zones)
+------------------------------
+*Body lines* are sentence-like lines (long with sentence punctuation, or ending a sentence) that
+no removing rule matches and that do not repeat an earlier line. The *head zone* is every line
+before the first body line, the *tail zone* every line after the last one. Rules name the zone
+they may fire in, so a footer rule never touches a body sentence that mentions 版权 or an
+address. Zones depend only on body lines, which this stage never removes: running it again on
+its own output finds the same zones and removes nothing more.
+
+Blocks, not only lines
+----------------------
+- *glue*: a run of up to :attr:`BoilerplateStage.glue_lines` short unknown lines between two
+  furniture lines of a ``glue`` family (the 大/中/小 of a font-size widget, the section name
+  between breadcrumb separators) goes with them.
+- *listing*: after a related-links heading (``block: listing``: 相关报道：, 最新资讯 …) the
+  title-like lines that follow in the tail are its list.
+- *after the footer*: after a footer anchor (copyright, ICP number) in the tail, short lines
+  that are not sentences are footer too, and so is a repeat of the title or lead (some CMSs
+  print them again after the footer).
+- *learned*: lines the corpus pre-pass saw at the edges of many pages of the same site
+  (:mod:`cleankit.stages.boilerplate.sitelearn`), when connected to the page edge or to rule-matched furniture.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+from cleankit.core.document import Document, Edit
+from cleankit.core.settings import Settings
+from cleankit.core.stage import register_stage
+from cleankit.stages.boilerplate.metadata import METADATA_KEY, PageMetadata
+from cleankit.stages.boilerplate.packs import Rule, RuleSet, line_words, load_rules, match_views
+from cleankit.stages.boilerplate.sitelearn import (
+    SITE_BY,
+    SiteFurniture,
+    SiteLines,
+    furniture_key,
+    learn_site_furniture,
+    learnable,
+    sentence_like,
+)
+from cleankit.stages.paragraphs import paragraph_spans
+
+# How many distinct (zone, line) judgements a stage keeps between pages (then starts afresh).
+JUDGED_LINES_KEPT = 50_000
+TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
+DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
+TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
+# What TRAILING_ELLIPSIS needs at a line's end: a str check before the regex, which would
+# otherwise be tried at every position of every line.
+ELLIPSIS_ENDINGS = ("...", "…")
+
+# Names of the built-in (non-pack) decisions, used as the edit's rule.
+GLUE = "widget-glue"
+LISTING = "related-listing"
+AFTER_FOOTER = "after-footer"
+REPEATED = "repeated-title-lead"
+LEARNED = "site-learned"
+
+
+ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
+
+
+class RuleIndex:
+    """The rules of one zone, indexed by their gate characters: a line is tried only against
+    the rules whose gate it passes (most lines pass few), in the rules' order."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.ungated = [i for i, rule in enumerate(rules) if rule.gate is None]
+        self.by_char: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for char in rule.gate or ():
+                self.by_char.setdefault(char, []).append(i)
+        self.gate_chars = frozenset(self.by_char)
+
+    def candidates(self, view: str) -> list[Rule]:
+        """Rules whose first gate the line passes (or that have none), in order."""
+        found = set(self.ungated)
+        by_char = self.by_char
+        for char in self.gate_chars.intersection(view):
+            found.update(by_char[char])
+        return [self.rules[i] for i in sorted(found)]
+
+
+@dataclass(slots=True)
+class LineVerdict:
+    """What the stage decided about one line, and why (also what ``cleankit rules test`` shows)."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    zone: str
+    remove: bool = False
+    rule: str = ""
+    reason: str = ""
+    fired: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    lines: list[LineVerdict]
+    metadata: dict[str, Any]
+
+
+@register_stage("boilerplate", order=60)
+@dataclass
+class BoilerplateStage:
+    name: str = "boilerplate"
+    # Extra rule pack folders (also the --rules flag of ``cleankit clean``).
+    rules: list[str] = field(default_factory=list)
+    default_rules: bool = True
+    disable: list[str] = field(default_factory=list)
+    # Extract metadata but leave its lines in the text.
+    keep_metadata_lines: bool = False
+    # A line of at least this many characters with sentence punctuation is body text.
+    body_chars: int = 40
+    # Without any sentence-like line, the longest line of at least this many characters is the body.
+    pivot_chars: int = 10
+    # Glue: lines of at most this many characters, runs of at most this many lines.
+    glue_chars: int = 6
+    glue_lines: int = 4
+    # Listing blocks and after-footer lines: at most this many characters per line.
+    listing_chars: int = 60
+    footer_chars: int = 100
+    # Site learning (used by folder runs; see cleankit/sitelearn.py).
+    learn: bool = True
+    learn_by: str = "folder"
+    learn_min_pages: int = 5
+    learn_min_share: float = 0.3
+    learn_max_chars: int = 80
+    ruleset: RuleSet = field(init=False, repr=False)
+    _judged: dict[tuple[str, str], tuple[tuple[str, ...], Rule | None, dict[str, str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
+
+    def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
+        """Learning needs a folder of pages: not for JSON Lines input, not when switched off."""
+        if not self.learn or settings.jsonl:
+            return None
+        return SiteLearningPass(self, settings.max_bytes, settings.encoding)
+
+    def __post_init__(self) -> None:
+        if self.learn_by not in SITE_BY:
+            raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
+        self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
+        rules = self.ruleset.rules
+        self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
+        self._by_zone = {
+            zone: RuleIndex([rule for rule in rules if rule.allows(*flags)]) for zone, flags in ZONE_FLAGS.items()
+        }
+
+    def run(self, document: Document) -> Document:
+        site = self.site_furniture.for_source(document.source) if self.site_furniture else None
+        analysis = self.analyse(document.text, site)
+        if analysis.metadata:
+            document.metadata.setdefault(METADATA_KEY, {}).update(analysis.metadata)
+        edits = []
+        text = document.text
+        for line in analysis.lines:
+            if not line.remove:
+                continue
+            end = line.end + 1 if line.end < len(text) and text[line.end] == "\n" else line.end
+            edits.append(Edit("", line.rule, line.start, end, text[line.start : end], "", line.reason))
+        document.apply(self.name, edits)
+        return document
+
+    # --- the decision --------------------------------------------------------------------
+
+    def analyse(self, text: str, site: SiteLines | None = None) -> Analysis:
+        spans = list(paragraph_spans(text))
+        originals = [text[start:end] for start, end in spans]
+        views = match_views(originals)
+        first, last = self._body_bounds(views)
+        body_candidates = self._body_candidates(views, first, last)
+        verdicts: list[LineVerdict] = []
+        removal_rule: list[Rule | None] = []
+        metadata = PageMetadata()
+        for index, ((start, end), original, view) in enumerate(zip(spans, originals, views, strict=True)):
+            in_head, in_tail = index < first, index > last
+            zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
+            verdict = LineVerdict(index, start, end, original, zone)
+            if zone == "body":
+                judged = self._judge(view, original, body_candidates.get(index, ()), gate_passed=False)
+            else:
+                # Furniture repeats from page to page of a site: judge each distinct line once.
+                judged = self._judged.get((zone, original))
+                if judged is None:
+                    judged = self._judge(view, original, self._by_zone[zone].candidates(view), gate_passed=True)
+                    if len(self._judged) >= JUDGED_LINES_KEPT:
+                        self._judged.clear()
+                    self._judged[(zone, original)] = judged
+            fired, chosen, fields = judged
+            verdict.fired.extend(fired)
+            verdict.fields.update(fields)
+            for name, value in fields.items():
+                metadata.add(name, value)
+            if chosen is not None:
+                verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
+                also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]
+                if also:
+                    verdict.reason += f" (also: {', '.join(also)})"
+            verdicts.append(verdict)
+            removal_rule.append(chosen)
+        self._neighbours(verdicts, removal_rule)
+        self._learned(verdicts, views, site)
+        self._glue(verdicts, views, removal_rule)
+        self._listings(verdicts, views, removal_rule)
+        self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
+        return Analysis(verdicts, metadata.to_json())
+
+    def _judge(
+        self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool
+    ) -> tuple[tuple[str, ...], Rule | None, dict[str, str]]:
+        """The rules that fire on one line, the one that removes it (if any), and the fields
+        found (each field from the first rule that has it)."""
+        fired: list[str] = []
+        chosen: Rule | None = None
+        fields: dict[str, str] = {}
+        tokens = None
+        for rule in candidates:
+            if rule.words and tokens is None:
+                tokens = line_words(view)
+            if not rule.match(view, tokens, gate_passed=gate_passed):
+                continue
+            fired.append(rule.id)
+            if rule.extracts:
+                for name, value in rule.extract(view, original).items():
+                    fields.setdefault(name, value)
+            if chosen is None and self._removes(rule):
+                chosen = rule
+        return tuple(fired), chosen, fields
+
+    def _body_candidates(self, views: Sequence[str], first: int, last: int) -> dict[int, list[Rule]]:
+        """Body lines meet only the ``anywhere`` rules. A line-local rule is searched over all
+        body lines at once (one call instead of one per line); the lines it hits, and every line
+        for the other rules, are then checked line by line as usual."""
+        hits: dict[int, list[Rule]] = {}
+        if last < first:
+            return hits
+        body = views[first : last + 1]
+        joined = "\n".join(body)
+        starts = list(accumulate((len(view) + 1 for view in body[:-1]), initial=0))
+        for rule in self._by_zone["body"].rules:
+            offsets = rule.lines_hit(joined)
+            if offsets is None:
+                lines = range(first, last + 1)
+            else:
+                lines = sorted({first + bisect_right(starts, offset) - 1 for offset in offsets})
+            for index in lines:
+                hits.setdefault(index, []).append(rule)
+        return hits
+
+    def _removes(self, rule: Rule) -> bool:
+        return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
+
+    def _removed_by_a_rule(self, view: str) -> bool:
+        tokens = line_words(view)
+        return any(rule.match(view, tokens, gate_passed=True) for rule in self._removing.candidates(view))
+
+    def _body_bounds(self, views: Sequence[str]) -> tuple[int, int]:
+        """Indexes of the first and last body line: sentence-like, not a repeat of an earlier
+        line, not removed by a rule. Only lines scanned from each end are checked against the
+        rules (the lines between are body whatever they say). Without any such line, the
+        longest line no rule removes (of at least :attr:`pivot_chars`) stands for the body;
+        without that either, every line is body and only ``anywhere`` rules fire."""
+        seen: set[str] = set()
+        earlier: list[str] = []
+        candidate: list[bool] = []
+        for view in views:
+            size = len(view)
+            repeat = size >= 8 and view in seen
+            if not repeat and view.endswith(ELLIPSIS_ENDINGS) and TRAILING_ELLIPSIS.search(view):
+                # A lead printed again, cut short: "近日，我市召开…"
+                lead = TRAILING_ELLIPSIS.sub("", view)
+                repeat = len(lead) >= 12 and any(line.startswith(lead) for line in earlier)
+            seen.add(view)
+            if size >= 12:
+                earlier.append(view)
+            candidate.append(sentence_like(view, self.body_chars) and not repeat)
+        order = range(len(views))
+        first = next((i for i in order if candidate[i] and not self._removed_by_a_rule(views[i])), None)
+        if first is not None:
+            last = next(i for i in reversed(order) if candidate[i] and not self._removed_by_a_rule(views[i]))
+            return first, last
+        best = -1
+        for index, view in enumerate(views):
+            longer = len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best]))
+            if longer and not self._removed_by_a_rule(view):
+                best = index
+        return (best, best) if best >= 0 else (0, len(views) - 1)
+
+    def _neighbours(self, verdicts: list[LineVerdict], removal_rule: list[Rule | None]) -> None:
+        """Lines removed by a ``needs_neighbour`` rule stay removed only inside a run of lines
+        removed by that family's rules that holds one whose rule needs no neighbour."""
+        index = 0
+        while index < len(verdicts):
+            rule = removal_rule[index]
+            if rule is None or rule.needs_neighbour is None:
+                index += 1
+                continue
+            family = rule.needs_neighbour
+            start = index
+            while start > 0 and removal_rule[start - 1] is not None and removal_rule[start - 1].family == family:
+                start -= 1
+            end = index
+            while (
+                end + 1 < len(verdicts) and removal_rule[end + 1] is not None and removal_rule[end + 1].family == family
+            ):
+                end += 1
+            run = range(start, end + 1)
+            if not any(removal_rule[i].needs_neighbour is None for i in run):  # type: ignore[union-attr]
+                for i in run:
+                    verdicts[i].remove, verdicts[i].rule = False, ""
+                    verdicts[i].reason = ""
+                    removal_rule[i] = None
+            index = end + 1
+
+    def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
+        """Site-learned lines, kept only when their run of furniture touches the page edge or
+        holds a rule-matched line (so a line several pages quote inside their text stays)."""
+        if not site or not self.learn:
+            return
+        counts: dict[int, int] = {}
+        for verdict, view in zip(verdicts, views, strict=True):
+            if verdict.zone == "body" or verdict.remove or not learnable(view, self.learn_max_chars):
+                continue
+            count = site.count(verdict.zone, furniture_key(view))
+            if count:
+                counts[verdict.index] = count
+        if not counts:
+            return
+        total = len(verdicts)
+        index = 0
+        while index < total:
+            if not (verdicts[index].remove or index in counts):
+                index += 1
+                continue
+            run_end = index
+            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in counts):
+                run_end += 1
+            run = range(index, run_end + 1)
+            at_edge = index == 0 or run_end == total - 1
+            has_rule = any(verdicts[i].remove for i in run)
+            if at_edge or has_rule:
+                for i in run:
+                    if i in counts and not verdicts[i].remove:
+                        verdicts[i].remove = True
+                        verdicts[i].rule = LEARNED
+                        verdicts[i].reason = f"site furniture: seen in {counts[i]} of {site.pages} pages of this site"
+            index = run_end + 1
+
+    def _glue(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """Short unknown lines between two furniture lines of a glue family belong to them."""
+
+        def glue_at(i: int) -> bool:
+            if not 0 <= i < len(verdicts) or not verdicts[i].remove:
+                return False
+            rule = removal_rule[i]
+            return verdicts[i].rule == LEARNED or (rule is not None and rule.glue)
+
+        def weak(i: int) -> bool:
+            verdict, view = verdicts[i], views[i]
+            return (
+                verdict.zone != "body"
+                and not verdict.remove
+                and len(view) <= self.glue_chars
+                and not view.endswith((*TEXT_ENDINGS, ":"))
+                and DIGITS_ONLY.match(view) is None
+            )
+
+        index = 0
+        while index < len(verdicts):
+            if not weak(index):
+                index += 1
+                continue
+            run_end = index
+            while run_end + 1 < len(verdicts) and weak(run_end + 1):
+                run_end += 1
+            if run_end - index + 1 <= self.glue_lines and glue_at(index - 1) and glue_at(run_end + 1):
+                before, after = verdicts[index - 1].rule, verdicts[run_end + 1].rule
+                for i in range(index, run_end + 1):
+                    verdicts[i].remove, verdicts[i].rule = True, GLUE
+                    verdicts[i].reason = f"short line inside a furniture block (between {before} and {after})"
+            index = run_end + 1
+
+    def _listings(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """The title-like lines after a related-links heading, up to the first line that is not."""
+        for index, rule in enumerate(removal_rule):
+            if rule is None or rule.block != "listing" or not verdicts[index].remove:
+                continue
+            for j in range(index + 1, len(verdicts)):
+                verdict = verdicts[j]
+                if verdict.zone == "body" or (removal_rule[j] is not None and removal_rule[j].anchor):
+                    break  # the footer starts: what follows is the footer's, not the list's
+                if verdict.remove:
+                    continue
+                view = views[j]
+                if len(view) > self.listing_chars or view.endswith(TEXT_ENDINGS):
+                    break
+                verdict.remove, verdict.rule = True, LISTING
+                verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
+
+    def _after_footer(
+        self,
+        verdicts: list[LineVerdict],
+        views: Sequence[str],
+        removal_rule: list[Rule | None],
+        body_views: Sequence[str],
+    ) -> None:
+        """After a footer anchor: short non-sentence lines and repeats of the title or lead."""
+        anchor = next(
+            (i for i, rule in enumerate(removal_rule) if rule is not None and rule.anchor and verdicts[i].remove),
+            None,
+        )
+        if anchor is None:
+            return
+        head_views = {views[v.index] for v in verdicts if v.zone in ("head", "head+tail") and v.index < anchor}
+        anchor_rule = verdicts[anchor].rule
+        for verdict in verdicts[anchor + 1 :]:
+            if verdict.remove or verdict.zone == "body":
+                continue
+            view = views[verdict.index]
+            lead = TRAILING_ELLIPSIS.sub("", view)
+            if view in head_views or (len(lead) >= 12 and any(b.startswith(lead) for b in body_views)):
+                verdict.remove, verdict.rule = True, REPEATED
+                verdict.reason = "title or lead printed again after the footer"
+            elif len(view) <= self.footer_chars and not view.endswith(TEXT_ENDINGS):
+                verdict.remove, verdict.rule = True, AFTER_FOOTER
+                verdict.reason = f"after the footer's {anchor_rule} line"
+
+
+@dataclass
+class SiteLearningPass:
+    """The corpus pre-pass of a folder run: learn each site's furniture from every input
+    before any document is cleaned, and hand it to the boilerplate stage."""
+
+    stage: BoilerplateStage
+    max_bytes: int
+    encoding: str | None
+    name: str = "site-learning"
+
+    def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
+        self.stage.site_furniture = learn_site_furniture(
+            files,
+            by=self.stage.learn_by,
+            max_chars=self.stage.learn_max_chars,
+            min_pages=self.stage.learn_min_pages,
+            min_share=self.stage.learn_min_share,
+            max_bytes=self.max_bytes,
+            encoding=self.encoding,
+        )
+
+    def observe(self, document: Document, output: str) -> None:
+        return None
+
+    def merge(self, observation: Any) -> None:
+        return None
+
+    def finalize(self, provenance: Path) -> dict[str, int]:
+        return {}

@@ -1,0 +1,297 @@
+"""Punctuation and spacing of Chinese text, in one canonical form.
+
+Runs after ``hygiene`` (which already made line endings LF, every space-like character a
+plain space, removed zero-width characters and applied NFC) and ``script``. Rules, each
+its own step, each only where it changes something:
+
+``quotes``
+    Double quotes follow the document's dominant style: curly ``“”``, corner ``「」`` or
+    straight ``"`` (pairs in Chinese text only). The minority style is converted to the
+    dominant one, except that nothing is ever converted *to* straight quotes: a document
+    whose Chinese text mostly uses ``"`` is left as it is. Single quotes follow with
+    their double style (``‘’`` ↔ ``『』``); straight ``'`` is an apostrophe and stays.
+``brackets``
+    A matched pair of ``( )`` becomes ``（ ）`` when it holds a Han character or stands
+    next to Chinese text (``人工智能(AI)`` → ``人工智能（AI）``), unless it is glued to a
+    Latin letter or digit and holds no Han character (``f(x)``, ``IPv4(a)`` stay).
+``width``
+    Half-width ``, : ; ? !`` inside Chinese text become ``，：；？！``. "Inside Chinese
+    text" means the nearest character on either side — skipping spaces, line breaks,
+    other marks of this set and half-width brackets — is a Han character or Chinese
+    punctuation, full-width brackets included (``增长(%),`` → ``增长（%），``). In a
+    document that is mostly Han characters, a mark between other characters is converted
+    too unless a Latin letter is next to it or digits are on both sides
+    (``52.7%,2020年`` → ``52.7%，2020年``). A mark glued to a Latin letter or digit and
+    followed by a space is English (``Hello, world! 中文``). So ``1,000``, ``3:30``,
+    ``Hello, world`` stay, and URLs, e-mail addresses and `code` are never touched.
+``cjk-spacing``
+    Spaces between Chinese punctuation and Chinese text (``发展 ，推动``) and the spaces of
+    letter-spaced Chinese (``通 知``, ``关 于 印 发``) are removed. A space between two
+    words (``朱玉兵 天津市科学技术局``, two parts of a heading) is kept: it separates.
+``nfkc`` (option ``nfkc = true``, off by default)
+    Full-width Latin letters and digits (``ＡＢＣ１２３``) become ASCII. Only those
+    characters are normalised: NFKC on the whole text would also fold ``，`` to ``,``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cleankit.core.document import Document, Edit
+from cleankit.core.stage import register_stage
+from cleankit.text.cjk import HAN, han_count, is_chinese, is_han
+
+WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
+# Marks skipped when looking for the text around a mark, so that converting one mark never
+# changes the decision for its neighbour (that keeps the stage idempotent). The rules run
+# in the order quotes, brackets, width: each sees the marks of the rules before it in
+# their final form (the width rule counts full-width brackets and curly quotes as Chinese).
+_SKIPPED_BY_BRACKETS = frozenset(",:;?!，：；？！()（） \n")
+_SKIPPED_BY_WIDTH = frozenset(",:;?!，：；？！() \n")
+HALF_WIDTH = re.compile(r"[,:;?!]")
+PARENS = re.compile(r"[()]")
+STRAIGHT_QUOTE = re.compile('"')
+HAN_CHAR = re.compile(HAN)
+
+PROTECTED = re.compile(
+    r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
+      | www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
+      | [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
+      | `[^`\n]+`""",
+    re.VERBOSE,
+)
+# Text without any of these has nothing to protect (saves the regex pass on most pages).
+_PROTECTED_HINTS = ("://", "www.", "@", "`")
+_URL_TAIL = ".,:;?!)'"
+
+CJK_PUNCT_FOR_SPACING = frozenset("，。、；：？！“”‘’（）《》【】「」『』〔〕")
+SPACE_RUN = re.compile(" +")
+FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")
+
+QUOTE_STYLES = {
+    "curly": ("“", "”", "‘", "’"),
+    "corner": ("「", "」", "『", "』"),
+}
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """URLs, e-mail addresses and `code`: punctuation there is never changed."""
+    spans: list[tuple[int, int]] = []
+    if not any(hint in text for hint in _PROTECTED_HINTS):
+        return spans
+    for match in PROTECTED.finditer(text):
+        start, end = match.span()
+        if not match.group().startswith("`"):
+            while end > start and text[end - 1] in _URL_TAIL:
+                end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def _neighbour(text: str, position: int, step: int, skipped: frozenset[str]) -> str:
+    """The nearest character before (step -1) or after (step 1) ``position`` that is not
+    in ``skipped``; empty at the edge of the text."""
+    index = position + step
+    while 0 <= index < len(text) and text[index] in skipped:
+        index += step
+    return text[index] if 0 <= index < len(text) else ""
+
+
+def _in_chinese(text: str, start: int, end: int, skipped: frozenset[str]) -> bool:
+    left, right = _neighbour(text, start, -1, skipped), _neighbour(text, end - 1, 1, skipped)
+    return bool(left and is_chinese(left)) or bool(right and is_chinese(right))
+
+
+def mostly_chinese(text: str) -> bool:
+    """Han characters are at least half of the text's visible characters. Neither this
+    stage nor reflow changes the answer (they only swap marks and remove spaces and line
+    breaks), which keeps the width rule's fallback idempotent."""
+    visible = len(text) - text.count(" ") - text.count("\n")
+    return visible > 0 and han_count(text) * 2 >= visible
+
+
+def _width_fallback(text: str, position: int) -> bool:
+    """For a mark between two non-Chinese characters in a mostly Chinese document: convert
+    unless it sits in English (a Latin letter on either side) or in a number (digits on
+    both sides: 1,000, 3:30). ``增长52.7%,2020年`` → ``增长52.7%，2020年``."""
+    left = _neighbour(text, position, -1, _SKIPPED_BY_WIDTH)
+    right = _neighbour(text, position, 1, _SKIPPED_BY_WIDTH)
+    if not left or not right or (left.isascii() and left.isalpha()) or (right.isascii() and right.isalpha()):
+        return False
+    return not (left.isdigit() and right.isdigit())
+
+
+def _english_style(text: str, position: int) -> bool:
+    """A mark glued to a Latin letter or digit and followed by a space is written the
+    English way (``Hello, world! 中文``); Chinese marks are never followed by a space."""
+    before = text[position - 1] if position > 0 else ""
+    after = text[position + 1] if position + 1 < len(text) else ""
+    return before.isascii() and before.isalnum() and after == " "
+
+
+def width_edits(text: str) -> Iterator[Edit]:
+    spans = protected_spans(text)
+    chinese_document: bool | None = None  # computed only when a mark needs it
+    for match in HALF_WIDTH.finditer(text):
+        position = match.start()
+        if _inside(spans, position) or _english_style(text, position):
+            continue
+        convert = _in_chinese(text, position, position + 1, _SKIPPED_BY_WIDTH)
+        if not convert:
+            if chinese_document is None:
+                chinese_document = mostly_chinese(text)
+            convert = chinese_document and _width_fallback(text, position)
+        if convert:
+            yield Edit("", "width", position, position + 1, match.group(), WIDTH_MAP[match.group()], "")
+
+
+def _bracket_pairs(text: str) -> Iterator[tuple[int, int]]:
+    """Matched ``( )`` pairs of the whole text (a break in the middle does not unmatch them)."""
+    stack: list[int] = []
+    for match in PARENS.finditer(text):
+        if match.group() == "(":
+            stack.append(match.start())
+        elif stack:
+            yield stack.pop(), match.start()
+
+
+def bracket_edits(text: str) -> list[Edit]:
+    spans = protected_spans(text)
+    edits = []
+    for open_at, close_at in _bracket_pairs(text):
+        if _inside(spans, open_at) or _inside(spans, close_at):
+            continue
+        has_han = HAN_CHAR.search(text, open_at + 1, close_at) is not None
+        glued = open_at > 0 and text[open_at - 1].isascii() and text[open_at - 1].isalnum()
+        if has_han or (not glued and _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS)):
+            edits.append(Edit("", "brackets", open_at, open_at + 1, "(", "（", ""))
+            edits.append(Edit("", "brackets", close_at, close_at + 1, ")", "）", ""))
+    return edits
+
+
+def _straight_pairs(text: str) -> list[tuple[int, int]]:
+    """Pairs of straight double quotes (first with second, third with fourth...) in Chinese text."""
+    positions = [match.start() for match in STRAIGHT_QUOTE.finditer(text)]
+    spans = protected_spans(text)
+    pairs = []
+    for open_at, close_at in zip(positions[::2], positions[1::2], strict=False):
+        if _inside(spans, open_at):
+            continue
+        holds_han = HAN_CHAR.search(text, open_at + 1, close_at) is not None
+        if holds_han or _in_chinese(text, open_at, close_at + 1, _SKIPPED_BY_BRACKETS):
+            pairs.append((open_at, close_at))
+    return pairs
+
+
+def dominant_quote_style(text: str) -> str:
+    counts = {
+        "curly": text.count("“") + text.count("”"),
+        "corner": text.count("「") + text.count("」"),
+        "straight": 2 * len(_straight_pairs(text)) if '"' in text else 0,
+    }
+    return max(counts, key=lambda style: (counts[style], style == "curly", style == "corner"))
+
+
+def quote_edits(text: str) -> list[Edit]:
+    if not any(q in text for q in '"“”「」'):
+        return []
+    style = dominant_quote_style(text)
+    if style == "straight":
+        return []
+    open_double, close_double = QUOTE_STYLES[style][:2]
+    other = QUOTE_STYLES["corner" if style == "curly" else "curly"]
+    mapping = dict(zip(other, QUOTE_STYLES[style], strict=True))
+    minority = re.compile("[" + "".join(other) + "]")
+    edits = [Edit("", "quotes", m.start(), m.end(), m.group(), mapping[m.group()], "") for m in minority.finditer(text)]
+    for open_at, close_at in _straight_pairs(text):
+        edits.append(Edit("", "quotes", open_at, open_at + 1, '"', open_double, ""))
+        edits.append(Edit("", "quotes", close_at, close_at + 1, '"', close_double, ""))
+    return edits
+
+
+def spacing_edits(text: str) -> list[Edit]:
+    """Spaces at Chinese punctuation, and the spaces of letter-spaced Chinese: three or more
+    single characters with one space between each (关 于 印 发), or a line of two (通 知).
+    A word of two or more characters next to a space is never letter-spaced."""
+    edits = []
+    letter_spaces: list[int] = []
+    size = len(text)
+    for match in SPACE_RUN.finditer(text):
+        start, end = match.span()
+        if start == 0 or end == size:
+            continue
+        left, right = text[start - 1], text[end]
+        if (left in CJK_PUNCT_FOR_SPACING and (is_han(right) or right in CJK_PUNCT_FOR_SPACING)) or (
+            is_han(left) and right in CJK_PUNCT_FOR_SPACING
+        ):
+            edits.append(Edit("", "cjk-spacing", start, end, match.group(), "", ""))
+        elif (
+            end == start + 1
+            and is_han(left)
+            and is_han(right)
+            and (start < 2 or not is_han(text[start - 2]))
+            and (end + 1 >= size or not is_han(text[end + 1]))
+        ):
+            letter_spaces.append(start)
+    group: list[int] = []
+    for position in [*letter_spaces, -1]:
+        if group and position == group[-1] + 2:
+            group.append(position)
+            continue
+        if len(group) >= 2 or (len(group) == 1 and _whole_line(text, group[0] - 1, group[0] + 2)):
+            edits.extend(Edit("", "cjk-spacing", p, p + 1, " ", "", "") for p in group)
+        group = [position]
+    return sorted(edits, key=lambda edit: edit.start)
+
+
+def _whole_line(text: str, start: int, end: int) -> bool:
+    return (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+
+
+def nfkc_edits(text: str) -> Iterator[Edit]:
+    for match in FULLWIDTH_ALNUM.finditer(text):
+        ascii_form = unicodedata.normalize("NFKC", match.group())
+        yield Edit("", "nfkc", match.start(), match.end(), match.group(), ascii_form, "")
+
+
+MAX_PASSES = 4
+
+REASONS = {
+    "width": "half-width mark inside Chinese text",
+    "brackets": "half-width brackets around or beside Chinese text",
+    "quotes": "quote marks to the document's dominant style",
+    "cjk-spacing": "space inside Chinese text",
+    "nfkc": "full-width Latin letters and digits to ASCII",
+}
+
+
+@register_stage("punctuation", order=50)
+@dataclass
+class PunctuationStage:
+    name: str = "punctuation"
+    nfkc: bool = False
+
+    def run(self, document: Document) -> Document:
+        rules = [quote_edits, bracket_edits, width_edits, spacing_edits]
+        if self.nfkc:
+            rules.append(nfkc_edits)
+        # A converted mark makes its neighbours' context Chinese (a curly quote next to a
+        # straight pair, say), so rules repeat until a whole pass changes nothing: that is
+        # what makes cleaning clean output a no-op.
+        for _ in range(MAX_PASSES):
+            changed = 0
+            for rule in rules:
+                edits = list(rule(document.text))
+                for edit in edits:
+                    edit.reason = REASONS[edit.rule]
+                changed += document.apply(self.name, edits)
+            if not changed:
+                break
+        return document

@@ -1,0 +1,217 @@
+"""Reflow: join paragraphs that a page or column break cut in the middle of a sentence.
+
+Crawled articles often carry the print layout's breaks: ``…推动发展的重要方法，通`` /
+``过调查研究…``. Runs after ``paragraphs``; every join is one edit that removes the
+break between two paragraphs (rule ``join-broken-paragraph``).
+
+No single rule decides. Each adjacent pair (A, B) is first checked against vetoes —
+the cases that must never be glued:
+
+* A ends a sentence (``。！？；…`` or ``.``, also behind closing quotes or brackets) or ends with a
+  colon (it introduces what follows);
+* B starts a heading or list item (``第一章``, ``一、``, ``（一）``, ``(1)``, ``1.``, ``①``,
+  ``专栏3``, ``附件``, ``——``, bullets), or A is such a heading and is short (a list item
+  that holds a full sentence already, ``（一）…。…``, is prose and may be joined);
+* B is very short and does not end a sentence (table cells, dates, signatures);
+* the text on both sides of the break is not Chinese (English is not reflowed here);
+* B repeats the end of A (templated debris that a later stage removes, not a cut).
+
+Then evidence for and against a cut is added up, and the pair is joined at a score of 3:
+
+* +3 A ends with a clause mark (，、,) or an opening bracket;
+* +5 B starts with punctuation no sentence starts with (，。、）》” ...);
+* +3 A leaves a quote, bracket or book title open;
+* +2 A is long for this document (at least half the typical paragraph, 40–100 characters),
+  else +1 when it has at least 30 characters;
+* +2 A holds a full sentence already (prose, not a heading), else +1 for clause punctuation;
+* +1 B ends a sentence;
+* +1 B starts with a one-character fragment before punctuation (``碍,最大限度…``);
+* −2 A is short, has no clause or sentence punctuation and leaves no quote open (a heading
+  or a table cell); −2 the same for B;
+* −2 B starts with an enumerator such as 一是/二是/首先，;
+* −3 B starts with a news dateline (新华社北京12月10日电, 本报讯, （记者…）);
+* −2 A is the document's first paragraph (a title) and is short.
+
+"Typical" is the median length of the document's paragraphs that end a sentence. The
+decision is iterated to a fixed point (a join changes A's length and the typical
+length), so reflowing reflowed text joins nothing more: the stage is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+from cleankit.core.document import Document, Edit
+from cleankit.core.stage import register_stage
+from cleankit.stages.paragraphs import paragraph_spans
+from cleankit.text.cjk import CLAUSE_PUNCTUATION, CLOSERS, FULL_STOPS, OPENERS, SENTENCE_FINAL, is_chinese
+
+JOIN_SCORE = 3
+DEFAULT_TYPICAL = 120
+MIN_LONG, MAX_LONG = 40, 100
+MEDIUM_LENGTH = 30
+SHORT_CELL = 8
+REPEATED_TAIL = 6
+MAX_PASSES = 50
+
+_NUMERAL = "一二三四五六七八九十百千零〇两"
+HEADING_START = re.compile(
+    rf"""^(?:
+        第[{_NUMERAL}\d]+[章节條条篇部编編款项項卷回]
+      | [{_NUMERAL}]+[、.．]
+      | [（(][{_NUMERAL}\d]+[）)]
+      | \d+(?:\.\d+)*[、．]
+      | \d+\.(?!\d)
+      | \d+(?:\.\d+)+\s
+      | [ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+[、.．]
+      | [①-⑳⑴-⒇⒈-⒛❶-❿]
+      | (?:专栏|專欄|附件|附表|附录|附錄)\s*\d*
+      | ——|--
+      | [•●○▪■□◆◇►▶※★☆·]
+      | [A-Za-z][.、．]\s
+    )""",
+    re.VERBOSE,
+)
+# A news lead starts a new paragraph: "新华社北京12月10日电", "本报讯", "（记者 张三）".
+DATELINE_START = re.compile(
+    r"^(?:新华社|中新社|本报讯|本报记者|人民网|新华网|央视网|中新网|[（(]记者"
+    r"|[^，。：\n]{2,12}\d{1,2}月\d{1,2}日(?:电|讯))"
+)
+ENUMERATOR_START = re.compile(rf"^[{_NUMERAL}]是|^(?:首先|其次|再次|最后|此外|另外|同时)[，,]")
+NO_SENTENCE_START = "，。、；：？！）)》〉】」』”’,.;:?!"
+PUNCTUATION = CLAUSE_PUNCTUATION + SENTENCE_FINAL + "，。、；：？！"
+FIRST_SEGMENT = re.compile(f"^[^{re.escape(PUNCTUATION)}][{re.escape(PUNCTUATION)}]")
+COLONS = "：:"
+
+
+def ends_sentence(text: str) -> bool:
+    stripped = text.rstrip(CLOSERS + " ")
+    return bool(stripped) and stripped[-1] in SENTENCE_FINAL
+
+
+def _has_any(text: str, chars: str) -> bool:
+    return any(c in text for c in chars)
+
+
+def _unbalanced(text: str) -> bool:
+    return (
+        text.count("“") > text.count("”")
+        or text.count("《") > text.count("》")
+        or text.count("（") + text.count("(") > text.count("）") + text.count(")")
+        or text.count("「") > text.count("」")
+    )
+
+
+def typical_length(paragraphs: list[str]) -> float:
+    """Median length of the paragraphs that end a sentence (a default when there are few)."""
+    lengths = [len(p) for p in paragraphs if ends_sentence(p)]
+    return statistics.median(lengths) if len(lengths) >= 3 else DEFAULT_TYPICAL
+
+
+def join_score(a: str, b: str, typical: float, first: bool = False) -> int | None:
+    """Evidence that B continues A's sentence; ``None`` when a veto applies."""
+    if not a or not b:
+        return None
+    if ends_sentence(a) or a[-1] in COLONS:
+        return None
+    long_length = min(max(typical / 2, MIN_LONG), MAX_LONG)
+    if HEADING_START.match(b):
+        return None
+    if HEADING_START.match(a) and len(a) < long_length and not _has_any(a[:-1], FULL_STOPS):
+        return None  # a heading; a list item that already holds a sentence is prose
+    if len(b) < SHORT_CELL and not ends_sentence(b):
+        return None
+    if not (is_chinese(a[-1]) or is_chinese(b[0])):
+        return None
+    if a.endswith(b) or (min(len(a), len(b)) >= REPEATED_TAIL and a[-REPEATED_TAIL:] == b[-REPEATED_TAIL:]):
+        return None
+
+    score = 0
+    if a[-1] in CLAUSE_PUNCTUATION or a[-1] in OPENERS:
+        score += 3
+    if b[0] in NO_SENTENCE_START:
+        score += 5
+    open_quote = _unbalanced(a)
+    if open_quote:
+        score += 3
+    if len(a) >= long_length:
+        score += 2
+    elif len(a) >= MEDIUM_LENGTH:
+        score += 1
+    a_body = a[:-1]
+    if _has_any(a_body, FULL_STOPS):
+        score += 2
+    elif _has_any(a_body, CLAUSE_PUNCTUATION):
+        score += 1
+    if ends_sentence(b):
+        score += 1
+    if FIRST_SEGMENT.match(b):
+        score += 1
+    if not _has_any(a, PUNCTUATION) and not open_quote and len(a) < long_length:
+        score -= 2
+    if not _has_any(b, PUNCTUATION) and len(b) < long_length:
+        score -= 2
+    if ENUMERATOR_START.match(b):
+        score -= 2
+    if DATELINE_START.match(b):
+        score -= 3
+    if first and len(a) < long_length:
+        score -= 2
+    return score
+
+
+def broken_paragraph_joins(paragraphs: list[str]) -> list[int]:
+    """Indices ``i`` such that paragraph ``i`` and ``i + 1`` are one paragraph cut in two."""
+    groups = [[i] for i in range(len(paragraphs))]
+    # A pass joins everything it can from left to right; another pass is needed only when a
+    # join on the right makes a pair on its left qualify. Real pages settle in at most five
+    # passes (benchmark corpus); the cap bounds the time on adversarial input.
+    for _ in range(MAX_PASSES):
+        texts = ["".join(paragraphs[i] for i in group) for group in groups]
+        typical = typical_length(texts)
+        merged: list[list[int]] = []
+        left = ""
+        changed = False
+        for group, text in zip(groups, texts, strict=True):
+            if merged:
+                score = join_score(left, text, typical, first=merged[-1][0] == 0)
+                if score is not None and score >= JOIN_SCORE:
+                    merged[-1] = merged[-1] + group
+                    left += text
+                    changed = True
+                    continue
+            merged.append(group)
+            left = text
+        groups = merged
+        if not changed:
+            break
+    return [group[k] for group in groups for k in range(len(group) - 1)]
+
+
+@register_stage("reflow", order=80)
+@dataclass
+class ReflowStage:
+    name: str = "reflow"
+
+    def run(self, document: Document) -> Document:
+        text = document.text
+        spans = list(paragraph_spans(text))
+        joins = broken_paragraph_joins([text[start:end] for start, end in spans])
+        edits = []
+        for index in joins:
+            gap_start, gap_end = spans[index][1], spans[index + 1][0]
+            edits.append(
+                Edit(
+                    "",
+                    "join-broken-paragraph",
+                    gap_start,
+                    gap_end,
+                    text[gap_start:gap_end],
+                    "",
+                    "paragraph cut mid-sentence by a page or column break",
+                )
+            )
+        document.apply(self.name, edits)
+        return document

@@ -1,0 +1,149 @@
+"""The comparison view of a text: what two copies of one passage have in common.
+
+Copies of a passage on the web differ in ways that do not change what it says: script
+(traditional vs simplified), character width (，vs ,), whitespace, and a character
+truncated at a cut (U+FFFD). Deduplication compares texts on a *canonical view* that
+folds these away. The view is never written out; it exists to find repeats.
+
+Every character folds to at most one character (a fold that would expand, such as
+NFKC's ㈠ -> (一), keeps the character as it is), so the view's positions map back to
+the original text by dropping the removed characters only (:func:`view_positions`).
+The fold table is built lazily per distinct character and cached, and a whole text is
+folded with one ``str.translate`` call.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Iterable
+
+import numpy as np
+import opencc
+
+from cleankit.text.cjk import code_points, opencc_converter
+
+# Quotes and brackets whose variants NFKC does not fold but copies swap freely.
+_EXTRA_FOLDS = {
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "「": '"',
+    "」": '"',
+    "『": '"',
+    "』": '"',
+    "‘": "'",
+    "’": "'",
+    "〔": "[",
+    "〕": "]",
+    "【": "[",
+    "】": "]",
+}
+_DROPPED = {"\ufffd", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+
+_table: dict[int, str | None] = {}
+_lock = threading.Lock()
+
+
+def _converter_instance() -> opencc.OpenCC:
+    return opencc_converter("t2s")
+
+
+def _t2s(char: str) -> str:
+    cached = _t2s_cache.get(char)
+    return cached if cached is not None else _converter_instance().convert(char)
+
+
+def _fold(char: str) -> str | None:
+    """The canonical form of one character: None (dropped) or exactly one character."""
+    if char in _DROPPED or char.isspace():
+        return None
+    if "\ud800" <= char <= "\udfff":
+        return char  # a lone surrogate (JSON Lines input may hold one): OpenCC cannot encode it
+    folded = _EXTRA_FOLDS.get(char)
+    if folded is not None:
+        return folded
+    folded = unicodedata.normalize("NFKC", char)
+    if len(folded) != 1:
+        folded = char
+    if folded.isascii():
+        return folded.lower()
+    simplified = _t2s(folded)
+    return simplified if len(simplified) == 1 else folded
+
+
+def _ensure(text: str) -> dict[int, str | None]:
+    missing = set(text) - _known
+    if missing:
+        _add(missing)
+    return _table
+
+
+def _add(missing: set[str]) -> None:
+    with _lock:
+        _prefetch_t2s(list(missing))
+        for char in missing:
+            folded = _fold(char)
+            _table[ord(char)] = folded
+            _fold_codes[ord(char)] = _DROPPED_CODE if folded is None else ord(folded)
+        _known.update(missing)
+
+
+_known: set[str] = set()
+
+# The fold table again as one array over all code points, for :func:`canonical_pieces`:
+# the code point of a character's fold, _DROPPED_CODE, or _UNKNOWN_CODE (not folded yet).
+_UNKNOWN_CODE, _DROPPED_CODE = -2, -1
+_fold_codes = np.full(0x110000, _UNKNOWN_CODE, dtype=np.int32)
+
+
+_t2s_cache: dict[str, str] = {}
+
+
+def _prefetch_t2s(chars: list[str]) -> None:
+    """Convert many single characters in one OpenCC call (a call costs far more than a
+    character); newlines keep OpenCC from reading neighbours as one phrase."""
+    wanted = [c for c in chars if c not in _t2s_cache and c != "\n" and not "\ud800" <= c <= "\udfff"]
+    if len(wanted) < 8:
+        return
+    converted = _converter_instance().convert("\n".join(wanted)).split("\n")
+    if len(converted) == len(wanted):
+        _t2s_cache.update(zip(wanted, converted, strict=True))
+
+
+def fold_table(text: str) -> dict[int, str | None]:
+    """The ``str.translate`` table, complete for every character of ``text``: fold many
+    pieces of one text with ``piece.translate(table)`` after a single call."""
+    return _ensure(text)
+
+
+def canonical(text: str) -> str:
+    """The comparison view of ``text`` (script, width, case and whitespace folded)."""
+    return text.translate(_ensure(text))
+
+
+def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
+    """``canonical(text[start:end])`` for each span, folded in one vectorized pass over the
+    whole text: a ``str.translate`` per paragraph looks every character up in a dict, and a
+    ``set(text)`` per call finds the characters not folded yet."""
+    points = code_points(text)
+    codes = _fold_codes[points]
+    unknown = codes == _UNKNOWN_CODE
+    if unknown.any():
+        _add({chr(point) for point in np.unique(points[unknown]).tolist()})
+        codes = _fold_codes[points]
+    kept = codes >= 0
+    folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
+    spans = list(spans)
+    if not spans:
+        return []
+    # Offset in ``folded`` of each span's start and end (only those leave numpy).
+    at = np.concatenate(([0], np.cumsum(kept)))
+    bounds = at[np.array(spans, dtype=np.int64).ravel()].tolist()
+    return [folded[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+
+
+def view_positions(text: str) -> list[int]:
+    """For each character of ``canonical(text)``, its offset in ``text``."""
+    table = _ensure(text)
+    return [index for index, char in enumerate(text) if table[ord(char)] is not None]
