@@ -42,8 +42,8 @@ from make_corpus import DEFAULT_SOURCE, load_pools  # noqa: E402
 
 from cleankit import Pipeline, Settings  # noqa: E402
 from cleankit.core.document import undo_step  # noqa: E402
-from cleankit.core.settings import DEFAULT_STAGES  # noqa: E402
-from cleankit.stages.boilerplate import LEARNED, BoilerplateStage, attach_site_furniture  # noqa: E402
+from cleankit.core.stage import default_stage_names
+from cleankit.stages.boilerplate import LEARNED, BoilerplateStage  # noqa: E402
 from cleankit.stages.boilerplate.packs import match_view  # noqa: E402
 from cleankit.stages.boilerplate.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
 
@@ -431,7 +431,9 @@ def evaluate(pages: list[Page], learn: bool, stages: list[str]) -> tuple[Score, 
             counter.add_text(page.name, page.text())
         learned = counter.result(BoilerplateStage.learn_min_pages, BoilerplateStage.learn_min_share)
         seconds = time.perf_counter() - started
-        attach_site_furniture(pipeline.stages, learned)
+        for stage in pipeline.stages:
+            if isinstance(stage, BoilerplateStage):
+                stage.site_furniture = learned
     score = Score()
     fields = Counter()
     for page in pages:
@@ -541,7 +543,7 @@ def main() -> None:
             path.write_text(page.text(), encoding="utf-8")
     stages = ["hygiene", "boilerplate"]
     if args.default_stages:  # what runs before boilerplate in a default run: script, punctuation …
-        stages = DEFAULT_STAGES[: DEFAULT_STAGES.index("boilerplate") + 1]
+        stages = default_stage_names()[: default_stage_names().index("boilerplate") + 1]
     print("stages:", ", ".join(stages))
     for learn in (False, True):
         score, seconds, fields = evaluate(pages, learn, stages)

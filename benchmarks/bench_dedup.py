@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE.parent))
 import opencc  # noqa: E402
 from make_corpus import DEFAULT_SAMPLES, DEFAULT_SOURCE, load_pools  # noqa: E402
 
-from cleankit.stages.repeats import DedupStage  # noqa: E402
+from cleankit.stages.repeats import RepeatsStage  # noqa: E402
 from cleankit.text.canonical import canonical  # noqa: E402
 
 T2TW = opencc.OpenCC("s2tw")
@@ -165,7 +165,7 @@ def bench_inside(docs: int, seed: int) -> dict:
     pool = paragraph_pool()
     rng = random.Random(seed)
     pages = [planted_page(pool, rng) for _ in range(docs)]
-    stage = DedupStage()
+    stage = RepeatsStage()
     totals = {"cleankit": [0, 0, 0], "exact lines": [0, 0, 0]}
     paragraph_hits = [0, 0]
     removal_hits = {"cleankit": [0, 0], "exact lines": [0, 0]}
@@ -283,7 +283,8 @@ def _pr(predicted: set[tuple[int, int]], truth: set[tuple[int, int]]) -> dict:
 def run_cleankit_crawl(
     texts: list[str], threshold: float, shingle: int, verify: float
 ) -> tuple[dict[int, int], tuple[float, float]]:
-    from cleankit.neardup.crawl import CrawlDedup, NearDupInput, SignatureParams, signature
+    from cleankit.neardup.crawl import NearDupInput, NearDupPass
+    from cleankit.neardup.signature import SignatureParams, signature
 
     params = SignatureParams(shingle_chars=shingle, permutations=128, threshold=threshold)
     with tempfile.TemporaryDirectory() as folder:
@@ -292,7 +293,7 @@ def run_cleankit_crawl(
             (out / f"{number}.txt").write_text(text, encoding="utf-8")
         (out / "provenance.jsonl").write_text("")
         started, cpu = time.perf_counter(), time.process_time()
-        crawl = CrawlDedup(out, params, verify=verify)
+        crawl = NearDupPass(out, params, verify=verify)
         for number, text in enumerate(texts):
             view = canonical(text)
             name = f"{number}.txt"
@@ -301,7 +302,7 @@ def run_cleankit_crawl(
         seconds = (time.perf_counter() - started, time.process_time() - cpu)
         from cleankit.neardup.index import NearDupIndex
 
-        with NearDupIndex(out / "dedup-index.sqlite") as index:
+        with NearDupIndex(out / "neardup-index.sqlite") as index:
             rows = index.db.execute("SELECT rowid, source, state, duplicate_of FROM docs").fetchall()
     source_of = {rowid: json.loads(source) for rowid, source, _, _ in rows}
     leader: dict[int, int] = {}

@@ -1,3 +1,3 @@
-from cleankit.cli import app
+from cleankit.cli import main
 
-app(prog_name="cleankit")
+main()

@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
 from cleankit.core.provenance import build_record, restore_from_record
-from cleankit.core.settings import DEFAULT_STAGES
+from cleankit.core.stage import default_stage_names
 from cleankit.run.clean import run_clean
 from cleankit.stages.boilerplate import BoilerplateStage
 from cleankit.stages.boilerplate.packs import match_view
 from cleankit.stages.boilerplate.sitelearn import FurnitureCounter
 
 PIPELINE = Pipeline.from_settings(Settings())
+DEFAULT_STAGES = default_stage_names()
 BEFORE = DEFAULT_STAGES[: DEFAULT_STAGES.index("boilerplate")]
 STAGE = BoilerplateStage()
 
@@ -269,7 +270,7 @@ def test_site_learning_in_a_folder_run(tmp_path: Path, jobs: int) -> None:
         (site / f"{number}.txt").write_text(site_page(number), encoding="utf-8")
     # The pages differ only by a number: near-duplicates to the crawl dedup pass, which is not
     # what this test is about, so every page is written.
-    summary = run_clean([tmp_path / "in"], tmp_path / "out", Settings(jobs=jobs, dedup_documents=False))
+    summary = run_clean([tmp_path / "in"], tmp_path / "out", Settings(jobs=jobs, neardup=False))
     assert summary.failed == 0
     clean_text = (tmp_path / "out" / "kjj" / "3.txt").read_text(encoding="utf-8")
     assert lines(clean_text) == [
@@ -293,11 +294,11 @@ def test_learning_needs_enough_pages_and_can_be_switched_off(tmp_path: Path) -> 
     site.mkdir()
     for number in range(1, 4):
         (site / f"{number}.txt").write_text(site_page(number), encoding="utf-8")
-    run_clean([site], tmp_path / "few", Settings(jobs=1, dedup_documents=False))
+    run_clean([site], tmp_path / "few", Settings(jobs=1, neardup=False))
     assert "门户网站" in (tmp_path / "few" / "1.txt").read_text(encoding="utf-8")
     for number in range(4, 9):
         (site / f"{number}.txt").write_text(site_page(number), encoding="utf-8")
-    off = Settings(jobs=1, dedup_documents=False, stage_options={"boilerplate": {"learn": False}})
+    off = Settings(jobs=1, neardup=False, stage_options={"boilerplate": {"learn": False}})
     run_clean([site], tmp_path / "off", off)
     assert "门户网站" in (tmp_path / "off" / "1.txt").read_text(encoding="utf-8")
 

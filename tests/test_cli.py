@@ -185,7 +185,8 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
         (src / name).write_text("通知")
     out = tmp_path / "out"
     run_cli("clean", str(src), "-o", str(out), "--include", "*.txt", "--exclude", "c.*")
-    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "dedup-index.sqlite", "provenance.jsonl", "summary.json"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["a.txt", "neardup-index.sqlite", "provenance.jsonl", "summary.json"]
 
 
 def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cleankit import Settings
 from cleankit.core.provenance import restore_bytes_from_record
 from cleankit.io.files import INDEX_FILE
-from cleankit.neardup.crawl import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
+from cleankit.neardup.signature import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
 from cleankit.neardup.index import NearDupIndex
 from cleankit.run.clean import run_clean
 from cleankit.text.canonical import canonical
@@ -239,7 +239,7 @@ def test_index_with_other_settings_is_refused(tmp_path: Path) -> None:
     (src / "a.txt").write_text("\n\n".join(notice(0)) + "\n", encoding="utf-8")
     run_clean([src], out, Settings(jobs=1))
     with pytest.raises(ValueError, match="other signature settings"):
-        run_clean([src], out, Settings(jobs=1, dedup_permutations=64), force=True)
+        run_clean([src], out, Settings(jobs=1, neardup_permutations=64), force=True)
 
 
 def test_no_dedup_documents_writes_every_copy(tmp_path: Path) -> None:
@@ -247,7 +247,7 @@ def test_no_dedup_documents_writes_every_copy(tmp_path: Path) -> None:
     src.mkdir()
     for name in ("a.txt", "b.txt"):
         (src / name).write_text("\n\n".join(notice(1)) + "\n", encoding="utf-8")
-    summary = run_clean([src], out, Settings(jobs=1, dedup_documents=False))
+    summary = run_clean([src], out, Settings(jobs=1, neardup=False))
     assert summary.duplicates == 0 and (out / "a.txt").is_file() and (out / "b.txt").is_file()
     assert not (out / INDEX_FILE).exists()
 
@@ -264,7 +264,7 @@ def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "flag", [{"dedup_threshold": 0.0}, {"dedup_verify": 1.5}, {"dedup_bands": 500}, {"dedup_permutations": 1}]
+    "flag", [{"neardup_threshold": 0.0}, {"neardup_verify": 1.5}, {"neardup_bands": 500}, {"neardup_permutations": 1}]
 )
 def test_bad_dedup_settings_are_refused(flag: dict) -> None:
     from cleankit.core.settings import SettingsError, validate

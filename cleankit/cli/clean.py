@@ -51,11 +51,13 @@ def clean(
     keep_duplicates: Annotated[
         bool, typer.Option("--keep-duplicates", help="Write near-duplicate documents too (marked in provenance).")
     ] = False,
-    dedup_paragraphs: Annotated[
-        bool, typer.Option("--dedup-paragraphs", help="Remove paragraphs already in an earlier kept document.")
+    neardup_paragraphs: Annotated[
+        bool, typer.Option(
+            "--neardup-paragraphs", "--dedup-paragraphs", help="Remove paragraphs already in an earlier kept document."
+        )
     ] = False,
-    no_dedup_documents: Annotated[
-        bool, typer.Option("--no-dedup-documents", help="Do not look for near-duplicate documents.")
+    no_neardup: Annotated[
+        bool, typer.Option("--no-neardup", "--no-dedup-documents", help="Do not look for near-duplicate documents.")
     ] = False,
     config: ConfigOption = None,
     rules: RulesOption = None,
@@ -64,8 +66,8 @@ def clean(
     settings = load_cli_settings(
         config,
         keep_duplicates=keep_duplicates or None,
-        dedup_paragraphs=dedup_paragraphs or None,
-        dedup_documents=False if no_dedup_documents else None,
+        neardup_paragraphs=neardup_paragraphs or None,
+        neardup=False if no_neardup else None,
         jsonl=jsonl or None,
         text_field=text_field,
         include=include or None,
@@ -121,7 +123,7 @@ def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet
         except UsageError as exc:
             raise typer.BadParameter(str(exc)) from exc
         except NearDupIndexError as exc:
-            err.print(f"cannot use the dedup index: {exc}")
+            err.print(f"cannot use the near-duplicate index: {exc}")
             raise typer.Exit(2) from exc
 
 

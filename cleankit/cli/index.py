@@ -20,11 +20,11 @@ app.add_typer(index_app, name="index")
 
 
 def _open_index(outdir: Path) -> NearDupIndex:
-    from cleankit.neardup.index import NearDupIndex
+    from cleankit.neardup.index import NearDupIndex, index_path
 
-    path = outdir / INDEX_FILE
+    path = index_path(outdir)
     if not path.is_file():
-        raise typer.BadParameter(f"no dedup index in {outdir} ({INDEX_FILE} not found)")
+        raise typer.BadParameter(f"no near-duplicate index in {outdir} ({INDEX_FILE} not found)")
     try:
         return NearDupIndex(path)
     except NearDupIndexError as exc:

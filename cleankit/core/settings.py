@@ -18,6 +18,17 @@ from cleankit import __version__
 from cleankit.core.errors import SettingsError
 from cleankit.core.stage import canonical_stage_name, default_stage_names, stage_registry
 
+# Setting names of cleankit 0.1, still read from settings files.
+LEGACY_KEYS = {
+    "dedup_documents": "neardup",
+    "dedup_paragraphs": "neardup_paragraphs",
+    "dedup_threshold": "neardup_threshold",
+    "dedup_verify": "neardup_verify",
+    "dedup_shingle_chars": "neardup_shingle_chars",
+    "dedup_permutations": "neardup_permutations",
+    "dedup_bands": "neardup_bands",
+}
+
 OUTPUT_FIELDS = ("stages", "skip", "encoding", "text_field", "jsonl", "stage_options", "max_bytes")
 
 
@@ -44,22 +55,24 @@ class Settings:
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Near-duplicate documents across the crawl and across runs (README: "Deduplication").
-    dedup_documents: bool = True
+    neardup: bool = True
     keep_duplicates: bool = False
-    dedup_paragraphs: bool = False
+    neardup_paragraphs: bool = False
     # Shortest paragraph (canonical characters) --dedup-paragraphs compares across documents.
-    dedup_paragraph_chars: int = 10
+    neardup_paragraph_chars: int = 10
     # Estimated Jaccard similarity of character shingles for an LSH candidate pair.
-    dedup_threshold: float = 0.5
+    neardup_threshold: float = 0.5
     # rapidfuzz similarity (0-1, canonical text) a candidate must reach to be a duplicate.
-    dedup_verify: float = 0.8
-    dedup_shingle_chars: int = 5
-    dedup_permutations: int = 128
+    neardup_verify: float = 0.8
+    neardup_shingle_chars: int = 5
+    neardup_permutations: int = 128
     # LSH bands; 0 chooses bands and rows for the threshold as datasketch does.
-    dedup_bands: int = 0
+    neardup_bands: int = 0
 
     def active_stages(self) -> list[str]:
-        return [name for name in self.stages if name not in self.skip]
+        """The stages that run, by their current names (older names are accepted)."""
+        skip = {canonical_stage_name(name) for name in self.skip}
+        return [canonical_stage_name(name) for name in self.stages if canonical_stage_name(name) not in skip]
 
     def effective_jobs(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
@@ -109,6 +122,7 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
     section = data.get("clean", {k: v for k, v in data.items() if k != "stage"})
     values: dict[str, Any] = {}
     for key, value in section.items():
+        key = LEGACY_KEYS.get(key, key)
         if key not in known or key == "stage_options":
             raise SettingsError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         default = getattr(Settings(), key)
@@ -127,13 +141,13 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 def validate(settings: Settings, origin: str = "settings") -> None:
     """Check the settings' own values and stage names. Stage options are checked when the
     pipeline is built (:meth:`cleankit.core.pipeline.Pipeline.from_settings`), once per run."""
-    for name in ("dedup_threshold", "dedup_verify"):
+    for name in ("neardup_threshold", "neardup_verify"):
         if not 0.0 < getattr(settings, name) <= 1.0:
             raise SettingsError(f"{origin}: {name} must be in (0, 1], not {getattr(settings, name)}")
-    if settings.dedup_shingle_chars < 1 or settings.dedup_permutations < 2:
-        raise SettingsError(f"{origin}: dedup_shingle_chars must be >= 1 and dedup_permutations >= 2")
-    if not 0 <= settings.dedup_bands <= settings.dedup_permutations:
-        raise SettingsError(f"{origin}: dedup_bands must be between 0 and dedup_permutations")
+    if settings.neardup_shingle_chars < 1 or settings.neardup_permutations < 2:
+        raise SettingsError(f"{origin}: neardup_shingle_chars must be >= 1 and neardup_permutations >= 2")
+    if not 0 <= settings.neardup_bands <= settings.neardup_permutations:
+        raise SettingsError(f"{origin}: neardup_bands must be between 0 and neardup_permutations")
     known = stage_registry()
     for name in [*settings.stages, *settings.skip, *settings.stage_options]:
         if canonical_stage_name(name) not in known:

@@ -4,7 +4,8 @@ Decoding never loses information: byte runs the codec cannot decode become one U
 each in the text, and the raw bytes of each run are kept in :class:`EncodingInfo`, so
 :func:`encode_back` rebuilds the input bytes exactly (checked against its sha256).
 
-Detection order follows measured costs (see ``../shared/perf-notes.md``): a BOM, then
+Detection order follows measured costs (strict decodes run at ~300 MB/s, charset-normalizer
+at 10-18 MB/s, on this project's 2-core machines): a BOM, then
 strict UTF-8 (most crawled pages, and every ASCII file), then UTF-16 without a BOM
 recognised by its NUL pattern, then charset-normalizer restricted to the encodings
 Chinese crawls actually use, which is both faster and more accurate than an open search.

@@ -23,8 +23,14 @@ from cleankit.core.errors import InputError
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
 SUMMARY_FILE = "summary.json"
-INDEX_FILE = "dedup-index.sqlite"
-RESERVED_NAMES = {PROVENANCE_FILE, SUMMARY_FILE, INDEX_FILE, INDEX_FILE + "-wal", INDEX_FILE + "-shm"}
+INDEX_FILE = "neardup-index.sqlite"
+# The index's name in cleankit 0.1; an output folder that has it is moved to INDEX_FILE.
+LEGACY_INDEX_FILE = "dedup-index.sqlite"
+RESERVED_NAMES = {
+    PROVENANCE_FILE,
+    SUMMARY_FILE,
+    *(name + suffix for name in (INDEX_FILE, LEGACY_INDEX_FILE) for suffix in ("", "-wal", "-shm")),
+}
 
 
 @dataclass(frozen=True)

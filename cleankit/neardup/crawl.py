@@ -5,7 +5,7 @@ After a batch is cleaned, :class:`CrawlDedup` groups such copies, keeps one cano
 document per group and turns the others into duplicates whose provenance says which
 document they copy (``duplicate_of``) and how closely (``similarity``).
 
-Signatures: MinHash over character shingles (``dedup_shingle_chars``) of the canonical
+Signatures: MinHash over character shingles (``neardup_shingle_chars``) of the canonical
 view of the clean text (:mod:`cleankit.text.canonical`), computed with numpy in the worker
 processes. They are exactly what datasketch computes for the same shingle hashes
 (``MinHash(scheme="affine32").update_batch``; a test checks it) and are used through
@@ -17,8 +17,8 @@ Decisions: documents of the run are taken in quality order — fewest repairs (e
 stages other than layout), then most complete (longest canonical text), then earliest
 path. Each is compared with the kept documents sharing an LSH bucket (documents kept by
 earlier runs, then better documents of this run): a candidate whose estimated Jaccard
-similarity reaches ``dedup_threshold`` and whose rapidfuzz ratio on the canonical texts
-reaches ``dedup_verify`` makes it a duplicate of the most similar one; otherwise it is
+similarity reaches ``neardup_threshold`` and whose rapidfuzz ratio on the canonical texts
+reaches ``neardup_verify`` makes it a duplicate of the most similar one; otherwise it is
 kept. Comparing with kept documents only (not with other duplicates) stops chains of
 small edits from drifting a cluster away from its canonical copy.
 
@@ -46,8 +46,8 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.provenance import dumps, read_records, text_sha256
 from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
-from cleankit.io.files import INDEX_FILE, TMP_MARK, write_atomic
-from cleankit.neardup.index import NearDupIndex
+from cleankit.io.files import TMP_MARK, write_atomic
+from cleankit.neardup.index import NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.canonical import canonical
@@ -104,7 +104,7 @@ class NearDupPass:
     params: SignatureParams
     verify: float = 0.8
     keep_duplicates: bool = False
-    dedup_paragraphs: bool = False
+    neardup_paragraphs: bool = False
     paragraph_min_chars: int = 10
     name: str = "neardup"
     run: str = field(default_factory=lambda: f"{time.time():.3f}@{os.getpid()}")
@@ -118,16 +118,16 @@ class NearDupPass:
         return cls(
             outdir,
             params_from(settings),
-            verify=settings.dedup_verify,
+            verify=settings.neardup_verify,
             keep_duplicates=settings.keep_duplicates,
-            dedup_paragraphs=settings.dedup_paragraphs,
-            paragraph_min_chars=settings.dedup_paragraph_chars,
+            neardup_paragraphs=settings.neardup_paragraphs,
+            paragraph_min_chars=settings.neardup_paragraph_chars,
         )
 
     def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
         """Open the index before any document is cleaned: one built with other signature
         settings is refused now, not after the run."""
-        self.index = NearDupIndex(self.outdir / INDEX_FILE, self.params.to_meta())
+        self.index = NearDupIndex(index_path(self.outdir), self.params.to_meta())
 
     def observe(self, document: Document, output: str) -> NearDupInput | None:
         if not document.text.strip():  # empty texts are not near-duplicates
@@ -143,7 +143,7 @@ class NearDupPass:
     @property
     def _index(self) -> NearDupIndex:
         if self.index is None:
-            self.index = NearDupIndex(self.outdir / INDEX_FILE, self.params.to_meta())
+            self.index = NearDupIndex(index_path(self.outdir), self.params.to_meta())
         return self.index
 
     def add(self, item: NearDupInput) -> None:
@@ -164,7 +164,7 @@ class NearDupPass:
         """Decide every pending document, then update provenance records and outputs."""
         try:
             decisions = self._decide()
-            updates = self._paragraph_pass(decisions) if self.dedup_paragraphs else {}
+            updates = self._paragraph_pass(decisions) if self.neardup_paragraphs else {}
             counts = self._rewrite(provenance, decisions, updates)
             self._index.commit()
             return counts

@@ -22,6 +22,7 @@ Schema (version 1):
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from cleankit.core.errors import NearDupIndexError
+from cleankit.io.files import INDEX_FILE, LEGACY_INDEX_FILE
 
 SCHEMA_VERSION = "1"
 
@@ -247,3 +249,16 @@ class NearDupIndex:
         self.db.commit()
         self.db.execute("VACUUM")
         return len(doomed)
+
+
+def index_path(outdir: Path) -> Path:
+    """The index file of an output folder; one written by cleankit 0.1 under its old name
+    is moved to the current one first (with its SQLite journal files)."""
+    path = outdir / INDEX_FILE
+    legacy = outdir / LEGACY_INDEX_FILE
+    if legacy.exists() and not path.exists():
+        for suffix in ("-wal", "-shm", ""):
+            old = legacy.with_name(legacy.name + suffix)
+            if old.exists():
+                os.replace(old, path.with_name(path.name + suffix))
+    return path

@@ -109,5 +109,8 @@ def lean(sig: np.ndarray) -> LeanMinHash:
 
 def params_from(settings: Any) -> SignatureParams:
     return SignatureParams(
-        settings.dedup_shingle_chars, settings.dedup_permutations, settings.dedup_threshold, settings.dedup_bands
+        settings.neardup_shingle_chars,
+        settings.neardup_permutations,
+        settings.neardup_threshold,
+        settings.neardup_bands,
     )

@@ -42,7 +42,7 @@ def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[Cor
     """The stages' corpus passes, then the crawl's near-duplicate pass (folder runs only:
     JSON Lines runs are not deduplicated across documents)."""
     passes = pipeline.corpus_passes()
-    if settings.dedup_documents and not settings.jsonl:
+    if settings.neardup and not settings.jsonl:
         from cleankit.neardup.crawl import NearDupPass
 
         passes.append(NearDupPass.from_settings(settings, outdir))

@@ -6,7 +6,8 @@ en/em/thin, ideographic, ...) is U+0020; no space at the start or end of a line;
 of two or more spaces; NFC. Each of those is its own rule, applied as its own step.
 
 NFC, not NFKC: NFKC folds Chinese full-width punctuation (，→,) and costs ten times as
-much (perf-notes); NFC only merges canonically equivalent forms and is cheap to check.
+much (13 MB/s against ~140 MB/s for NFC on the same 133 MB of government text, measured
+on this project's 2-core machines); NFC only merges canonically equivalent forms and is cheap to check.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Repeats inside one document: the ``dedup`` stage (last in the default pipeline).
+"""Repeats inside one document: the ``repeats`` stage (last in the default pipeline; called
+``dedup`` before 0.2, a name still accepted in settings).
 
 Scrapers emit overlapping windows (a paragraph followed by its own suffixes), and pages
 carry passages grafted from elsewhere on the page. This stage keeps the first copy of
@@ -75,10 +76,10 @@ class _Paragraph:
     kept_text: str | None = None
 
 
-@register_stage("dedup", order=90)
+@register_stage("repeats", order=90, aliases=("dedup",))
 @dataclass
-class DedupStage:
-    name: str = "dedup"
+class RepeatsStage:
+    name: str = "repeats"
     # Paragraphs (canonical characters) shorter than this are never deduplicated.
     min_chars: int = 10
     # A repeat inside a longer paragraph is removed from at least this many characters.

@@ -39,7 +39,8 @@ from cleankit.stages.hygiene import CONTROL_CHARS, INVISIBLES
 from cleankit.text.plausibility import ChineseModel, chinese_model
 
 # ftfy with only its encoding repairs: its defaults fold full-width punctuation and curly
-# quotes, which are correct in Chinese text (perf-notes: defaults change 88 % of documents).
+# quotes, which are correct in Chinese text (measured: ftfy's defaults change 88 % of clean
+# Chinese government documents).
 FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,
     remove_terminal_escapes=False,

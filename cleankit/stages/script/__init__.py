@@ -47,7 +47,6 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.script.pinyin_gloss import find_glosses
 from cleankit.text.cjk import HAN_BLOCKS, SCRIPT_TARGETS, code_points, opencc_converter
 
-
 # The blocks whose characters are probed to learn which ones are script-specific. The
 # supplementary-plane blocks (70,000 rare characters, about 900 of them in OpenCC's tables)
 # are not probed: that would add half a second to every worker's start. A text with any of

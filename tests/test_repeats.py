@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
 from cleankit.core.provenance import restore_text
-from cleankit.stages.repeats import DedupStage, sentence_span
+from cleankit.stages.repeats import RepeatsStage, sentence_span
 from cleankit.text.canonical import canonical, view_positions
 
 # Real sentences of government text (State Council and Guangxi notices), used as building blocks.
@@ -41,7 +41,7 @@ def paragraphs(text: str) -> list[str]:
 
 def dedup(text: str, **options) -> Document:
     document = Document.from_text(text)
-    return DedupStage(**options).run(document)
+    return RepeatsStage(**options).run(document)
 
 
 def layout(*paras: str) -> str:
@@ -245,7 +245,7 @@ def pages(draw) -> str:
 @settings(max_examples=60, deadline=None)
 @given(pages())
 def test_restore_exact_and_idempotent(text: str) -> None:
-    stage = DedupStage()
+    stage = RepeatsStage()
     document = stage.run(Document.from_text(text))
     assert restore_text(document.text, document.edits) == text
     again = stage.run(Document.from_text(document.text))
