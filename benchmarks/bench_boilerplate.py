@@ -42,7 +42,7 @@ from make_corpus import DEFAULT_SOURCE, load_pools  # noqa: E402
 
 from cleankit import Pipeline, Settings  # noqa: E402
 from cleankit.core.document import undo_step  # noqa: E402
-from cleankit.core.stage import default_stage_names
+from cleankit.core.stage import default_stage_names  # noqa: E402
 from cleankit.stages.boilerplate import LEARNED, BoilerplateStage  # noqa: E402
 from cleankit.stages.boilerplate.packs import match_view  # noqa: E402
 from cleankit.stages.boilerplate.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
