@@ -44,8 +44,8 @@ from cleankit import Pipeline, Settings  # noqa: E402
 from cleankit.core.document import undo_step  # noqa: E402
 from cleankit.core.stage import default_stage_names  # noqa: E402
 from cleankit.stages.boilerplate import LEARNED, BoilerplateStage  # noqa: E402
-from cleankit.stages.boilerplate.packs import match_view  # noqa: E402
 from cleankit.stages.boilerplate.sitelearn import FurnitureCounter, sentence_like  # noqa: E402
+from cleankit.text.fold import match_view  # noqa: E402
 
 TEXT, FURNITURE = "text", "furniture"
 

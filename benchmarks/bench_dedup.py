@@ -47,7 +47,7 @@ import opencc  # noqa: E402
 from make_corpus import DEFAULT_SAMPLES, DEFAULT_SOURCE, load_pools  # noqa: E402
 
 from cleankit.stages.repeats import RepeatsStage  # noqa: E402
-from cleankit.text.canonical import canonical  # noqa: E402
+from cleankit.text.fold import canonical  # noqa: E402
 
 T2TW = opencc.OpenCC("s2tw")
 FURNITURE = [

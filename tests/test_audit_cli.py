@@ -13,7 +13,7 @@ from conftest import SAMPLES, run_cli
 
 from cleankit.audit.records import read_outdir
 from cleankit.audit.stats import corpus_stats, duplicate_clusters
-from cleankit.stages.boilerplate.packs import match_view
+from cleankit.text.fold import match_view
 
 ANSI = re.compile(r"\x1b\[")
 

@@ -16,8 +16,8 @@ from cleankit.core.provenance import build_record, restore_from_record
 from cleankit.core.stage import default_stage_names
 from cleankit.run.clean import run_clean
 from cleankit.stages.boilerplate import BoilerplateStage
-from cleankit.stages.boilerplate.packs import match_view
 from cleankit.stages.boilerplate.sitelearn import FurnitureCounter
+from cleankit.text.fold import match_view
 
 PIPELINE = Pipeline.from_settings(Settings())
 DEFAULT_STAGES = default_stage_names()

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleankit.stages.paragraphs import paragraph_spans
-from cleankit.text.canonical import canonical, canonical_pieces
+from cleankit.text.fold import canonical, canonical_pieces
 
 ALPHABET = "漢字汉字國国，,。.  \n\tAbC「」【】\ufffd\u200b\u00ad①㈠ｆＵＬＬ臺台灣湾\udc80\U00020000"
 MIXED = st.text(alphabet=st.sampled_from(list(ALPHABET)), max_size=120)

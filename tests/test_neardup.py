@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from cleankit import Settings
 from cleankit.core.provenance import restore_bytes_from_record
 from cleankit.io.files import INDEX_FILE
-from cleankit.neardup.signature import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
 from cleankit.neardup.index import NearDupIndex
+from cleankit.neardup.signature import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
 from cleankit.run.clean import run_clean
-from cleankit.text.canonical import canonical
+from cleankit.text.fold import canonical
 
 T2TW = opencc.OpenCC("s2tw")
 FURNITURE = [

@@ -15,7 +15,7 @@ from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
 from cleankit.core.provenance import restore_text
 from cleankit.stages.repeats import RepeatsStage, sentence_span
-from cleankit.text.canonical import canonical, view_positions
+from cleankit.text.fold import canonical, view_positions
 
 # Real sentences of government text (State Council and Guangxi notices), used as building blocks.
 SENTENCES = [

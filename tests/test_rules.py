@@ -10,17 +10,11 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleankit.stages.boilerplate.packs import (
-    TIMEOUTS,
-    RuleError,
-    default_pack_texts,
-    example_failures,
-    line_local,
-    load_rules,
-    match_view,
-    parse_pack,
-    pattern_problems,
-)
+from cleankit.core.errors import RuleError
+from cleankit.stages.boilerplate.gates import line_local
+from cleankit.stages.boilerplate.packs import default_pack_texts, example_failures, load_rules, parse_pack
+from cleankit.stages.boilerplate.regex_safety import TIMEOUTS, pattern_problems
+from cleankit.text.fold import match_view
 
 DEFAULT_RULES = load_rules().rules
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cleankit.core.errors import AuditError
-from cleankit.core.provenance import RestoreError, read_records, restore_from_record
+from cleankit.core.errors import AuditError, RestoreError
+from cleankit.core.provenance import read_records, restore_from_record
 from cleankit.io.files import PROVENANCE_FILE
 
 # Record statuses: "ok" and "failed" come from the runner; later stages add others

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from cleankit import __version__
-from cleankit.audit.records import FAILED, AuditError, CleanTextReader, iter_pieces, load_document
+from cleankit.audit.records import FAILED, CleanTextReader, iter_pieces, load_document
 from cleankit.audit.stats import DocumentShare, corpus_stats, document_share
+from cleankit.core.errors import AuditError
 
 # Past these, the page stays responsive by sampling: the table keeps every document, the
 # detailed views are limited (largest removed share first, then a seeded random sample).

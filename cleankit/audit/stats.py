@@ -93,7 +93,7 @@ def duplicate_clusters(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if record.get("duplicate_of"):
             members.setdefault(root(_record_key(record)), []).append(record)
     by_key = {_record_key(r): r for r in records}
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     for kept_key, duplicates in members.items():
         kept = by_key.get(kept_key)
         clusters.append(

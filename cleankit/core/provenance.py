@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from cleankit.core.document import Document, Edit, EditConflict, EncodingInfo, undo_steps
-from cleankit.core.errors import RestoreError
+from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
+from cleankit.core.errors import EditConflict, RestoreError
 from cleankit.core.stats import edit_totals
 from cleankit.io.encoding import encode_back
 

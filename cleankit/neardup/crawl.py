@@ -6,7 +6,7 @@ document per group and turns the others into duplicates whose provenance says wh
 document they copy (``duplicate_of``) and how closely (``similarity``).
 
 Signatures: MinHash over character shingles (``neardup_shingle_chars``) of the canonical
-view of the clean text (:mod:`cleankit.text.canonical`), computed with numpy in the worker
+view of the clean text (:mod:`cleankit.text.fold`), computed with numpy in the worker
 processes. They are exactly what datasketch computes for the same shingle hashes
 (``MinHash(scheme="affine32").update_batch``; a test checks it) and are used through
 datasketch's ``LeanMinHash``; banding follows datasketch's ``MinHashLSH`` parameters for
@@ -50,7 +50,7 @@ from cleankit.io.files import TMP_MARK, write_atomic
 from cleankit.neardup.index import NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
-from cleankit.text.canonical import canonical
+from cleankit.text.fold import canonical
 
 # Stages whose edits are layout, not repairs, for the quality score.
 LAYOUT_STAGES = frozenset({"paragraphs", "reflow"})

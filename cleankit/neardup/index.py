@@ -65,7 +65,11 @@ def _key(path: str | None) -> str | None:
 
 
 def _path(key: str | None) -> str | None:
-    return None if key is None else json.loads(key)
+    return None if key is None else _source(key)
+
+
+def _source(key: str) -> str:
+    return str(json.loads(key))
 
 
 
@@ -188,14 +192,14 @@ class NearDupIndex:
             "SELECT rowid, doc_id, source, output, chars, state, signature FROM docs WHERE rowid = ?", (rowid,)
         ).fetchone()
         rowid, doc_id, source, output, chars, state, sig = row
-        return IndexedDoc(rowid, doc_id, _path(source), _path(output), chars, state, np.frombuffer(sig, dtype="<u4"))
+        return IndexedDoc(rowid, doc_id, _source(source), _path(output), chars, state, np.frombuffer(sig, dtype="<u4"))
 
     def pending(self) -> Iterator[tuple[int, str, str]]:
         """(rowid, source, quality) of the documents the current run added."""
         for rowid, source, quality in self.db.execute(
             "SELECT rowid, source, quality FROM docs WHERE state = 'pending'"
         ):
-            yield rowid, _path(source), quality
+            yield rowid, _source(source), quality
 
     def paragraph_owner(self, hashes: Sequence[int]) -> dict[int, int]:
         found: dict[int, int] = {}
@@ -210,7 +214,7 @@ class NearDupIndex:
 
     def source_of(self, rowid: int) -> str:
         row = self.db.execute("SELECT source FROM docs WHERE rowid = ?", (rowid,)).fetchone()
-        return _path(row[0]) if row else "?"
+        return _source(row[0]) if row else "?"
 
     # -- management ----------------------------------------------------------------
 

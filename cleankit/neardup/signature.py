@@ -17,9 +17,10 @@ import xxhash
 from datasketch import LeanMinHash, MinHash
 from datasketch.lsh import _optimal_param
 
+from cleankit.text.rolling_hash import MULTIPLIER, window_hashes
+
 SEED = 1
 SCHEME = "affine32"
-SHINGLE_MULTIPLIER = np.uint32(1_000_003)
 BLOCK = 2048
 
 
@@ -55,21 +56,16 @@ def _permutations(permutations: int) -> tuple[np.ndarray, np.ndarray]:
 def shingle_hashes(view: str, size: int) -> np.ndarray:
     """32-bit polynomial hash of every ``size``-character shingle (the whole text if shorter)."""
     points = np.frombuffer(view.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-    count = len(points) - size + 1
-    if count <= 0:
-        count, size = (1, len(points)) if len(points) else (0, 0)
-    hashes = np.zeros(count, dtype=np.uint32)
-    for offset in range(size):
-        hashes *= SHINGLE_MULTIPLIER
-        hashes += points[offset : offset + count]
-    return hashes
+    if len(points) < size:
+        size = len(points)  # a text shorter than a shingle is one shingle (none if empty)
+    return window_hashes(points, size) if size else np.zeros(0, dtype=np.uint32)
 
 
 def shingle_hash(shingle: bytes) -> int:
     """The same hash for one shingle (UTF-32-LE bytes), as a datasketch ``hashfunc``."""
     value = 0
     for point in np.frombuffer(shingle, dtype=np.uint32):
-        value = (value * int(SHINGLE_MULTIPLIER) + int(point)) & 0xFFFFFFFF
+        value = (value * MULTIPLIER + int(point)) & 0xFFFFFFFF
     return value
 
 

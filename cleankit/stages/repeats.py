@@ -4,7 +4,7 @@
 Scrapers emit overlapping windows (a paragraph followed by its own suffixes), and pages
 carry passages grafted from elsewhere on the page. This stage keeps the first copy of
 each and removes later ones, comparing paragraphs on the canonical view
-(:mod:`cleankit.text.canonical`) so copies that differ in script, width, whitespace or a
+(:mod:`cleankit.text.fold`) so copies that differ in script, width, whitespace or a
 truncated character still match.
 
 How a repeat is found (seed and extend): every ``anchor_chars``-gram of the paragraphs
@@ -44,7 +44,8 @@ from rapidfuzz.distance import Levenshtein
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
-from cleankit.text.canonical import canonical, canonical_pieces, view_positions
+from cleankit.text.fold import canonical, canonical_pieces, view_positions
+from cleankit.text.rolling_hash import window_hashes
 
 SENTENCE_ENDS = frozenset("。！？!?；;…")
 CLAUSE_ENDS = SENTENCE_ENDS | frozenset("，,、：:")
@@ -311,10 +312,7 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | ran
     result: list[list[int] | range] = [[] for _ in views]
     if count <= 1:
         return result
-    hashes = np.zeros(count, dtype=np.uint64)
-    for offset in range(size):  # in place: no temporary arrays per anchor character
-        np.multiply(hashes, np.uint64(1_000_003), out=hashes)
-        np.add(hashes, points[offset : offset + count], out=hashes)
+    hashes = window_hashes(points, size)
     separators = np.concatenate(([0], np.cumsum(points == 10)))
     valid = separators[size : size + count] == separators[:count]
     # A hash occurs more than once where it equals a neighbour in sorted order (one sort,

@@ -111,12 +111,6 @@ class ChineseModel:
             return -math.inf
         return self.total_logp(text) / len(text)
 
-    def unigram_score(self, text: str) -> float:
-        """Mean unigram log-probability: cheaper, for long samples where bigrams add little."""
-        if not text:
-            return -math.inf
-        return sum(math.log(self.unigram(c)) for c in text) / len(text)
-
 
 @lru_cache(maxsize=1)
 def chinese_model() -> ChineseModel:

@@ -43,8 +43,9 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.settings import Settings
 from cleankit.core.stage import register_stage
 from cleankit.stages.boilerplate.metadata import METADATA_KEY, PageMetadata
-from cleankit.stages.boilerplate.packs import Rule, RuleSet, line_words, load_rules, match_views
+from cleankit.stages.boilerplate.packs import Rule, RuleSet, line_words, load_rules
 from cleankit.stages.boilerplate.sitelearn import (
+    SENTENCE_ENDINGS,
     SITE_BY,
     SiteFurniture,
     SiteLines,
@@ -54,10 +55,10 @@ from cleankit.stages.boilerplate.sitelearn import (
     sentence_like,
 )
 from cleankit.stages.paragraphs import paragraph_spans
+from cleankit.text.fold import match_views
 
 # How many distinct (zone, line) judgements a stage keeps between pages (then starts afresh).
 JUDGED_LINES_KEPT = 50_000
-TEXT_ENDINGS = ("。", "！", "？", "!", "?", "；", ";")
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
 TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
 # What TRAILING_ELLIPSIS needs at a line's end: a str check before the regex, which would
@@ -201,8 +202,10 @@ class BoilerplateStage:
                 judged = self._judge(view, original, body_candidates.get(index, ()), gate_passed=False)
             else:
                 # Furniture repeats from page to page of a site: judge each distinct line once.
-                judged = self._judged.get((zone, original))
-                if judged is None:
+                known = self._judged.get((zone, original))
+                if known is not None:
+                    judged = known
+                else:
                     judged = self._judge(view, original, self._by_zone[zone].candidates(view), gate_passed=True)
                     if len(self._judged) >= JUDGED_LINES_KEPT:
                         self._judged.clear()
@@ -260,6 +263,7 @@ class BoilerplateStage:
         starts = list(accumulate((len(view) + 1 for view in body[:-1]), initial=0))
         for rule in self._by_zone["body"].rules:
             offsets = rule.lines_hit(joined)
+            lines: Sequence[int]
             if offsets is None:
                 lines = range(first, last + 1)
             else:
@@ -318,12 +322,10 @@ class BoilerplateStage:
                 continue
             family = rule.needs_neighbour
             start = index
-            while start > 0 and removal_rule[start - 1] is not None and removal_rule[start - 1].family == family:
+            while start > 0 and _family(removal_rule[start - 1]) == family:
                 start -= 1
             end = index
-            while (
-                end + 1 < len(verdicts) and removal_rule[end + 1] is not None and removal_rule[end + 1].family == family
-            ):
+            while end + 1 < len(verdicts) and _family(removal_rule[end + 1]) == family:
                 end += 1
             run = range(start, end + 1)
             if not any(removal_rule[i].needs_neighbour is None for i in run):  # type: ignore[union-attr]
@@ -382,7 +384,7 @@ class BoilerplateStage:
                 verdict.zone != "body"
                 and not verdict.remove
                 and len(view) <= self.glue_chars
-                and not view.endswith((*TEXT_ENDINGS, ":"))
+                and not view.endswith((*SENTENCE_ENDINGS, ":"))
                 and DIGITS_ONLY.match(view) is None
             )
 
@@ -408,12 +410,13 @@ class BoilerplateStage:
                 continue
             for j in range(index + 1, len(verdicts)):
                 verdict = verdicts[j]
-                if verdict.zone == "body" or (removal_rule[j] is not None and removal_rule[j].anchor):
+                following = removal_rule[j]
+                if verdict.zone == "body" or (following is not None and following.anchor):
                     break  # the footer starts: what follows is the footer's, not the list's
                 if verdict.remove:
                     continue
                 view = views[j]
-                if len(view) > self.listing_chars or view.endswith(TEXT_ENDINGS):
+                if len(view) > self.listing_chars or view.endswith(SENTENCE_ENDINGS):
                     break
                 verdict.remove, verdict.rule = True, LISTING
                 verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
@@ -442,9 +445,13 @@ class BoilerplateStage:
             if view in head_views or (len(lead) >= 12 and any(b.startswith(lead) for b in body_views)):
                 verdict.remove, verdict.rule = True, REPEATED
                 verdict.reason = "title or lead printed again after the footer"
-            elif len(view) <= self.footer_chars and not view.endswith(TEXT_ENDINGS):
+            elif len(view) <= self.footer_chars and not view.endswith(SENTENCE_ENDINGS):
                 verdict.remove, verdict.rule = True, AFTER_FOOTER
                 verdict.reason = f"after the footer's {anchor_rule} line"
+
+
+def _family(rule: Rule | None) -> str | None:
+    return rule.family if rule is not None else None
 
 
 @dataclass

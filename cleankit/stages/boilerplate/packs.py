@@ -26,21 +26,23 @@ lines at once (:meth:`Rule.lines_hit`).
 from __future__ import annotations
 
 import re
-import re._constants as sre_constants
-import re._parser as sre_parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import opencc
 import regex
 import yaml
 
 from cleankit.core.errors import RuleError
-from cleankit.text.cjk import opencc_converter
+from cleankit.stages.boilerplate.gates import edge_gates, gate_chars, line_local
+from cleankit.stages.boilerplate.regex_safety import (
+    SEARCH_TIMEOUT,
+    compile_pattern,
+    safe_search,
+)
+from cleankit.text.fold import match_view
 
 ZONES = ("head", "tail", "edges", "anywhere")
 ACTIONS = ("remove", "extract", "both")
@@ -68,287 +70,12 @@ BLOCKS = ("listing",)
 # How a ``words`` rule cuts a line into words: spaces, separators, brackets, punctuation.
 WORD_SEPARATORS = regex.compile(r"[\s|·/、,:;【】\[\]()<>《》\"'“”!?！？。]+")
 DEFAULT_MAX_CHARS = 200
-MAX_PATTERN_CHARS = 2000
-# Seconds one search may take before it is abandoned (counts as no match, and is reported).
-SEARCH_TIMEOUT = 0.05
 
 # Fields whose values accumulate into a list; every other field keeps its first value.
 LIST_FIELDS = frozenset({"authors", "attachments"})
 
 DEFAULT_PACKAGE = "cleankit.default_rules"
 
-
-
-# --- the normalized view -------------------------------------------------------------------
-
-# Besides the full-width block U+FF01..U+FF5E (→ ASCII), these fold too:
-_EXTRA_FOLDS = {
-    0x3000: 0x20,  # ideographic space
-    0x2502: ord("|"),  # box-drawing bar, used as a separator
-    0x4E28: ord("|"),  # 丨, used as a separator in menus and breadcrumbs
-    0x00BB: ord(">"),  # »
-    0x203A: ord(">"),  # ›
-}
-
-
-def fold_width(text: str) -> str:
-    """Full-width forms to ASCII (ＡＢ：→AB:) and a few separators to their ASCII look-alikes,
-    lone surrogates to U+FFFD, one code point for one. Vectorized: ``str.translate`` with a mapping runs at ~10 MB/s on
-    Chinese text, this at several hundred."""
-    if not text:
-        return text
-    codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
-    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
-    codes[wide] -= 0xFEE0
-    # Lone surrogates (JSON Lines input can carry them) cannot go through OpenCC: U+FFFD in the view.
-    codes[(codes >= 0xD800) & (codes <= 0xDFFF)] = 0xFFFD
-    for source, target in _EXTRA_FOLDS.items():
-        codes[codes == source] = target
-    return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
-
-
-def _t2s() -> opencc.OpenCC:
-    return opencc_converter("t2s")
-
-
-def match_view(text: str) -> str:
-    """What rules see: width-folded (ＡＢ：→AB:), traditional to simplified (for matching only)."""
-    return _t2s().convert(fold_width(text))
-
-
-def match_views(lines: Sequence[str]) -> list[str]:
-    """:func:`match_view` of many lines with one OpenCC call (a call per line costs ~20 % more)."""
-    if not lines:
-        return []
-    joined = match_view("\n".join(lines))
-    views = joined.split("\n")
-    if len(views) != len(lines):  # OpenCC never changes line breaks, but never trust, check
-        views = [match_view(line) for line in lines]
-    return views
-
-
-# --- pattern safety ------------------------------------------------------------------------
-
-_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None))
-
-
-def _walk(items: Iterable[Any], inside_repeat: bool, problems: list[str]) -> None:
-    for op, arg in items:
-        if op in _REPEATS and op is not None:
-            low, high, body = arg
-            variable = high != low
-            if inside_repeat and variable:
-                problems.append("nested quantifiers (a repeat inside a repeat), e.g. (a+)+")
-            _walk(body, inside_repeat or high > 1, problems)
-        elif op is sre_constants.BRANCH:
-            if inside_repeat:
-                problems.append("an alternation inside a repeat, e.g. (a|ab)*")
-            for branch in arg[1]:
-                _walk(branch, inside_repeat, problems)
-        elif op is sre_constants.SUBPATTERN:
-            _walk(arg[-1], inside_repeat, problems)
-        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            _walk(arg[1], inside_repeat, problems)
-        elif op is getattr(sre_constants, "ATOMIC_GROUP", None):
-            _walk(arg, inside_repeat, problems)
-        elif op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
-            problems.append("backreferences")
-
-
-def pattern_problems(pattern: str) -> list[str]:
-    """Why ``pattern`` may not be used (empty list: it may)."""
-    if not pattern:
-        return ["the pattern is empty"]
-    if len(pattern) > MAX_PATTERN_CHARS:
-        return [f"the pattern is longer than {MAX_PATTERN_CHARS} characters"]
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error as exc:
-        return [f"not a valid regular expression: {exc}"]
-    if parsed.state.flags & ~(re.UNICODE | re.IGNORECASE) & (re.MULTILINE | re.DOTALL | re.VERBOSE):
-        return ["inline flags other than (?i) are not allowed"]
-    problems: list[str] = []
-    _walk(parsed, False, problems)
-    return sorted(set(problems))
-
-
-def compile_pattern(pattern: str, where: str) -> regex.Pattern[str]:
-    problems = pattern_problems(pattern)
-    if problems:
-        raise RuleError(f"{where}: pattern {pattern!r} refused: {'; '.join(problems)}")
-    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
-
-
-def safe_search(pattern: regex.Pattern[str], text: str, limited: bool = True) -> regex.Match[str] | None:
-    """``pattern.search(text)``, within :data:`SEARCH_TIMEOUT` when ``limited``; a search that
-    runs over counts as no match and raises nothing (counted in :data:`TIMEOUTS`).
-
-    The time limit costs about 6 µs per call (more than most searches), so the shipped packs,
-    reviewed and tested with the code, run without it; user packs always run with it."""
-    if not limited:
-        return pattern.search(text)
-    try:
-        return pattern.search(text, timeout=SEARCH_TIMEOUT)
-    except TimeoutError:
-        TIMEOUTS[pattern.pattern] = TIMEOUTS.get(pattern.pattern, 0) + 1
-        return None
-
-
-TIMEOUTS: dict[str, int] = {}
-
-
-# --- a cheap gate in front of each search ---------------------------------------------------
-# Most lines fire no rule. From a pattern's parse tree we derive literal strings of which every
-# match must contain one; a line that holds none of their (rarest) characters cannot match, and
-# a set-disjointness test on the line's characters says so without running the search.
-
-
-def _required_sets(items: Iterable[Any]) -> list[set[str]]:
-    """Sets of strings such that every match of the sequence ``items`` contains a string of
-    each set (all of them must be met)."""
-    run: list[str] = []
-    candidates: list[set[str]] = []
-    for op, arg in items:
-        if op is sre_constants.LITERAL:
-            run.append(chr(arg))
-            continue
-        if run:
-            candidates.append({"".join(run)})
-            run = []
-        found: set[str] | None = None
-        if op is sre_constants.SUBPATTERN:
-            found = _literal_sets(arg[-1])
-        elif op is sre_constants.BRANCH:
-            parts = [_literal_sets(branch) for branch in arg[1]]
-            found = None if any(part is None for part in parts) else set().union(*parts)  # type: ignore[arg-type]
-        elif op in _REPEATS and op is not None and arg[0] >= 1:
-            found = _literal_sets(arg[2])
-        elif op is sre_constants.IN:
-            chars = [chr(value) for kind, value in arg if kind is sre_constants.LITERAL]
-            if len(chars) == len(arg) and 0 < len(chars) <= 12:
-                found = set(chars)
-        if found:
-            candidates.append(found)
-    if run:
-        candidates.append({"".join(run)})
-    return candidates
-
-
-def _literal_sets(items: Iterable[Any]) -> set[str] | None:
-    """One set of strings of which every match of ``items`` contains one (None: unknown)."""
-    best: set[str] | None = None
-    for found in _required_sets(items):
-        if best is None or min(map(len, found)) > min(map(len, best)):
-            best = found
-    return best
-
-
-def _char_rank(char: str) -> int:
-    """How rare a character is in Chinese web text, roughly (higher: rarer, a better gate)."""
-    if char.isdigit() or not char.isprintable() or char.isspace():
-        return 0
-    if char.isascii():
-        return 2 if char.isalpha() else 1
-    return 3
-
-
-def _edge_chars(item: tuple[Any, Any]) -> frozenset[str] | None:
-    op, arg = item
-    if op is sre_constants.LITERAL:
-        chars = {chr(arg)}
-    elif op is sre_constants.IN and all(kind is sre_constants.LITERAL for kind, _ in arg):
-        chars = {chr(value) for _, value in arg}
-    else:
-        return None
-    return frozenset(chars | {c.upper() for c in chars} | {c.lower() for c in chars})
-
-
-def edge_gates(pattern: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
-    """For ``^X…`` and ``…X$`` patterns whose X is a literal or a set of literals: the
-    characters a matching line must start (end) with (None: no such gate)."""
-    try:
-        items = list(sre_parse.parse(pattern))
-    except re.error:
-        return None, None
-    first = last = None
-    if len(items) >= 2 and items[0] == (sre_constants.AT, sre_constants.AT_BEGINNING):
-        first = _edge_chars(items[1])
-    if len(items) >= 2 and items[-1] == (sre_constants.AT, sre_constants.AT_END):
-        last = _edge_chars(items[-2])
-    return first, last
-
-
-_CROSSES_LINES = {
-    sre_constants.CATEGORY_SPACE,
-    sre_constants.CATEGORY_NOT_WORD,
-    sre_constants.CATEGORY_NOT_DIGIT,
-    sre_constants.CATEGORY_LINEBREAK,
-}
-
-
-def _line_local(items: Iterable[Any]) -> bool:
-    for op, arg in items:
-        if op is sre_constants.LITERAL and arg == 10:
-            return False
-        if op is sre_constants.NOT_LITERAL and arg != 10:
-            return False
-        if op is sre_constants.AT and arg in (sre_constants.AT_BEGINNING_STRING, sre_constants.AT_END_STRING):
-            return False
-        if op is sre_constants.IN:
-            negated = any(kind is sre_constants.NEGATE for kind, _ in arg)
-            excludes_newline = any(kind is sre_constants.LITERAL and value == 10 for kind, value in arg)
-            if negated and not excludes_newline:
-                return False
-            if not negated and any(kind is sre_constants.CATEGORY and value in _CROSSES_LINES for kind, value in arg):
-                return False
-            if not negated and any(kind is sre_constants.LITERAL and value == 10 for kind, value in arg):
-                return False
-            if not negated and any(kind is sre_constants.RANGE and value[0] <= 10 <= value[1] for kind, value in arg):
-                return False
-        elif op in _REPEATS and op is not None:
-            if not _line_local(arg[2]):
-                return False
-        elif op is sre_constants.BRANCH:
-            if not all(_line_local(branch) for branch in arg[1]):
-                return False
-        elif op is sre_constants.SUBPATTERN:
-            if not _line_local(arg[-1]):
-                return False
-        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            if not _line_local(arg[1]):
-                return False
-        elif op not in (sre_constants.LITERAL, sre_constants.ANY, sre_constants.AT, sre_constants.NOT_LITERAL):
-            return False  # anything unusual: assume it may cross a line break
-    return True
-
-
-def line_local(pattern: str) -> bool:
-    """Can no match of ``pattern`` (without DOTALL) span a line break? Such a pattern may be
-    searched over many lines joined by LF at once (with MULTILINE) and still give per-line
-    answers."""
-    try:
-        return _line_local(sre_parse.parse(pattern))
-    except re.error:
-        return False
-
-
-def gate_chars(pattern: str) -> tuple[frozenset[str], ...]:
-    """Character sets such that every match of ``pattern`` holds a character of each (empty:
-    no gate). The first set is the most selective guess (used to index rules)."""
-    try:
-        required = _required_sets(sre_parse.parse(pattern))
-    except re.error:
-        return ()
-    gates: list[frozenset[str]] = []
-    for literals in required:
-        chars: set[str] = set()
-        for literal in literals:
-            rarest = max(literal, key=_char_rank)
-            chars.update({rarest, rarest.lower(), rarest.upper()})
-        if chars not in gates:
-            gates.append(frozenset(chars))
-    gates.sort(key=lambda chars: (-min(map(_char_rank, chars)), len(chars)))
-    return tuple(gates)
 
 
 # --- rules ---------------------------------------------------------------------------------

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cleankit.io.encoding import detect_and_decode, sniff_binary
-from cleankit.stages.boilerplate.packs import match_views
+from cleankit.text.fold import match_views
 
 SITE_BY = ("folder", "top")
-# Lines that end a sentence or introduce a list are text, however often they recur.
-TEXT_ENDINGS = tuple("。！？!?：:；;")
+# Lines that end a sentence are text (the boilerplate stage never takes them as the end of
+# a furniture block); lines that end a sentence or introduce a list are never learned,
+# however often they recur.
+SENTENCE_ENDINGS = tuple("。！？!?；;")
+NOT_LEARNED_ENDINGS = (*SENTENCE_ENDINGS, "：", ":")
 KEY_DROP = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad]+")
 HAS_WORD = re.compile(r"[^\W\d_]{2}")
 # A remark in brackets, e.g. "(此件公开发布)", belongs to the document that carries it.
@@ -68,7 +71,7 @@ def learnable(line: str, max_chars: int) -> bool:
     """Could this line be site furniture? Short, with words, not a sentence or a bracketed remark."""
     return (
         len(line) <= max_chars
-        and not line.endswith(TEXT_ENDINGS)
+        and not line.endswith(NOT_LEARNED_ENDINGS)
         and HAS_WORD.search(line) is not None
         and BRACKETED.match(line) is None
     )
@@ -95,9 +98,6 @@ class SiteFurniture:
 
     def for_source(self, source: str) -> SiteLines | None:
         return self.sites.get(site_of(source, self.by))
-
-    def learned_lines(self) -> int:
-        return sum(len(zone) for site in self.sites.values() for zone in site.counts.values())
 
 
 def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:

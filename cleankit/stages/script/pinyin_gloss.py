@@ -39,7 +39,7 @@ _SEPARATORS = re.compile(r"[' ·-]+")
 def _toneless(gloss: str) -> str:
     """Lower-case pinyin without tone marks or digits, ü written v (pypinyin's NORMAL style)."""
     decomposed = unicodedata.normalize("NFD", gloss)
-    letters = []
+    letters: list[str] = []
     for char in decomposed:
         if char == "\u0308":  # diaeresis: ü → v
             if letters and letters[-1] == "u":
@@ -58,7 +58,7 @@ def readings(char: str) -> frozenset[str]:
     # documents never have a gloss candidate.
     from pypinyin import Style, pinyin
 
-    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda _: [""])
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda _: [""])  # type: ignore[arg-type,return-value]  # pypinyin accepts a list
     return frozenset(r for r in found[0] if r and r.isascii() and r.isalpha()) if found else frozenset()
 
 

@@ -1,4 +1,11 @@
-"""The comparison view of a text: what two copies of one passage have in common.
+"""The two views cleankit compares text on, never writes out.
+
+- The *canonical view* (:func:`canonical`): what two copies of one passage have in common,
+  for finding repeats and near-duplicates.
+- The *match view* (:func:`match_view`): what boilerplate rules see, one code point for one.
+
+The canonical view
+------------------
 
 Copies of a passage on the web differ in ways that do not change what it says: script
 (traditional vs simplified), character width (，vs ,), whitespace, and a character
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import opencc
@@ -111,12 +118,6 @@ def _prefetch_t2s(chars: list[str]) -> None:
         _t2s_cache.update(zip(wanted, converted, strict=True))
 
 
-def fold_table(text: str) -> dict[int, str | None]:
-    """The ``str.translate`` table, complete for every character of ``text``: fold many
-    pieces of one text with ``piece.translate(table)`` after a single call."""
-    return _ensure(text)
-
-
 def canonical(text: str) -> str:
     """The comparison view of ``text`` (script, width, case and whitespace folded)."""
     return text.translate(_ensure(text))
@@ -147,3 +148,49 @@ def view_positions(text: str) -> list[int]:
     """For each character of ``canonical(text)``, its offset in ``text``."""
     table = _ensure(text)
     return [index for index, char in enumerate(text) if table[ord(char)] is not None]
+
+
+# --- the match view ----------------------------------------------------------------------
+# Lines as boilerplate rules see them: width folded and traditional converted, but nothing
+# dropped and no line break moved, so a rule's verdict is about one original line.
+
+# Besides the full-width block U+FF01..U+FF5E (→ ASCII), these fold too:
+_MATCH_FOLDS = {
+    0x3000: 0x20,  # ideographic space
+    0x2502: ord("|"),  # box-drawing bar, used as a separator
+    0x4E28: ord("|"),  # 丨, used as a separator in menus and breadcrumbs
+    0x00BB: ord(">"),  # »
+    0x203A: ord(">"),  # ›
+}
+
+
+def fold_width(text: str) -> str:
+    """Full-width forms to ASCII (ＡＢ：→AB:) and a few separators to their ASCII look-alikes,
+    lone surrogates to U+FFFD, one code point for one. Vectorized: ``str.translate`` with a mapping runs at ~10 MB/s on
+    Chinese text, this at several hundred."""
+    if not text:
+        return text
+    codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
+    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    codes[wide] -= 0xFEE0
+    # Lone surrogates (JSON Lines input can carry them) cannot go through OpenCC: U+FFFD in the view.
+    codes[(codes >= 0xD800) & (codes <= 0xDFFF)] = 0xFFFD
+    for source, target in _MATCH_FOLDS.items():
+        codes[codes == source] = target
+    return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
+
+
+def match_view(text: str) -> str:
+    """What rules see: width-folded (ＡＢ：→AB:), traditional to simplified (for matching only)."""
+    return _converter_instance().convert(fold_width(text))
+
+
+def match_views(lines: Sequence[str]) -> list[str]:
+    """:func:`match_view` of many lines with one OpenCC call (a call per line costs ~20 % more)."""
+    if not lines:
+        return []
+    joined = match_view("\n".join(lines))
+    views = joined.split("\n")
+    if len(views) != len(lines):  # OpenCC never changes line breaks, but never trust, check
+        views = [match_view(line) for line in lines]
+    return views

@@ -1,0 +1,25 @@
+"""One polynomial rolling hash over code points, vectorised with numpy.
+
+Used by the repeats stage (64-bit anchors: which windows of a page occur twice) and by the
+near-duplicate signatures (32-bit shingles, as datasketch hashes them). Arithmetic wraps at
+the array's width, so the 32-bit hash of a window is the 64-bit one modulo 2**32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MULTIPLIER = 1_000_003
+
+
+def window_hashes(points: np.ndarray, size: int) -> np.ndarray:
+    """Hash of every ``size``-long window of ``points`` (one per start offset), in the
+    dtype of ``points``: ``h = h * MULTIPLIER + point`` over the window. In place: no
+    temporary array per window character."""
+    count = len(points) - size + 1
+    hashes = np.zeros(max(count, 0), dtype=points.dtype)
+    multiplier = points.dtype.type(MULTIPLIER)
+    for offset in range(size):
+        np.multiply(hashes, multiplier, out=hashes)
+        np.add(hashes, points[offset : offset + count], out=hashes)
+    return hashes
