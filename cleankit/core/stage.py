@@ -5,8 +5,8 @@ A stage is an object with a ``name`` and ``run(document) -> document`` that chan
 text only through :meth:`Document.apply`, so every change is logged and undoable. A stage
 module registers its class with :func:`register_stage`, giving its name and its default
 position (``order``); the default pipeline is every registered stage with ``default=True``
-in ``order``. Adding a stage is adding one module under :mod:`cleankit.stages` (and one
-import line in that package's ``__init__``, which loads the built-in stages).
+in ``order``. Adding a stage is adding one module under :mod:`cleankit.stages`: the
+registry imports every module of that package the first time it is asked for.
 """
 
 from __future__ import annotations
@@ -73,10 +73,22 @@ def register_stage(
     return decorate
 
 
-def stage_registry() -> dict[str, StageInfo]:
-    """Every registered stage, in default order. Loads the built-in stages on first use."""
-    import cleankit.stages  # noqa: F401  (importing the package registers the built-in stages)
+_loaded = False
 
+
+def stage_registry() -> dict[str, StageInfo]:
+    """Every registered stage, in default order. The built-in stages (every module of
+    :mod:`cleankit.stages`) are imported, and so registered, on first use."""
+    global _loaded
+    if not _loaded:
+        import pkgutil
+        from importlib import import_module
+
+        import cleankit.stages
+
+        for module in pkgutil.iter_modules(cleankit.stages.__path__):
+            import_module(f"cleankit.stages.{module.name}")
+        _loaded = True
     return dict(sorted(_REGISTRY.items(), key=lambda item: item[1].order))
 
 
