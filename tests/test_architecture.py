@@ -122,7 +122,7 @@ def test_the_old_stage_name_is_accepted() -> None:
     settings = Settings(skip=["dedup"], stage_options={"dedup": {"min_chars": 12}})
     assert "repeats" not in settings.active_stages()
     pipeline = Pipeline.from_settings(Settings(stage_options={"dedup": {"min_chars": 12}}))
-    assert [stage for stage in pipeline.stages if stage.name == "repeats"][0].min_chars == 12  # type: ignore[attr-defined]
+    assert next(stage for stage in pipeline.stages if stage.name == "repeats").min_chars == 12  # type: ignore[attr-defined]
 
 
 def test_corpus_passes_see_every_document(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_corpus_passes_see_every_document(tmp_path: Path) -> None:
     settings = Settings(jobs=1, neardup=False, stages=[*default_stage_names(), "test-corpus-aware"])
     pipeline = Pipeline.from_settings(settings)
     run_clean([src], tmp_path / "out", settings, pipeline=pipeline)
-    stage = [s for s in pipeline.stages if isinstance(s, CorpusAwareStage)][0]
+    stage = next(s for s in pipeline.stages if isinstance(s, CorpusAwareStage))
     assert stage.counting.prepared == ["0.txt", "1.txt", "2.txt"]
     assert sorted(stage.counting.merged) == sorted(
         len((tmp_path / "out" / f"{n}.txt").read_text(encoding="utf-8")) for n in range(3)
