@@ -22,6 +22,7 @@ from itertools import pairwise
 from rich.text import Text
 
 from cleankit.audit.records import AuditedDocument, Change, labels_of
+from cleankit.core.records import EditRecord
 
 
 @dataclass
@@ -228,7 +229,7 @@ def render_inline(doc: AuditedDocument, context: int = 3, colour: bool = True) -
     return text
 
 
-def _render_block(doc: AuditedDocument, block: Block, edits: Sequence[dict], colour: bool) -> Text:
+def _render_block(doc: AuditedDocument, block: Block, edits: Sequence[EditRecord], colour: bool) -> Text:
     line = Text("~ ")
     cursor = block.orig_start
     for change in block.changes:

@@ -25,10 +25,10 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cleankit.core.errors import AuditError, RestoreError
 from cleankit.core.provenance import read_records, restore_from_record
+from cleankit.core.records import EditRecord, ProvenanceRecord
 from cleankit.io.files import PROVENANCE_FILE
 
 # Record statuses: "ok" and "failed" come from the runner; later stages add others
@@ -119,7 +119,7 @@ def _apply_step(changes: list[_Span], step: Sequence[tuple[int, int, int, int]])
     return out
 
 
-def align(edits: Sequence[dict[str, Any]]) -> list[Change]:
+def align(edits: Sequence[EditRecord]) -> list[Change]:
     """The alignment of original and clean text from a record's ``edits`` (JSON form)."""
     by_step: dict[int, list[tuple[int, int, int, int]]] = {}
     for index, edit in enumerate(edits):
@@ -132,17 +132,17 @@ def align(edits: Sequence[dict[str, Any]]) -> list[Change]:
     return [Change(*span) for span in changes]
 
 
-def original_length(record: dict[str, Any]) -> int:
+def original_length(record: ProvenanceRecord) -> int:
     """Characters of the decoded original, from the clean length and the edits alone."""
     return record.get("output_chars", 0) + sum(len(e["old"]) - len(e["new"]) for e in record.get("edits", []))
 
 
-def labels_of(change: Change, edits: Sequence[dict[str, Any]]) -> list[str]:
+def labels_of(change: Change, edits: Sequence[EditRecord]) -> list[str]:
     """``stage/rule`` of every edit in ``change``, first occurrence order, no repeats."""
     return list(dict.fromkeys(f"{edits[i]['stage']}/{edits[i]['rule']}" for i in change.edits))
 
 
-def matches(edit: dict[str, Any], stages: Iterable[str], rules: Iterable[str]) -> bool:
+def matches(edit: EditRecord, stages: Iterable[str], rules: Iterable[str]) -> bool:
     """Does ``edit`` pass the ``--stage``/``--rule`` filters (empty filter: everything)?
 
     A rule filter matches either the bare rule name or ``stage/rule``.
@@ -178,7 +178,7 @@ def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[s
     return AuditedDocument(doc.record, doc.original, "".join(pieces), kept)
 
 
-def removed_share(record: dict[str, Any], changes: Sequence[Change] | None = None) -> tuple[int, int]:
+def removed_share(record: ProvenanceRecord, changes: Sequence[Change] | None = None) -> tuple[int, int]:
     """(original characters changed or removed, original length) of a cleaned document."""
     if changes is None:
         changes = align(record.get("edits", []))
@@ -189,7 +189,7 @@ def removed_share(record: dict[str, Any], changes: Sequence[Change] | None = Non
 
 
 
-def read_outdir(outdir: Path) -> list[dict[str, Any]]:
+def read_outdir(outdir: Path) -> list[ProvenanceRecord]:
     """The provenance records of a ``cleankit clean`` output folder."""
     path = outdir / PROVENANCE_FILE
     if not path.is_file():
@@ -197,7 +197,7 @@ def read_outdir(outdir: Path) -> list[dict[str, Any]]:
     return list(read_records(path))
 
 
-def find_records(records: Sequence[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+def find_records(records: Sequence[ProvenanceRecord], source: str) -> list[ProvenanceRecord]:
     """Records whose ``source`` is ``source`` (or ends with ``/source``, or the records of
     a JSON Lines file named ``source``)."""
     wanted = source.replace("\\", "/")
@@ -214,7 +214,7 @@ def find_records(records: Sequence[dict[str, Any]], source: str) -> list[dict[st
 class AuditedDocument:
     """A record with its texts and alignment, ready to show."""
 
-    record: dict[str, Any]
+    record: ProvenanceRecord
     original: str
     clean: str
     changes: list[Change]
@@ -227,7 +227,7 @@ class CleanTextReader:
         self.outdir = outdir
         self._lines: dict[str, list[str]] = {}
 
-    def __call__(self, record: dict[str, Any]) -> str:
+    def __call__(self, record: ProvenanceRecord) -> str:
         output = record.get("output")
         if not output:
             raise AuditError(f"{record['source']}: no output was written (status {record.get('status')!r})")
@@ -242,7 +242,7 @@ class CleanTextReader:
             raise AuditError(f"{record['source']}: cannot read its clean output {path}: {exc}") from exc
 
 
-def load_document(record: dict[str, Any], read_clean: CleanTextReader) -> AuditedDocument:
+def load_document(record: ProvenanceRecord, read_clean: CleanTextReader) -> AuditedDocument:
     """Texts and alignment of one record; :class:`AuditError` names what is missing."""
     if record.get("status") == FAILED:
         raise AuditError(f"{record['source']} failed to clean: {record.get('error')}")

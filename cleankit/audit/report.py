@@ -35,6 +35,7 @@ from cleankit import __version__
 from cleankit.audit.records import FAILED, CleanTextReader, iter_pieces, load_document
 from cleankit.audit.stats import DocumentShare, corpus_stats, document_share
 from cleankit.core.errors import AuditError
+from cleankit.core.records import EditRecord, ProvenanceRecord
 
 # Past these, the page stays responsive by sampling: the table keeps every document, the
 # detailed views are limited (largest removed share first, then a seeded random sample).
@@ -164,14 +165,14 @@ def _pick_details(shares: dict[int, DocumentShare], limit: int, seed: int) -> tu
     return sorted(largest + sample), note
 
 
-def _reasons(record: dict[str, Any], edit: dict[str, Any]) -> str:
+def _reasons(record: ProvenanceRecord, edit: EditRecord) -> str:
     if edit.get("reason"):
         return edit["reason"]
     return record.get("stats", {}).get(f"{edit['stage']}/{edit['rule']}", {}).get("reason", "")
 
 
 def _detail(
-    record: dict[str, Any], read_clean: CleanTextReader, labels: dict[str, int], max_chars: int
+    record: ProvenanceRecord, read_clean: CleanTextReader, labels: dict[str, int], max_chars: int
 ) -> dict[str, Any]:
     """Pieces of the original: a string (unchanged) or ``[old, new, [label...], reason, [ref...]]``."""
     try:
@@ -198,7 +199,7 @@ def _detail(
 
 
 def build_report_data(
-    records: list[dict[str, Any]], outdir: Path, options: ReportOptions
+    records: list[ProvenanceRecord], outdir: Path, options: ReportOptions
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(statistics as from ``cleankit stats``, the JSON the page's script reads)."""
     shares = {i: document_share(r) for i, r in enumerate(records) if r.get("status") != FAILED}
@@ -256,7 +257,7 @@ def build_report_data(
     return figures, page_data
 
 
-def render_report(outdir: Path, records: list[dict[str, Any]], options: ReportOptions | None = None) -> str:
+def render_report(outdir: Path, records: list[ProvenanceRecord], options: ReportOptions | None = None) -> str:
     """The whole HTML page."""
     options = options or ReportOptions()
     esc = html.escape

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleankit.audit.records import FAILED, removed_share
+from cleankit.core.records import ProvenanceRecord, RuleTotals
 from cleankit.core.stats import COUNTS, add_document_totals
 
 
@@ -45,7 +46,7 @@ class DocumentShare:
         }
 
 
-def document_share(record: dict[str, Any]) -> DocumentShare:
+def document_share(record: ProvenanceRecord) -> DocumentShare:
     removed, original = removed_share(record)
     stats = record.get("stats", {})
     return DocumentShare(
@@ -59,17 +60,17 @@ def document_share(record: dict[str, Any]) -> DocumentShare:
     )
 
 
-def _record_key(record: dict[str, Any]) -> str:
+def _record_key(record: ProvenanceRecord) -> str:
     return record.get("id") or record["source"]
 
 
-def duplicate_clusters(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def duplicate_clusters(records: list[ProvenanceRecord]) -> list[dict[str, Any]]:
     """Clusters of documents marked ``duplicate_of`` another, each with the copy kept.
 
     ``duplicate_of`` may name the kept copy by id, by source or by output path; chains
     (a duplicate of a duplicate) are followed to the copy at their end.
     """
-    by_name: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, ProvenanceRecord] = {}
     for record in records:
         for name in (record.get("output"), record["source"], record.get("id")):
             if name:
@@ -88,7 +89,7 @@ def duplicate_clusters(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             key = parent[key]
         return key
 
-    members: dict[str, list[dict[str, Any]]] = {}
+    members: dict[str, list[ProvenanceRecord]] = {}
     for record in records:
         if record.get("duplicate_of"):
             members.setdefault(root(_record_key(record)), []).append(record)
@@ -112,7 +113,7 @@ def duplicate_clusters(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def corpus_stats(
-    records: list[dict[str, Any]], top: int = 20, shares_by_index: dict[int, DocumentShare] | None = None
+    records: list[ProvenanceRecord], top: int = 20, shares_by_index: dict[int, DocumentShare] | None = None
 ) -> dict[str, Any]:
     """Totals per stage and per rule, encodings, duplicate clusters, failures, and the
     ``top`` documents with the largest share of their original removed.
@@ -121,7 +122,7 @@ def corpus_stats(
     the caller needs the per-document figures too."""
     statuses: Counter[str] = Counter()
     encodings: Counter[str] = Counter()
-    rules: dict[str, dict[str, Any]] = {}
+    rules: dict[str, RuleTotals] = {}
     stages: dict[str, dict[str, Any]] = {}
     shares: list[DocumentShare] = []
     failures = []
@@ -131,8 +132,9 @@ def corpus_stats(
         if status == FAILED:
             failures.append({"source": record["source"], "error": record.get("error", "")})
             continue
-        if record.get("encoding"):
-            encodings[record["encoding"]["name"]] += 1
+        encoding = record.get("encoding")
+        if encoding:
+            encodings[encoding["name"]] += 1
         touched_stages = set()
         for key, entry in record.get("stats", {}).items():
             stage = key.split("/", 1)[0]

@@ -14,10 +14,11 @@ from rich.text import Text
 from cleankit.cli.app import app
 from cleankit.cli.common import OutdirArgument, err
 from cleankit.core.errors import AuditError
+from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import display
 
 
-def _audit_records(outdir: Path) -> list[dict[str, Any]]:
+def _audit_records(outdir: Path) -> list[ProvenanceRecord]:
     from cleankit.audit.records import read_outdir
 
     try:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from cleankit.cli.app import app
 from cleankit.cli.common import err
 from cleankit.core.errors import AuditError, RestoreError
+from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import PROVENANCE_FILE
 
 
-def find_record(provenance: Path, source: str) -> dict[str, Any]:
+def find_record(provenance: Path, source: str) -> ProvenanceRecord:
     """The latest record of ``source``, matched as every audit command matches sources
     (:func:`cleankit.audit.records.find_records`)."""
     from cleankit.audit.records import find_records
@@ -27,7 +28,7 @@ def find_record(provenance: Path, source: str) -> dict[str, Any]:
     return found[-1]
 
 
-def _clean_text_of(record: dict[str, Any], outdir: Path) -> str:
+def _clean_text_of(record: ProvenanceRecord, outdir: Path) -> str:
     from cleankit.audit.records import CleanTextReader
 
     if record.get("output") is None and record.get("status") == "duplicate":

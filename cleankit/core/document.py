@@ -24,6 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from cleankit.core.errors import EditConflict
+from cleankit.core.records import EditRecord, EncodingRecord, Status
 
 
 @dataclass(slots=True)
@@ -40,8 +41,8 @@ class Edit:
     ref: str | None = None
     step: int = -1
 
-    def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
+    def to_json(self) -> EditRecord:
+        record: EditRecord = {
             "step": self.step,
             "stage": self.stage,
             "rule": self.rule,
@@ -57,7 +58,7 @@ class Edit:
         return record
 
     @classmethod
-    def from_json(cls, record: dict[str, Any]) -> Edit:
+    def from_json(cls, record: EditRecord) -> Edit:
         return cls(
             stage=record["stage"],
             rule=record["rule"],
@@ -93,8 +94,8 @@ class EncodingInfo:
     # run of lines decoded with one encoding starts.
     segments: list[tuple[int, int, str]] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
+    def to_json(self) -> EncodingRecord:
+        record: EncodingRecord = {
             "name": self.name,
             "confidence": round(self.confidence, 4),
             "method": self.method,
@@ -113,7 +114,7 @@ class EncodingInfo:
         return record
 
     @classmethod
-    def from_json(cls, record: dict[str, Any]) -> EncodingInfo:
+    def from_json(cls, record: EncodingRecord) -> EncodingInfo:
         fallback = record.get("raw_fallback_hex")
         return cls(
             name=record["name"],
@@ -143,7 +144,7 @@ class Document:
     # Names of the stages that applied each step, in order (index == step number).
     steps: list[str] = field(default_factory=list)
     # Set by a stage that decides the whole document is not to be written (e.g. a duplicate).
-    status: str = "ok"
+    status: Status = "ok"
     flags: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
 from cleankit.core.errors import EditConflict, RestoreError
+from cleankit.core.records import ProvenanceRecord
 from cleankit.core.stats import edit_totals
 from cleankit.io.encoding import encode_back
 
@@ -33,7 +34,7 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
-def build_record(document: Document, settings_fingerprint: str, output: str | None) -> dict[str, Any]:
+def build_record(document: Document, settings_fingerprint: str, output: str | None) -> ProvenanceRecord:
     """The provenance record of a cleaned document.
 
     A reason shared by every edit of a rule is stated once, in ``stats``, instead of on
@@ -53,7 +54,7 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
         if f"{edit.stage}/{edit.rule}" in shared:
             item.pop("reason", None)
         edits.append(item)
-    record: dict[str, Any] = {
+    record: ProvenanceRecord = {
         "schema": SCHEMA,
         "id": document.id,
         "source": document.source,
@@ -77,7 +78,7 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
 
 def failure_record(
     source: str, error: str, settings_fingerprint: str, sha256: str = "", size: int = 0
-) -> dict[str, Any]:
+) -> ProvenanceRecord:
     return {
         "schema": SCHEMA,
         "source": source,
@@ -89,7 +90,7 @@ def failure_record(
     }
 
 
-def restore_from_record(clean: str, record: dict[str, Any]) -> str:
+def restore_from_record(clean: str, record: ProvenanceRecord) -> str:
     """The original decoded text of a document, from its clean text and record alone."""
     if record.get("schema") != SCHEMA:
         raise RestoreError(f"unsupported provenance schema {record.get('schema')!r} (this cleankit reads {SCHEMA})")
@@ -100,17 +101,20 @@ def restore_from_record(clean: str, record: dict[str, Any]) -> str:
     return restore_text(clean, (Edit.from_json(e) for e in record["edits"]))
 
 
-def restore_bytes_from_record(clean: str, record: dict[str, Any]) -> bytes:
+def restore_bytes_from_record(clean: str, record: ProvenanceRecord) -> bytes:
     """The original input bytes, checked against the recorded sha256."""
     text = restore_from_record(clean, record)
-    info = EncodingInfo.from_json(record["encoding"])
+    encoding = record.get("encoding")
+    if not encoding:
+        raise RestoreError(f"{record['source']}: no encoding record (the input was text, not bytes)")
+    info = EncodingInfo.from_json(encoding)
     raw = encode_back(text, info)
     if hashlib.sha256(raw).hexdigest() != record["input_sha256"]:
         raise RestoreError(f"{record['source']}: rebuilt bytes do not match the input's sha256")
     return raw
 
 
-def dumps(record: dict[str, Any], indent: int | None = None) -> str:
+def dumps(record: Mapping[str, Any], indent: int | None = None) -> str:
     """JSON text that is always valid UTF-8: lone surrogates (undecodable file names,
     ``\\ud800`` escapes in JSON input) are written as escapes, not dropped."""
     separators = (",", ":") if indent is None else (",", ": ")
@@ -122,13 +126,13 @@ def dumps(record: dict[str, Any], indent: int | None = None) -> str:
     return line
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
+def read_records(path: Path) -> Iterator[ProvenanceRecord]:
     """Records of a provenance file; a torn last line (from a killed run) is skipped."""
     for _raw, record in read_lines(path):
         yield record
 
 
-def read_lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any]]]:
+def read_lines(path: Path) -> Iterator[tuple[bytes, ProvenanceRecord]]:
     """(line as written, parsed record) for each whole line of a provenance file."""
     with open(path, "rb") as handle:
         for raw in handle:

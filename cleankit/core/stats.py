@@ -4,15 +4,15 @@ crawl pass, run summaries and corpus statistics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from cleankit.core.document import Edit
+from cleankit.core.records import RuleTotals
 
 COUNTS = ("edits", "chars_removed", "chars_added")
 
 
-def edit_totals(edits: Iterable[Edit], stats: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+def edit_totals(edits: Iterable[Edit], stats: dict[str, RuleTotals] | None = None) -> dict[str, RuleTotals]:
     """Totals per ``stage/rule`` of ``edits``, added to ``stats`` when given."""
     stats = {} if stats is None else stats
     for edit in edits:
@@ -25,12 +25,13 @@ def edit_totals(edits: Iterable[Edit], stats: dict[str, dict[str, Any]] | None =
     return stats
 
 
-def add_document_totals(totals: dict[str, dict[str, Any]], key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+def add_document_totals(totals: dict[str, RuleTotals], key: str, entry: RuleTotals) -> RuleTotals:
     """Add one document's totals for ``key`` to corpus totals (which also count documents)."""
     total = totals.get(key)
     if total is None:
         total = totals[key] = {"documents": 0, "edits": 0, "chars_removed": 0, "chars_added": 0}
     total["documents"] += 1
-    for name in COUNTS:
-        total[name] += entry.get(name, 0)
+    total["edits"] += entry.get("edits", 0)
+    total["chars_removed"] += entry.get("chars_removed", 0)
+    total["chars_added"] += entry.get("chars_added", 0)
     return total

@@ -44,6 +44,7 @@ from rapidfuzz import fuzz
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.provenance import dumps, read_records, text_sha256
+from cleankit.core.records import ProvenanceRecord
 from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
 from cleankit.io.files import TMP_MARK, write_atomic
@@ -316,7 +317,7 @@ class NearDupPass:
                                 removals.append(self.outdir / record["file"])
                         else:
                             record, data = self._with_edits(record, updates[source])
-                            writes.append((self.outdir / record["output"], data))
+                            writes.append((self.outdir / str(record["output"]), data))
                     handle.write(dumps(record) + "\n")
             os.replace(tmp, provenance)
         finally:
@@ -327,19 +328,21 @@ class NearDupPass:
             path.unlink(missing_ok=True)
         return counts
 
-    def _as_duplicate(self, record: dict[str, Any], kept: str, kept_id: str, score: float) -> dict[str, Any]:
-        record = dict(record, status="duplicate", duplicate_of=kept, duplicate_of_id=kept_id, similarity=score)
-        if self.keep_duplicates or record.get("output") is None:
+    def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
+        record = record.copy()
+        record.update({"status": "duplicate", "duplicate_of": kept, "duplicate_of_id": kept_id, "similarity": score})
+        output = record.get("output")
+        if self.keep_duplicates or output is None:
             return record
-        text = (self.outdir / record["output"]).read_text(encoding="utf-8")
+        text = (self.outdir / output).read_text(encoding="utf-8")
         edit = Edit("neardup", "duplicate-document", 0, len(text), text, "", f"near-duplicate of {kept}", f"doc:{kept}")
         record = _append_step(record, "", [edit])
         record["output"] = None
         record["output_bytes"] = 0
         return record
 
-    def _with_edits(self, record: dict[str, Any], edits: list[Edit]) -> tuple[dict[str, Any], bytes]:
-        path = self.outdir / record["output"]
+    def _with_edits(self, record: ProvenanceRecord, edits: list[Edit]) -> tuple[ProvenanceRecord, bytes]:
+        path = self.outdir / str(record["output"])
         document = Document(id=record["id"], source=record["source"], text=path.read_text(encoding="utf-8"))
         document.steps = list(record["steps"])
         document.apply("neardup", edits)
@@ -349,11 +352,11 @@ class NearDupPass:
         return record, data
 
 
-def _append_step(record: dict[str, Any], new_text: str, edits: Iterable[Edit]) -> dict[str, Any]:
-    record = dict(record)
+def _append_step(record: ProvenanceRecord, new_text: str, edits: Iterable[Edit]) -> ProvenanceRecord:
+    record = record.copy()
     step = len(record["steps"])
     record["steps"] = [*record["steps"], "neardup"]
-    stats = {key: dict(value) for key, value in record["stats"].items()}
+    stats = {key: value.copy() for key, value in record["stats"].items()}
     new_edits = list(record["edits"])
     edits = list(edits)
     for edit in edits:

@@ -18,6 +18,7 @@ from cleankit.core.document import Document
 from cleankit.core.errors import InputError, StageBug
 from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import build_record, dumps, failure_record
+from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import read_input, write_atomic
 from cleankit.run.plan import FileResult, Task
 
@@ -69,7 +70,7 @@ class Cleaner:
         output = self.outdir / prior["output"]
         return output.is_file() and output.stat().st_size == prior["output_bytes"]
 
-    def _clean_document(self, raw: bytes, rel: str) -> dict[str, Any]:
+    def _clean_document(self, raw: bytes, rel: str) -> ProvenanceRecord:
         try:
             document = self.pipeline.clean_bytes(raw, source=rel)
         except StageBug as exc:
@@ -89,7 +90,7 @@ class Cleaner:
             if observation is not None:
                 self._observations[corpus_pass.name] = observation
 
-    def _clean_jsonl(self, raw: bytes, rel: str) -> list[dict[str, Any]]:
+    def _clean_jsonl(self, raw: bytes, rel: str) -> list[ProvenanceRecord]:
         """Each line is a document; other fields are carried through unchanged."""
         try:
             content = raw.decode("utf-8-sig")
@@ -106,11 +107,11 @@ class Cleaner:
 
 def clean_jsonl(
     pipeline: Pipeline, content: str, rel: str, fingerprint: str, output: str | None
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[ProvenanceRecord], list[str]]:
     """Clean each line of a JSON Lines text (its ``text_field``): the records (failures
     included, as ``rel#line``) and the output lines of the documents that were cleaned."""
     field_name = pipeline.settings.text_field
-    records: list[dict[str, Any]] = []
+    records: list[ProvenanceRecord] = []
     out_lines: list[str] = []
     for number, line in enumerate(content.split("\n"), start=1):
         source = f"{rel}#{number}"

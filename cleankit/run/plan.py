@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cleankit.core.provenance import failure_record, read_lines
+from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import RESERVED_NAMES, InputItem, display
 
 
@@ -26,7 +27,7 @@ class FileResult:
     JSON Lines) and what each corpus pass observed of it."""
 
     rel: str
-    records: list[dict[str, Any]]
+    records: list[ProvenanceRecord]
     size: int = 0
     skipped: bool = False
     observations: dict[str, Any] | None = None
@@ -77,11 +78,11 @@ def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
     return {rel: entry for rel, entry in prior.items() if rel not in unfinished}
 
 
-def file_key(record: dict[str, Any]) -> str:
+def file_key(record: ProvenanceRecord) -> str:
     return str(record.get("file", record["source"]))
 
 
-def latest_runs(records: Iterable[dict[str, Any]]) -> dict[str, str | None]:
+def latest_runs(records: Iterable[ProvenanceRecord]) -> dict[str, str | None]:
     """Per input file, the run that processed it last (records are appended in time order).
 
     Keyed by run id, not by adjacency: with parallel workers the last file of one run can
@@ -90,7 +91,7 @@ def latest_runs(records: Iterable[dict[str, Any]]) -> dict[str, str | None]:
     return {file_key(record): record.get("run") for record in records}
 
 
-def latest_records(provenance: Path) -> Iterator[tuple[bytes, dict[str, Any]]]:
+def latest_records(provenance: Path) -> Iterator[tuple[bytes, ProvenanceRecord]]:
     """The lines of each input file's latest run, in file order, read in two streaming passes."""
     latest = latest_runs(record for _raw, record in read_lines(provenance))
     for raw, record in read_lines(provenance):

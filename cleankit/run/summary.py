@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleankit import __version__
+from cleankit.core.records import ProvenanceRecord, RuleTotals
 from cleankit.core.stats import add_document_totals
 from cleankit.run.plan import FileResult
 
@@ -22,7 +23,7 @@ class RunSummary:
     bytes_in: int = 0
     chars_out: int = 0
     seconds: float = 0.0
-    rules: dict[str, dict[str, int]] = field(default_factory=dict)
+    rules: dict[str, RuleTotals] = field(default_factory=dict)
     encodings: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -34,7 +35,7 @@ class RunSummary:
         for record in result.records:
             self.add_record(record)
 
-    def add_record(self, record: dict[str, Any]) -> None:
+    def add_record(self, record: ProvenanceRecord) -> None:
         self.bytes_in += record.get("input_bytes", 0)
         if record["status"] == "failed":
             self.failed += 1
@@ -43,8 +44,9 @@ class RunSummary:
         self.documents += 1
         self.duplicates += record["status"] == "duplicate"
         self.chars_out += record["output_chars"]
-        if record.get("encoding"):
-            self.encodings[record["encoding"]["name"]] += 1
+        encoding = record.get("encoding")
+        if encoding:
+            self.encodings[encoding["name"]] += 1
         for key, stats in record["stats"].items():
             add_document_totals(self.rules, key, stats)
 
