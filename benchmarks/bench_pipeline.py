@@ -87,8 +87,14 @@ def cpu_seconds() -> float:
 
 def child_cleankit(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
     """One batch run of cleankit; timing excludes imports."""
-    from cleankit import runner
-    from cleankit.core.settings import Settings
+    # The module layout changed in 0.2 (issue 11); a pinned older revision has the flat one.
+    try:
+        from cleankit.core.settings import Settings
+        from cleankit.run import clean as runner
+    except ImportError:
+        from cleankit.settings import Settings  # type: ignore[no-redef]
+
+        from cleankit import runner  # type: ignore[no-redef]
 
     # Instrument the end-of-run step (provenance compaction + summary) from outside:
     # its time and the peak RSS reached before it started.
