@@ -351,9 +351,7 @@ def suite_grafts(ck: Cleankit, docs: list[Doc], rng: random.Random, n: int) -> d
             cut = rng.randint(1, len(b) - 1)
         grafted = b[:cut] + passage + b[cut:]
         page_text = "\n\n".join(grafted if p is b else p for p in order)
-        trials.append(
-            {"host": b, "source": a, "passage": passage, "graft_first": graft_first, "boundary": at_boundary}
-        )
+        trials.append({"host": b, "source": a, "passage": passage, "graft_first": graft_first, "boundary": at_boundary})
         texts.append(page_text)
         texts.append("\n\n".join(order))  # control: the same page without the graft
     cleaned, _ = ck.clean_texts("grafts", texts, ["--no-dedup-documents"])
@@ -440,8 +438,11 @@ def suite_script(ck: Cleankit, docs: list[Doc], rng: random.Random, n: int) -> d
         equal = 0
         for w, out in zip(want, cleaned, strict=True):
             equal += _char_diff(w, out.rstrip("\n"), residue)
-        res["reverse"][target] = {"chars_equal": equal, "chars": sum(len(w) for w in want),
-                                  "residue_top20": residue.most_common(20)}
+        res["reverse"][target] = {
+            "chars_equal": equal,
+            "chars": sum(len(w) for w in want),
+            "residue_top20": residue.most_common(20),
+        }
     # names written with a "traditional-looking" character that is valid in simplified writing
     t2s = opencc.OpenCC("t2s.json")
     names = [x for x in PROPER_NOUNS if t2s.convert(x) != x]
@@ -508,25 +509,33 @@ def _site_template(rng: random.Random, k: int) -> dict:
     """What each synthetic site does; values that vary per page are drawn per page."""
     place = PLACES[k % len(PLACES)]
     return {
-        "site_name": rng.choice([f"{place}市人民政府门户网站", f"{place}职业技术学院", f"{place}日报社",
-                                 f"{place}市发展和改革委员会", f"{place}市教育局"]),
+        "site_name": rng.choice(
+            [
+                f"{place}市人民政府门户网站",
+                f"{place}职业技术学院",
+                f"{place}日报社",
+                f"{place}市发展和改革委员会",
+                f"{place}市教育局",
+            ]
+        ),
         "paper": rng.choice(PAPERS),
-        "head": rng.sample(["issue-nav", "paper-page", "breadcrumb", "datetime", "caption", "last-crumb"],
-                           rng.randint(2, 4)),
+        "head": rng.sample(
+            ["issue-nav", "paper-page", "breadcrumb", "datetime", "caption", "last-crumb"], rng.randint(2, 4)
+        ),
         "meta_style": rng.choice(["two-line", "one-line", "one-line-half", "mixed"]),
         "time_label": rng.choice(["时间", "日期", "发布时间", "发表时间", "发布日期", "更新时间"]),
         "source_label": rng.choice(["来源", "稿源", "出处", "信息来源", "文章来源"]),
         "author_label": rng.choice(["作者", "记者", "编辑", "责任编辑"]),
         "views_label": rng.choice(["浏览", "阅读量", "点击数", "浏览次数", "访问量"]),
         "date_style": rng.randrange(5),
-        "tail": rng.sample(["page-editor", "widgets", "related", "footer", "hexid", "repeat-opening"],
-                           rng.randint(3, 5)),
+        "tail": rng.sample(
+            ["page-editor", "widgets", "related", "footer", "hexid", "repeat-opening"], rng.randint(3, 5)
+        ),
         "jump": rng.random() < 0.5,
     }
 
 
-def _page(rng: random.Random, site: str, tpl: dict, idx: int, body: list[str], script: str,
-          titles: list[str]) -> Page:
+def _page(rng: random.Random, site: str, tpl: dict, idx: int, body: list[str], script: str, titles: list[str]) -> Page:
     lines: list[tuple[str, str]] = []
     meta: dict[str, str] = {}
     when = _when(rng)
@@ -552,8 +561,17 @@ def _page(rng: random.Random, site: str, tpl: dict, idx: int, body: list[str], s
     colon = ":" if style == "one-line-half" else "："
     fields = {
         "publish_time": (tpl["time_label"], _date_text(rng, when, tpl["date_style"])),
-        "source": (tpl["source_label"], rng.choice([f"{tpl['paper']}", f"{tpl['paper']}客户端", tpl["site_name"],
-                                                    f"{rng.choice(PLACES)}市{rng.choice(SECTIONS)}办公室"])),
+        "source": (
+            tpl["source_label"],
+            rng.choice(
+                [
+                    f"{tpl['paper']}",
+                    f"{tpl['paper']}客户端",
+                    tpl["site_name"],
+                    f"{rng.choice(PLACES)}市{rng.choice(SECTIONS)}办公室",
+                ]
+            ),
+        ),
         "author": (tpl["author_label"], _name(rng)),
         "views": (tpl["views_label"], str(rng.randint(12, 98765))),
     }
@@ -569,8 +587,14 @@ def _page(rng: random.Random, site: str, tpl: dict, idx: int, body: list[str], s
     for k, para in enumerate(body):
         if k == jump_at:
             a, b = rng.sample(range(1, 17), 2)
-            jump = rng.choice([f"（下转第{CN_NUM[a % 10]}版）", f"（紧接第{CN_NUM[b % 10]}版）", f"（上接第{b}版）",
-                               f"（下转第{a}版）（紧接第{CN_NUM[b % 10]}版）"])
+            jump = rng.choice(
+                [
+                    f"（下转第{CN_NUM[a % 10]}版）",
+                    f"（紧接第{CN_NUM[b % 10]}版）",
+                    f"（上接第{b}版）",
+                    f"（下转第{a}版）（紧接第{CN_NUM[b % 10]}版）",
+                ]
+            )
             lines.append(("jump", jump))
         lines.append(("body", para))
     for fam in tpl["tail"]:
@@ -587,8 +611,13 @@ def _page(rng: random.Random, site: str, tpl: dict, idx: int, body: list[str], s
         elif fam == "footer":
             owner = tpl["site_name"].replace("门户网站", "")
             lines.append((fam, f"主办：{owner}  承办：{rng.choice(PLACES)}市大数据中心"))
-            lines.append((fam, f"网站标识码：{rng.randint(1000000000, 9999999999)}  "
-                               f"{rng.choice(['桂', '宁', '滇', '川', '湘'])}ICP备{rng.randint(10000000, 99999999)}号"))
+            lines.append(
+                (
+                    fam,
+                    f"网站标识码：{rng.randint(1000000000, 9999999999)}  "
+                    f"{rng.choice(['桂', '宁', '滇', '川', '湘'])}ICP备{rng.randint(10000000, 99999999)}号",
+                )
+            )
             lines.append((fam, "扫一扫在手机打开当前页"))
         elif fam == "hexid":
             lines.append((fam, f"{rng.getrandbits(32):08x}:"))
@@ -766,8 +795,17 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
             if bad is None or bad == run:
                 continue
             text = para[: span[0]] + bad + para[span[1] :]
-            trials.append({"kind": f"{kind} ({script})", "script": script, "orig": para, "text": text,
-                           "span": span, "bad": bad, "short": length < 8})
+            trials.append(
+                {
+                    "kind": f"{kind} ({script})",
+                    "script": script,
+                    "orig": para,
+                    "text": text,
+                    "span": span,
+                    "bad": bad,
+                    "short": length < 8,
+                }
+            )
             made += 1
     res: dict = {"by_kind": {}}
     for script in ("simplified", "traditional"):
@@ -782,8 +820,10 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
             bad_chars = [c for c in t["bad"] if c not in t["orig"]]
             t["gone"] = t["exact"] or not any(c in got for c in bad_chars) if bad_chars else t["exact"]
             ctx = 6  # characters next to the run may be guessed; look beyond them
-            t["correct_changed"] = not (got.startswith(pre[:-ctx] if len(pre) > ctx else "")
-                                        and got.endswith(post[ctx:] if len(post) > ctx else ""))
+            t["correct_changed"] = not (
+                got.startswith(pre[:-ctx] if len(pre) > ctx else "")
+                and got.endswith(post[ctx:] if len(post) > ctx else "")
+            )
     for t in trials:
         for key in (t["kind"], f"{t['kind']} {'< 8' if t['short'] else '>= 8'} chars", "all"):
             c = res["by_kind"].setdefault(key, Counter())
@@ -849,48 +889,68 @@ def suite_detect(ck: Cleankit, docs: list[Doc], rng: random.Random) -> dict:
 def print_report(split: str, r: dict) -> None:
     print(f"\n=== split: {split} ===")
     s = r["sources"]
-    print(f"documents: {s['documents']} (reports {s['reports']}, gazette records {s['gazette']}); "
-          f"body paragraphs {s['paragraphs']}, fixed points {s['fixed']} "
-          f"(simplified {s['fixed_share'].get('simplified', 0):.1%}, "
-          f"traditional {s['fixed_share'].get('traditional', 0):.1%} unchanged when cleaned alone)")
+    print(
+        f"documents: {s['documents']} (reports {s['reports']}, gazette records {s['gazette']}); "
+        f"body paragraphs {s['paragraphs']}, fixed points {s['fixed']} "
+        f"(simplified {s['fixed_share'].get('simplified', 0):.1%}, "
+        f"traditional {s['fixed_share'].get('traditional', 0):.1%} unchanged when cleaned alone)"
+    )
     if "grafts" in r:
         g = r["grafts"]
         print(f"\n[a] grafts: {g['trials']} planted")
         for name, c in g["by"].items():
             n = c.get("n", 0)
-            print(f"  {name:28s} n={n:4d}  host exact {pct(c.get('host', 0), n):>8s}  source exact "
-                  f"{pct(c.get('source', 0), n):>8s}  both {pct(c.get('both', 0), n):>8s}  passage once "
-                  f"{pct(c.get('once', 0), n):>8s}")
+            print(
+                f"  {name:28s} n={n:4d}  host exact {pct(c.get('host', 0), n):>8s}  source exact "
+                f"{pct(c.get('source', 0), n):>8s}  both {pct(c.get('both', 0), n):>8s}  passage once "
+                f"{pct(c.get('once', 0), n):>8s}"
+            )
         c = g["control"]
         print(f"  control pages (no graft): paragraphs exact {pct(c.get('exact', 0), c.get('paras', 0))}")
     if "script" in r:
         sc = r["script"]
         print(f"\n[b] script round trip: {sc['paragraphs']} paragraphs, {sc['chars']} characters")
         for cfg, c in sc["to_simplified"].items():
-            print(f"  {cfg:5s} → --to simplified: chars equal {100 * c['chars_equal'] / sc['chars']:.3f} %, "
-                  f"paragraphs exact {pct(c['paragraphs_exact'], sc['paragraphs'])}, "
-                  f"OpenCC changed {c['chars_converted_by_opencc']} chars")
+            print(
+                f"  {cfg:5s} → --to simplified: chars equal {100 * c['chars_equal'] / sc['chars']:.3f} %, "
+                f"paragraphs exact {pct(c['paragraphs_exact'], sc['paragraphs'])}, "
+                f"OpenCC changed {c['chars_converted_by_opencc']} chars"
+            )
             print("        residue: " + ", ".join(f"{k}×{v}" for k, v in c["residue_top20"]))
         for target, c in sc["reverse"].items():
-            print(f"  --to {target:11s} vs OpenCC: chars equal {100 * c['chars_equal'] / max(1, c['chars']):.3f} %"
-                  + ("; residue: " + ", ".join(f"{k}×{v}" for k, v in c["residue_top20"][:10])
-                     if c["residue_top20"] else ""))
+            print(
+                f"  --to {target:11s} vs OpenCC: chars equal {100 * c['chars_equal'] / max(1, c['chars']):.3f} %"
+                + (
+                    "; residue: " + ", ".join(f"{k}×{v}" for k, v in c["residue_top20"][:10])
+                    if c["residue_top20"]
+                    else ""
+                )
+            )
         names = sc["names"]
-        print("  proper nouns unchanged: " + ", ".join(
-            f"{k} {v.get('unchanged', 0)}/{v.get('n', 0)}" for k, v in names.items()))
+        print(
+            "  proper nouns unchanged: "
+            + ", ".join(f"{k} {v.get('unchanged', 0)}/{v.get('n', 0)}" for k, v in names.items())
+        )
     if "furniture" in r:
         f = r["furniture"]
-        print(f"\n[c] furniture: {f['pages']} pages, {f['furniture_lines']} furniture lines; removed "
-              f"{pct(f['furniture_lines'] - f['furniture_left'], f['furniture_lines'])}")
+        print(
+            f"\n[c] furniture: {f['pages']} pages, {f['furniture_lines']} furniture lines; removed "
+            f"{pct(f['furniture_lines'] - f['furniture_left'], f['furniture_lines'])}"
+        )
         for fam, (n, left) in f["by_family"].items():
             print(f"  {fam:16s} {n:5d} lines, removed {pct(n - left, n)}")
         b = f["body"]
-        print(f"  body paragraphs: {b.get('n', 0)}, kept exactly {pct(b.get('exact', 0), b.get('n', 0))}, "
-              f"removed {pct(b.get('removed', 0), b.get('n', 0))}")
+        print(
+            f"  body paragraphs: {b.get('n', 0)}, kept exactly {pct(b.get('exact', 0), b.get('n', 0))}, "
+            f"removed {pct(b.get('removed', 0), b.get('n', 0))}"
+        )
         mp = f["metadata_pages"]
-        print(f"  metadata: pages with every labelled field right {pct(mp.get('all_ok', 0), mp.get('n', 0))}; "
-              + ", ".join(f"{k} {pct(c.get('ok', 0), c.get('n', 0))} of {c.get('n', 0)}"
-                          for k, c in sorted(f["metadata"].items())))
+        print(
+            f"  metadata: pages with every labelled field right {pct(mp.get('all_ok', 0), mp.get('n', 0))}; "
+            + ", ".join(
+                f"{k} {pct(c.get('ok', 0), c.get('n', 0))} of {c.get('n', 0)}" for k, c in sorted(f["metadata"].items())
+            )
+        )
         left = " | ".join(f"{k} ×{v}" for k, v in f["left_examples"][:12])
         print(f"  most frequent lines left (digits as 0): {left}")
     if "damage" in r:
@@ -898,8 +958,10 @@ def print_report(split: str, r: dict) -> None:
         print("\n[d] damaged runs")
         for kind, c in d["by_kind"].items():
             n = c["n"]
-            print(f"  {kind:44s} n={n:4d}  exact {pct(c['exact'], n):>8s}  gone {pct(c['gone'], n):>8s}  "
-                  f"correct text changed {pct(c['correct_changed'], n):>8s}")
+            print(
+                f"  {kind:44s} n={n:4d}  exact {pct(c['exact'], n):>8s}  gone {pct(c['gone'], n):>8s}  "
+                f"correct text changed {pct(c['correct_changed'], n):>8s}"
+            )
         print(f"  undamaged control paragraphs changed: {d['control']['changed']} of {d['control']['n']}")
     if "detect" in r:
         print("\n[e] detection slips")
@@ -910,11 +972,19 @@ def print_report(split: str, r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reports-mirror", type=Path, default=DEFAULT_REPORTS,
-                    help=f"git mirror of {REPORTS_REPO} (default: %(default)s)")
+    ap.add_argument(
+        "--reports-mirror",
+        type=Path,
+        default=DEFAULT_REPORTS,
+        help=f"git mirror of {REPORTS_REPO} (default: %(default)s)",
+    )
     ap.add_argument("--reports-commit", default=REPORTS_COMMIT)
-    ap.add_argument("--gazette-mirror", type=Path, default=DEFAULT_GAZETTE,
-                    help=f"git mirror of {GAZETTE_REPO} (default: %(default)s); a missing mirror skips it")
+    ap.add_argument(
+        "--gazette-mirror",
+        type=Path,
+        default=DEFAULT_GAZETTE,
+        help=f"git mirror of {GAZETTE_REPO} (default: %(default)s); a missing mirror skips it",
+    )
     ap.add_argument("--gazette-commit", default=GAZETTE_COMMIT)
     ap.add_argument("--gazette-files", type=int, default=12, help="issue files of ROC year 104 to read")
     ap.add_argument("--split", choices=("tune", "heldout", "both"), default="both")
@@ -940,10 +1010,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {args.gazette_mirror} not found; no traditional text", file=sys.stderr)
     splits = ["tune", "heldout"] if args.split == "both" else [args.split]
     version = subprocess.run([args.cleankit, "--version"], capture_output=True, text=True).stdout.strip()
-    results: dict = {"cleankit": version, "seed": args.seed, "sources": {
-        "reports": f"{REPORTS_REPO}@{args.reports_commit[:8]}:{REPORTS_DIR}*.csv",
-        "gazette": f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{GAZETTE_DIR} first {args.gazette_files} files"},
-        "splits": {}}
+    results: dict = {
+        "cleankit": version,
+        "seed": args.seed,
+        "sources": {
+            "reports": f"{REPORTS_REPO}@{args.reports_commit[:8]}:{REPORTS_DIR}*.csv",
+            "gazette": f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{GAZETTE_DIR} first {args.gazette_files} files",
+        },
+        "splits": {},
+    }
     print(f"{version}; sources: {results['sources']['reports']}, {results['sources']['gazette']}")
     forced = [d.origin for d in docs if d.forced_tune]
     print(f"forced to TUNE (quoted in issue 13): {len(forced)} documents")
@@ -957,12 +1032,17 @@ def main(argv: list[str] | None = None) -> int:
             for d in sdocs:
                 d.fixed = []
             shares = find_fixed_points(ck, sdocs)
-            r: dict = {"sources": {
-                "documents": len(sdocs), "reports": sum(d.script == "simplified" for d in sdocs),
-                "gazette": sum(d.script == "traditional" for d in sdocs),
-                "paragraphs": sum(len(d.paragraphs) for d in sdocs), "fixed": sum(len(d.fixed) for d in sdocs),
-                "fixed_share": shares, "report_docs": sorted(d.origin.rsplit("/", 1)[1] for d in sdocs
-                                                             if d.script == "simplified")}}
+            r: dict = {
+                "sources": {
+                    "documents": len(sdocs),
+                    "reports": sum(d.script == "simplified" for d in sdocs),
+                    "gazette": sum(d.script == "traditional" for d in sdocs),
+                    "paragraphs": sum(len(d.paragraphs) for d in sdocs),
+                    "fixed": sum(len(d.fixed) for d in sdocs),
+                    "fixed_share": shares,
+                    "report_docs": sorted(d.origin.rsplit("/", 1)[1] for d in sdocs if d.script == "simplified"),
+                }
+            }
             if "grafts" in suites:
                 r["grafts"] = suite_grafts(ck, sdocs, rng, args.grafts)
             if "script" in suites:
