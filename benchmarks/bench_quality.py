@@ -850,8 +850,13 @@ def suite_detect(ck: Cleankit, docs: list[Doc], rng: random.Random) -> dict:
     for i in range(1, 40):
         rows.append(f"{i},2026-02-{(i % 28) + 1:02d},{rng.choice(PLACES)},GDP growth,{rng.uniform(3, 8):.1f}")
     csv_text = "\n".join(rows) + "\n"
+    ascii_rows = [
+        f"{i},2026-02-{(i % 28) + 1:02d},region {i % 7},GDP growth,{rng.uniform(3, 8):.1f}" for i in range(40)
+    ]
+    ascii_csv = "id,date,region,indicator,value\n" + "\n".join(ascii_rows) + "\n"
     latin = "ciao à è ì ò ù\nCafé crème, déjà vu, naïve façade.\nSocietà per azioni, città di Genova.\n"
     cases: list[tuple[str, bytes, str]] = [
+        ("UTF-16-LE no BOM, ASCII only (CSV export)", ascii_csv.encode("utf-16-le"), ascii_csv),
         ("UTF-16-LE no BOM, mostly ASCII (CSV export)", csv_text.encode("utf-16-le"), csv_text),
         ("UTF-16-BE no BOM, mostly ASCII (CSV export)", csv_text.encode("utf-16-be"), csv_text),
         ("UTF-16-LE no BOM, all Chinese (one paragraph)", para.encode("utf-16-le"), para),
@@ -1027,7 +1032,11 @@ def main(argv: list[str] | None = None) -> int:
     ck = Cleankit(work.resolve(), args.cleankit, args.jobs)
     try:
         for split in splits:
-            rng = random.Random(f"{args.seed}:{split}")
+
+            def rng(suite: str, split: str = split) -> random.Random:
+                """One generator per split and suite, so a suite's cases do not depend on the others run."""
+                return random.Random(f"{args.seed}:{split}:{suite}")
+
             sdocs = [d for d in docs if d.split == split]
             for d in sdocs:
                 d.fixed = []
@@ -1044,15 +1053,15 @@ def main(argv: list[str] | None = None) -> int:
                 }
             }
             if "grafts" in suites:
-                r["grafts"] = suite_grafts(ck, sdocs, rng, args.grafts)
+                r["grafts"] = suite_grafts(ck, sdocs, rng("grafts"), args.grafts)
             if "script" in suites:
-                r["script"] = suite_script(ck, sdocs, rng, args.script_paragraphs)
+                r["script"] = suite_script(ck, sdocs, rng("script"), args.script_paragraphs)
             if "furniture" in suites:
-                r["furniture"] = suite_furniture(ck, sdocs, rng, args.sites, args.pages_per_site)
+                r["furniture"] = suite_furniture(ck, sdocs, rng("furniture"), args.sites, args.pages_per_site)
             if "damage" in suites:
-                r["damage"] = suite_damage(ck, sdocs, rng, args.damage_per_kind)
+                r["damage"] = suite_damage(ck, sdocs, rng("damage"), args.damage_per_kind)
             if "detect" in suites:
-                r["detect"] = suite_detect(ck, sdocs, rng)
+                r["detect"] = suite_detect(ck, sdocs, rng("detect"))
             results["splits"][split] = r
             print_report(split, r)
     finally:
