@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import doctest
+import pkgutil
 import random
+from importlib import import_module
 
 import pytest
 from conftest import SAMPLES
@@ -20,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
+import cleankit.stages.mojibake
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
 from cleankit.core.provenance import build_record
@@ -32,6 +36,13 @@ def repair(text: str, **options: bool) -> Document:
     document = Document.from_text(text)
     MojibakeStage(**options).run(document)
     return document
+
+
+@pytest.mark.parametrize("module", [m.name for m in pkgutil.iter_modules(cleankit.stages.mojibake.__path__)])
+def test_docstring_examples(module: str) -> None:
+    """Each repair shows the damage it undoes in its docstring (as ftfy does); those examples hold."""
+    result = doctest.testmod(import_module(f"cleankit.stages.mojibake.{module}"))
+    assert result.failed == 0
 
 
 def test_there_are_enough_real_sentences() -> None:

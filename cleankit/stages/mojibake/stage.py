@@ -1,0 +1,98 @@
+"""The ``mojibake`` stage: each repair applied as its own step, then the marker rules.
+
+The repairs live in their own modules (:mod:`~cleankit.stages.mojibake.gbk_as_utf8`,
+:mod:`~cleankit.stages.mojibake.latin1`, :mod:`~cleankit.stages.mojibake.utf8_as_gbk`,
+:mod:`~cleankit.stages.mojibake.byte_shift`); what cannot be repaired is handled here:
+``replacement-char`` (U+FFFD) and ``debris`` (``锟斤拷``, ``烫烫烫``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cleankit.core.document import Document, Edit
+from cleankit.core.stage import register_stage
+from cleankit.stages.mojibake.byte_shift import byte_shift_edits, positions_after
+from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
+from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
+from cleankit.stages.mojibake.utf8_as_gbk import utf8_as_gbk_edits
+from cleankit.text.plausibility import chinese_model
+
+REPLACEMENT_RUN = re.compile("\ufffd+")
+# One U+FFFD right after text and right before the end of its line (what hygiene deletes
+# may sit between): the last character of a chunk, cut inside its bytes.
+TRUNCATED_CHAR = re.compile(
+    "(?<=[^\\s\ufffd])\ufffd"
+    "(?=(?:[^\\S\n\r\x0b\x0c\x85\u2028\u2029]|[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u180e\u200b\u2060\ufeff])*"
+    "(?:[\n\r\x0b\x0c\x85\u2028\u2029]|\\Z))"
+)
+DEBRIS = re.compile("(?:锟斤拷)+锟?|锟斤|烫{3,}|屯{3,}")
+
+
+@register_stage("mojibake", order=10)
+@dataclass
+class MojibakeStage:
+    name: str = "mojibake"
+    utf8_as_latin1: bool = True
+    gbk_as_latin1: bool = True
+    utf8_as_gbk: bool = True
+    gbk_as_utf8: bool = True
+    byte_shift: bool = True
+    replacement_char: bool = True
+    debris: bool = True
+    # Remove what cannot be recovered (debris, U+FFFD runs, lost characters) instead of flagging it.
+    remove_unrecoverable: bool = False
+
+    def run(self, document: Document) -> Document:
+        model = chinese_model()
+        if self.gbk_as_utf8 and SURROGATE.search(document.text):
+            document.apply(self.name, gbk_as_utf8_edits(document.text, model))
+        if (self.utf8_as_latin1 or self.gbk_as_latin1) and may_hold_latin1_mojibake(document.text):
+            if self.utf8_as_latin1:
+                document.apply(self.name, utf8_as_latin1_edits(document.text, model))
+            if self.gbk_as_latin1:
+                document.apply(self.name, gbk_as_latin1_edits(document.text, model))
+        if self.utf8_as_gbk:
+            document.apply(self.name, utf8_as_gbk_edits(document.text, model))
+        if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
+            edits, lost = byte_shift_edits(document.text, model)
+            document.apply(self.name, edits)
+            for start, end in positions_after(edits, lost):
+                document.flag(self.name, "byte-shift", start, end, "character guessed from one surviving byte")
+        if self.debris:
+            self._debris(document)
+        if self.replacement_char and "\ufffd" in document.text:
+            self._replacement_chars(document)
+        return document
+
+    def _debris(self, document: Document) -> None:
+        """``锟斤拷`` (U+FFFD's UTF-8 bytes read as GBK) and ``烫烫烫``/``屯屯屯`` (uninitialised
+        memory read as GBK): nothing to recover, flagged (removed with ``remove_unrecoverable``)."""
+        text = document.text
+        if "锟" not in text and "烫烫烫" not in text and "屯屯屯" not in text:
+            return
+        matches = list(DEBRIS.finditer(text))
+        if self.remove_unrecoverable:
+            document.apply(
+                self.name,
+                [Edit("", "debris", m.start(), m.end(), m.group(), "", "decoding debris removed") for m in matches],
+            )
+            return
+        for match in matches:
+            document.flag(self.name, "debris", match.start(), match.end(), "decoding debris (锟斤拷/烫烫烫)")
+
+    def _replacement_chars(self, document: Document) -> None:
+        """A lone U+FFFD ending a line is a multi-byte character cut at a chunk boundary and is
+        removed; other U+FFFD runs are flagged (removed with ``remove_unrecoverable``)."""
+        text = document.text
+        truncated = {m.start() for m in TRUNCATED_CHAR.finditer(text)}
+        edits = []
+        for match in REPLACEMENT_RUN.finditer(text):
+            start, end = match.span()
+            if start in truncated or self.remove_unrecoverable:
+                reason = "character cut at a chunk boundary" if start in truncated else "undecodable bytes removed"
+                edits.append(Edit("", "replacement-char", start, end, match.group(), "", reason))
+            else:
+                document.flag(self.name, "replacement-char", start, end, "undecodable bytes (U+FFFD)")
+        document.apply(self.name, edits)
