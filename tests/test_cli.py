@@ -186,7 +186,9 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_cli("clean", str(src), "-o", str(out), "--include", "*.txt", "--exclude", "c.*")
     names = sorted(p.name for p in out.iterdir())
-    assert names == [".cleankit.lock", "a.txt", "neardup-index.sqlite", "provenance.jsonl", "run-state.sqlite", "summary.json"]
+    assert names == [
+        ".cleankit.lock", "a.txt", "neardup-index.sqlite", "provenance.jsonl", "run-state.sqlite", "summary.json"
+    ]
 
 
 def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:

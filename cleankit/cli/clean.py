@@ -130,16 +130,17 @@ def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet
             err.print(f"cannot use the near-duplicate index: {exc}")
             raise typer.Exit(2) from exc
         except OutputBusy as exc:
-            err.print(f"output folder in use: {exc}")
+            err.print(f"output folder in use: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_BUSY) from exc
         except OutputError as exc:
-            err.print(f"cannot write the output: {exc}; a rerun resumes once that is fixed")
+            err.print(f"cannot write the output: {exc}; a rerun resumes once that is fixed", soft_wrap=True)
             raise typer.Exit(EXIT_OUTPUT) from exc
         except RunInterrupted as exc:
             progress.stop()
             err.print(
                 f"interrupted: {exc.finished} document file(s) finished in this run are recorded, "
-                f"{exc.remaining} not yet; run the same command again to finish them"
+                f"{exc.remaining} not yet; run the same command again to finish them",
+                soft_wrap=True,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from exc
 

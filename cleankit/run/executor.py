@@ -69,7 +69,8 @@ class LocalExecutor:
             while queue or suspects or in_flight:
                 if suspects:
                     if not in_flight:
-                        in_flight[pool.submit(_work, suspects[0])] = (suspects.popleft(), True)
+                        task = suspects.popleft()
+                        in_flight[pool.submit(_work, task)] = (task, True)
                 else:
                     # Two per worker: one running, one waiting, so no worker waits for the parent.
                     while queue and len(in_flight) < 2 * jobs:
