@@ -186,7 +186,9 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_cli("clean", str(src), "-o", str(out), "--include", "*.txt", "--exclude", "c.*")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["a.txt", "neardup-index.sqlite", "provenance.jsonl", "summary.json"]
+    assert names == [
+        ".cleankit.lock", "a.txt", "neardup-index.sqlite", "provenance.jsonl", "run-state.sqlite", "summary.json"
+    ]
 
 
 def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
@@ -256,15 +258,21 @@ def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) ->
     assert (src / "a.txt").read_bytes() == page
 
 
-def test_compaction_keeps_the_latest_run_even_when_runs_touch(tmp_path: Path) -> None:
-    from cleankit.run.clean import latest_records
+def test_rebuilt_state_keeps_the_latest_run_even_when_runs_touch(tmp_path: Path) -> None:
+    """A provenance file without a run state (an older cleankit's) is read once to know what
+    is finished: the latest run of each file, and no JSON Lines file (not provably whole)."""
+    from cleankit.run.state import rebuild_rows
 
-    old = {"file": "a.txt", "source": "a.txt", "run": "r1", "status": "ok", "n": 1}
-    new = {"file": "a.txt", "source": "a.txt", "run": "r2", "status": "ok", "n": 2}
-    other = {"file": "b.txt", "source": "b.txt", "run": "r2", "status": "ok", "n": 3}
-    lines = [{"file": "p.jsonl", "source": f"p.jsonl#{i}", "run": "r1", "n": 10 + i} for i in (1, 2)]
+    def failed(file: str, run: str, n: int, source: str | None = None) -> dict:
+        return {"schema": 1, "source": source or file, "status": "failed", "error": f"e{n}", "file": file, "run": run}
+
+    old, new, other = failed("a.txt", "r1", 1), failed("a.txt", "r2", 2), failed("b.txt", "r2", 3)
+    lines = [failed("p.jsonl", "r1", 10 + i, f"p.jsonl#{i}") for i in (1, 2)]
     provenance = tmp_path / "provenance.jsonl"
     # a.txt was the last file of run r1 and the first of run r2: adjacent, yet two runs.
-    records = [other, old, new, *lines]
-    provenance.write_text("".join(json.dumps(r) + "\n" for r in records))
-    assert [record["n"] for _raw, record in latest_records(provenance)] == [3, 2, 11, 12]
+    provenance.write_text("".join(json.dumps(r) + "\n" for r in [other, old, new, *lines]))
+    rows = {row.file: row for row in rebuild_rows(provenance)}
+    assert sorted(rows) == ["a.txt", "b.txt"]
+    data = provenance.read_bytes()
+    assert json.loads(data[rows["a.txt"].offset : rows["a.txt"].offset + rows["a.txt"].length])["error"] == "e2"
+    assert rows["a.txt"].run == "r2" and rows["b.txt"].run == "r2"

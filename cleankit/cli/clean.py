@@ -19,10 +19,15 @@ from cleankit.cli.common import (
     load_cli_settings,
     with_rule_packs,
 )
-from cleankit.core.errors import NearDupIndexError, UsageError
+from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError, UsageError
 from cleankit.core.settings import Settings
 from cleankit.io.files import PROVENANCE_FILE, display, write_atomic
 from cleankit.text.cjk import SCRIPT_TARGETS
+
+# Exit codes besides 0 (all cleaned), 1 (some documents failed) and 2 (usage): README, "Exit codes".
+EXIT_BUSY = 3  # another run holds the output folder
+EXIT_OUTPUT = 4  # the output folder cannot be written (disk full, read-only, a file)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 if TYPE_CHECKING:
     from cleankit.core.pipeline import Pipeline
@@ -93,7 +98,7 @@ def clean(
 def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet: bool) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from cleankit.run.clean import run_clean
+    from cleankit.run.clean import RunInterrupted, run_clean
 
     progress = Progress(
         TextColumn("cleaning"),
@@ -112,9 +117,8 @@ def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet
 
         def on_result(result: FileResult) -> None:
             progress.advance(task)
-            for record in result.records:
-                if record["status"] == "failed":
-                    err.print(failure_line(record["source"], record["error"]))
+            for source, error in result.failures:
+                err.print(failure_line(source, error))
 
         try:
             return run_clean(
@@ -125,6 +129,20 @@ def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet
         except NearDupIndexError as exc:
             err.print(f"cannot use the near-duplicate index: {exc}")
             raise typer.Exit(2) from exc
+        except OutputBusy as exc:
+            err.print(f"output folder in use: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_BUSY) from exc
+        except OutputError as exc:
+            err.print(f"cannot write the output: {exc}; a rerun resumes once that is fixed", soft_wrap=True)
+            raise typer.Exit(EXIT_OUTPUT) from exc
+        except RunInterrupted as exc:
+            progress.stop()
+            err.print(
+                f"interrupted: {exc.finished} document file(s) finished in this run are recorded, "
+                f"{exc.remaining} not yet; run the same command again to finish them",
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from exc
 
 
 def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> Settings:

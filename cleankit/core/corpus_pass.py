@@ -9,17 +9,58 @@ sees the run in four moments, and the runner drives every pass the same way:
 2. ``observe(document, output)`` — in the worker, after a document is cleaned and written:
    a small picklable summary of it (a MinHash signature), or ``None``;
 3. ``merge(observation)`` — in the parent, as each document's result arrives;
-4. ``finalize(provenance)`` — in the parent, after every document: decisions that change
-   records or outputs (duplicates), returning counts for the run summary.
+4. ``finalize(changes)`` — in the parent, after every document: decisions that change
+   records or outputs (duplicates), made through ``changes`` (:class:`RecordChanges`) so
+   the runner can journal them, returning counts for the run summary.
+
+Optional, found by name (``getattr``):
+
+- ``survey_id()``, ``survey(source, raw)`` and ``learn(surveys)`` replace ``prepare``: the
+  runner surveys each input file in its workers (the survey is JSON data, cached per file
+  content in the output folder) and hands the surveys to ``learn`` in the parent;
+- ``context(source)``: a digest of what the pass learned that changes ``source``'s output;
+  a rerun redoes a document whose context changed;
+- ``flush()``: make what ``merge`` took durable; called before the provenance lines of the
+  merged documents are appended;
+- ``recover(outdir, data)`` (a module-level function named in the journal) replays what a
+  killed run's ``finalize`` had decided.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cleankit.core.document import Document
+from cleankit.core.records import ProvenanceRecord
+
+
+class RecordChanges(Protocol):
+    """What ``finalize`` may change: records, outputs and its own state, all journaled."""
+
+    outdir: Path
+
+    def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
+        """The latest records of these input files (read from provenance)."""
+        ...
+
+    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
+        """New records for ``file`` (same run): provenance is rewritten with them."""
+        ...
+
+    def write_output(self, path: str, data: bytes) -> None: ...
+
+    def delete_output(self, path: str) -> None: ...
+
+    def journal(self, replay: str, data: Any) -> None:
+        """Data for ``replay`` (``module:function``), called at the next start if this run is
+        killed after its decisions are committed and before they are all applied."""
+        ...
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the journal is committed (e.g. commit the pass's own index)."""
+        ...
 
 
 @runtime_checkable
@@ -32,4 +73,4 @@ class CorpusPass(Protocol):
 
     def merge(self, observation: Any) -> None: ...
 
-    def finalize(self, provenance: Path) -> dict[str, int]: ...
+    def finalize(self, changes: RecordChanges) -> dict[str, int]: ...

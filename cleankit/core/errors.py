@@ -4,6 +4,8 @@
   decodable, a bad JSON Lines line). It fails that document; the run goes on.
 - :class:`ConfigError` — settings, rule packs or an index that cannot be used. Nothing runs.
 - :class:`RestoreError` — a clean text and its provenance record do not fit together.
+- :class:`OutputError` — the output folder cannot be written (disk full, read-only, not a
+  folder) or is in use by another run. The run stops; a rerun resumes.
 - :class:`StageBug` — a stage broke the edit-log contract (overlapping or wrong edits, a
   restore check that fails). This is cleankit's fault, not the input's, and is reported
   as an internal error.
@@ -61,3 +63,12 @@ class AuditError(CleankitError):
 
 class NearDupIndexError(ConfigError):
     """The near-duplicate index file cannot be used (other parameters, corrupt file): names the file."""
+
+
+class OutputError(CleankitError):
+    """The output folder cannot be written (disk full, read-only, a file, no permission): the
+    message names the path and the cause. Not the fault of any one document: the run stops."""
+
+
+class OutputBusy(OutputError):
+    """Another run is writing into the same output folder (it holds the folder's lock)."""

@@ -7,9 +7,11 @@ log (see :mod:`cleankit.core.document` for the coordinate system) and the decodi
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
 from cleankit.core.errors import EditConflict, RestoreError
 from cleankit.core.records import ProvenanceRecord
 from cleankit.core.stats import edit_totals
-from cleankit.io.encoding import encode_back
+from cleankit.io.encoding import BOMS, encode_back
 
 SCHEMA = 1
-
+BOM_NAMES = frozenset(name for _bom, name in BOMS)
 
 
 def restore_text(clean: str, edits: Iterable[Edit]) -> str:
@@ -126,19 +128,197 @@ def dumps(record: Mapping[str, Any], indent: int | None = None) -> str:
     return line
 
 
-def read_records(path: Path) -> Iterator[ProvenanceRecord]:
-    """Records of a provenance file; a torn last line (from a killed run) is skipped."""
-    for _raw, record in read_lines(path):
+def read_records(path: Path, report: ProblemReport | None = None) -> Iterator[ProvenanceRecord]:
+    """Records of a provenance file; a torn last line (from a killed run) is skipped, and so
+    is a malformed line (named on standard error, see :func:`read_lines`)."""
+    for _number, _offset, _raw, record in read_lines(path, report):
         yield record
 
 
-def read_lines(path: Path) -> Iterator[tuple[bytes, ProvenanceRecord]]:
-    """(line as written, parsed record) for each whole line of a provenance file."""
+def read_lines(
+    path: Path, report: ProblemReport | None = None
+) -> Iterator[tuple[int, int, bytes, ProvenanceRecord]]:
+    """(line number, byte offset, line as written, checked record) for each whole line of a
+    provenance file.
+
+    Every program that reads provenance reads it here, so one bad line (hand-edited, from
+    another tool, damaged on disk) costs that line and nothing else: it is handed to
+    ``report`` (by default named once on standard error as ``file:line``) and skipped.
+    """
+    report = report or report_on_stderr
+    offset = 0
     with open(path, "rb") as handle:
-        for raw in handle:
+        for number, raw in enumerate(handle, start=1):
             if not raw.endswith(b"\n"):
-                return
+                return  # a torn last line: the run that wrote it was killed; the next run cuts it
+            record, problem = parse_line(raw)
+            if record is None:
+                report(path, number, problem)
+            else:
+                yield number, offset, raw, record
+            offset += len(raw)
+
+
+ProblemReport = Callable[[Path, int, str], None]
+_reported: set[tuple[str, int, str]] = set()
+
+
+def report_on_stderr(path: Path, line: int, problem: str) -> None:
+    """Name a skipped line once per process (a file is often read more than once per command)."""
+    key = (str(path), line, problem)
+    if key in _reported:
+        return
+    _reported.add(key)
+    name = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    sys.stderr.write(f"{name}:{line}: skipped a malformed provenance line: {problem}\n")
+    sys.stderr.flush()
+
+
+def parse_line(raw: bytes) -> tuple[ProvenanceRecord | None, str]:
+    """A provenance line parsed and checked: (record, "") or (None, what is wrong with it)."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"not JSON ({exc})"
+    problem = record_problem(data)
+    if problem:
+        return None, problem
+    return data, ""
+
+
+def record_problem(data: object) -> str | None:
+    """What makes ``data`` unusable as a provenance record, or None. Checks every field a
+    reader of cleankit uses (restore, diff, stats, report, resume), so none of them meets a
+    wrong type, an impossible edit or an encoding record that cannot be applied."""
+    if not isinstance(data, dict):
+        return f"a record is a JSON object, not {type(data).__name__}"
+    if _wrong(data, "schema", int) or data.get("schema") is None:
+        return "no integer 'schema'"
+    if not isinstance(data.get("source"), str):
+        return "no string 'source'"
+    status = data.get("status")
+    if status not in STATUSES:
+        return f"unknown status {status!r}"
+    for key in _STRING_FIELDS:
+        if _wrong(data, key, str):
+            return f"{key!r} is not a string"
+    for key in _INT_FIELDS:
+        if _wrong(data, key, int) or (isinstance(data.get(key), int) and data[key] < 0):
+            return f"{key!r} is not a non-negative integer"
+    if data.get("output") is not None and not isinstance(data["output"], str):
+        return "'output' is neither a string nor null"
+    if status == "failed":
+        return None if isinstance(data.get("error"), str) else "a failed record without a string 'error'"
+    for key in ("output_sha256",):
+        if not isinstance(data.get(key), str):
+            return f"no string {key!r}"
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not all(isinstance(step, str) for step in steps):
+        return "'steps' is not a list of strings"
+    stats = data.get("stats")
+    if not isinstance(stats, dict) or not all(isinstance(value, dict) for value in stats.values()):
+        return "'stats' is not an object of objects"
+    if "metadata" in data and not isinstance(data["metadata"], dict):
+        return "'metadata' is not an object"
+    edits = data.get("edits")
+    if not isinstance(edits, list):
+        return "'edits' is not a list"
+    for position, edit in enumerate(edits):
+        problem = _edit_problem(edit, len(steps))
+        if problem:
+            return f"edit {position}: {problem}"
+    encoding = data.get("encoding")
+    if encoding is not None:
+        problem = _encoding_problem(encoding)
+        if problem:
+            return f"encoding: {problem}"
+    return None
+
+
+STATUSES = ("ok", "failed", "duplicate")
+_STRING_FIELDS = (
+    "id", "error", "input_sha256", "settings", "output_sha256", "text_field", "file", "file_sha256", "run",
+    "duplicate_of", "duplicate_of_id",
+)  # fmt: skip
+_INT_FIELDS = ("input_bytes", "output_chars", "output_bytes", "output_line", "file_records")
+
+
+def _wrong(data: Mapping[str, Any], key: str, kind: type) -> bool:
+    """A field that is present with another type (``bool`` is not an ``int`` here)."""
+    if key not in data:
+        return False
+    value = data[key]
+    return not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+
+
+def _edit_problem(edit: object, steps: int) -> str | None:
+    if not isinstance(edit, dict):
+        return "not an object"
+    for key in ("stage", "rule", "old", "new"):
+        if not isinstance(edit.get(key), str):
+            return f"no string {key!r}"
+    for key in ("step", "start", "end"):
+        if _wrong(edit, key, int) or key not in edit:
+            return f"no integer {key!r}"
+    if not 0 <= edit["start"] <= edit["end"]:
+        return f"span {edit['start']}..{edit['end']} is not a span"
+    if not 0 <= edit["step"] < max(steps, 1):
+        return f"step {edit['step']} is not one of the record's {steps} steps"
+    if _wrong(edit, "reason", str) or (edit.get("ref") is not None and not isinstance(edit["ref"], str)):
+        return "'reason' or 'ref' is not a string"
+    return None
+
+
+def _encoding_problem(encoding: object) -> str | None:
+    if not isinstance(encoding, dict):
+        return "not an object"
+    name = encoding.get("name")
+    if not isinstance(name, str):
+        return "no string 'name'"
+    if _wrong(encoding, "bom", bool) or _wrong(encoding, "method", str) or _wrong(encoding, "runner_up", str):
+        return "'bom', 'method' or 'runner_up' of the wrong type"
+    if "confidence" in encoding and (
+        isinstance(encoding["confidence"], bool) or not isinstance(encoding["confidence"], int | float)
+    ):
+        return "'confidence' is not a number"
+    notes = encoding.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        return "'notes' is not a list of strings"
+    fallback = encoding.get("raw_fallback_hex")
+    if fallback is not None and not _is_hex(fallback):
+        return "'raw_fallback_hex' is not hexadecimal"
+    runs = encoding.get("undecodable", [])
+    if not isinstance(runs, list) or not all(
+        isinstance(run, list) and len(run) == 2 and _is_int(run[0]) and _is_hex(run[1]) for run in runs
+    ):
+        return "'undecodable' is not a list of [offset, hex bytes]"
+    segments = encoding.get("segments", [])
+    if not isinstance(segments, list) or not all(
+        isinstance(seg, list) and len(seg) == 3 and _is_int(seg[0]) and _is_int(seg[1]) and isinstance(seg[2], str)
+        for seg in segments
+    ):
+        return "'segments' is not a list of [byte offset, text offset, codec]"
+    if fallback is None:
+        # The codecs restore --bytes encodes with: each segment's, or the record's own.
+        for codec in [seg[2] for seg in segments] or [name]:
             try:
-                yield raw, json.loads(raw)
-            except json.JSONDecodeError:
-                continue
+                codecs.lookup(codec)
+            except LookupError:
+                return f"unknown codec {codec!r}"
+        if encoding.get("bom") and name not in BOM_NAMES:
+            return f"a byte order mark for {name!r}, which has none"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_hex(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return True

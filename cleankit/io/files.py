@@ -9,6 +9,7 @@ and a torn last line (a run killed mid-write) is cut off before the next run app
 from __future__ import annotations
 
 import errno
+import fcntl
 import fnmatch
 import os
 import stat
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from cleankit.core.errors import InputError
+from cleankit.core.errors import InputError, OutputBusy, OutputError
 
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
@@ -26,11 +27,19 @@ SUMMARY_FILE = "summary.json"
 INDEX_FILE = "neardup-index.sqlite"
 # The index's name in cleankit 0.1; an output folder that has it is moved to INDEX_FILE.
 LEGACY_INDEX_FILE = "dedup-index.sqlite"
+# What the runner knows of the folder (finished files, the end-of-run journal): run/state.py.
+STATE_FILE = "run-state.sqlite"
+LOCK_FILE = ".cleankit.lock"
 RESERVED_NAMES = {
     PROVENANCE_FILE,
     SUMMARY_FILE,
-    *(name + suffix for name in (INDEX_FILE, LEGACY_INDEX_FILE) for suffix in ("", "-wal", "-shm")),
+    *(name + suffix for name in (INDEX_FILE, LEGACY_INDEX_FILE, STATE_FILE) for suffix in ("", "-wal", "-shm")),
 }
+# Write errors that are the output folder's, not one document's: every later write would
+# fail the same way, so the run stops with one line instead of failing each document.
+FOLDER_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
+)
 
 
 @dataclass(frozen=True)
@@ -99,26 +108,66 @@ def discover(
 
 
 def _walk(top: Path, prefix: str, include: list[str], exclude: list[str], skip: set[str]) -> Iterator[InputItem]:
+    """Files under ``top`` in os.walk's top-down order, without recursion (a tree nested a
+    thousand folders deep must not end the run with RecursionError). A folder that cannot be
+    listed is an input item with its error, so it is named and the run exits 1."""
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
-        info = os.stat(dirpath)
-        key = (info.st_dev, info.st_ino)
-        if key in seen_dirs or os.path.realpath(dirpath) in skip:
-            dirnames.clear()
-            continue
-        seen_dirs.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    stack: list[str] = [str(top)]
+    while stack:
+        dirpath = stack.pop()
         rel_dir = os.path.relpath(dirpath, top)
-        for name in sorted(filenames):
-            if name.startswith(".") or TMP_MARK in name:
+        try:
+            info = os.stat(dirpath)
+            key = (info.st_dev, info.st_ino)
+            # A symlinked folder that leads back up the tree is seen twice: stop there.
+            if key in seen_dirs or os.path.realpath(dirpath) in skip:
+                continue
+            seen_dirs.add(key)
+            with os.scandir(dirpath) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            rel = prefix + (rel_dir.replace(os.sep, "/") + "/" if rel_dir != "." else "")
+            yield InputItem(Path(dirpath), rel or "./", f"cannot read folder: {exc.strerror or exc}")
+            continue
+        folders: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if _is_dir(entry):
+                folders.append(entry.path)
+                continue
+            if TMP_MARK in name:
                 continue
             rel = prefix + (name if rel_dir == "." else f"{rel_dir}/{name}").replace(os.sep, "/")
             if not _selected(rel, include, exclude):
                 continue
-            path = Path(dirpath) / name
+            path = Path(entry.path)
             yield InputItem(path, rel, _file_problem(path))
-        # A symlinked folder that leads back up the tree is reported by the walk as a folder;
-        # the (dev, inode) check above stops it, so loops end instead of recursing forever.
+        stack.extend(reversed(folders))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a symlink to one (followed, as os.walk(followlinks=True) does)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def walk_files(top: Path) -> Iterator[Path]:
+    """Every file under ``top`` (symlinks not followed), without recursion."""
+    stack = [str(top)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        yield Path(entry.path)
+        except OSError:
+            continue
 
 
 def read_input(path: Path, max_bytes: int) -> bytes:
@@ -138,7 +187,7 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     No fsync: the rename makes the write atomic for a killed process, which is the case
     resume handles; an fsync per file would cost more than cleaning a small page.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
@@ -155,15 +204,109 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` without recursion (``Path.mkdir(parents=True)`` recurses once per level)."""
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            if not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "a file is in the way", str(folder)) from None
+
+
 def remove_stale_temp_files(outdir: Path) -> int:
     """Delete temporary files a killed run left behind."""
     count = 0
-    for dirpath, _dirs, files in os.walk(outdir):
-        for name in files:
-            if TMP_MARK in name:
-                os.unlink(os.path.join(dirpath, name))
-                count += 1
+    for path in walk_files(outdir):
+        if TMP_MARK in path.name:
+            path.unlink(missing_ok=True)
+            count += 1
     return count
+
+
+def folder_error(exc: OSError, path: Path | str) -> OutputError | None:
+    """The run-stopping error for a write failure that is the output folder's (disk full,
+    read-only, no permission), or None when it is one document's (a name too long, say)."""
+    if exc.errno not in FOLDER_ERRNOS:
+        return None
+    return OutputError(f"cannot write {display(str(path))}: {exc.strerror or exc}")
+
+
+def prepare_outdir(outdir: Path) -> None:
+    """Create the output folder, or say in one line why it cannot be one."""
+    shown = display(str(outdir))
+    if os.path.lexists(outdir) and not outdir.is_dir():
+        raise OutputError(f"{shown}: exists and is not a folder; choose another output folder")
+    try:
+        make_dirs(outdir)
+    except NotADirectoryError as exc:
+        raise OutputError(f"{shown}: cannot create the output folder: {display(str(exc.filename))} is a file") from exc
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot create the output folder: {exc.strerror or exc}") from exc
+
+
+class FolderLock:
+    """One run at a time per output folder: an exclusive ``flock`` on ``OUTDIR/.cleankit.lock``
+    holding the owner's pid. The kernel drops the lock when its process dies, so a killed run
+    never leaves a stale lock; where ``flock`` is not supported (some network file systems) a
+    lock whose pid is no longer running is taken over."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.path = outdir / LOCK_FILE
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write {display(str(outdir))}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self._holder()
+            os.close(self.fd)
+            raise OutputBusy(
+                f"{display(str(outdir))}: another cleankit run (pid {holder or '?'}) is writing into this "
+                "folder; wait for it to end or choose another output folder"
+            ) from None
+        except OSError:
+            holder = self._holder()
+            if holder and holder != os.getpid() and _running(holder):
+                os.close(self.fd)
+                raise OutputBusy(
+                    f"{display(str(outdir))}: another cleankit run (pid {holder}) is writing into this folder"
+                ) from None
+        try:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            os.close(self.fd)
+            raise OutputError(f"cannot write {display(str(self.path))}: {exc.strerror or exc}") from exc
+
+    def _holder(self) -> int | None:
+        try:
+            return int(os.pread(self.fd, 32, 0).decode().strip() or 0) or None
+        except (OSError, ValueError):
+            return None
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = -1
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def repair_torn_tail(path: Path) -> int:
@@ -194,20 +337,34 @@ def repair_torn_tail(path: Path) -> int:
 
 
 class LineAppender:
-    """Appends whole lines to a file, one ``os.write`` per line, so lines are never torn
-    by the writer itself (a SIGKILL can still cut one, which :func:`repair_torn_tail` mends)."""
+    """Appends whole lines to a file the run alone writes (it holds the folder's lock), so the
+    offset of every append is known without asking the file. A SIGKILL can cut the last line,
+    which :func:`repair_torn_tail` mends at the next start."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.position = os.fstat(self.fd).st_size
 
     def append(self, line: str) -> None:
-        data = (line + "\n").encode("utf-8")
-        view = memoryview(data)
+        self.append_bytes((line + "\n").encode("utf-8"))
+
+    def append_bytes(self, data: bytes, limit: int | None = None) -> int:
+        """Append ``data`` (whole lines); return the offset it starts at. ``limit`` writes only
+        that many bytes (the fault hook that leaves a torn append)."""
+        offset = self.position
+        view = memoryview(data)[:limit]
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
+            self.position += written
+        return offset
 
     def close(self) -> None:
-        os.fsync(self.fd)
-        os.close(self.fd)
+        if self.fd < 0:
+            return
+        fd, self.fd = self.fd, -1
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

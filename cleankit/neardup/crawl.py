@@ -42,12 +42,12 @@ import numpy as np
 import xxhash
 from rapidfuzz import fuzz
 
+from cleankit.core.corpus_pass import RecordChanges
 from cleankit.core.document import Document, Edit
-from cleankit.core.provenance import dumps, read_records, text_sha256
+from cleankit.core.provenance import text_sha256
 from cleankit.core.records import ProvenanceRecord
 from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
-from cleankit.io.files import TMP_MARK, write_atomic
 from cleankit.neardup.index import NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
@@ -86,12 +86,15 @@ class NearDupInput:
     chars: int
     quality: tuple[int, int, str]
     signature: np.ndarray
+    band_keys: list[int] = field(default_factory=list)
 
 
 def describe(document: Document, source: str, output: str, params: SignatureParams) -> NearDupInput:
+    """Everything the index stores of a document, computed in the worker (the parent only inserts)."""
     view = canonical(document.text)
+    sig = signature(view, params)
     return NearDupInput(
-        document.id, source, output, len(view), quality_key(document, len(view), source), signature(view, params)
+        document.id, source, output, len(view), quality_key(document, len(view), source), sig, band_keys(sig, params)
     )
 
 
@@ -111,6 +114,8 @@ class NearDupPass:
     run: str = field(default_factory=lambda: f"{time.time():.3f}@{os.getpid()}")
     index: NearDupIndex | None = field(default=None, init=False)
     added: int = 0
+    _states: dict[str, tuple[str, str]] | None = field(default=None, init=False, repr=False)
+    _paragraphs: list[tuple[int, int]] = field(default_factory=list, init=False, repr=False)
     _views: OrderedDict[str, str | None] = field(default_factory=OrderedDict, init=False, repr=False)
     _histograms: OrderedDict[str, Counter[str]] = field(default_factory=OrderedDict, init=False, repr=False)
 
@@ -138,8 +143,39 @@ class NearDupPass:
     def merge(self, observation: NearDupInput) -> None:
         self.add(observation)
 
-    def finalize(self, provenance: Path) -> dict[str, int]:
-        return self.finish(provenance)
+    def flush(self) -> None:
+        """Commit the documents merged so far: before their provenance lines are appended,
+        so a document a killed run finished is decided by the next run's pass."""
+        self._index.commit()
+
+    def agrees(self, row: Any) -> bool:
+        """Does the index say of a finished file what its row says? (A row says ``ok`` of a
+        document the index holds as kept or pending, ``duplicate`` of one it holds as a
+        duplicate; a document the index does not hold was pruned, or had no text.)"""
+        if self._states is None:
+            self._states = self._index.states()
+        held = self._states.get(row.file)
+        if held is None or row.status not in ("ok", "duplicate"):
+            return True
+        state, doc_id = held
+        if doc_id != row.file_sha256[:16]:
+            return False
+        return state == "duplicate" if row.status == "duplicate" else state in ("kept", "pending")
+
+    def finalize(self, changes: RecordChanges) -> dict[str, int]:
+        """Decide every pending document and hand the changes of records and outputs to the
+        run, which journals them; the index's decisions are committed by the journal's commit."""
+        try:
+            decisions = self._decide()
+            updates = self._paragraph_pass(decisions) if self.neardup_paragraphs else {}
+            counts = self._rewrite(changes, decisions, updates)
+        except BaseException:
+            self._index.close(commit=False)
+            raise
+        if decisions or self._paragraphs:
+            changes.journal(f"{__name__}:replay_decisions", self._journal(decisions))
+        changes.on_commit(self._index.close)
+        return counts
 
     @property
     def _index(self) -> NearDupIndex:
@@ -148,6 +184,7 @@ class NearDupPass:
         return self.index
 
     def add(self, item: NearDupInput) -> None:
+        """Add a document (committed by :meth:`flush`)."""
         self._index.add(
             item.doc_id,
             item.source,
@@ -156,21 +193,20 @@ class NearDupPass:
             item.quality,
             self.run,
             item.signature,
-            band_keys(item.signature, self.params),
+            item.band_keys or band_keys(item.signature, self.params),
         )
         self.added += 1
-        self._index.commit()
 
-    def finish(self, provenance: Path) -> dict[str, int]:
-        """Decide every pending document, then update provenance records and outputs."""
-        try:
-            decisions = self._decide()
-            updates = self._paragraph_pass(decisions) if self.neardup_paragraphs else {}
-            counts = self._rewrite(provenance, decisions, updates)
-            self._index.commit()
-            return counts
-        finally:
-            self._index.close()
+    def _journal(self, decisions: dict[int, tuple[int | None, float]]) -> dict[str, Any]:
+        """The decisions by source (what :func:`replay_decisions` needs if the run is killed)."""
+        source_of = self._index.source_of
+        return {
+            "decisions": [
+                [source_of(rowid), "kept" if dup is None else "duplicate", None if dup is None else source_of(dup)]
+                for rowid, (dup, _score) in decisions.items()
+            ],
+            "paragraphs": [[value, source_of(rowid)] for value, rowid in self._paragraphs],
+        }
 
     # -- deciding ------------------------------------------------------------------
 
@@ -191,7 +227,7 @@ class NearDupPass:
             else:
                 self._index.set_state(rowid, "duplicate", best[1])
                 decisions[rowid] = (best[1], best[0])
-        self._index.commit()
+        # Not committed here: the run commits the decisions after its journal (run/state.py).
         return decisions
 
     def _similarity(self, first: Any, second: Any) -> float | None:
@@ -271,9 +307,9 @@ class NearDupPass:
                             f"doc:{self._index.source_of(owner)}",
                         )
                     )
-            self._index.add_paragraphs(
-                doc.rowid, [h for h, gone in zip(hashes, removed, strict=True) if h is not None and not gone]
-            )
+            kept_hashes = [h for h, gone in zip(hashes, removed, strict=True) if h is not None and not gone]
+            self._index.add_paragraphs(doc.rowid, kept_hashes)
+            self._paragraphs.extend((value, doc.rowid) for value in kept_hashes)
             if edits:
                 updates[doc.source] = edits
         return updates
@@ -282,50 +318,35 @@ class NearDupPass:
 
     def _rewrite(
         self,
-        provenance: Path,
+        changes: RecordChanges,
         decisions: dict[int, tuple[int | None, float]],
         updates: dict[str, list[Edit]],
     ) -> dict[str, int]:
+        """The records of the duplicates and of documents that lost paragraphs, replaced; the
+        duplicates' outputs deleted, the others rewritten (applied by the run's journal)."""
         duplicates: dict[str, tuple[str, str, float]] = {}
         for rowid, (dup_of, score) in decisions.items():
             if dup_of is not None:
                 kept = self._index.get(dup_of)
                 duplicates[self._index.source_of(rowid)] = (kept.source, kept.doc_id, score)
         counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
-        if not duplicates and not updates:
-            return counts
-        # The latest record of each affected document is replaced in a rewritten
-        # provenance file (renamed over the old one); then the files change. A run killed
-        # in between leaves outputs that a rerun detects by their size and redoes.
-        affected = duplicates.keys() | updates.keys()
-        last_line: dict[str, int] = {}
-        for number, record in enumerate(read_records(provenance)):
-            if record.get("source") in affected and record.get("status") != "failed" and "output_line" not in record:
-                last_line[record["source"]] = number
-        targets = set(last_line.values())
-        writes: list[tuple[Path, bytes]] = []
-        removals: list[Path] = []
-        tmp = provenance.with_name(f".{provenance.name}{TMP_MARK}{os.getpid()}")
-        try:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                for number, record in enumerate(read_records(provenance)):
-                    if number in targets:
-                        source = record["source"]
-                        if source in duplicates:
-                            record = self._as_duplicate(record, *duplicates[source])
-                            if record.get("output") is None:
-                                removals.append(self.outdir / record["file"])
-                        else:
-                            record, data = self._with_edits(record, updates[source])
-                            writes.append((self.outdir / str(record["output"]), data))
-                    handle.write(dumps(record) + "\n")
-            os.replace(tmp, provenance)
-        finally:
-            tmp.unlink(missing_ok=True)
-        for path, data in writes:
-            write_atomic(path, data)
-        for path in removals:
-            path.unlink(missing_ok=True)
+        affected = sorted(duplicates.keys() | updates.keys())
+        for file, records in changes.records_of(affected).items():
+            new_records = []
+            for record in records:
+                source = record["source"]
+                if record["status"] == "failed" or "output_line" in record or source not in affected:
+                    new_records.append(record)
+                elif source in duplicates:
+                    record = self._as_duplicate(record, *duplicates[source])
+                    if record.get("output") is None:
+                        changes.delete_output(str(record.get("file", source)))
+                    new_records.append(record)
+                else:
+                    record, data = self._with_edits(record, updates[source])
+                    changes.write_output(str(record["output"]), data)
+                    new_records.append(record)
+            changes.replace(file, new_records)
         return counts
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
@@ -369,6 +390,20 @@ def _append_step(record: ProvenanceRecord, new_text: str, edits: Iterable[Edit])
     record["output_sha256"] = text_sha256(new_text)
     record["output_chars"] = len(new_text)
     return record
+
+
+def replay_decisions(outdir: Path, data: dict[str, Any]) -> None:
+    """Commit the decisions of a run killed after its journal was committed (the journal's
+    replay; repeating it changes nothing)."""
+    path = index_path(outdir)
+    if not path.exists():
+        return
+    with NearDupIndex(path) as index:
+        rowids = index.rowids()
+        for source, state, kept in data["decisions"]:
+            if source in rowids:
+                index.set_state(rowids[source], state, rowids.get(kept) if kept is not None else None)
+        index.add_paragraphs_of([(value, rowids[source]) for value, source in data["paragraphs"] if source in rowids])
 
 
 def _paragraph_hash(paragraph: str, min_chars: int) -> int | None:

@@ -112,8 +112,10 @@ class NearDupIndex:
                 self.db.commit()
         self.params = stored or {}
 
-    def close(self) -> None:
-        self.db.commit()
+    def close(self, commit: bool = True) -> None:
+        """Close; without ``commit`` what was not committed is dropped (SQLite rolls it back)."""
+        if commit:
+            self.db.commit()
         self.db.close()
 
     def __enter__(self) -> NearDupIndex:
@@ -210,7 +212,20 @@ class NearDupIndex:
         return found
 
     def add_paragraphs(self, rowid: int, hashes: Sequence[int]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO paragraphs VALUES (?, ?)", [(h, rowid) for h in hashes])
+        self.add_paragraphs_of([(h, rowid) for h in hashes])
+
+    def add_paragraphs_of(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(paragraph hash, row id of its first kept document) pairs; a hash already held stays."""
+        self.db.executemany("INSERT OR IGNORE INTO paragraphs VALUES (?, ?)", pairs)
+
+    def rowids(self) -> dict[str, int]:
+        """source -> row id of every document."""
+        return {_source(source): rowid for rowid, source in self.db.execute("SELECT rowid, source FROM docs")}
+
+    def states(self) -> dict[str, tuple[str, str]]:
+        """source -> (state, doc id) of every document: what a rerun checks its rows against."""
+        rows = self.db.execute("SELECT source, state, doc_id FROM docs")
+        return {_source(source): (state, doc_id) for source, state, doc_id in rows}
 
     def source_of(self, rowid: int) -> str:
         row = self.db.execute("SELECT source FROM docs WHERE rowid = ?", (rowid,)).fetchone()

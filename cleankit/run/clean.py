@@ -1,41 +1,70 @@
 """Batch runs: clean many files into an output folder, in parallel, resumably.
 
-Workers read, clean and write each document's output (atomically); the parent process
-alone appends provenance lines, so lines never interleave. A document is done when its
-output exists and its provenance record says it came from the same input bytes under
-the same settings; a rerun skips such documents unless forced. Corpus passes (site
-learning before, near-duplicates after) run through one protocol
-(:mod:`cleankit.core.corpus_pass`). At the end provenance is compacted to the latest
-record per document and ``summary.json`` is rewritten.
+One run at a time per output folder (a lock). Workers read, clean and write each document's
+output (atomically), and serialize its provenance lines; the parent appends them in batches,
+after the batch's near-duplicate signatures are committed and before the batch's rows are
+committed to the run state (:mod:`cleankit.run.state`, which says why this order makes any
+kill either invisible or finished by the rerun). A rerun skips a file only when its row, its
+provenance lines, its output and the near-duplicate index all agree; the end of a run
+(near-duplicate decisions, compaction to the latest record per document) is journaled. Corpus
+passes (site learning before, near-duplicates after) run through one protocol
+(:mod:`cleankit.core.corpus_pass`). ``summary.json`` is written last.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import os
+import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from cleankit.core.corpus_pass import CorpusPass
-from cleankit.core.errors import UsageError
+from cleankit.core.errors import OutputError, UsageError
 from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import dumps
 from cleankit.core.settings import Settings
 from cleankit.io.files import (
     PROVENANCE_FILE,
     SUMMARY_FILE,
+    FolderLock,
     LineAppender,
-    atomic_output,
     discover,
     display,
+    folder_error,
+    prepare_outdir,
     remove_stale_temp_files,
     repair_torn_tail,
     write_atomic,
 )
+from cleankit.run import faults
 from cleankit.run.cleaner import Cleaner
 from cleankit.run.executor import Executor, LocalExecutor
-from cleankit.run.plan import FileResult, latest_records, load_prior, plan
+from cleankit.run.plan import FileResult, Task, plan
+from cleankit.run.state import RunState
 from cleankit.run.summary import RunSummary
+
+# A batch of results is committed when it is this large or this old: few enough appends and
+# transactions to cost nothing per document, soon enough that a kill loses little work.
+BATCH_FILES = 256
+BATCH_SECONDS = 0.5
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C: what was finished is committed; a rerun resumes with the rest."""
+
+    def __init__(self, finished: int, remaining: int) -> None:
+        super().__init__(finished, remaining)
+        self.finished = finished
+        self.remaining = remaining
 
 
 def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[CorpusPass]:
@@ -59,70 +88,282 @@ def run_clean(
     pipeline: Pipeline | None = None,
     executor: Executor | None = None,
 ) -> RunSummary:
-    """Clean ``inputs`` into ``outdir``; the summary says what happened to each document."""
+    """Clean ``inputs`` into ``outdir``; the summary says what happened to each document.
+
+    Raises :class:`OutputError` (the folder cannot be written, or another run holds it) and
+    :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped."""
     started = time.perf_counter()
     for top in inputs:
         if top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
             raise UsageError(f"the output folder {display(str(outdir))} is an input folder; choose another")
     pipeline = pipeline or Pipeline.from_settings(settings)
-    outdir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(outdir)
-    provenance = outdir / PROVENANCE_FILE
-    repair_torn_tail(provenance)
-    prior = {} if force else load_prior(provenance)
-
-    items = list(discover(inputs, settings.include, settings.exclude, skip_dirs=[outdir]))
-    summary = RunSummary()
-    tasks, bad = plan(items, outdir, prior, settings.output_fingerprint())
-    if on_start:
-        on_start(len(tasks) + len(bad))
-    passes = run_passes(settings, pipeline, outdir)
-    for corpus_pass in passes:
-        corpus_pass.prepare([(t.rel, Path(t.path)) for t in tasks])
-    by_name = {corpus_pass.name: corpus_pass for corpus_pass in passes}
-
-    cleaner = Cleaner(pipeline, outdir, passes)
-    executor = executor or LocalExecutor(settings.effective_jobs())
-    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    appender = LineAppender(provenance)
+    prepare_outdir(outdir)
+    lock = FolderLock(outdir)
     try:
-        for result in _chain(bad, executor.results(tasks, cleaner)):
-            # Into the passes (the near-duplicate index) before provenance: a document a
-            # killed run finished is then decided by the next run's pass, not cleaned again.
-            for name, observation in (result.observations or {}).items():
-                by_name[name].merge(observation)
-            for record in result.records:
-                record["run"] = run_id
-                appender.append(dumps(record))
-            summary.add(result)
-            if on_result:
-                on_result(result)
+        state = RunState(outdir)
+        try:
+            run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
+            summary = run.clean(inputs, force, on_start, on_result)
+        finally:
+            state.close()
     finally:
-        appender.close()
-    for corpus_pass in passes:
-        counts = corpus_pass.finalize(provenance)
-        summary.duplicates += counts.get("duplicates", 0)
-
+        lock.release()
     summary.seconds = time.perf_counter() - started
-    _finish(outdir, summary)
     return summary
 
 
-def _chain(first: list[FileResult], rest: Iterator[FileResult]) -> Iterator[FileResult]:
-    yield from first
-    yield from rest
+@dataclass
+class _Run:
+    outdir: Path
+    settings: Settings
+    pipeline: Pipeline
+    state: RunState
+    executor: Executor
+
+    def clean(
+        self,
+        inputs: list[Path],
+        force: bool,
+        on_start: Callable[[int], None] | None,
+        on_result: Callable[[FileResult], None] | None,
+    ) -> RunSummary:
+        outdir, provenance = self.outdir, self.outdir / PROVENANCE_FILE
+        self.state.recover()  # a killed run's end-of-run journal, before anything else
+        try:
+            remove_stale_temp_files(outdir)
+            repair_torn_tail(provenance)
+        except OSError as exc:
+            raise (folder_error(exc, outdir) or exc) from exc
+        rows = self.state.verified_rows()
+        items = list(discover(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
+        tasks, bad = plan(items, outdir, {} if force else rows)
+        if on_start:
+            on_start(len(tasks) + len(bad))
+        passes = run_passes(self.settings, self.pipeline, outdir)
+        _learn(passes, tasks, self.executor, self.state, self.settings.max_bytes)
+        faults.boundary("surveyed")
+        _set_context(passes, tasks)
+        _check_agreement(passes, tasks)
+
+        run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        cleaner = Cleaner(self.pipeline, outdir, passes, run_id)
+        summary = RunSummary()
+        committer = _Committer(self.state, provenance, passes)
+        produced = self.executor.results(tasks, cleaner, lambda task, why: cleaner.failure(task.rel, why, task.context))
+        results = itertools.chain((cleaner.failure(rel, error) for rel, error in bad), produced)
+        try:
+            for result in results:
+                if result.output_error:
+                    raise OutputError(result.output_error)
+                committer.add(result)
+                summary.add(result)
+                if on_result:
+                    on_result(result)
+            committer.flush()
+        except KeyboardInterrupt:
+            with _deferred_interrupt(reraise=False):
+                _close(produced)
+                committer.flush()  # the results that arrived are finished: keep them
+            remaining = len(tasks) + len(bad) - summary.skipped - committer.committed
+            raise RunInterrupted(committer.committed, remaining) from None
+        except BaseException:
+            _close(produced)
+            raise
+        finally:
+            committer.close()
+        faults.boundary("cleaned")
+
+        end = self.state.changes()
+        for corpus_pass in passes:
+            counts = corpus_pass.finalize(end)
+            summary.duplicates += counts.get("duplicates", 0)
+        end.commit(dumps)
+        self._write_summary(summary)
+        return summary
+
+    def _write_summary(self, run: RunSummary) -> None:
+        """summary.json: the folder's totals (every finished file's, from the run state) and
+        this run's figures."""
+        total = RunSummary()
+        for row in self.state.rows():
+            total.merge(RunSummary.from_totals(row.totals))
+        data = total.to_json()
+        data.pop("seconds")
+        data["last_run"] = run.to_json()
+        path = self.outdir / SUMMARY_FILE
+        try:
+            write_atomic(path, (dumps(data, indent=2) + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise (folder_error(exc, path) or exc) from exc
 
 
-def _finish(outdir: Path, run: RunSummary) -> None:
-    """Rewrite provenance with the latest records per input file, and write summary.json.
-    Streams: memory stays independent of the size of the provenance file."""
-    provenance = outdir / PROVENANCE_FILE
-    total = RunSummary()
-    with atomic_output(provenance) as handle:
-        for raw, record in latest_records(provenance):
-            handle.write(raw)
-            total.add_record(record)
-    data = total.to_json()
-    data.pop("seconds")
-    data["last_run"] = run.to_json()
-    write_atomic(outdir / SUMMARY_FILE, (dumps(data, indent=2) + "\n").encode("utf-8"))
+class _Committer:
+    """Commits finished files in batches: index, then provenance lines, then rows."""
+
+    def __init__(self, state: RunState, provenance: Path, passes: list[CorpusPass]) -> None:
+        self.state = state
+        self.provenance = provenance
+        self.by_name = {corpus_pass.name: corpus_pass for corpus_pass in passes}
+        self.flushers: list[Callable[[], None]] = [
+            flush for corpus_pass in passes if callable(flush := getattr(corpus_pass, "flush", None))
+        ]
+        try:
+            self.appender = LineAppender(provenance)
+        except OSError as exc:
+            raise (folder_error(exc, provenance) or exc) from exc
+        self.pending: list[FileResult] = []
+        self.committed = 0
+        self.deadline = time.monotonic() + BATCH_SECONDS
+
+    def add(self, result: FileResult) -> None:
+        if result.skipped or result.row is None:
+            return
+        for name, observation in (result.observations or {}).items():
+            self.by_name[name].merge(observation)
+        self.pending.append(result)
+        if len(self.pending) >= BATCH_FILES or time.monotonic() >= self.deadline:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with _deferred_interrupt():
+            try:
+                for flush in self.flushers:
+                    flush()
+                faults.boundary("index-flush")
+                data = b"".join(result.lines for result in self.pending)
+                torn = len(data) // 2 if faults.torn_append() else None
+                offset = self.appender.append_bytes(data, torn)
+                if torn is not None:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                faults.boundary("appended")
+                rows = []
+                for result in self.pending:
+                    assert result.row is not None
+                    rows.append(replace(result.row, offset=offset, length=len(result.lines)))
+                    offset += len(result.lines)
+                self.state.add(rows)
+                faults.boundary("rows")
+            except OSError as exc:
+                raise (folder_error(exc, self.provenance) or exc) from exc
+            except sqlite3.OperationalError as exc:
+                raise OutputError(f"cannot write into {display(str(self.provenance.parent))}: {exc}") from exc
+            self.committed += len(self.pending)
+            self.pending.clear()
+            self.deadline = time.monotonic() + BATCH_SECONDS
+
+    def close(self) -> None:
+        # fsync of a full disk may fail: the lines are written or they are not; rows say which.
+        with suppress(OSError):
+            self.appender.close()
+
+
+@contextmanager
+def _deferred_interrupt(reraise: bool = True) -> Iterator[None]:
+    """Hold back Ctrl-C while a batch is committed, then raise it (``reraise``): a commit is
+    never cut in the middle by the user (a kill still may, which the commit order makes safe)."""
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        caught: list[int] = []
+
+        def hold(signum: int, _frame: FrameType | None) -> None:
+            caught.append(signum)
+
+        signal.signal(signal.SIGINT, hold)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and reraise and previous is signal.default_int_handler:
+            raise KeyboardInterrupt
+
+
+def _close(produced: Iterator[FileResult]) -> None:
+    close = getattr(produced, "close", None)
+    if close is not None:
+        close()
+
+
+# -- corpus passes before cleaning ----------------------------------------------------------
+
+
+@dataclass
+class SurveyResult:
+    rel: str
+    sha256: str
+    surveys: dict[str, Any]
+    fresh: tuple[str, ...]
+
+
+@dataclass
+class _Surveyor:
+    """The survey work of a worker: read a file once, ask each pass what it learns from it,
+    or take what it learned from the same bytes last time."""
+
+    passes: list[Any]
+    cached: dict[str, dict[str, tuple[str, str]]]
+    max_bytes: int
+
+    def __call__(self, task: Task) -> SurveyResult:
+        try:
+            with open(task.path, "rb") as handle:
+                raw = handle.read(self.max_bytes + 1)
+        except OSError:
+            return SurveyResult(task.rel, "", {}, ())  # the cleaning pass names unreadable files
+        sha = hashlib.sha256(raw).hexdigest()
+        surveys: dict[str, Any] = {}
+        fresh: list[str] = []
+        for corpus_pass in self.passes:
+            known = self.cached[corpus_pass.name].get(task.rel)
+            if known is not None and known[0] == sha:
+                surveys[corpus_pass.name] = json.loads(known[1])
+            else:
+                surveys[corpus_pass.name] = corpus_pass.survey(task.rel, raw)
+                fresh.append(corpus_pass.name)
+        return SurveyResult(task.rel, sha, surveys, tuple(fresh))
+
+
+def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, state: RunState, max_bytes: int) -> None:
+    """Before cleaning: each pass prepares, or (with ``survey``) learns from surveys made by
+    the workers and cached in the run state."""
+    surveying: list[Any] = [p for p in passes if callable(getattr(p, "survey", None))]
+    for corpus_pass in passes:
+        if corpus_pass not in surveying:
+            corpus_pass.prepare([(task.rel, Path(task.path)) for task in tasks])
+    if not surveying:
+        return
+    ids = {p.name: p.survey_id() for p in surveying}
+    surveyor = _Surveyor(surveying, {p.name: state.surveys(ids[p.name]) for p in surveying}, max_bytes)
+    found: dict[str, dict[str, Any]] = {p.name: {} for p in surveying}
+    fresh: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in surveying}
+    for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
+        for name, data in result.surveys.items():
+            found[name][result.rel] = data
+        for name in result.fresh:
+            fresh[name].append((result.rel, result.sha256, json.dumps(result.surveys[name], ensure_ascii=False)))
+    for corpus_pass in surveying:
+        state.save_surveys(ids[corpus_pass.name], fresh[corpus_pass.name])
+        corpus_pass.learn((task.rel, found[corpus_pass.name].get(task.rel)) for task in tasks)
+
+
+def _set_context(passes: list[CorpusPass], tasks: list[Task]) -> None:
+    """What the passes learned for each file, as part of what "already done" means."""
+    learned = [p for p in passes if callable(getattr(p, "context", None))]
+    if not learned:
+        return
+    for task in tasks:
+        parts = [(p.name, p.context(task.rel)) for p in learned]  # type: ignore[attr-defined]
+        task.context = ";".join(f"{name}={digest}" for name, digest in parts if digest)
+
+
+def _check_agreement(passes: list[CorpusPass], tasks: list[Task]) -> None:
+    """A file is skipped only if every pass's own record of it (the near-duplicate index)
+    agrees with its row; otherwise it is redone, which repairs both."""
+    judges = [judge for p in passes if callable(judge := getattr(p, "agrees", None))]
+    for task in tasks:
+        if task.prior is not None and not all(judge(task.prior) for judge in judges):
+            task.prior = None

@@ -1,44 +1,57 @@
 """Planning a run: which inputs become tasks, which fail before cleaning, and what an
-earlier run into the same folder already finished (resume)."""
+earlier run into the same folder already finished (resume, from the run state)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cleankit.core.provenance import failure_record, read_lines
-from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import RESERVED_NAMES, InputItem, display
+
+if TYPE_CHECKING:
+    from cleankit.run.state import FileRow
+    from cleankit.run.summary import RunSummary
 
 
 @dataclass
 class Task:
     path: str
     rel: str
-    prior: dict[str, Any] | None
+    prior: FileRow | None
+    # What the corpus passes learned for this file (a digest); part of what "done" means.
+    context: str = ""
 
 
 @dataclass
 class FileResult:
-    """What cleaning one input file produced: its provenance records (more than one for
-    JSON Lines) and what each corpus pass observed of it."""
+    """What cleaning one input file produced, made ready by the worker: its provenance
+    lines (serialized there), their totals, the file's row for the run state, and what each
+    corpus pass observed of it. The parent only appends and merges."""
 
     rel: str
-    records: list[ProvenanceRecord]
+    lines: bytes = b""
+    records: int = 0
     size: int = 0
     skipped: bool = False
     observations: dict[str, Any] | None = None
+    totals: RunSummary | None = None
+    row: FileRow | None = None
+    # A write failure that is the output folder's (disk full, read-only): the run stops.
+    output_error: str | None = None
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        return self.totals.failures if self.totals else []
 
 
 def plan(
-    items: list[InputItem], outdir: Path, prior: dict[str, dict[str, Any]], fingerprint: str
-) -> tuple[list[Task], list[FileResult]]:
-    """Tasks for the readable inputs; failure results for those that cannot be cleaned."""
+    items: list[InputItem], outdir: Path, prior: dict[str, FileRow]
+) -> tuple[list[Task], list[tuple[str, str]]]:
+    """Tasks for the readable inputs; (input, reason) for those that cannot be cleaned."""
     tasks: list[Task] = []
-    bad: list[FileResult] = []
+    bad: list[tuple[str, str]] = []
     seen: dict[str, InputItem] = {}
     for item in items:
         error = item.error
@@ -49,51 +62,8 @@ def plan(
         elif error is None and os.path.realpath(outdir / item.rel) == os.path.realpath(item.path):
             error = "output would overwrite the input itself (choose another output folder)"
         if error:
-            bad.append(FileResult(item.rel, [failure_record(item.rel, error, fingerprint)]))
+            bad.append((item.rel, error))
         else:
             seen[item.rel] = item
             tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
     return tasks, bad
-
-
-def load_prior(provenance: Path) -> dict[str, dict[str, Any]]:
-    """What an earlier run finished, per input file (only fully successful files count).
-    Streams the file: memory grows with the number of files, not with their records."""
-    if not provenance.exists():
-        return {}
-    prior: dict[str, dict[str, Any]] = {}
-    unfinished: set[str] = set()
-    for _raw, record in latest_records(provenance):
-        rel = file_key(record)
-        if record["status"] == "failed" or "output" not in record:
-            unfinished.add(rel)
-        elif rel not in prior:
-            prior[rel] = {
-                "file_sha256": record.get("file_sha256"),
-                "settings": record.get("settings"),
-                "output": record["output"],
-                "status": record.get("status"),
-                "output_bytes": record.get("output_bytes", -1),
-            }
-    return {rel: entry for rel, entry in prior.items() if rel not in unfinished}
-
-
-def file_key(record: ProvenanceRecord) -> str:
-    return str(record.get("file", record["source"]))
-
-
-def latest_runs(records: Iterable[ProvenanceRecord]) -> dict[str, str | None]:
-    """Per input file, the run that processed it last (records are appended in time order).
-
-    Keyed by run id, not by adjacency: with parallel workers the last file of one run can
-    be the first of the next, and its records from the two runs must not be taken as one.
-    """
-    return {file_key(record): record.get("run") for record in records}
-
-
-def latest_records(provenance: Path) -> Iterator[tuple[bytes, ProvenanceRecord]]:
-    """The lines of each input file's latest run, in file order, read in two streaming passes."""
-    latest = latest_runs(record for _raw, record in read_lines(provenance))
-    for raw, record in read_lines(provenance):
-        if record.get("run") == latest[file_key(record)]:
-            yield raw, record

@@ -1,15 +1,23 @@
-"""The totals of a run (what the CLI prints and ``summary.json`` holds)."""
+"""The totals of a run (what the CLI prints and ``summary.json`` holds).
+
+Each worker totals its own file's records (:meth:`RunSummary.add_record`); the parent only
+merges those small totals, and the folder's totals are the merge of every finished file's
+(kept in the run state), so no provenance record is parsed to write ``summary.json``.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleankit import __version__
 from cleankit.core.records import ProvenanceRecord, RuleTotals
 from cleankit.core.stats import add_document_totals
-from cleankit.run.plan import FileResult
+
+if TYPE_CHECKING:
+    from cleankit.run.plan import FileResult
 
 
 @dataclass
@@ -32,8 +40,8 @@ class RunSummary:
             self.skipped += 1
             self.bytes_in += result.size
             return
-        for record in result.records:
-            self.add_record(record)
+        if result.totals is not None:
+            self.merge(result.totals)
 
     def add_record(self, record: ProvenanceRecord) -> None:
         self.bytes_in += record.get("input_bytes", 0)
@@ -49,6 +57,52 @@ class RunSummary:
             self.encodings[encoding["name"]] += 1
         for key, stats in record["stats"].items():
             add_document_totals(self.rules, key, stats)
+
+    def merge(self, other: RunSummary) -> None:
+        self.documents += other.documents
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.duplicates += other.duplicates
+        self.bytes_in += other.bytes_in
+        self.chars_out += other.chars_out
+        for key, totals in other.rules.items():
+            mine = self.rules.get(key)
+            if mine is None:
+                mine = self.rules[key] = {"documents": 0, "edits": 0, "chars_removed": 0, "chars_added": 0}
+            mine["documents"] += totals.get("documents", 0)
+            mine["edits"] += totals.get("edits", 0)
+            mine["chars_removed"] += totals.get("chars_removed", 0)
+            mine["chars_added"] += totals.get("chars_added", 0)
+        self.encodings.update(other.encodings)
+        self.failures.extend(other.failures)
+
+    def totals_json(self) -> str:
+        """The file-level totals as stored in the run state (:meth:`from_totals` reads them)."""
+        data = {
+            "documents": self.documents,
+            "failed": self.failed,
+            "duplicates": self.duplicates,
+            "bytes_in": self.bytes_in,
+            "chars_out": self.chars_out,
+            "rules": self.rules,
+            "encodings": dict(self.encodings),
+            "failures": self.failures,
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_totals(cls, text: str) -> RunSummary:
+        data = json.loads(text)
+        return cls(
+            documents=data["documents"],
+            failed=data["failed"],
+            duplicates=data["duplicates"],
+            bytes_in=data["bytes_in"],
+            chars_out=data["chars_out"],
+            rules=data["rules"],
+            encodings=Counter(data["encodings"]),
+            failures=[(source, error) for source, error in data["failures"]],
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

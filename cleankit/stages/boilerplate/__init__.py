@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -47,11 +47,13 @@ from cleankit.stages.boilerplate.packs import Rule, RuleSet, line_words, load_ru
 from cleankit.stages.boilerplate.sitelearn import (
     SENTENCE_ENDINGS,
     SITE_BY,
+    FurnitureCounter,
     SiteFurniture,
     SiteLines,
     furniture_key,
     learn_site_furniture,
     learnable,
+    raw_page_keys,
     sentence_like,
 )
 from cleankit.stages.paragraphs import paragraph_spans
@@ -457,7 +459,12 @@ def _family(rule: Rule | None) -> str | None:
 @dataclass
 class SiteLearningPass:
     """The corpus pre-pass of a folder run: learn each site's furniture from every input
-    before any document is cleaned, and hand it to the boilerplate stage."""
+    before any document is cleaned, and hand it to the boilerplate stage.
+
+    The runner surveys the pages in its workers (:meth:`survey`, cached per file content so an
+    unchanged page is not decoded again) and hands the surveys to :meth:`learn`; :meth:`prepare`
+    does both in this process. :meth:`context` tells the runner what was learned for a
+    document's site, so a rerun redoes the documents whose learned furniture changed."""
 
     stage: BoilerplateStage
     max_bytes: int
@@ -475,11 +482,29 @@ class SiteLearningPass:
             encoding=self.encoding,
         )
 
+    def survey_id(self) -> str:
+        """What a cached survey depends on besides the file's bytes."""
+        return f"{self.name}:{self.stage.learn_max_chars}:{self.max_bytes}:{self.encoding}"
+
+    def survey(self, source: str, raw: bytes) -> dict[str, list[str]] | None:
+        keys = raw_page_keys(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding)
+        return None if keys is None else {zone: sorted(found) for zone, found in keys.items()}
+
+    def learn(self, surveys: Iterable[tuple[str, dict[str, list[str]] | None]]) -> None:
+        counter = FurnitureCounter(by=self.stage.learn_by, max_chars=self.stage.learn_max_chars)
+        for source, keys in surveys:
+            if keys is not None:
+                counter.add_keys(source, keys)
+        self.stage.site_furniture = counter.result(self.stage.learn_min_pages, self.stage.learn_min_share)
+
+    def context(self, source: str) -> str:
+        return self.stage.site_furniture.digest(source) if self.stage.site_furniture else ""
+
     def observe(self, document: Document, output: str) -> None:
         return None
 
     def merge(self, observation: Any) -> None:
         return None
 
-    def finalize(self, provenance: Path) -> dict[str, int]:
+    def finalize(self, changes: Any) -> dict[str, int]:
         return {}

@@ -15,10 +15,12 @@ What counts as "the same site" is ``by``: ``folder`` (the file's folder, the def
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -99,6 +101,15 @@ class SiteFurniture:
     def for_source(self, source: str) -> SiteLines | None:
         return self.sites.get(site_of(source, self.by))
 
+    def digest(self, source: str) -> str:
+        """What was learned for ``source``'s site, as far as it changes a clean text: the
+        learned lines per zone (their counts only change the reasons in provenance)."""
+        site = self.for_source(source)
+        if site is None:
+            return ""
+        lines = {zone: sorted(site.counts.get(zone, {})) for zone in ZONES}
+        return hashlib.sha256(json.dumps(lines, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
 
 def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
     """The short lines before the first and after the last sentence-like line of a page (the
@@ -123,6 +134,18 @@ def page_keys(text: str, max_chars: int) -> dict[str, set[str]]:
     }
 
 
+def raw_page_keys(raw: bytes, max_chars: int, max_bytes: int, encoding: str | None) -> dict[str, set[str]] | None:
+    """:func:`page_keys` of a file's bytes, or None for what is not a page (empty, binary,
+    too large, undecodable): the main pass reports those."""
+    if not raw or len(raw) > max_bytes or (sniff_binary(raw) and not encoding):
+        return None
+    try:
+        text, _info = detect_and_decode(raw, encoding)
+    except (ValueError, LookupError):
+        return None
+    return page_keys(text, max_chars)
+
+
 @dataclass
 class FurnitureCounter:
     """Counts furniture candidates page by page; :meth:`result` applies the thresholds."""
@@ -133,10 +156,14 @@ class FurnitureCounter:
     counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
     def add_text(self, source: str, text: str) -> None:
+        self.add_keys(source, page_keys(text, self.max_chars))
+
+    def add_keys(self, source: str, keys: Mapping[str, Iterable[str]]) -> None:
+        """Count one page from its :func:`page_keys` (computed elsewhere, or cached)."""
         site = site_of(source, self.by)
         self.pages[site] += 1
-        for zone, keys in page_keys(text, self.max_chars).items():
-            self.counts.setdefault((site, zone), Counter()).update(keys)
+        for zone, found in keys.items():
+            self.counts.setdefault((site, zone), Counter()).update(found)
 
     def add_file(self, source: str, path: Path, max_bytes: int, encoding: str | None = None) -> None:
         """Count one file; files that cannot be read or are not text are passed over here (the
@@ -146,13 +173,9 @@ class FurnitureCounter:
                 raw = handle.read(max_bytes + 1)
         except OSError:
             return
-        if not raw or len(raw) > max_bytes or (sniff_binary(raw) and not encoding):
-            return
-        try:
-            text, _info = detect_and_decode(raw, encoding)
-        except (ValueError, LookupError):
-            return
-        self.add_text(source, text)
+        keys = raw_page_keys(raw, self.max_chars, max_bytes, encoding)
+        if keys is not None:
+            self.add_keys(source, keys)
 
     def result(self, min_pages: int, min_share: float) -> SiteFurniture:
         learned = SiteFurniture(by=self.by)

@@ -1,0 +1,445 @@
+"""What a run knows of its output folder: which input files are finished, and what the end
+of a run still has to apply. Kept in ``OUTDIR/run-state.sqlite`` (SQLite: each write is a
+transaction, so a killed run leaves the state before or after it, never half of it).
+
+**Finished files.** One row per input file: the input's sha256, the settings fingerprint and
+the corpus passes' context it was cleaned under, its output's path, size and sha256, its
+totals for ``summary.json``, and where its provenance lines are (offset, length, xxh64 of
+the bytes). The runner commits a batch of results in this order: outputs (workers, atomic
+renames) → near-duplicate index → provenance lines appended → rows. A row therefore exists
+only when the file's lines are all in provenance, whatever the moment of a kill; a rerun
+checks every row's bytes against provenance and the output against its size and sha256
+before it skips anything, and redoes what does not agree. Lines no row points to (a run
+killed between appending and committing) are dropped at the next compaction.
+
+**The end of a run** (near-duplicate decisions, compaction) is prepared in full first: the
+compacted provenance is written to a temporary file, and the new rows, the decisions of each
+corpus pass and the output files to delete or rewrite are committed here as one *journal*
+with the temporary file's name. Only then are the decisions committed to the index, the file
+renamed into place, and the outputs changed; then the journal is cleared. A rerun that finds
+a journal finishes it (every step can be repeated) before doing anything else.
+
+**Surveys.** What a corpus pass surveyed of each input file (site learning), keyed by the
+file's sha256, so an unchanged file is not decoded again to learn from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import astuple, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from cleankit.core.errors import OutputError
+from cleankit.core.provenance import parse_line, read_lines, report_on_stderr
+from cleankit.core.records import ProvenanceRecord
+from cleankit.io.files import PROVENANCE_FILE, STATE_FILE, TMP_MARK, display, folder_error, write_atomic
+from cleankit.run import faults
+from cleankit.run.summary import RunSummary
+
+SCHEMA_VERSION = "1"
+# SQLite result codes that are the folder's fault (full, read-only, I/O, no permission).
+FOLDER_CODES = {13: "disk full", 8: "read-only", 10: "I/O error", 14: "cannot open", 3: "permission denied"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    file TEXT PRIMARY KEY,
+    run TEXT NOT NULL,
+    status TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    context TEXT NOT NULL,
+    output TEXT,
+    output_bytes INTEGER NOT NULL,
+    output_sha256 TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    checksum INTEGER NOT NULL,
+    totals TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS surveys (
+    pass TEXT NOT NULL, file TEXT NOT NULL, file_sha256 TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (pass, file)
+);
+"""
+
+
+@dataclass
+class FileRow:
+    """One finished input file (see the module docstring). Paths are stored as JSON strings
+    (input names that are not UTF-8 carry lone surrogates)."""
+
+    file: str
+    run: str
+    status: str  # "ok", "duplicate" or "failed" (a failed file is retried by the next run)
+    file_sha256: str
+    settings: str
+    context: str
+    output: str | None
+    output_bytes: int
+    output_sha256: str  # of the output file's bytes
+    records: int
+    offset: int
+    length: int
+    checksum: int  # xxh64 of the provenance lines, as a signed 64-bit integer (SQLite's)
+    totals: str  # RunSummary.totals_json()
+
+    def to_sql(self) -> tuple[Any, ...]:
+        values = list(astuple(self))
+        values[0], values[6] = _key(self.file), _key(self.output)
+        return tuple(values)
+
+    @classmethod
+    def from_sql(cls, row: Sequence[Any]) -> FileRow:
+        values = list(row)
+        values[0], values[6] = _path(values[0]), _path(values[6])
+        return cls(*values)
+
+
+COLUMNS = ", ".join(f.name for f in fields(FileRow))
+MARKS = ", ".join("?" * len(fields(FileRow)))
+
+
+def checksum(data: bytes) -> int:
+    return xxhash.xxh64_intdigest(data) - (1 << 63)
+
+
+def _key(path: str | None) -> str | None:
+    return None if path is None else json.dumps(path)
+
+
+def _path(key: str | None) -> str | None:
+    return None if key is None else str(json.loads(key))
+
+
+class RunState:
+    """The run state of one output folder (the caller holds the folder's lock)."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.path = outdir / STATE_FILE
+        self.provenance = outdir / PROVENANCE_FILE
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            error = self._folder_error(exc)
+            if error:
+                raise error from exc
+            # A damaged state is rebuilt from provenance (rows) or redone (a journal): move it aside.
+            os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        # A killed process loses nothing without fsync; only a power cut would (as for the index).
+        db.execute("PRAGMA synchronous=OFF")
+        db.executescript(_SCHEMA)
+        stored = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if stored is None:
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif stored[0] != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"run state schema {stored[0]}, this cleankit writes {SCHEMA_VERSION}")
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _folder_error(self, exc: sqlite3.Error) -> OutputError | None:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in FOLDER_CODES:
+            return OutputError(f"cannot write {display(str(self.path))}: {FOLDER_CODES[code & 0xFF]} ({exc})")
+        return None
+
+    def _write(self, statements: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``statements`` as one transaction; a full or read-only disk is an OutputError."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                statements(self.db)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise (self._folder_error(exc) or exc) from exc
+
+    # -- finished files ------------------------------------------------------------------
+
+    def add(self, rows: Sequence[FileRow]) -> None:
+        values = [row.to_sql() for row in rows]
+        self._write(lambda db: db.executemany(f"INSERT OR REPLACE INTO files VALUES ({MARKS})", values))
+
+    def rows(self) -> list[FileRow]:
+        """Every row, in provenance order."""
+        return [FileRow.from_sql(r) for r in self.db.execute(f"SELECT {COLUMNS} FROM files ORDER BY offset")]
+
+    def verified_rows(self) -> dict[str, FileRow]:
+        """The rows whose provenance lines are in ``provenance.jsonl`` byte for byte; a row that
+        does not match (provenance edited, or replaced) is dropped, so its file is redone.
+        Without rows, an existing provenance file (an older cleankit's, or a state file that
+        was deleted) is read once to rebuild them. Malformed lines after the last finished
+        file are named (on standard error) here, as every reader names them."""
+        rows = self.rows()
+        if not self.provenance.exists():
+            if rows:
+                self._write(lambda db: db.execute("DELETE FROM files"))
+            return {}
+        if not rows:
+            rebuilt = list(rebuild_rows(self.provenance))
+            if rebuilt:
+                self.add(rebuilt)
+            return {row.file: row for row in rebuilt}
+        good: dict[str, FileRow] = {}
+        bad: list[str] = []
+        end = 0
+        with open(self.provenance, "rb") as handle:
+            for row in rows:
+                handle.seek(row.offset)
+                whole = checksum(handle.read(row.length)) == row.checksum
+                if whole and (row.offset == 0 or _after_newline(handle, row.offset)):
+                    good[row.file] = row
+                    end = max(end, row.offset + row.length)
+                else:
+                    bad.append(row.file)
+        if bad:
+            self._write(lambda db: db.executemany("DELETE FROM files WHERE file = ?", [(_key(f),) for f in bad]))
+        _name_bad_lines_after(self.provenance, end)
+        return good
+
+    # -- surveys -------------------------------------------------------------------------
+
+    def surveys(self, pass_id: str) -> dict[str, tuple[str, str]]:
+        """file -> (sha256, survey as JSON) of what ``pass_id`` surveyed before."""
+        rows = self.db.execute("SELECT file, file_sha256, data FROM surveys WHERE pass = ?", (pass_id,))
+        return {str(_path(file)): (sha, data) for file, sha, data in rows}
+
+    def save_surveys(self, pass_id: str, items: Iterable[tuple[str, str, str]]) -> None:
+        values = [(pass_id, _key(file), sha, data) for file, sha, data in items]
+        if values:
+            self._write(lambda db: db.executemany("INSERT OR REPLACE INTO surveys VALUES (?, ?, ?, ?)", values))
+
+    # -- the end of a run ----------------------------------------------------------------
+
+    def changes(self) -> EndOfRun:
+        return EndOfRun(self)
+
+    def recover(self) -> bool:
+        """Finish the end-of-run journal of a killed run, if there is one; True if there was."""
+        entries = self.db.execute("SELECT kind, target, data FROM journal ORDER BY seq").fetchall()
+        if not entries:
+            return False
+        self._apply(entries)
+        return True
+
+    def _apply(self, entries: list[tuple[str, str | None, bytes | None]], replays: bool = True) -> None:
+        """Apply a committed journal; every step may have been done already by a killed run.
+        ``replays``: the corpus passes' own decisions too (a run that committed them itself
+        has no need to)."""
+        for kind, target, data in entries:
+            if kind == "replay" and replays:
+                module, _, function = str(target).partition(":")
+                getattr(importlib.import_module(module), function)(self.outdir, json.loads(data or b"null"))
+        faults.boundary("index-decisions")
+        for kind, target, _data in entries:
+            if kind == "swap":
+                tmp = self.outdir / str(target)
+                if tmp.exists():
+                    os.replace(tmp, self.provenance)
+        faults.boundary("provenance-swapped")
+        for kind, target, data in entries:
+            if kind not in ("write", "delete"):
+                continue
+            path = self.outdir / str(_path(target))
+            try:
+                if kind == "write":
+                    write_atomic(path, data or b"")
+                elif kind == "delete":
+                    path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise (folder_error(exc, path) or exc) from exc
+        faults.boundary("outputs-applied")
+        self._write(lambda db: db.execute("DELETE FROM journal"))
+        faults.boundary("journal-cleared")
+
+
+def _after_newline(handle: Any, offset: int) -> bool:
+    handle.seek(offset - 1)
+    return bool(handle.read(1) == b"\n")
+
+
+def _name_bad_lines_after(provenance: Path, end: int) -> None:
+    """Lines after ``end`` belong to no finished file (a killed run's, or added by hand):
+    compaction drops them. Malformed ones among them are named now, as any reader names them."""
+    if provenance.stat().st_size <= end:
+        return
+    number = _line_number(provenance, end)  # numbered from the top of the file, as an editor shows them
+    with open(provenance, "rb") as handle:
+        handle.seek(end)
+        for raw in handle:
+            number += 1
+            record, problem = parse_line(raw)
+            if raw.endswith(b"\n") and record is None:
+                report_on_stderr(provenance, number, problem)
+
+
+def _line_number(path: Path, offset: int) -> int:
+    """How many lines end before ``offset``."""
+    count = 0
+    with open(path, "rb") as handle:
+        remaining = offset
+        while remaining > 0:
+            chunk = handle.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return count
+
+
+def rebuild_rows(provenance: Path) -> Iterator[FileRow]:
+    """Rows for a provenance file written without a run state: the latest run of each input
+    file that has one record on one line (a JSON Lines file's records cannot be shown to be
+    complete without the state, so it is redone). The output's sha256 is the record's: for a
+    plain output they are the same bytes."""
+    latest: dict[str, tuple[str, int, bytes, ProvenanceRecord]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for _number, offset, raw, record in read_lines(provenance):
+        file = str(record.get("file", record["source"]))
+        run = str(record.get("run", ""))
+        counts[(file, run)] = counts.get((file, run), 0) + 1
+        latest[file] = (run, offset, raw, record)
+    for file, (run, offset, raw, record) in latest.items():
+        failed = record["status"] == "failed"
+        if counts[(file, run)] != 1 or "output_line" in record or not (failed or "file_sha256" in record):
+            continue
+        totals = RunSummary()
+        totals.add_record(record)
+        yield FileRow(
+            file=file,
+            run=run,
+            status=record["status"],
+            file_sha256=str(record.get("file_sha256", "")),
+            settings=str(record.get("settings", "")),
+            context="",
+            output=record.get("output"),
+            output_bytes=int(record.get("output_bytes", -1)),
+            output_sha256=str(record.get("output_sha256", "")),
+            records=1,
+            offset=offset,
+            length=len(raw),
+            checksum=checksum(raw),
+            totals=totals.totals_json(),
+        )
+
+
+class EndOfRun:
+    """The :class:`cleankit.core.corpus_pass.RecordChanges` of a run: what the corpus passes
+    change at the end, gathered, then committed as one journal and applied (see the module
+    docstring)."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.outdir = state.outdir
+        self.replaced: dict[str, list[ProvenanceRecord]] = {}
+        self.entries: list[tuple[str, str | None, bytes | None]] = []
+        self.commit_actions: list[Callable[[], None]] = []
+        self._rows = {row.file: row for row in state.rows()}
+
+    def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
+        found: dict[str, list[ProvenanceRecord]] = {}
+        with open(self.state.provenance, "rb") as handle:
+            for file in files:
+                row = self._rows.get(file)
+                if row is None:
+                    continue
+                handle.seek(row.offset)
+                records = [parse_line(raw + b"\n")[0] for raw in handle.read(row.length).split(b"\n")[:-1]]
+                found[file] = [record for record in records if record is not None]
+        return found
+
+    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
+        self.replaced[file] = records
+
+    def write_output(self, path: str, data: bytes) -> None:
+        self.entries.append(("write", _key(path), data))
+
+    def delete_output(self, path: str) -> None:
+        self.entries.append(("delete", _key(path), None))
+
+    def journal(self, replay: str, data: Any) -> None:
+        self.entries.insert(0, ("replay", replay, json.dumps(data).encode("utf-8")))
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        self.commit_actions.append(action)
+
+    def commit(self, dumps: Callable[[ProvenanceRecord], str]) -> None:
+        """Write the compacted provenance (latest finished lines of every file, replaced
+        records in their place) beside the old one, commit the journal, then apply it."""
+        provenance = self.state.provenance
+        tmp_name = f".{provenance.name}{TMP_MARK}{os.getpid()}"
+        tmp = provenance.with_name(tmp_name)
+        rows: list[FileRow] = []
+        try:
+            source_file = open(provenance, "rb") if provenance.exists() else io.BytesIO()  # noqa: SIM115
+            with source_file as source, open(tmp, "wb") as out:
+                position = 0
+                for row in self.state.rows():
+                    if row.file in self.replaced:
+                        records = self.replaced[row.file]
+                        data = "".join(dumps(record) + "\n" for record in records).encode("utf-8")
+                        row = _row_for(row, records)
+                    else:
+                        source.seek(row.offset)
+                        data = source.read(row.length)
+                    out.write(data)
+                    rows.append(replace(row, offset=position, length=len(data), checksum=checksum(data)))
+                    position += len(data)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise (folder_error(exc, tmp) or exc) from exc
+        faults.boundary("decided")
+        entries = [*self.entries, ("swap", tmp_name, None)]
+
+        def commit(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM files")
+            db.executemany(f"INSERT INTO files VALUES ({MARKS})", [row.to_sql() for row in rows])
+            db.executemany("INSERT INTO journal (kind, target, data) VALUES (?, ?, ?)", entries)
+
+        try:
+            self.state._write(commit)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        faults.boundary("journaled")
+        for action in self.commit_actions:
+            action()
+        self.state._apply(entries, replays=False)
+
+
+def _row_for(row: FileRow, records: list[ProvenanceRecord]) -> FileRow:
+    """The row of a file whose records a corpus pass replaced."""
+    totals = RunSummary()
+    for record in records:
+        totals.add_record(record)
+    changed = replace(row, totals=totals.totals_json())
+    if len(records) == 1 and "output_line" not in records[0]:
+        record = records[0]
+        changed = replace(
+            changed,
+            status=record["status"],
+            output=record.get("output"),
+            output_bytes=int(record.get("output_bytes", 0)),
+            output_sha256=str(record.get("output_sha256", "")),
+        )
+    return changed

@@ -1,0 +1,400 @@
+"""The batch runner under faults (issue 14): kills at the end-of-run phases, torn appends,
+concurrent runs, dead workers, Ctrl-C, output folders that cannot be written, deep and
+unreadable folders, malformed provenance, and what a rerun may skip."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, run_cli
+
+from cleankit import Settings
+from cleankit.core.document import Document
+from cleankit.core.errors import OutputBusy
+from cleankit.core.stage import register_stage
+from cleankit.io.files import INDEX_FILE, STATE_FILE, FolderLock
+
+PAGES = [p.read_bytes() for p in sorted(SAMPLES.iterdir())]
+
+
+@register_stage("test-kill-worker", order=95, default=False)
+@dataclass
+class KillWorkerStage:
+    """Kills the process cleaning a page that asks for it, as the OOM killer would."""
+
+    name: str = "test-kill-worker"
+
+    def run(self, document: Document) -> Document:
+        if "KILL-WORKER" in document.text:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return document
+
+
+def crawl(src: Path, count: int = 30) -> Path:
+    """Sample pages copied under several names: every copy after the first is a near-duplicate."""
+    src.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        (src / f"{index:03d}.txt").write_bytes(PAGES[index % len(PAGES)])
+    return src
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "provenance.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    return dict(os.environ, COLUMNS="200", NO_COLOR="1", **extra)
+
+
+def killed_run(*args: str, fault: str) -> subprocess.CompletedProcess[bytes]:
+    """A clean run with the fault hook set: it must end by SIGKILL at that boundary."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cleankit", "clean", *args, "-q"],
+        capture_output=True,
+        env=cli_env(CLEANKIT_FAULT=fault),
+        timeout=300,
+    )
+    assert result.returncode == -signal.SIGKILL, (fault, result.returncode, result.stderr.decode()[-2000:])
+    return result
+
+
+def check_consistent(out: Path, inputs: list[str]) -> None:
+    """One record per document, each agreeing with its output and with the index."""
+    found = records(out)
+    sources = [r["source"] for r in found]
+    assert sorted(sources) == sorted(inputs) and len(set(sources)) == len(sources)
+    index_states: dict[str, str] = {}
+    if (out / INDEX_FILE).exists():
+        with sqlite3.connect(out / INDEX_FILE) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            index_states = {json.loads(s): state for s, state in db.execute("SELECT source, state FROM docs")}
+    with sqlite3.connect(out / STATE_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 0
+    for record in found:
+        if record["status"] == "duplicate":
+            assert record["output"] is None and not (out / record["source"]).exists()
+            assert index_states.get(record["source"]) == "duplicate"
+        elif record["status"] == "ok":
+            assert (out / record["output"]).is_file()
+            assert index_states.get(record["source"], "kept") == "kept"
+
+
+def test_kill_after_the_index_decisions_before_provenance_is_rewritten(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in"), tmp_path / "out"
+    killed_run(str(src), "-o", str(out), "-j", "1", fault="index-decisions")
+    with sqlite3.connect(out / INDEX_FILE) as db:
+        assert db.execute("SELECT COUNT(*) FROM docs WHERE state = 'duplicate'").fetchone()[0] > 0
+    assert all(r["status"] == "ok" for r in records(out)), "provenance not rewritten yet"
+    result = run_cli("clean", str(src), "-o", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    check_consistent(out, [f"{i:03d}.txt" for i in range(30)])
+    assert sum(r["status"] == "duplicate" for r in records(out)) == 30 - len(PAGES)
+
+
+def test_kill_after_the_provenance_rewrite_before_duplicates_are_deleted(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in"), tmp_path / "out"
+    killed_run(str(src), "-o", str(out), "-j", "1", fault="provenance-swapped")
+    assert sum(r["status"] == "duplicate" for r in records(out)) == 30 - len(PAGES)
+    assert all((out / f"{i:03d}.txt").exists() for i in range(30)), "duplicate outputs not deleted yet"
+    result = run_cli("clean", str(src), "-o", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    check_consistent(out, [f"{i:03d}.txt" for i in range(30)])
+    assert b"skipped 30 already done" in result.stderr
+
+
+def test_json_lines_file_killed_while_its_records_are_appended(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    lines = [json.dumps({"id": n, "text": f"第{n}号通知，请各单位遵照执行。"}, ensure_ascii=False) for n in range(3000)]
+    (src / "pages.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    killed_run(str(src), "-o", str(out), "--jsonl", fault="torn-append")
+    assert 0 < len((out / "provenance.jsonl").read_bytes().splitlines()) < 3000
+    result = run_cli("clean", str(src), "-o", str(out), "--jsonl")
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"skipped 0 already done" in result.stderr
+    found = records(out)
+    assert sorted(r["source"] for r in found) == sorted(f"pages.jsonl#{n}" for n in range(1, 3001))
+    assert len((out / "pages.jsonl").read_text(encoding="utf-8").splitlines()) == 3000
+    assert run_cli("restore", str(out), "pages.jsonl#3000").stdout.decode() == "第2999号通知，请各单位遵照执行。"
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = FolderLock(out)
+    try:
+        with pytest.raises(OutputBusy, match=f"pid {os.getpid()}"):
+            FolderLock(out)
+        result = run_cli("clean", str(SAMPLES), "-o", str(out))
+        assert result.returncode == 3
+        assert b"another cleankit run" in result.stderr and b"Traceback" not in result.stderr
+    finally:
+        holder.release()
+    # A lock file left by a dead run (its pid is no longer running) is not a lock.
+    (out / ".cleankit.lock").write_text("999999999\n")
+    assert run_cli("clean", str(SAMPLES), "-o", str(out)).returncode == 0
+
+
+def test_two_runs_at_once_one_refused_the_other_whole(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in", 120), tmp_path / "out"
+    command = [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", "1", "-q"]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, env=cli_env())
+    deadline = time.time() + 60
+    while not (out / ".cleankit.lock").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    second = subprocess.run(command, capture_output=True, env=cli_env(), timeout=300)
+    assert first.wait(timeout=300) == 0
+    assert second.returncode == 3, second.stderr.decode()
+    check_consistent(out, [f"{i:03d}.txt" for i in range(120)])
+
+
+def test_an_unreadable_subfolder_is_a_named_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleankit.run.clean import run_clean
+
+    src = crawl(tmp_path / "in", 3)
+    (src / "locked").mkdir()
+    (src / "locked" / "page.txt").write_bytes(PAGES[0])
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        # Root reads every folder whatever its mode: the refusal is simulated here.
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    summary = run_clean([src], tmp_path / "out", Settings(jobs=1))
+    assert summary.failures == [("locked/", "cannot read folder: Permission denied")]
+
+
+def test_a_folder_nested_990_deep_is_walked(tmp_path: Path) -> None:
+    src = path = tmp_path / "in"
+    src.mkdir()
+    for _ in range(990):  # one level at a time: os.makedirs would recurse as deep
+        path = path / "d"
+        path.mkdir()
+    (path / "page.txt").write_bytes(PAGES[0])
+    try:
+        result = run_cli("clean", str(src), "-o", str(tmp_path / "out"))
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+        assert (tmp_path / "out" / ("d/" * 990) / "page.txt").is_file()
+    finally:
+        # pytest removes old temporary folders with a recursive rmtree, which this depth breaks.
+        subprocess.run(["rm", "-rf", str(src), str(tmp_path / "out")], check=True)
+
+
+def test_a_worker_killed_mid_run_does_not_hang_the_run(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in", 200), tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", "2", "-q"],
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
+    children: list[int] = []
+    deadline = time.time() + 120
+    while not children and time.time() < deadline and process.poll() is None:
+        if (out / "provenance.jsonl").exists():
+            children = _worker_pids(process.pid)
+        time.sleep(0.02)
+    assert children, "the run ended before a worker could be killed"
+    os.kill(children[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr.decode()
+    check_consistent(out, [f"{i:03d}.txt" for i in range(200)])
+
+
+def _worker_pids(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_a_document_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    from cleankit import Pipeline
+    from cleankit.core.stage import default_stage_names
+    from cleankit.run.clean import run_clean
+
+    src = crawl(tmp_path / "in", 12)
+    (src / "bomb.txt").write_text("这一页让清洗它的进程崩溃。KILL-WORKER\n", encoding="utf-8")
+    settings = Settings(jobs=2, neardup=False, stages=[*default_stage_names(), "test-kill-worker"])
+    summary = run_clean([src], tmp_path / "out", settings, pipeline=Pipeline.from_settings(settings))
+    assert summary.documents == 12 and summary.failed == 1
+    assert summary.failures[0][0] == "bomb.txt" and "SIGKILL" in summary.failures[0][1]
+
+
+def test_ctrl_c_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in", 300), tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", "2"],
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        provenance = out / "provenance.jsonl"
+        if provenance.exists() and provenance.stat().st_size > 0:
+            break
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: every process of the group
+    _, stderr = process.communicate(timeout=60)
+    text = stderr.decode()
+    assert process.returncode == 130, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    assert [line for line in text.splitlines() if line.strip()] == [
+        next(line for line in text.splitlines() if line.startswith("interrupted:"))
+    ]
+    assert "run the same command again" in text
+    result = run_cli("clean", str(src), "-o", str(out), "-j", "2")
+    assert result.returncode == 0, result.stderr.decode()
+    check_consistent(out, [f"{i:03d}.txt" for i in range(300)])
+
+
+def test_output_folder_that_is_a_file_or_under_one(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for outdir in (blocker, blocker / "out"):
+        result = run_cli("clean", str(SAMPLES), "-o", str(outdir))
+        assert result.returncode == 4, result.stderr.decode()
+        lines = result.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and str(blocker) in lines[0] and "Traceback" not in lines[0]
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path, request: pytest.FixtureRequest):
+    """A small tmpfs (``size`` mark, default 1m; root can mount one); the test is skipped,
+    saying why, where it cannot."""
+    marker = request.node.get_closest_marker("tmpfs_size")
+    size = marker.args[0] if marker else "1m"
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_disk_full_is_one_line_and_exit_4(tmp_path: Path, small_tmpfs: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for index in range(40):  # ~1.5 MB of output and more provenance: over 1 MiB
+        (src / f"{index:03d}.txt").write_bytes(PAGES[index % len(PAGES)].replace(b"\n", f"{index}\n".encode()))
+    result = run_cli("clean", str(src), "-o", str(small_tmpfs / "out"), "-j", "2", "--no-neardup")
+    text = result.stderr.decode()
+    assert result.returncode == 4, text
+    assert "No space left on device" in text or "disk full" in text
+    assert "Traceback" not in text and "internal error" not in text
+
+
+@pytest.mark.tmpfs_size("32m")
+def test_read_only_output_folder_is_one_line_and_exit_4(tmp_path: Path, small_tmpfs: Path) -> None:
+    out = small_tmpfs / "out"
+    assert run_cli("clean", str(SAMPLES), "-o", str(out)).returncode == 0
+    assert subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)]).returncode == 0
+    result = run_cli("clean", str(SAMPLES), "-o", str(out), "--force")
+    text = result.stderr.decode()
+    assert result.returncode == 4, text
+    assert "Read-only file system" in text or "read-only" in text
+    assert len(text.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    [
+        "[1,2,3]",
+        '{"schema": 1, "source": 5, "status": "ok"}',
+        '{"schema": 1, "source": "x.txt", "status": "ok", "output_sha256": "", "steps": [], "stats": {},'
+        ' "edits": "no"}',
+        '{"schema": 1, "source": "y.txt", "status": "ok", "output": "y.txt", "output_sha256": "", "steps": ["a"],'
+        ' "stats": {}, "edits": [], "encoding": {"name": "no-such-codec"}}',
+        '{"schema": 1, "source": "z.txt", "status": "ok", "output": "z.txt", "output_sha256": "", "steps": ["a"],'
+        ' "stats": {}, "edits": [], "encoding": {"name": "utf-8", "undecodable": [[0, "zz"]]}}',
+        "not json at all",
+    ],
+)
+def test_a_malformed_provenance_line_is_named_and_skipped(tmp_path: Path, bad_line: str) -> None:
+    out = tmp_path / "out"
+    assert run_cli("clean", str(SAMPLES), "-o", str(out)).returncode == 0
+    provenance = out / "provenance.jsonl"
+    lines = provenance.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(2, bad_line + "\n")
+    provenance.write_text("".join(lines), encoding="utf-8")
+    name = sorted(p.name for p in SAMPLES.iterdir())[-1]
+    restored = run_cli("restore", "--bytes", str(out), name)
+    assert restored.returncode == 0 and restored.stdout == (SAMPLES / name).read_bytes()
+    assert f"{provenance}:3: skipped a malformed provenance line".encode() in restored.stderr
+    for command in (["stats", str(out)], ["diff", str(out)], ["report", str(out), "-o", str(tmp_path / "r.html")]):
+        result = run_cli(*command)
+        assert result.returncode == 0, (command, result.stderr.decode()[-1500:])
+        assert b":3: skipped a malformed provenance line" in result.stderr
+    again = run_cli("clean", str(SAMPLES), "-o", str(out))
+    assert again.returncode == 0, again.stderr.decode()
+    assert b":3: skipped a malformed provenance line" in again.stderr
+    assert len(records(out)) == len(PAGES)
+
+
+def test_a_rerun_redoes_a_document_whose_output_or_index_entry_disagrees(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in", 10), tmp_path / "out"
+    assert run_cli("clean", str(src), "-o", str(out)).returncode == 0
+    kept = next(r["source"] for r in records(out) if r["status"] == "ok")
+    (out / kept).write_text("changed by hand, same size?", encoding="utf-8")
+    duplicate = next(r["source"] for r in records(out) if r["status"] == "duplicate")
+    with sqlite3.connect(out / INDEX_FILE) as db:
+        db.execute("UPDATE docs SET state = 'kept' WHERE source = ?", (json.dumps(duplicate),))
+    result = run_cli("clean", str(src), "-o", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"cleaned 2 document(s), skipped 8 already done" in result.stderr
+    check_consistent(out, [f"{i:03d}.txt" for i in range(10)])
+
+
+def test_learned_furniture_is_part_of_what_done_means(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleankit.run.clean import run_clean
+    from cleankit.stages.boilerplate import SiteLearningPass
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    body = "本市各有关单位：为做好今年的防汛工作，现将有关事项通知如下，请认真贯彻执行。"
+
+    def page(n: int, footer: str) -> str:
+        return f"第{n}号通知\n{body}{n}\n{footer}\n"
+
+    for n in range(4):
+        (src / f"{n}.txt").write_text(page(n, "本站由某某信息中心维护"), encoding="utf-8")
+    settings = Settings(jobs=1, neardup=False)
+    run_clean([src], out, settings)
+    assert "本站由某某信息中心维护" in (out / "0.txt").read_text(encoding="utf-8")  # 4 pages: too few to learn
+    (src / "4.txt").write_text(page(4, "本站由某某信息中心维护"), encoding="utf-8")
+    surveyed: list[str] = []
+    real_survey = SiteLearningPass.survey
+
+    def survey(self: SiteLearningPass, source: str, raw: bytes) -> object:
+        surveyed.append(source)
+        return real_survey(self, source, raw)
+
+    monkeypatch.setattr(SiteLearningPass, "survey", survey)
+    summary = run_clean([src], out, settings)
+    assert surveyed == ["4.txt"], "unchanged pages are not decoded again to learn from them"
+    assert summary.skipped == 0, "the footer is now learned: every page of the site is redone"
+    assert "本站由某某信息中心维护" not in (out / "0.txt").read_text(encoding="utf-8")
+    surveyed.clear()
+    summary = run_clean([src], out, settings)
+    assert surveyed == [] and summary.skipped == 5
