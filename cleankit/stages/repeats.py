@@ -134,14 +134,17 @@ class RepeatsStage:
                         if len(view) >= self.min_chars:
                             segments = self._segments(view, anchors, kept_views, repeated[index])
                             whole = self._whole_repeat(view, segments, kept_views)
-                if whole is not None:
-                    paragraph.removed = True
-                    removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
-                    continue
                 for start, end, segment in passages:
                     removals.append(
                         (index, start, end, "passage", segment.kept, (segment.kept_start, segment.kept_end))
                     )
+                if whole is not None:
+                    # With passages cut first, the whole paragraph still goes, but as pieces:
+                    # each passage names its own kept copy (above), the rest names the
+                    # paragraph it repeats, so every ref holds what its edit removed.
+                    paragraph.removed = True
+                    removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
+                    continue
             kept_views[index] = view
             if repeated[index]:
                 self._index(view, index, anchors, repeated[index])
@@ -284,13 +287,12 @@ class RepeatsStage:
                 last_kept = index
         spans = [(paragraph.start, paragraph.end) for paragraph in paragraphs]
         edits: list[Edit] = []
+        # Passages cut from a paragraph that then went whole (find_edits lists them before it).
+        cut_first: dict[int, list[Edit]] = {}
         for index, start, end, rule, kept, kept_span in removals:
             paragraph = paragraphs[index]
             ref = f"para:{number[kept]}"
-            if rule == "repeat":
-                start, end = paragraph_removal(text, spans, index, index < last_kept)
-                reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
-            else:
+            if rule == "passage":
                 source = paragraphs[kept]
                 kept_text = source.kept_text if source.kept_text is not None else text[source.start : source.end]
                 positions = view_positions(kept_text)
@@ -298,7 +300,19 @@ class RepeatsStage:
                 ref += f":{positions[kept_span[0]]}-{positions[kept_span[1] - 1] + 1}"
                 start, end = paragraph.start + start, paragraph.start + end
                 reason = "long passage repeats a passage of an earlier paragraph"
-            edits.append(Edit("", rule, start, end, text[start:end], "", reason, ref))
+                passage = Edit("", rule, start, end, text[start:end], "", reason, ref)
+                if paragraph.removed:
+                    cut_first.setdefault(index, []).append(passage)
+                else:
+                    edits.append(passage)
+                continue
+            start, end = paragraph_removal(text, spans, index, index < last_kept)
+            passages = cut_first.pop(index, None)
+            if passages:
+                edits.extend(_remainder_edits(text, start, end, passages, ref))
+            else:
+                reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
+                edits.append(Edit("", rule, start, end, text[start:end], "", reason, ref))
         return edits
 
 
@@ -332,6 +346,31 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | ran
     # ``positions`` ascend, so each paragraph's offsets are one slice of ``local``.
     bounds = np.searchsorted(owner, np.arange(len(views) + 1)).tolist()
     return [local[bounds[i] : bounds[i + 1]].tolist() for i in range(len(views))]
+
+
+def _remainder_edits(text: str, start: int, end: int, passages: list[Edit], ref: str) -> list[Edit]:
+    """Remove ``text[start:end]``, a paragraph with its separator whose long ``passages`` (sorted
+    edits inside it) repeat other paragraphs and whose rest repeats paragraph ``ref``: the
+    passages keep their own refs, each piece of the rest names ``ref``. A piece that is only a
+    separator or spaces goes with the passage next to it, so every edit holds text its ref names."""
+    reason = "paragraph, once its long passages are removed, repeats an earlier paragraph"
+    out: list[Edit] = []
+    cursor = start
+    for passage in passages:
+        if cursor < passage.start:
+            if canonical(text[cursor : passage.start]):
+                out.append(Edit("", "repeat", cursor, passage.start, text[cursor : passage.start], "", reason, ref))
+            else:
+                passage.start, passage.old = cursor, text[cursor : passage.end]
+        out.append(passage)
+        cursor = passage.end
+    if cursor < end:
+        if canonical(text[cursor:end]):
+            out.append(Edit("", "repeat", cursor, end, text[cursor:end], "", reason, ref))
+        else:
+            last = out[-1]
+            last.end, last.old = end, text[last.start : end]
+    return out
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
