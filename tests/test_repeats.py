@@ -171,7 +171,7 @@ def test_paragraph_whose_rest_repeats_after_its_passages_go_names_each_source() 
     for edit in pieces:
         number, *span = map(int, re.fullmatch(r"para:(\d+)(?::(\d+)-(\d+))?", edit.ref).groups(default="0"))
         target = kept[number - 1][span[0] : span[1]] if edit.rule == "passage" else kept[number - 1]
-        assert canonical(edit.old) in canonical(target) or fuzz.partial_ratio(canonical(edit.old), canonical(target)) >= 90
+        assert fuzz.partial_ratio(canonical(edit.old), canonical(target)) >= 90
     assert restore_text(document.text, document.edits) == text
     assert dedup(document.text).edits == []
 

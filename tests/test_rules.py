@@ -80,6 +80,32 @@ def test_loading_runs_no_code(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+def alias_bomb(levels: int) -> str:
+    """A pack whose one example list stands for 10**levels strings through nested aliases."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels)]
+    body = pack("abc", good="abc", bad="y").replace("match: ['abc']", f"match: [*a{levels - 1}]")
+    return "\n".join(lines) + "\n" + body
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (alias_bomb(9), r"anchors \(&name\) are not allowed in rule packs \(line 1, column 5\)"),
+        (pack("a+b").replace("no_match: ['zzz']", "no_match: &bad ['zzz']"), r"anchors.*line 9, column 17"),
+        ("defaults: &d {zone: tail}\n" + pack("a+b"), "anchors"),
+        (pack("a+b").replace("rules:", "x: *nothing\nrules:"), r"aliases \(\*name\) are not allowed"),
+    ],
+)
+def test_yaml_anchors_and_aliases_are_refused_with_file_and_line(text: str, message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(RuleError, match=message) as info:
+        parse_pack(text, "mine/bomb.yaml")
+    assert str(info.value).startswith("mine/bomb.yaml: ")
+    # Refused before anything is built: an alias bomb costs what its few lines cost.
+    assert time.perf_counter() - started < 1.0
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -1,6 +1,7 @@
 """Rule packs: YAML data that say which lines of a page are site furniture and what they tell.
 
-A pack is a YAML file (loaded with ``yaml.safe_load``: loading runs no code) holding a list of
+A pack is a YAML file (loaded with a ``yaml.SafeLoader`` that also refuses anchors and aliases:
+loading runs no code and cannot expand into more than the file says) holding a list of
 rules. Each rule has an ``id``, a ``family``, a ``description``, a ``pattern`` (Python regular
 expression syntax), a ``zone`` where it may fire (``head``, ``tail``, ``edges`` = head or tail,
 ``anywhere``), an ``action`` (``remove`` the line, ``extract`` fields only, or ``both``),
@@ -356,10 +357,33 @@ def example_failures(rule: Rule) -> list[str]:
     return failures
 
 
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, what: str, mark: Any) -> None:
+        line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        super().__init__(f"YAML {what} are not allowed in rule packs{line}")
+
+
+class PackLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors and aliases. Aliases let a few lines of YAML
+    stand for a structure of 10^8 elements (an "alias bomb"), which the checks of each rule
+    would then walk; a rule pack never needs them (each rule is written out), so the first
+    anchor or alias ends loading with the line it is on, before anything is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _AliasRefused("aliases (*name)", event.start_mark)
+        if getattr(event, "anchor", None) is not None:
+            raise _AliasRefused("anchors (&name)", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def parse_pack(text: str, where: str) -> list[Rule]:
     """Rules of one pack's YAML text (``where`` names it in errors)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=PackLoader)
+    except _AliasRefused as exc:
+        raise RuleError(f"{where}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(f"{where}: not valid YAML: {exc}") from exc
     _expect(isinstance(data, dict), where, "a pack is a mapping with a 'rules' list")
