@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
@@ -53,6 +54,8 @@ CLAUSE_ENDS = SENTENCE_ENDS | frozenset("，,、：:")
 # of a common phrase, bounded so a page of one phrase repeated stays linear.
 MAX_ANCHOR_PLACES = 8
 CLOSERS = frozenset("”’」』）)】〕\"'")
+# Paragraphs compared between two looks at the document's time budget.
+DEADLINE_EVERY_PARAGRAPHS = 256
 
 
 @dataclass(slots=True)
@@ -114,6 +117,8 @@ class RepeatsStage:
         removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]] = []
         kept_views: dict[int, str] = {}
         for index, paragraph in enumerate(paragraphs):
+            if index % DEADLINE_EVERY_PARAGRAPHS == 0:
+                check_deadline()
             view = paragraph.view
             if len(view) >= self.min_chars and anchors and repeated[index]:
                 segments = self._segments(view, anchors, kept_views, repeated[index])
