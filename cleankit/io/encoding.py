@@ -110,8 +110,8 @@ LABEL_TO_CODEC = {
     "utf8": "utf-8",
 }
 _DECLARED = re.compile(
-    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})"""
-    rb"""|<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})""",
+    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*(?:["']\s*)?([A-Za-z0-9._-]{2,30})"""
+    rb"""|<meta[^>]{0,300}?charset\s*=\s*(?:["']\s*)?([A-Za-z0-9._-]{2,30})""",
     re.IGNORECASE,
 )
 

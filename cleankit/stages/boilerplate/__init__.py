@@ -64,7 +64,9 @@ JUDGED_LINES_KEPT = 50_000
 # Lines judged between two looks at the document's time budget.
 DEADLINE_EVERY_LINES = 256
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
-TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
+# Each run tried from its first character only: tried from every dot of a long run, a line
+# of dots that does not end there costs the square of its length.
+TRAILING_ELLIPSIS = re.compile(r"(?:(?<!\.)\.{3,}|(?<!…)…+)$")
 # What TRAILING_ELLIPSIS needs at a line's end: a str check before the regex, which would
 # otherwise be tried at every position of every line.
 ELLIPSIS_ENDINGS = ("...", "…")
