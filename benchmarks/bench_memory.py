@@ -60,7 +60,9 @@ def step(name, started):
     print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
 raw = open(sys.argv[1], "rb").read()
-pipeline = Pipeline.from_settings(Settings(document_seconds=0))
+# No time budget here (a revision older than document_seconds has none to switch off).
+unbudgeted = {"document_seconds": 0} if "document_seconds" in Settings.__dataclass_fields__ else {}
+pipeline = Pipeline.from_settings(Settings(**unbudgeted))
 reset(); started = time.perf_counter()
 text, info = detect_and_decode(raw, None)
 digest = hashlib.sha256(raw).hexdigest()
