@@ -30,6 +30,20 @@ def test_rules_list_shows_every_rule_and_user_packs(tmp_path: Path) -> None:
     assert str(tmp_path / "site.yaml") in out
 
 
+def test_rules_list_refuses_a_yaml_alias_bomb_naming_the_file(tmp_path: Path) -> None:
+    # 10**9 example strings through nine levels of aliases: it used to run to gigabytes.
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    examples = "match: ['科技让生活更美好', '科技讓生活更美好']"
+    bomb = "\n".join(lines) + "\n" + SITE_PACK.replace(examples, "match: [*a8]")
+    (tmp_path / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    result = run_cli("rules", "list", "--rules", str(tmp_path))
+    err = result.stderr.decode()
+    assert result.returncode == 2
+    assert str(tmp_path / "bomb.yaml") in err
+    assert "anchors (&name) are not allowed in rule packs" in err
+
+
 def test_rules_test_explains_each_decision() -> None:
     result = run_cli("rules", "test", str(SAMPLES / "001_e11f24d6c84acc9d.txt"))
     out = result.stdout.decode()

@@ -153,6 +153,29 @@ def test_short_passage_below_passage_chars_stays() -> None:
     assert dedup(text).text == text
 
 
+def test_paragraph_whose_rest_repeats_after_its_passages_go_names_each_source() -> None:
+    # The shape hypothesis found with seed 0: a paragraph whose long passage repeats one kept
+    # paragraph and whose rest, once that passage is cut, repeats another. It goes whole, and
+    # each piece's ref must name the paragraph that holds that piece.
+    intro, passage = SENTENCES[0], SENTENCES[2] + SENTENCES[2] + SENTENCES[0]
+    first = "各直属机构:" + intro + intro + passage
+    rest_source = intro + intro + intro + passage
+    last = "属机构:" + intro + intro + passage
+    text = layout(first, intro, rest_source, last)
+    document = dedup(text)
+    kept = paragraphs(document.text)
+    last_start = text.rindex(last)
+    pieces = [e for e in document.edits if e.start >= last_start - 2]
+    assert {e.rule for e in pieces} == {"passage", "repeat"}
+    assert "".join(e.old for e in pieces).strip("\n") == last
+    for edit in pieces:
+        number, *span = map(int, re.fullmatch(r"para:(\d+)(?::(\d+)-(\d+))?", edit.ref).groups(default="0"))
+        target = kept[number - 1][span[0] : span[1]] if edit.rule == "passage" else kept[number - 1]
+        assert fuzz.partial_ratio(canonical(edit.old), canonical(target)) >= 90
+    assert restore_text(document.text, document.edits) == text
+    assert dedup(document.text).edits == []
+
+
 def test_sentence_span() -> None:
     text = "甲乙丙。丁戊己。庚辛壬"
     assert sentence_span(text, 1, 11) == (4, 11)

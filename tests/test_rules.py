@@ -12,8 +12,14 @@ from hypothesis import strategies as st
 
 from cleankit.core.errors import RuleError
 from cleankit.stages.boilerplate.gates import line_local
-from cleankit.stages.boilerplate.packs import default_pack_texts, example_failures, load_rules, parse_pack
-from cleankit.stages.boilerplate.regex_safety import TIMEOUTS, pattern_problems
+from cleankit.stages.boilerplate.packs import (
+    SearchBudget,
+    default_pack_texts,
+    example_failures,
+    load_rules,
+    parse_pack,
+)
+from cleankit.stages.boilerplate.regex_safety import SearchTimeout, pattern_problems
 from cleankit.text.fold import match_view
 
 DEFAULT_RULES = load_rules().rules
@@ -59,7 +65,22 @@ def pack(pattern: str, good: str = "aab", bad: str = "zzz", rule_id: str = "t-ru
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"(a+)+b", r"(?:a*)*b", r"(\w+\s?)+$", r"(a|ab)*c", r"(?:x|y+)+", r"(a)\1", r"(?s)a.b", r"(?m)^a"],
+    [
+        r"(a+)+b",
+        r"(?:a*)*b",
+        r"(\w+\s?)+$",
+        r"(a|ab)*c",
+        r"(?:x|y+)+",
+        r"(a)\1",
+        r"(?s)a.b",
+        r"(?m)^a",
+        # Accepted before: the standard parser reads (\w|\d) as the class [\w\d], which hid the
+        # alternation the regex engine backtracks over; six adjacent \d* are n^6.
+        r"(\w|\d)+$",
+        r"^\d*\d*\d*\d*\d*\d*x$",
+        r"(?:a{1,3})+b",
+        r"(?:\d*1)+x",
+    ],
 )
 def test_dangerous_patterns_are_refused_at_load(pattern: str) -> None:
     assert pattern_problems(pattern)
@@ -67,7 +88,41 @@ def test_dangerous_patterns_are_refused_at_load(pattern: str) -> None:
         parse_pack(pack(pattern), "user.yaml")
 
 
-@pytest.mark.parametrize("pattern", [r"a+b", r"(?:首页|主页)?\s*>", r"[^|]{1,40}\|", r"(?:ab){2,3}", r"x(?=y|z)"])
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        (r"(\w|\d)+$", "alternatives inside a repeat that can match the same text"),
+        (r"(?:[a-z]|x\d)*!", "alternatives inside a repeat that can match the same text"),
+        (r"(?:a|)+b", "alternatives inside a repeat that can match the same text"),
+        (r"^\d*\d*\d*\d*\d*\d*x$", "adjacent repeats"),
+        (r"来源\s*:?\s*\d", "adjacent repeats"),
+        (r"^\s*(?:\s*x)?y", "adjacent repeats"),
+        (r"^(?:x\s*)?\s*y", "adjacent repeats"),
+        (r"a.{1,40}\s*b", "adjacent repeats"),
+        (r"(?:a+)+$", "nested quantifiers"),
+    ],
+)
+def test_each_shape_is_named(pattern: str, problem: str) -> None:
+    assert any(problem in found for found in pattern_problems(pattern)), pattern_problems(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"a+b",
+        r"(?:首页|主页)?\s*>",
+        r"[^|]{1,40}\|",
+        r"(?:ab){2,3}",
+        r"x(?=y|z)",
+        r"(?:首|主)+页",  # alternatives that cannot start alike
+        r"(?:\s*x)+y",  # each iteration must take an x, which \s* cannot
+        r"来源\s*(?::\s*)?\d",  # \s*:?\s* written so that one run of spaces has one owner
+        r"^来源\s*:\s*(?P<value>.+)$",  # adjacent, but nothing after .+$ can fail
+        r"\d*\s*\d",  # adjacent, but no character is both
+        r"a\|b|c",
+        r"[|(]+(a|b)",
+    ],
+)
 def test_ordinary_patterns_are_accepted(pattern: str) -> None:
     assert pattern_problems(pattern) == []
 
@@ -78,6 +133,32 @@ def test_loading_runs_no_code(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="not valid YAML"):
         parse_pack(evil, "evil.yaml")
     assert not marker.exists()
+
+
+def alias_bomb(levels: int) -> str:
+    """A pack whose one example list stands for 10**levels strings through nested aliases."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels)]
+    body = pack("abc", good="abc", bad="y").replace("match: ['abc']", f"match: [*a{levels - 1}]")
+    return "\n".join(lines) + "\n" + body
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (alias_bomb(9), r"anchors \(&name\) are not allowed in rule packs \(line 1, column 5\)"),
+        (pack("a+b").replace("no_match: ['zzz']", "no_match: &bad ['zzz']"), r"anchors.*line 9, column 17"),
+        ("defaults: &d {zone: tail}\n" + pack("a+b"), "anchors"),
+        (pack("a+b").replace("rules:", "x: *nothing\nrules:"), r"aliases \(\*name\) are not allowed"),
+    ],
+)
+def test_yaml_anchors_and_aliases_are_refused_with_file_and_line(text: str, message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(RuleError, match=message) as info:
+        parse_pack(text, "mine/bomb.yaml")
+    assert str(info.value).startswith("mine/bomb.yaml: ")
+    # Refused before anything is built: an alias bomb costs what its few lines cost.
+    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(
@@ -125,20 +206,36 @@ def test_user_packs_add_replace_and_disable(tmp_path: Path) -> None:
         load_rules([tmp_path / "missing"])
 
 
-def test_a_slow_pattern_is_cut_off_by_the_time_limit(tmp_path: Path) -> None:
-    # Polynomial backtracking passes the static check; the per-search time limit bounds it.
-    slow = r"a.*a.*a.*a.*a.*a.*b"
+SLOW = r"a.*a.*a.*a.*a.*a.*b"  # n^6 backtracking that the static check lets through
+
+
+def slow_pack(tmp_path: Path) -> Path:
     (tmp_path / "slow.yaml").write_text(
-        pack(slow, good="aaaaaab", bad="c", rule_id="slow-one").replace(
+        pack(SLOW, good="aaaaaab", bad="c", rule_id="slow-one").replace(
             "    examples:", "    max_chars: 5000\n    zone: anywhere\n    examples:"
         ),
         encoding="utf-8",
     )
-    rule = load_rules([tmp_path], defaults=False).rules[0]
+    return tmp_path
+
+
+def test_a_slow_pattern_is_cut_off_by_the_time_limit_and_counted_per_rule(tmp_path: Path) -> None:
+    rule = load_rules([slow_pack(tmp_path)], defaults=False).rules[0]
+    assert pattern_problems(SLOW) == []
+    budget = SearchBudget(limit=2)
     started = time.perf_counter()
-    assert rule.match("b" + "a" * 3000) is None
+    assert rule.match("b" + "a" * 3000, budget=budget) is None
     assert time.perf_counter() - started < 2.0
-    assert TIMEOUTS.get(slow, 0) >= 1
+    assert budget.timeouts == {"slow-one": 1} and budget.allows("slow-one")
+    assert rule.match("bb" + "a" * 3000, budget=budget) is None
+    assert budget.stopped("slow-one")
+    # Stopped: not searched again in this document, so it costs nothing more.
+    started = time.perf_counter()
+    assert rule.match("aaaaaab", budget=budget) is None
+    assert time.perf_counter() - started < 0.01
+    # Without a budget to count it in, a timeout is an error the caller must see.
+    with pytest.raises(SearchTimeout):
+        rule.match("b" + "a" * 3000)
 
 
 # --- the speed-ups must not change what matches ----------------------------------------------

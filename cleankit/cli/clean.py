@@ -217,6 +217,12 @@ def _print_summary(summary: RunSummary, outdir: Path) -> None:
                 str(entry["chars_added"]),
             )
         err.print(table)
+    for rule_key, counts in sorted(summary.timeouts.items()):
+        stopped = f", stopped in {counts['stopped']}" if counts["stopped"] else ""
+        err.print(
+            f"rule {rule_key}: {counts['timeouts']} search(es) over the time limit in {counts['documents']} document(s)"
+            f"{stopped} (counted as not matched; flags in {PROVENANCE_FILE})"
+        )
     if summary.encodings:
         err.print("encodings: " + ", ".join(f"{name} {count}" for name, count in summary.encodings.most_common()))
     for source, error in summary.failures[:20]:

@@ -18,7 +18,7 @@ first rebuilds the original text from the clean text alone (:func:`undo_steps`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -193,8 +193,11 @@ class Document:
         self.edits.extend(batch)
         return len(batch)
 
-    def flag(self, stage: str, rule: str, start: int, end: int, reason: str) -> None:
-        """Note a suspicious span without changing it (offsets into the current text)."""
+    def flag(
+        self, stage: str, rule: str, start: int, end: int, reason: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        """Note a suspicious span without changing it (offsets into the current text);
+        ``details`` are more fields for the record (a count, say)."""
         self.flags.append(
             {
                 "stage": stage,
@@ -204,6 +207,7 @@ class Document:
                 "end": end,
                 "text": self.text[start:end],
                 "reason": reason,
+                **(details or {}),
             }
         )
 

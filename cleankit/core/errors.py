@@ -1,7 +1,8 @@
 """One error hierarchy, so that each kind of failure is reported as what it is.
 
 - :class:`InputError` — a document that cannot be cleaned (empty, binary, too large, not
-  decodable, a bad JSON Lines line). It fails that document; the run goes on.
+  decodable, a bad JSON Lines line, over its time budget). It fails that document; the run
+  goes on.
 - :class:`ConfigError` — settings, rule packs or an index that cannot be used. Nothing runs.
 - :class:`RestoreError` — a clean text and its provenance record do not fit together.
 - :class:`OutputError` — the output folder cannot be written (disk full, read-only, not a
@@ -27,6 +28,10 @@ class InputError(CleankitError):
 
 class DecodeError(InputError):
     """Bytes that cannot be decoded as text under the given (forced) encoding."""
+
+
+class DocumentTimeout(InputError):
+    """A document that ran over its time budget (``document_seconds``); names the stage."""
 
 
 class ConfigError(CleankitError):

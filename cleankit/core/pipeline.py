@@ -10,11 +10,13 @@ every worker.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
+from cleankit.core.budget import OverBudget, check_deadline, document_deadline
 from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.document import Document
-from cleankit.core.errors import ConfigError, InputError, SettingsError, StageBug
+from cleankit.core.errors import ConfigError, DocumentTimeout, InputError, SettingsError, StageBug
 from cleankit.core.provenance import restore_text
 from cleankit.core.settings import Settings
 from cleankit.core.stage import NeedsCorpus, Stage, build_stage, canonical_stage_name
@@ -55,7 +57,8 @@ class Pipeline:
         return passes
 
     def clean_bytes(self, raw: bytes, source: str = "-", doc_id: str | None = None) -> Document:
-        """Decode and clean one file's bytes. Raises :class:`InputError` for non-text input."""
+        """Decode and clean one file's bytes. Raises :class:`InputError` for non-text input,
+        and for a document over its time budget (``document_seconds``)."""
         if not raw:
             raise InputError("empty file (0 bytes)")
         if len(raw) > self.settings.max_bytes:
@@ -63,22 +66,49 @@ class Pipeline:
         kind = sniff_binary(raw)
         if kind and not self.settings.encoding:
             raise InputError(f"not a text document: looks like {kind}")
-        text, info = detect_and_decode(raw, self.settings.encoding)
-        digest = hashlib.sha256(raw).hexdigest()
-        document = Document(
-            id=doc_id or digest[:16], source=source, text=text, sha256=digest, size=len(raw), encoding=info
-        )
-        return self.run(document, original=text)
+        step = "decoding"
+        started = time.monotonic()
+        try:
+            with document_deadline(self.settings.document_seconds):
+                text, info = detect_and_decode(raw, self.settings.encoding)
+                digest = hashlib.sha256(raw).hexdigest()
+                document = Document(
+                    id=doc_id or digest[:16], source=source, text=text, sha256=digest, size=len(raw), encoding=info
+                )
+                step = ""
+                return self.run(document, original=text, started=started)
+        except OverBudget:
+            raise self._over_budget(step or "the restore check", started) from None
 
     def clean_text(self, text: str, source: str = "-", doc_id: str | None = None) -> Document:
-        document = Document.from_text(text, source, doc_id)
-        return self.run(document, original=text)
+        started = time.monotonic()
+        try:
+            with document_deadline(self.settings.document_seconds):
+                document = Document.from_text(text, source, doc_id)
+                return self.run(document, original=text, started=started)
+        except OverBudget:
+            raise self._over_budget("the restore check", started) from None
 
-    def run(self, document: Document, original: str | None = None) -> Document:
+    def run(self, document: Document, original: str | None = None, started: float | None = None) -> Document:
+        """The stages, then the restore check. Under a budget (:func:`document_deadline`) the
+        clock is also read between stages; a stage that overruns fails the document, named."""
+        started = time.monotonic() if started is None else started
         for stage in self.stages:
-            document = stage.run(document)
+            try:
+                document = stage.run(document)
+                check_deadline()
+            except OverBudget:
+                raise self._over_budget(f"stage {stage.name!r}", started) from None
         if self.settings.verify_restore and original is not None:
             rebuilt = restore_text(document.text, document.edits)
             if rebuilt != original:
                 raise StageBug(f"{document.source}: restore check failed; a stage logged its edits wrongly")
         return document
+
+    def _over_budget(self, where: str, started: float) -> DocumentTimeout:
+        # Read where the run stopped, not the budget: the alarm fires after it is spent.
+        spent = time.monotonic() - started
+        return DocumentTimeout(
+            f"over the time budget of {self.settings.document_seconds:g} s per document (document_seconds): "
+            f"stopped in {where} after {spent:.1f} s"
+        )

@@ -52,6 +52,9 @@ class Settings:
     max_bytes: int = 32 * 1024 * 1024
     # Check on every document that restore rebuilds the original (cheap, catches stage bugs).
     verify_restore: bool = True
+    # Seconds one document may take (decoding, every stage, the restore check) before it
+    # fails, naming the stage; 0 = no limit. Generous: a 32 MiB page takes about a minute.
+    document_seconds: float = 600.0
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Near-duplicate documents across the crawl and across runs (README: "Deduplication").
@@ -132,6 +135,8 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
         if key not in known or key == "stage_options":
             raise SettingsError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         default = getattr(Settings(), key)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # TOML writes 600 for 600.0
         if default is not None and not isinstance(value, type(default)):
             raise SettingsError(f"{origin}: {key} must be {type(default).__name__}, not {type(value).__name__}")
         values[key] = value
@@ -147,6 +152,8 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 def validate(settings: Settings, origin: str = "settings") -> None:
     """Check the settings' own values and stage names. Stage options are checked when the
     pipeline is built (:meth:`cleankit.core.pipeline.Pipeline.from_settings`), once per run."""
+    if settings.document_seconds < 0:
+        raise SettingsError(f"{origin}: document_seconds must be >= 0 (0: no limit), not {settings.document_seconds}")
     for name in ("neardup_threshold", "neardup_verify"):
         if not 0.0 < getattr(settings, name) <= 1.0:
             raise SettingsError(f"{origin}: {name} must be in (0, 1], not {getattr(settings, name)}")

@@ -110,8 +110,8 @@ LABEL_TO_CODEC = {
     "utf8": "utf-8",
 }
 _DECLARED = re.compile(
-    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})"""
-    rb"""|<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._-]{2,30})""",
+    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*(?:["']\s*)?([A-Za-z0-9._-]{2,30})"""
+    rb"""|<meta[^>]{0,300}?charset\s*=\s*(?:["']\s*)?([A-Za-z0-9._-]{2,30})""",
     re.IGNORECASE,
 )
 
@@ -357,8 +357,11 @@ def decode(raw: bytes, info: EncodingInfo) -> str:
     """Decode ``raw`` as ``info`` says; record undecodable runs in ``info``."""
     body = raw[len(_bom_for(info)) :] if info.bom else raw
     tail = b""
-    if info.name.startswith("utf-16") and len(body) % 2:
-        body, tail = body[:-1], body[-1:]
+    # A UTF-16/32 file cut mid-unit: the bytes of the last, partial unit are undecodable (the
+    # codec refuses truncated data even with an error handler).
+    unit = 4 if info.name.startswith("utf-32") else 2 if info.name.startswith("utf-16") else 1
+    if len(body) % unit:
+        body, tail = body[: len(body) - len(body) % unit], body[len(body) - len(body) % unit :]
     segments = info.segments or [(0, 0, info.name)]
     pieces: list[str] = []
     undecodable: list[tuple[int, bytes]] = []

@@ -34,6 +34,9 @@ class RunSummary:
     rules: dict[str, RuleTotals] = field(default_factory=dict)
     encodings: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # Per ``stage/rule``: rule searches that ran over their time limit (flags with a
+    # ``timeouts`` count), the documents they happened in, and those the rule was stopped in.
+    timeouts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, result: FileResult) -> None:
         if result.skipped:
@@ -57,6 +60,15 @@ class RunSummary:
             self.encodings[encoding["name"]] += 1
         for key, stats in record["stats"].items():
             add_document_totals(self.rules, key, stats)
+        for flag in record.get("flags") or []:
+            count = flag.get("timeouts")
+            if isinstance(count, int):
+                entry = self.timeouts.setdefault(
+                    f"{flag.get('stage')}/{flag.get('rule')}", {"documents": 0, "timeouts": 0, "stopped": 0}
+                )
+                entry["documents"] += 1
+                entry["timeouts"] += count
+                entry["stopped"] += bool(flag.get("stopped"))
 
     def merge(self, other: RunSummary) -> None:
         self.documents += other.documents
@@ -117,4 +129,5 @@ class RunSummary:
             "rules": dict(sorted(self.rules.items())),
             "encodings": dict(self.encodings.most_common()),
             "failures": [{"source": s, "error": e} for s, e in self.failures],
+            "search_timeouts": dict(sorted(self.timeouts.items())),
         }

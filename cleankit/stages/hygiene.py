@@ -24,7 +24,9 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
 INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad\u180e"
 INVISIBLES = re.compile(f"[{INVISIBLE_CHARS}]+")
 SPACE_VARIANTS = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
+# A run is tried from its first space only: tried from every space of a long run inside a
+# line, " +$" would cost the square of the run.
+EDGE_SPACES = re.compile(r"^ +|(?<! ) +$", re.MULTILINE)
 SPACE_RUNS = re.compile(r"  +")
 LINE = re.compile(r"[^\n]+")
 

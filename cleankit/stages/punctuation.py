@@ -56,10 +56,12 @@ PARENS = re.compile(r"[()]")
 STRAIGHT_QUOTE = re.compile('"')
 HAN_CHAR = re.compile(HAN)
 
+# An address is tried only from the start of its run of address characters: tried from
+# every character of a long run without "@", the search costs the square of the run.
 PROTECTED = re.compile(
     r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
       | www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
-      | [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
+      | (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
       | `[^`\n]+`""",
     re.VERBOSE,
 )

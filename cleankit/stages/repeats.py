@@ -36,11 +36,14 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
@@ -53,6 +56,12 @@ CLAUSE_ENDS = SENTENCE_ENDS | frozenset("，,、：:")
 # of a common phrase, bounded so a page of one phrase repeated stays linear.
 MAX_ANCHOR_PLACES = 8
 CLOSERS = frozenset("”’」』）)】〕\"'")
+# A paragraph's repeated anchor offsets: an int32 array, or every offset (a range).
+Offsets: TypeAlias = "np.ndarray | range"
+EMPTY_OFFSETS = np.zeros(0, dtype=np.int32)
+OFFSETS_PER_SLICE = 65536
+# Paragraphs compared between two looks at the document's time budget.
+DEADLINE_EVERY_PARAGRAPHS = 256
 
 
 @dataclass(slots=True)
@@ -114,8 +123,10 @@ class RepeatsStage:
         removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]] = []
         kept_views: dict[int, str] = {}
         for index, paragraph in enumerate(paragraphs):
+            if index % DEADLINE_EVERY_PARAGRAPHS == 0:
+                check_deadline()
             view = paragraph.view
-            if len(view) >= self.min_chars and anchors and repeated[index]:
+            if len(view) >= self.min_chars and anchors and len(repeated[index]):
                 segments = self._segments(view, anchors, kept_views, repeated[index])
                 whole = self._whole_repeat(view, segments, kept_views)
                 passages: list[tuple[int, int, Segment]] = []
@@ -134,23 +145,26 @@ class RepeatsStage:
                         if len(view) >= self.min_chars:
                             segments = self._segments(view, anchors, kept_views, repeated[index])
                             whole = self._whole_repeat(view, segments, kept_views)
-                if whole is not None:
-                    paragraph.removed = True
-                    removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
-                    continue
                 for start, end, segment in passages:
                     removals.append(
                         (index, start, end, "passage", segment.kept, (segment.kept_start, segment.kept_end))
                     )
+                if whole is not None:
+                    # With passages cut first, the whole paragraph still goes, but as pieces:
+                    # each passage names its own kept copy (above), the rest names the
+                    # paragraph it repeats, so every ref holds what its edit removed.
+                    paragraph.removed = True
+                    removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
+                    continue
             kept_views[index] = view
-            if repeated[index]:
+            if len(repeated[index]):
                 self._index(view, index, anchors, repeated[index])
         return self._edits(text, paragraphs, removals)
 
     # -- finding -------------------------------------------------------------------
 
     def _index(
-        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: list[int] | range
+        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: Offsets
     ) -> None:
         """Index the anchors of a kept paragraph at every ``stride``-th offset: a later
         copy is scanned at every offset, so any match of at least ``min_chars`` still
@@ -161,7 +175,9 @@ class RepeatsStage:
         last = len(view) - size
         # Walk the (few, ascending) repeated offsets rather than every stride offset of
         # the paragraph; ``last`` is the suffix anchor: short windows repeat a paragraph's end.
-        for offset in repeated:
+        if isinstance(repeated, np.ndarray):
+            repeated = repeated[(repeated <= last) & ((repeated % stride == 0) | (repeated == last))]
+        for offset in _ints(repeated):
             if offset > last or (offset % stride and offset != last):
                 continue
             places = anchors.setdefault(view[offset : offset + size], [])
@@ -173,7 +189,7 @@ class RepeatsStage:
         view: str,
         anchors: dict[str, list[tuple[int, int]]],
         kept_views: dict[int, str],
-        offsets: list[int] | range,
+        offsets: Offsets,
     ) -> list[Segment]:
         """Aligned stretches of ``view`` found from the anchors at ``offsets`` (ascending:
         the offsets whose anchor occurs elsewhere in the document)."""
@@ -181,7 +197,7 @@ class RepeatsStage:
         found: list[Segment] = []
         limit = len(view) - size
         floor = 0
-        for offset in offsets:
+        for offset in _ints(offsets):
             if offset < floor or offset > limit:
                 continue
             places = anchors.get(view[offset : offset + size])
@@ -284,13 +300,12 @@ class RepeatsStage:
                 last_kept = index
         spans = [(paragraph.start, paragraph.end) for paragraph in paragraphs]
         edits: list[Edit] = []
+        # Passages cut from a paragraph that then went whole (find_edits lists them before it).
+        cut_first: dict[int, list[Edit]] = {}
         for index, start, end, rule, kept, kept_span in removals:
             paragraph = paragraphs[index]
             ref = f"para:{number[kept]}"
-            if rule == "repeat":
-                start, end = paragraph_removal(text, spans, index, index < last_kept)
-                reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
-            else:
+            if rule == "passage":
                 source = paragraphs[kept]
                 kept_text = source.kept_text if source.kept_text is not None else text[source.start : source.end]
                 positions = view_positions(kept_text)
@@ -298,40 +313,103 @@ class RepeatsStage:
                 ref += f":{positions[kept_span[0]]}-{positions[kept_span[1] - 1] + 1}"
                 start, end = paragraph.start + start, paragraph.start + end
                 reason = "long passage repeats a passage of an earlier paragraph"
-            edits.append(Edit("", rule, start, end, text[start:end], "", reason, ref))
+                passage = Edit("", rule, start, end, text[start:end], "", reason, ref)
+                if paragraph.removed:
+                    cut_first.setdefault(index, []).append(passage)
+                else:
+                    edits.append(passage)
+                continue
+            start, end = paragraph_removal(text, spans, index, index < last_kept)
+            passages = cut_first.pop(index, None)
+            if passages:
+                edits.extend(_remainder_edits(text, start, end, passages, ref))
+            else:
+                reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
+                edits.append(Edit("", rule, start, end, text[start:end], "", reason, ref))
         return edits
 
 
-def repeated_anchor_offsets(views: list[str], size: int) -> list[list[int] | range]:
-    """Per paragraph, the offsets whose ``size``-character anchor occurs more than once in
-    the whole document (numpy: one hash per position, one sort). Only those can start a
-    match, so a page without repeats costs no per-character Python work."""
+def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
+    """Per paragraph, the offsets (ascending, int32) whose ``size``-character anchor occurs
+    more than once in the whole document (numpy: one hash per position, one sort). Only those
+    can start a match, so a page without repeats costs no per-character Python work.
+
+    Memory: a page of one character repeated has every offset repeated; this holds at most
+    about 24 bytes per character at once (32-bit code points, 64-bit hashes, the sort's order
+    and the sorted hashes), each array dropped as soon as it is used, and hands back 4 bytes
+    per offset instead of a Python list (36 bytes per offset)."""
     joined = "\n".join(views)  # canonical views hold no whitespace: "\n" separates them
-    points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    encoded = joined.encode("utf-32-le", errors="surrogatepass")
+    del joined
+    points = np.frombuffer(encoded, dtype=np.uint32)
     count = len(points) - size + 1
-    result: list[list[int] | range] = [[] for _ in views]
+    result: list[Offsets] = [EMPTY_OFFSETS for _ in views]
     if count <= 1:
         return result
-    hashes = window_hashes(points, size)
-    separators = np.concatenate(([0], np.cumsum(points == 10)))
-    valid = separators[size : size + count] == separators[:count]
+    hashes = window_hashes(points, size, np.uint64)
+    separators = np.cumsum(points == 10, dtype=np.int32)
+    # A window is valid when no separator lies inside it: the count of separators up to its
+    # last character equals the count up to the character before its first.
+    valid = separators[size - 1 : size - 1 + count] == np.concatenate(([0], separators[: count - 1]))
+    del separators, points, encoded
     # A hash occurs more than once where it equals a neighbour in sorted order (one sort,
     # no inverse index as np.unique would build).
     order = np.argsort(hashes)
-    ordered = hashes[order]
-    twin = ordered[1:] == ordered[:-1]
+    hashes = hashes[order]
+    twin = hashes[1:] == hashes[:-1]
+    del hashes
     repeated = np.zeros(count, dtype=bool)
     repeated[order[1:][twin]] = True
     repeated[order[:-1][twin]] = True
-    positions = np.nonzero(valid & repeated)[0]
+    del order, twin
+    repeated &= valid
+    del valid
+    positions = np.flatnonzero(repeated).astype(np.int32)
+    del repeated
     if not len(positions):
         return result
-    starts = np.cumsum([0] + [len(view) + 1 for view in views[:-1]])
+    starts = np.cumsum([0] + [len(view) + 1 for view in views[:-1]]).astype(np.int32)
     owner = np.searchsorted(starts, positions, side="right") - 1
-    local = positions - starts[owner]
-    # ``positions`` ascend, so each paragraph's offsets are one slice of ``local``.
+    positions -= starts[owner]
+    # ``positions`` ascend, so each paragraph's offsets are one slice of them.
     bounds = np.searchsorted(owner, np.arange(len(views) + 1)).tolist()
-    return [local[bounds[i] : bounds[i + 1]].tolist() for i in range(len(views))]
+    del owner
+    return [positions[bounds[i] : bounds[i + 1]] for i in range(len(views))]
+
+
+def _ints(offsets: Offsets) -> Iterator[int]:
+    """The offsets as Python ints, a slice at a time (a list of all of them would cost 36
+    bytes each on a page of one repeated character)."""
+    if isinstance(offsets, range):
+        yield from offsets
+        return
+    for start in range(0, len(offsets), OFFSETS_PER_SLICE):
+        yield from offsets[start : start + OFFSETS_PER_SLICE].tolist()
+
+
+def _remainder_edits(text: str, start: int, end: int, passages: list[Edit], ref: str) -> list[Edit]:
+    """Remove ``text[start:end]``, a paragraph with its separator whose long ``passages`` (sorted
+    edits inside it) repeat other paragraphs and whose rest repeats paragraph ``ref``: the
+    passages keep their own refs, each piece of the rest names ``ref``. A piece that is only a
+    separator or spaces goes with the passage next to it, so every edit holds text its ref names."""
+    reason = "paragraph, once its long passages are removed, repeats an earlier paragraph"
+    out: list[Edit] = []
+    cursor = start
+    for passage in passages:
+        if cursor < passage.start:
+            if canonical(text[cursor : passage.start]):
+                out.append(Edit("", "repeat", cursor, passage.start, text[cursor : passage.start], "", reason, ref))
+            else:
+                passage.start, passage.old = cursor, text[cursor : passage.end]
+        out.append(passage)
+        cursor = passage.end
+    if cursor < end:
+        if canonical(text[cursor:end]):
+            out.append(Edit("", "repeat", cursor, end, text[cursor:end], "", reason, ref))
+        else:
+            last = out[-1]
+            last.end, last.old = end, text[last.start : end]
+    return out
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:

@@ -39,11 +39,13 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.settings import Settings
 from cleankit.core.stage import register_stage
 from cleankit.stages.boilerplate.metadata import METADATA_KEY, PageMetadata
-from cleankit.stages.boilerplate.packs import Rule, RuleSet, line_words, load_rules
+from cleankit.stages.boilerplate.packs import Rule, RuleSet, SearchBudget, line_words, load_rules
+from cleankit.stages.boilerplate.regex_safety import SEARCH_TIMEOUT
 from cleankit.stages.boilerplate.sitelearn import (
     SENTENCE_ENDINGS,
     SITE_BY,
@@ -61,8 +63,12 @@ from cleankit.text.fold import match_views
 
 # How many distinct (zone, line) judgements a stage keeps between pages (then starts afresh).
 JUDGED_LINES_KEPT = 50_000
+# Lines judged between two looks at the document's time budget.
+DEADLINE_EVERY_LINES = 256
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
-TRAILING_ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
+# Each run tried from its first character only: tried from every dot of a long run, a line
+# of dots that does not end there costs the square of its length.
+TRAILING_ELLIPSIS = re.compile(r"(?:(?<!\.)\.{3,}|(?<!…)…+)$")
 # What TRAILING_ELLIPSIS needs at a line's end: a str check before the regex, which would
 # otherwise be tried at every position of every line.
 ELLIPSIS_ENDINGS = ("...", "…")
@@ -120,6 +126,8 @@ class LineVerdict:
 class Analysis:
     lines: list[LineVerdict]
     metadata: dict[str, Any]
+    # User rules whose searches ran over the time limit on this page.
+    budget: SearchBudget = field(default_factory=SearchBudget)
 
 
 @register_stage("boilerplate", order=60)
@@ -148,6 +156,9 @@ class BoilerplateStage:
     learn_min_pages: int = 5
     learn_min_share: float = 0.3
     learn_max_chars: int = 80
+    # A user rule whose search runs over the time limit this many times in one document is
+    # not tried again in that document (each timeout is flagged in provenance).
+    max_search_timeouts: int = 3
     ruleset: RuleSet = field(init=False, repr=False)
     _judged: dict[tuple[str, str], tuple[tuple[str, ...], Rule | None, dict[str, str]]] = field(
         default_factory=dict, init=False, repr=False
@@ -163,6 +174,8 @@ class BoilerplateStage:
     def __post_init__(self) -> None:
         if self.learn_by not in SITE_BY:
             raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
+        if self.max_search_timeouts < 1:
+            raise ValueError(f"max_search_timeouts must be at least 1, not {self.max_search_timeouts}")
         self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
         rules = self.ruleset.rules
         self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
@@ -175,6 +188,7 @@ class BoilerplateStage:
         analysis = self.analyse(document.text, site)
         if analysis.metadata:
             document.metadata.setdefault(METADATA_KEY, {}).update(analysis.metadata)
+        self._flag_timeouts(document, analysis.budget)
         edits = []
         text = document.text
         for line in analysis.lines:
@@ -185,13 +199,27 @@ class BoilerplateStage:
         document.apply(self.name, edits)
         return document
 
+    def _flag_timeouts(self, document: Document, budget: SearchBudget) -> None:
+        """One flag per user rule whose searches ran over the time limit on this page."""
+        for rule_id, count in sorted(budget.timeouts.items()):
+            start, end = budget.first_line[rule_id]
+            reason = (
+                f"the rule's search ran over the time limit ({SEARCH_TIMEOUT * 1000:.0f} ms) on {count} line(s), "
+                "each counted as not matched"
+            )
+            if budget.stopped(rule_id):
+                reason += f"; the rule was not tried again in this document after {count}"
+            details = {"timeouts": count, "stopped": budget.stopped(rule_id)}
+            document.flag(self.name, rule_id, start, end, reason, details)
+
     # --- the decision --------------------------------------------------------------------
 
     def analyse(self, text: str, site: SiteLines | None = None) -> Analysis:
+        budget = SearchBudget(self.max_search_timeouts)
         spans = list(paragraph_spans(text))
         originals = [text[start:end] for start, end in spans]
         views = match_views(originals)
-        first, last = self._body_bounds(views)
+        first, last = self._body_bounds(views, spans, budget)
         body_candidates = self._body_candidates(views, first, last)
         verdicts: list[LineVerdict] = []
         removal_rule: list[Rule | None] = []
@@ -200,18 +228,23 @@ class BoilerplateStage:
             in_head, in_tail = index < first, index > last
             zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
             verdict = LineVerdict(index, start, end, original, zone)
+            budget.line = (start, end)
+            if index % DEADLINE_EVERY_LINES == 0:
+                check_deadline()
             if zone == "body":
-                judged = self._judge(view, original, body_candidates.get(index, ()), gate_passed=False)
+                judged = self._judge(view, original, body_candidates.get(index, ()), False, budget)
             else:
                 # Furniture repeats from page to page of a site: judge each distinct line once.
                 known = self._judged.get((zone, original))
                 if known is not None:
                     judged = known
                 else:
-                    judged = self._judge(view, original, self._by_zone[zone].candidates(view), gate_passed=True)
+                    judged = self._judge(view, original, self._by_zone[zone].candidates(view), True, budget)
                     if len(self._judged) >= JUDGED_LINES_KEPT:
                         self._judged.clear()
-                    self._judged[(zone, original)] = judged
+                    # A judgement made with a rule timed out or stopped holds for this page only.
+                    if not budget.timeouts:
+                        self._judged[(zone, original)] = judged
             fired, chosen, fields = judged
             verdict.fired.extend(fired)
             verdict.fields.update(fields)
@@ -229,10 +262,10 @@ class BoilerplateStage:
         self._glue(verdicts, views, removal_rule)
         self._listings(verdicts, views, removal_rule)
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
-        return Analysis(verdicts, metadata.to_json())
+        return Analysis(verdicts, metadata.to_json(), budget)
 
     def _judge(
-        self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool
+        self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool, budget: SearchBudget
     ) -> tuple[tuple[str, ...], Rule | None, dict[str, str]]:
         """The rules that fire on one line, the one that removes it (if any), and the fields
         found (each field from the first rule that has it)."""
@@ -243,11 +276,11 @@ class BoilerplateStage:
         for rule in candidates:
             if rule.words and tokens is None:
                 tokens = line_words(view)
-            if not rule.match(view, tokens, gate_passed=gate_passed):
+            if not rule.match(view, tokens, gate_passed=gate_passed, budget=budget):
                 continue
             fired.append(rule.id)
             if rule.extracts:
-                for name, value in rule.extract(view, original).items():
+                for name, value in rule.extract(view, original, budget).items():
                     fields.setdefault(name, value)
             if chosen is None and self._removes(rule):
                 chosen = rule
@@ -277,11 +310,14 @@ class BoilerplateStage:
     def _removes(self, rule: Rule) -> bool:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
-    def _removed_by_a_rule(self, view: str) -> bool:
+    def _removed_by_a_rule(self, view: str, line: tuple[int, int], budget: SearchBudget) -> bool:
         tokens = line_words(view)
-        return any(rule.match(view, tokens, gate_passed=True) for rule in self._removing.candidates(view))
+        budget.line = line
+        return any(rule.match(view, tokens, True, budget) for rule in self._removing.candidates(view))
 
-    def _body_bounds(self, views: Sequence[str]) -> tuple[int, int]:
+    def _body_bounds(
+        self, views: Sequence[str], spans: Sequence[tuple[int, int]], budget: SearchBudget
+    ) -> tuple[int, int]:
         """Indexes of the first and last body line: sentence-like, not a repeat of an earlier
         line, not removed by a rule. Only lines scanned from each end are checked against the
         rules (the lines between are body whatever they say). Without any such line, the
@@ -302,14 +338,18 @@ class BoilerplateStage:
                 earlier.append(view)
             candidate.append(sentence_like(view, self.body_chars) and not repeat)
         order = range(len(views))
-        first = next((i for i in order if candidate[i] and not self._removed_by_a_rule(views[i])), None)
+
+        def body(i: int) -> bool:
+            return candidate[i] and not self._removed_by_a_rule(views[i], spans[i], budget)
+
+        first = next((i for i in order if body(i)), None)
         if first is not None:
-            last = next(i for i in reversed(order) if candidate[i] and not self._removed_by_a_rule(views[i]))
+            last = next(i for i in reversed(order) if body(i))
             return first, last
         best = -1
         for index, view in enumerate(views):
             longer = len(view) >= self.pivot_chars and (best < 0 or len(view) > len(views[best]))
-            if longer and not self._removed_by_a_rule(view):
+            if longer and not self._removed_by_a_rule(view, spans[index], budget):
                 best = index
         return (best, best) if best >= 0 else (0, len(views) - 1)
 

@@ -1,6 +1,7 @@
-"""Rule packs: YAML data that say which lines of a page are site furniture and what they tell.
+r"""Rule packs: YAML data that say which lines of a page are site furniture and what they tell.
 
-A pack is a YAML file (loaded with ``yaml.safe_load``: loading runs no code) holding a list of
+A pack is a YAML file (loaded with a ``yaml.SafeLoader`` that also refuses anchors and aliases:
+loading runs no code and cannot expand into more than the file says) holding a list of
 rules. Each rule has an ``id``, a ``family``, a ``description``, a ``pattern`` (Python regular
 expression syntax), a ``zone`` where it may fire (``head``, ``tail``, ``edges`` = head or tail,
 ``anywhere``), an ``action`` (``remove`` the line, ``extract`` fields only, or ``both``),
@@ -9,12 +10,15 @@ optional ``fields`` (metadata field -> pattern with a ``value`` group), and posi
 forms folded to ASCII, traditional characters to simplified), so one pattern serves both scripts;
 the edit always removes the original line.
 
-Safety. Patterns are checked when loaded: nested quantifiers (``(a+)+``), repeated alternations
-(``(a|ab)*``) and backreferences are refused, since they are what makes a regular expression
-backtrack catastrophically; every search of a user pack also runs with a time limit (the
-``regex`` package's ``timeout``), so a pattern that slips through costs at most that limit per
-line (the shipped packs, reviewed and tested with the code, run without it: the limit costs
-more than most searches). Each rule's examples are run at load time, so a pack that
+Safety. Patterns are checked when loaded (:mod:`cleankit.stages.boilerplate.regex_safety`):
+nested quantifiers (``(a+)+``), overlapping alternatives in a repeat (``(\w|\d)+``), adjacent
+repeats that can match the same text (``\d*\d*``) and backreferences are refused, since they
+are what makes a regular expression backtrack catastrophically; every search of a user pack
+also runs with a time limit (the ``regex`` package's ``timeout``), so a pattern that slips
+through costs at most that limit per line. Timeouts are counted per rule in a
+:class:`SearchBudget`, one per document, which stops a rule after a few (the shipped packs,
+reviewed and tested with the code, run without the limit: it costs more than most searches).
+Each rule's examples are run at load time, so a pack that
 contradicts its own examples is refused with the file and rule named.
 
 Speed. Most lines fire no rule, so each rule carries gates derived from its pattern (characters
@@ -39,6 +43,7 @@ from cleankit.core.errors import RuleError
 from cleankit.stages.boilerplate.gates import edge_gates, gate_chars, line_local
 from cleankit.stages.boilerplate.regex_safety import (
     SEARCH_TIMEOUT,
+    SearchTimeout,
     compile_pattern,
     safe_search,
 )
@@ -79,6 +84,31 @@ DEFAULT_PACKAGE = "cleankit.default_rules"
 
 
 # --- rules ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchBudget:
+    """Searches of user rules that ran over the time limit in one document, per rule id. A
+    rule that reaches ``limit`` timeouts is not searched again in that document: a pattern
+    that is slow on this page is slow on each of its lines, and would otherwise cost the
+    limit on every one of them."""
+
+    limit: int = 3
+    timeouts: dict[str, int] = field(default_factory=dict)
+    # (start, end) of the line being judged, and of each rule's first timed-out line.
+    line: tuple[int, int] = (0, 0)
+    first_line: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def allows(self, rule_id: str) -> bool:
+        return self.timeouts.get(rule_id, 0) < self.limit
+
+    def timed_out(self, rule_id: str) -> None:
+        self.timeouts[rule_id] = self.timeouts.get(rule_id, 0) + 1
+        self.first_line.setdefault(rule_id, self.line)
+
+    def stopped(self, rule_id: str) -> bool:
+        return not self.allows(rule_id)
+
 
 
 @dataclass(frozen=True)
@@ -145,12 +175,19 @@ class Rule:
         return in_head or in_tail
 
     def match(
-        self, view: str, tokens: list[str] | None = None, gate_passed: bool = False
+        self,
+        view: str,
+        tokens: list[str] | None = None,
+        gate_passed: bool = False,
+        budget: SearchBudget | None = None,
     ) -> regex.Match[str] | list[str] | None:
         """Does the rule fire on a line (given as its normalized view, and optionally its
         :func:`line_words`; ``gate_passed``: the caller checked the first gate)? The zone is
-        not checked here."""
+        not checked here. A search over the time limit counts as no match and is counted in
+        ``budget``; without one it raises :class:`SearchTimeout`."""
         if len(view) > self.max_chars or not view:
+            return None
+        if budget is not None and not budget.allows(self.id):
             return None
         if self.first_chars is not None and view[0] not in self.first_chars:
             return None
@@ -175,7 +212,16 @@ class Rule:
                 found.extend(parts)
             return found if len(found) >= self.min_words else None
         assert self.compiled is not None
-        return safe_search(self.compiled, view, limited=not self.trusted)
+        return self._search(self.compiled, view, budget)
+
+    def _search(self, pattern: regex.Pattern[str], view: str, budget: SearchBudget | None) -> regex.Match[str] | None:
+        try:
+            return safe_search(pattern, view, limited=not self.trusted)
+        except SearchTimeout:
+            if budget is None:
+                raise
+            budget.timed_out(self.id)
+            return None
 
     def lines_hit(self, joined: str) -> list[int] | None:
         """Offsets in ``joined`` (lines joined by LF) where a match starts, for a line-local
@@ -189,13 +235,16 @@ class Rule:
         except TimeoutError:
             return None
 
-    def extract(self, view: str, original: str) -> dict[str, str]:
+    def extract(self, view: str, original: str, budget: SearchBudget | None = None) -> dict[str, str]:
         """Field values from a line; taken from the original text where the view aligns with it
-        (same length: width folding and t2s are one character for one), else from the view."""
+        (same length: width folding and t2s are one character for one), else from the view.
+        Timeouts are counted as in :meth:`match`."""
         values: dict[str, str] = {}
         aligned = len(view) == len(original)
         for name, pattern in self.compiled_fields.items():
-            found = safe_search(pattern, view, limited=not self.trusted)
+            if budget is not None and not budget.allows(self.id):
+                break
+            found = self._search(pattern, view, budget)
             if not found:
                 continue
             start, end = found.span("value")
@@ -340,26 +389,56 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
 def example_failures(rule: Rule) -> list[str]:
     """What is wrong with a rule's own examples (empty: they all hold)."""
     failures: list[str] = []
+    slow = f"the search ran over the time limit ({SEARCH_TIMEOUT * 1000:.0f} ms) on example"
     for example in rule.positives:
         view = match_view(example.text)
-        if not rule.match(view):
-            failures.append(f"example should match but does not: {example.text!r}")
-            continue
-        if example.fields is not None:
-            got = rule.extract(view, example.text)
-            want = {k: str(v) for k, v in example.fields.items()}
-            if got != want:
-                failures.append(f"example {example.text!r}: fields {got!r}, expected {want!r}")
+        try:
+            if not rule.match(view):
+                failures.append(f"example should match but does not: {example.text!r}")
+                continue
+            if example.fields is not None:
+                got = rule.extract(view, example.text)
+                want = {k: str(v) for k, v in example.fields.items()}
+                if got != want:
+                    failures.append(f"example {example.text!r}: fields {got!r}, expected {want!r}")
+        except SearchTimeout:
+            failures.append(f"{slow} {example.text!r}")
     for text in rule.negatives:
-        if rule.match(match_view(text)):
-            failures.append(f"example should not match but does: {text!r}")
+        try:
+            if rule.match(match_view(text)):
+                failures.append(f"example should not match but does: {text!r}")
+        except SearchTimeout:
+            failures.append(f"{slow} {text!r}")
     return failures
+
+
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, what: str, mark: Any) -> None:
+        line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        super().__init__(f"YAML {what} are not allowed in rule packs{line}")
+
+
+class PackLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors and aliases. Aliases let a few lines of YAML
+    stand for a structure of 10^8 elements (an "alias bomb"), which the checks of each rule
+    would then walk; a rule pack never needs them (each rule is written out), so the first
+    anchor or alias ends loading with the line it is on, before anything is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _AliasRefused("aliases (*name)", event.start_mark)
+        if getattr(event, "anchor", None) is not None:
+            raise _AliasRefused("anchors (&name)", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def parse_pack(text: str, where: str) -> list[Rule]:
     """Rules of one pack's YAML text (``where`` names it in errors)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=PackLoader)
+    except _AliasRefused as exc:
+        raise RuleError(f"{where}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(f"{where}: not valid YAML: {exc}") from exc
     _expect(isinstance(data, dict), where, "a pack is a mapping with a 'rules' list")

@@ -55,7 +55,11 @@ INVISIBLE = re.compile(_INVISIBLE)
 _LATIN_UNIT = f"(?:{_LATIN_MOJIBAKE_CHAR}[\u0300-\u036f]*|[A-Za-z][\u0300-\u036f]+)"
 LATIN_MOJIBAKE_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*{_LATIN_UNIT})+")
 # GBK read as Latin-1: high characters, and the trail bytes that are ASCII (0x40-0x7E).
-GBK_LATIN_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*(?:{_LATIN_UNIT}|[\x40-\x7e]))+")
+# The ASCII trail bytes other than letters: with [A-Za-z] in both alternatives of the
+# repeat the engine could take a letter either way (regex_safety refuses that shape);
+# _LATIN_UNIT | [\x40-\x7e] is exactly the three disjoint alternatives below.
+_GBK_LATIN_UNIT = f"(?:{_LATIN_MOJIBAKE_CHAR}[\u0300-\u036f]*|[A-Za-z][\u0300-\u036f]*|[\x40\x5b-\x60\x7b-\x7e])"
+GBK_LATIN_RUN = re.compile(f"{_LATIN_UNIT}(?:{_INVISIBLE}*{_GBK_LATIN_UNIT})+")
 # No-break spaces are common in correct crawled text; a misreading has other high Latin-1.
 LATIN_HINT = re.compile(
     "[\u0080-\u009f\u00a1-\u00ff\u0300-\u036f\u20ac\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160"
