@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scaling import MAX_RATIO, doubling_ratio
 
 from cleankit.core.document import Document
 from cleankit.core.provenance import restore_text
@@ -128,3 +129,22 @@ def test_punctuation_is_idempotent(text: str, nfkc: bool) -> None:
     again = run(once, nfkc=nfkc)
     assert again.text == once
     assert again.edits == []
+
+
+@pytest.mark.parametrize(
+    ("left", "unit", "right"),
+    [
+        ("中文", ", ", "中文"),  # every mark's nearest Chinese character lies past all the others
+        ("中文", "?", "中文"),  # a page a wrong codec left as question marks
+        ("abc", ", ", "xyz"),  # no Chinese neighbour at all: every mark walked both ways
+    ],
+)
+def test_long_runs_of_marks_take_linear_time(left: str, unit: str, right: str) -> None:
+    """Each mark once looked for its neighbours by walking over every mark beside it: a
+    run of n marks took n² steps (", " x 20,000: over a minute)."""
+
+    def make(size: int) -> str:
+        return left + unit * size + right
+
+    ratio = doubling_ratio(make, lambda text: PunctuationStage().run(Document.from_text(text)), 6_000)
+    assert ratio < MAX_RATIO
