@@ -880,11 +880,29 @@ def suite_detect(ck: Cleankit, docs: list[Doc], rng: random.Random) -> dict:
         except (LookupError, UnicodeDecodeError):
             right = False
         out[label] = {"detected": enc or info.get("error"), "right": right}
-    try:
-        "中文".encode("euc-tw")
-        out["EUC-TW"] = {"detected": "codec present but not measured", "right": False}
-    except LookupError:
-        out["EUC-TW"] = {"detected": "not measured: no EUC-TW codec in Python or on PyPI here", "right": None}
+    # EUC-TW: Python has no codec; glibc's iconv makes the bytes. Right = refused with a message
+    # naming EUC-TW (or, should a codec appear, decoded to the text).
+    iconv = shutil.which("iconv")
+    euc_tw = None
+    if trad and iconv:
+        t = rng.choice(trad)
+        made = subprocess.run([iconv, "-f", "UTF-8", "-t", "EUC-TW"], input=t.encode("utf-8"), capture_output=True)
+        euc_tw = (made.stdout, t) if made.returncode == 0 else None
+    if euc_tw is None:
+        out["EUC-TW"] = {"detected": "not measured: no iconv with EUC-TW here", "right": None}
+    else:
+        path = folder / "euc-tw.txt"
+        path.write_bytes(euc_tw[0])
+        info = ck.detect(path)
+        enc, error = info.get("encoding"), str(info.get("error", ""))
+        try:
+            decoded = bool(enc) and euc_tw[0].decode(str(enc)) == euc_tw[1]
+        except (LookupError, UnicodeDecodeError):
+            decoded = False
+        out["EUC-TW (traditional paragraph)"] = {
+            "detected": enc or error[:90],
+            "right": decoded or ("EUC-TW" in error and not enc),
+        }
     return out
 
 

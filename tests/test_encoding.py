@@ -8,6 +8,7 @@ import json
 import pytest
 
 from cleankit.core.document import EncodingInfo
+from cleankit.core.errors import DecodeError
 from cleankit.io.encoding import declared_encoding, detect_and_decode, encode_back, sniff_binary
 
 TEXT_S = "广西壮族自治区人民政府关于印发广西科技创新“十四五”规划的通知，请认真贯彻执行。"
@@ -192,3 +193,97 @@ def test_mixed_file_restores_byte_exact_through_the_cli(tmp_path) -> None:
     assert "页脚:版权所有 广西壮族自治区科学技术厅" in original and "結尾 UTF-8" in original
     restored = run_cli("restore", "--bytes", str(out), "mixed.html")
     assert restored.returncode == 0 and restored.stdout == raw
+
+
+# ---- issue 13 §6: detection slips found on a public test corpus --------------------------
+
+CSV_ASCII = "id,date,region,indicator,value\n" + "".join(
+    f"{i},2026-02-{i % 28 + 1:02d},region {i % 7},GDP growth,{3 + i % 5}.{i % 10}\n" for i in range(40)
+)
+# 一 (U+4E00) and 最 (U+6700) put a NUL on the other parity than the digits' and newline's.
+PARAGRAPH_S = (
+    "一年来，全省上下牢记嘱托、感恩奋进，生产总值增长5.6%，最低工资标准年均增幅3.94%，主要指标增速居全国前列。\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_of_ascii_text_is_not_read_as_utf8(encoding: str) -> None:
+    raw = CSV_ASCII.encode(encoding)
+    assert raw.decode("utf-8")  # valid UTF-8 too, a NUL after or before every character
+    decoded, info = detect_and_decode(raw)
+    assert info.name == encoding and decoded == CSV_ASCII
+    assert encode_back(decoded, info) == raw
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(PARAGRAPH_S, "utf-16-le"), (PARAGRAPH_S, "utf-16-be"), (TEXT_T, "utf-16-le"), (TEXT_S, "utf-16-be")],
+)
+def test_utf16_without_bom_holding_only_chinese_is_detected(text: str, encoding: str) -> None:
+    raw = text.encode(encoding)
+    assert sniff_binary(raw) is None
+    decoded, info = detect_and_decode(raw)
+    assert info.name == encoding and decoded == text
+    assert "plausibility" in info.method and info.runner_up != encoding
+    assert encode_back(decoded, info) == raw
+
+
+def test_binary_with_nuls_is_still_binary() -> None:
+    # Bytes that decode as UTF-16 into controls and unassigned code points are not text.
+    raw = bytes(range(256)) * 4
+    assert "binary" in (sniff_binary(raw) or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ciao à è ì", "ciao à è ì ò ù\nCafé crème, déjà vu, naïve façade.\n", "Società per azioni, città di Genova."],
+)
+def test_utf8_latin_accented_text_is_not_overruled_by_a_chinese_reading(text: str) -> None:
+    raw = text.encode("utf-8")
+    assert raw.decode("gb18030")  # a GB18030 reading exists: 脿 猫 矛 …
+    decoded, info = detect_and_decode(raw)
+    assert info.name == "utf-8" and decoded == text
+
+
+@pytest.mark.parametrize("text", ["通知", "实施", "农业", "AI农业"])
+def test_short_gbk_that_is_valid_utf8_by_chance_is_still_gbk(text: str) -> None:
+    raw = text.encode("gbk")
+    assert raw.decode("utf-8")  # as UTF-8: two marks, two IPA letters, ũҵ, AIũҵ
+    decoded, info = detect_and_decode(raw)
+    assert info.name == "gb18030" and decoded == text
+
+
+# 廣佛極點建設再進一步。記者4月2日從佛山市科技局獲悉，… in EUC-TW (CNS 11643 plane 1), made with
+# glibc's iconv -f UTF-8 -t EUC-TW (Python has no codec for it).
+EUC_TW = bytes.fromhex(
+    "ecddc8f3e4cbf6b5d0faddc3c7c2e2d0c4a1cae3a1a4d8b4cfaf34c5cc32c5cadab7c8f3c4d4c6cbd2efcac0c9fdf4bd"
+    "dabea1a2c8f3c4d4c6cbd2efcac0c9fda1a3ecddc7fcc6cbd2efcac0c9fdc4d8cdf5cfd4c5caf4fac7d9ccb1ccf9c5f8"
+    "ead7c5c9d5f9a1a4"
+)
+
+
+def test_euc_tw_is_refused_with_a_clear_message_not_written_as_garbage() -> None:
+    with pytest.raises(DecodeError, match=r"EUC-TW \(CNS 11643\).*iconv -f EUC-TW -t UTF-8"):
+        detect_and_decode(EUC_TW)
+
+
+def test_euc_tw_file_fails_alone_and_the_run_goes_on(tmp_path) -> None:
+    from conftest import run_cli
+
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "euctw.txt").write_bytes(EUC_TW)
+    (source / "gbk.txt").write_bytes("广西科技创新规划的通知。".encode("gbk"))
+    out = tmp_path / "out"
+    result = run_cli("clean", str(source), "-o", str(out), "-q")
+    assert result.returncode == 1
+    assert b"euctw.txt" in result.stderr and b"EUC-TW" in result.stderr
+    assert (out / "gbk.txt").exists() and not (out / "euctw.txt").exists()
+
+
+def test_korean_euc_kr_is_not_taken_for_euc_tw() -> None:
+    # Same two-byte shape as EUC-TW (A1-FE pairs), but Hangul leads (B0-C8), not CNS Han rows.
+    text = "대한민국 헌법 제1조 대한민국은 민주공화국이다. "
+    text += "대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
+    decoded, _info = detect_and_decode(text.encode("euc-kr"))
+    assert decoded == text

@@ -5,10 +5,11 @@ each in the text, and the raw bytes of each run are kept in :class:`EncodingInfo
 :func:`encode_back` rebuilds the input bytes exactly (checked against its sha256).
 
 Detection order follows measured costs (strict decodes run at ~300 MB/s, charset-normalizer
-at 10-18 MB/s, on this project's 2-core machines): a BOM, then
-strict UTF-8 (most crawled pages, and every ASCII file), then UTF-16 without a BOM
-recognised by its NUL pattern, then charset-normalizer restricted to the encodings
-Chinese crawls actually use, which is both faster and more accurate than an open search.
+at 10-18 MB/s, on this project's 2-core machines): a BOM, then UTF-16 without a BOM
+recognised by its NUL pattern (before UTF-8, which accepts NUL bytes), then strict UTF-8
+(most crawled pages, and every ASCII file), then the legacy encodings Chinese crawls
+actually use, and UTF-16 without NULs (text that is all Chinese), ranked by how plausible
+each reading is as Chinese; charset-normalizer only when nothing reads as Chinese.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import unicodedata
 
 from charset_normalizer import from_bytes
 
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import DecodeError
+from cleankit.text.cjk import is_han
 from cleankit.text.plausibility import chinese_model
 
 BOMS: list[tuple[bytes, str]] = [
@@ -65,7 +68,7 @@ def sniff_binary(raw: bytes) -> str | None:
     if raw.startswith(tuple(bom for bom, _name in BOMS)):
         return None
     head = raw[:4096]
-    if head.count(0) and not _looks_utf16(head):
+    if head.count(0) and not _looks_utf16(head) and not _utf16_text(head):
         return "binary data (NUL bytes outside a UTF-16 pattern)"
     return None
 
@@ -82,6 +85,38 @@ def _looks_utf16(head: bytes) -> str | None:
     if even > 0.3 * half and odd < 0.05 * half:
         return "utf-16-be"
     return None
+
+
+# A UTF-16 reading is text when it holds no control, private-use or unassigned characters
+# and at least this share of its non-space characters are Han or CJK punctuation.
+UTF16_MIN_CJK_SHARE = 0.5
+_CJK_PUNCTUATION_BLOCKS = ((0x3000, 0x303F), (0xFF00, 0xFFEF))
+
+
+def _utf16_text(raw: bytes) -> dict[str, str]:
+    """UTF-16 readings without a BOM that read as Chinese text (by endianness). Chinese in
+    UTF-16 has few NUL bytes, on both parities (一 is 00 4E), so the NUL pattern misses it."""
+    body = raw[: len(raw) - len(raw) % 2]
+    readings: dict[str, str] = {}
+    for name in ("utf-16-le", "utf-16-be"):
+        text = _strict(body, name)
+        if text and _reads_as_cjk_text(text[:2048]):
+            readings[name] = text
+    return readings
+
+
+def _reads_as_cjk_text(text: str) -> bool:
+    visible = cjk = 0
+    for char in text:
+        if char in "\t\n\r\f" or char == " ":
+            continue
+        code = ord(char)
+        if unicodedata.category(char) in ("Cc", "Co", "Cn", "Cs") or code in (0xFFFE, 0xFFFF):
+            return False
+        visible += 1
+        if is_han(char) or any(low <= code <= high for low, high in _CJK_PUNCTUATION_BLOCKS):
+            cjk += 1
+    return visible > 0 and cjk >= UTF16_MIN_CJK_SHARE * visible
 
 
 def _valid(raw: bytes, encoding: str) -> bool:
@@ -171,11 +206,20 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
     for bom, name in BOMS:
         if raw.startswith(bom):
             return EncodingInfo(name=name, confidence=1.0, method="byte order mark", bom=True)
+    # UTF-16 of mostly-ASCII text (a CSV export) is also valid UTF-8, with a NUL after every
+    # character: the NUL pattern is looked at first.
+    utf16 = _looks_utf16(raw[:4096])
+    if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
+        return EncodingInfo(name=utf16, confidence=0.9, method="utf-16 NUL pattern")
     declared = declared_encoding(raw)
     utf8 = _strict(raw, "utf-8")
     if utf8 is not None:
         method = "strict utf-8 decode"
         if not raw.isascii() and (declared not in (None, "utf-8") or len(raw) < SHORT_BYTES):
+            if declared in (None, "utf-8") and _alphabetic_text(utf8):
+                # Letters of an alphabet among ASCII words (ciao à è ì, Café): a GBK/Big5
+                # reading of the same bytes is a few odd characters, not evidence enough.
+                return EncodingInfo(name="utf-8", confidence=1.0, method=method + " (accented letters among words)")
             # Short GBK/Big5 text can be valid UTF-8 by chance (CD A8 D6 AA is "通知" in GBK
             # and two Latin/Hebrew marks in UTF-8); a declaration or a far better reading wins.
             legacy = _legacy_reading_of_utf8(raw, utf8, declared)
@@ -184,10 +228,9 @@ def detect(raw: bytes, forced: str | None = None) -> EncodingInfo:
             if declared and declared != "utf-8":
                 method += f" (declared {declared} does not fit the bytes)"
         return EncodingInfo(name="utf-8", confidence=1.0, method=method)
-    utf16 = _looks_utf16(raw[:4096])
-    if utf16 and _valid(raw[: len(raw) - len(raw) % 2], utf16):
-        return EncodingInfo(name=utf16, confidence=0.9, method="utf-16 NUL pattern")
     valid = {name: text for name in LEGACY_CANDIDATES if (text := _strict(raw, name)) is not None}
+    # UTF-16 holding only Chinese has no NUL pattern; its readings compete on plausibility.
+    valid.update(_utf16_text(raw))
     if "big5hkscs" in valid:
         # 249 Big5 codes (C6A1-C8FE: kana, circled numbers, Cyrillic …) read differently in
         # Big5-HKSCS.
@@ -225,6 +268,31 @@ def _legacy_reading_of_utf8(raw: bytes, utf8: str, declared: str | None) -> Enco
     return None
 
 
+# Alphabets whose accented letters UTF-8 writes with two or three bytes: Latin (with Latin
+# extended additional), Greek, Cyrillic.
+_ALPHABETS = (((0x00C0, 0x024F), (0x1E00, 0x1EFF)), ((0x0370, 0x03FF),), ((0x0400, 0x052F),))
+
+
+def _alphabetic_text(text: str) -> bool:
+    """Whether text is alphabetic writing with accented letters: every non-ASCII character a
+    letter of one alphabet, and more ASCII letters than such letters. GBK or Big5 bytes that
+    happen to be valid UTF-8 read as marks and letters of several scripts (农业 as ``ũҵ``,
+    通知 as two combining marks), with few ASCII letters if any."""
+    scripts = set()
+    accented = 0
+    for char in text:
+        if char.isascii():
+            continue
+        code = ord(char)
+        script = next((i for i, blocks in enumerate(_ALPHABETS) if any(a <= code <= b for a, b in blocks)), None)
+        if script is None or not unicodedata.category(char).startswith("L"):
+            return False
+        scripts.add(script)
+        accented += 1
+    ascii_letters = sum(1 for char in text if char.isascii() and char.isalpha())
+    return len(scripts) == 1 and accented <= ascii_letters
+
+
 def _differing_chars_score(first: str, second: str) -> float:
     """log P(first's characters) - log P(second's) where the two readings differ."""
     model = chinese_model()
@@ -244,8 +312,9 @@ def _strict(raw: bytes, name: str) -> str | None:
 
 def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -> EncodingInfo:
     """Several encodings decode the bytes: take the reading that is the most plausible Chinese."""
-    if list(valid) == ["gb18030"]:
+    if list(valid) == ["gb18030"] and not _euc_tw_shaped(raw):
         # The common case, decided by validity alone: GBK/GB18030 bytes that are not Big5.
+        # (EUC-TW is valid GB18030 too, as garbage: bytes of its shape are scored.)
         return EncodingInfo(name="gb18030", confidence=0.95, method="strict gb18030 decode (only valid candidate)")
     scores = {name: _plausibility(text) for name, text in valid.items()}
     ranked = sorted(scores, key=lambda n: (-scores[n], LEGACY_CANDIDATES.index(n) if n in LEGACY_CANDIDATES else 9))
@@ -258,6 +327,12 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
     elif declared == best:
         why = f"declared {declared} agrees; " + why
     if scores[best] < NOT_CHINESE_SCORE:
+        if _euc_tw_shaped(raw):
+            raise DecodeError(
+                "looks like EUC-TW (CNS 11643), which cleankit has no codec for: no reading of it is "
+                f"Chinese text ({why}); convert it to UTF-8 first (iconv -f EUC-TW -t UTF-8), "
+                "or force the encoding if it is another one"
+            )
         guess = from_bytes(raw).best()
         if guess is not None and codecs.lookup(guess.encoding).name not in scores:
             return EncodingInfo(
@@ -268,6 +343,27 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
             )
     confidence = _confidence(scores[best], scores[runner_up] if runner_up else None)
     return EncodingInfo(name=best, confidence=confidence, method=why, runner_up=runner_up)
+
+
+# EUC-TW: plane 1 of CNS 11643 as two bytes A1-FE (its Han characters from C4A1), the other
+# planes as 8E A1-B0 and two such bytes. GB2312 and EUC-KR share the two-byte shape, so it
+# counts only when no reading is Chinese and most lead bytes are in CNS's Han rows (EUC-KR
+# Hangul leads are B0-C8, GB2312's common Han B0-D7).
+_EUC_TW = re.compile(rb"(?:[\x00-\x7f]|[\xa1-\xfe][\xa1-\xfe]|\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe])*")
+_EUC_TW_CHARACTER = re.compile(rb"\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe]|[\xa1-\xfe][\xa1-\xfe]")
+EUC_TW_HAN_LEAD_SHARE = 0.8
+
+
+def _euc_tw_shaped(raw: bytes) -> bool:
+    """Whether the bytes (their first 16 kB: this runs on every file only GB18030 decodes) have
+    the shape of EUC-TW text."""
+    head = raw[:16384]
+    shaped = _EUC_TW.match(head)
+    if shaped is None or shaped.end() < len(head) - 3:  # a character may be cut at the end
+        return False
+    characters = _EUC_TW_CHARACTER.findall(head)
+    han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
+    return bool(characters) and han >= EUC_TW_HAN_LEAD_SHARE * len(characters)
 
 
 def _detect_damaged(raw: bytes, declared: str | None) -> EncodingInfo:
