@@ -135,6 +135,8 @@ def soak(folder: Path, out: Path, jobs: int, env: dict[str, str], interval: floa
                     "total_rss_mb": round(sum(_status_kb(pid, "VmRSS:") for pid in pids) / 1024, 1),
                     "parent_fds": _fds(process.pid),
                     "worker_fds": [_fds(pid) for pid in workers],
+                    # The machine's load: other work on it moves throughput, not RSS or fds.
+                    "loadavg_1min": round(os.getloadavg()[0], 2),
                 }
             )
             stop.wait(interval)
@@ -182,6 +184,7 @@ def describe(run: dict[str, Any], docs: int) -> dict[str, Any]:
         "fds": {k: [s["parent_fds"], *s["worker_fds"]] for k, s in points.items()},
         "peak_total_rss_mb": max(s["total_rss_mb"] for s in samples),
         "peak_fds": max(s["parent_fds"] + sum(s["worker_fds"]) for s in samples),
+        "loadavg_1min": {k: s["loadavg_1min"] for k, s in points.items()},
     }
 
 
