@@ -189,9 +189,11 @@ def test_provenance_of_a_traditional_page_restores_and_is_compact() -> None:
     stats = record["stats"]
     assert stats["script/pinyin-gloss"]["edits"] > 200
     assert stats["script/pinyin-gloss"]["reason"] == "pinyin gloss after characters"
-    assert stats["script/opencc-t2s"]["reason"] == "OpenCC t2s.json"
+    # 002 writes 著 for 着 (著力点): a Taiwan-standard page, converted with tw2s
+    assert document.metadata["script"]["config"] == "tw2s.json"
+    assert stats["script/opencc-tw2s"]["reason"] == "OpenCC tw2s.json (Taiwan-standard page)"
     # one edit per stretch of changed characters: far fewer edits than changed characters
-    assert stats["script/opencc-t2s"]["edits"] * 5 < stats["script/opencc-t2s"]["chars_added"]
+    assert stats["script/opencc-tw2s"]["edits"] * 5 < stats["script/opencc-tw2s"]["chars_added"]
     assert "punctuation/width" in stats
     original = next(SAMPLES.glob("002_*.txt")).read_bytes().decode("utf-8")
     assert restore_from_record(document.text, record) == original

@@ -168,3 +168,108 @@ def test_rare_characters_are_converted_without_the_shortcut() -> None:
     document = run("这是𠁞")
     assert document.text == "这是𠀾"
     assert document.metadata["script"]["before"]["rare"] == 1
+
+
+# ---- issue 13 §2: the configuration that fits the page, and stray characters -------------
+
+from conftest import SAMPLES  # noqa: E402
+
+# Real simplified paragraphs (samples/004), converted by OpenCC's own s2t / s2tw / s2hk.
+SAMPLE_004 = [
+    line
+    for line in next(SAMPLES.glob("004_*.txt")).read_text(encoding="utf-8").splitlines()
+    if len(line) > 60 and line.endswith("。")
+]
+
+
+@pytest.mark.parametrize("config", ["s2t", "s2tw", "s2hk"])
+def test_simplified_text_comes_back_from_each_traditional_standard(config: str) -> None:
+    from cleankit.text.cjk import opencc_converter
+
+    assert len(SAMPLE_004) >= 8
+    for paragraph in SAMPLE_004:
+        traditional = opencc_converter(f"{config}.json").convert(paragraph)
+        assert run(traditional).text == paragraph
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "config", "variant"),
+    [
+        # Taiwan standard writes 著 for 着: t2s would leave 接著/著力, tw2s keeps 顯著/著作.
+        (
+            "接著，我們要著力推動經濟發展，顯著提高著作權保護水平。",
+            "接着，我们要着力推动经济发展，显著提高著作权保护水平。",
+            "tw2s.json",
+            "tw",
+        ),
+        # Hong Kong standard writes 衞 and 説: t2s leaves 衞.
+        ("衞生健康委員會説明税收政策。", "卫生健康委员会说明税收政策。", "hk2s.json", "hk"),
+        # OpenCC's own standard (爲, 着): t2s.
+        ("我們爲着力推動發展而努力。", "我们为着力推动发展而努力。", "t2s.json", "standard"),
+    ],
+)
+def test_traditional_page_is_converted_with_its_regional_configuration(
+    text: str, expected: str, config: str, variant: str
+) -> None:
+    document = run(text)
+    assert document.text == expected
+    script = document.metadata["script"]
+    assert script["config"] == config and script["variant"]["name"] == variant
+    assert {edit.rule for edit in document.edits} == {"opencc-" + config.removesuffix(".json")}
+
+
+@pytest.mark.parametrize(
+    ("to", "text", "expected", "config"),
+    [
+        ("tw", "衞生部門説明", "衛生部門說明", "hk2t.json+s2tw.json"),
+        ("hk", "裡面著力推動", "裏面着力推動", "tw2t.json+s2hk.json"),
+        ("traditional", "裡面著力推動", "裏面着力推動", "tw2t.json+s2t.json"),
+        ("tw", "著力推動裡面的工作", "著力推動裡面的工作", "s2tw.json"),  # already Taiwan's
+        ("tw", "发展经济", "發展經濟", "s2tw.json"),  # simplified: OpenCC's own s2tw
+    ],
+)
+def test_traditional_targets_bring_another_region_to_the_standard_first(
+    to: str, text: str, expected: str, config: str
+) -> None:
+    document = run(text, to=to)
+    assert document.text == expected
+    assert document.metadata["script"]["config"] == config
+
+
+NAMES = ["乾县", "乾安县", "昇腾", "濛溪河", "於梨华", "昇平街道"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_names_on_a_simplified_page_stay(name: str) -> None:
+    text = SAMPLE_004[0][:40] + name + SAMPLE_004[0][40:]
+    document = run(text)
+    assert document.text == text
+    stray = document.metadata["script"]["stray"]
+    assert stray["kept"] >= 1 and stray["converted"] == 0
+    assert all("a name" in d["reason"] and not d["converted"] for d in stray["decisions"])
+
+
+def test_stray_leftover_on_a_simplified_page_is_converted_with_its_evidence() -> None:
+    document = run("这是我们發展的关键，位于陕西乾县。")
+    assert document.text == "这是我们发展的关键，位于陕西乾县。"
+    (edit,) = document.edits
+    assert (edit.old, edit.new) == ("發", "发") and "发展 is a word" in edit.reason
+    decisions = document.metadata["script"]["stray"]["decisions"]
+    assert [(d["char"], d["converted"]) for d in decisions] == [("發", True), ("乾", False)]
+
+
+def test_a_mixed_page_is_converted_whole() -> None:
+    # Many traditional characters are not strays: the page is mixed and OpenCC converts all.
+    assert run("华为昇腾芯片的发展，這是我們的工作。").text == "华为升腾芯片的发展，这是我们的工作。"
+
+
+def test_word_association_tells_words_from_chance_neighbours() -> None:
+    from cleankit.stages.script.stray import WORD_ASSOCIATION
+    from cleankit.text.plausibility import chinese_model
+
+    model = chinese_model()
+    for word in ("发展", "这是", "我们", "为了"):
+        assert model.association(word) >= WORD_ASSOCIATION
+    for junction in ("的干", "和干"):
+        assert model.association(junction) < WORD_ASSOCIATION
+    assert model.association("干县") is None

@@ -55,6 +55,7 @@ class ChineseModel:
         self._unigram_cache: dict[str, float] = {}
         self._logp_cache: dict[tuple[str | None, str], float] = {}
         self._followers: dict[str, dict[str, int]] | None = None
+        self._bigram_total: float | None = None
 
     @classmethod
     def from_tsv(cls, text: str) -> ChineseModel:
@@ -113,6 +114,17 @@ class ChineseModel:
                     table.setdefault(pair[0], {})[pair[1]] = count
             self._followers = table
         return self._followers.get(previous, {})
+
+    def association(self, pair: str) -> float | None:
+        """How much more often than chance the two characters of ``pair`` were seen together
+        (pointwise mutual information, natural log); None when the pair was never counted."""
+        count = self.bigrams.get(pair)
+        if count is None:
+            return None
+        if self._bigram_total is None:
+            self._bigram_total = float(sum(self.bigrams.values()))
+        first, second = self.chars.get(pair[0], 1), self.chars.get(pair[1], 1)
+        return math.log((count / self._bigram_total) / ((first / self.total) * (second / self.total)))
 
     def total_logp(self, text: str, previous: str | None = None) -> float:
         score = 0.0

@@ -45,6 +45,8 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.errors import SettingsError
 from cleankit.core.stage import register_stage
 from cleankit.stages.script.pinyin_gloss import find_glosses
+from cleankit.stages.script.stray import judge_strays
+from cleankit.stages.script.variants import conversion_chain
 from cleankit.text.cjk import HAN_BLOCKS, SCRIPT_TARGETS, code_points, opencc_converter
 
 # The blocks whose characters are probed to learn which ones are script-specific. The
@@ -183,20 +185,90 @@ class ScriptStage:
             ],
         ):
             pass
+        info: dict[str, Any] = {"to": self.to, "config": self.config, "before": before}
         if self.config is not None and self._may_change(before):
-            text = document.text
-            target = converter(self.config).convert(text)
-            rule = "opencc-" + self.config.removesuffix(".json")
-            converted = document.apply(self.name, conversion_edits(text, target, rule, f"OpenCC {self.config}"))
-        document.metadata["script"] = {
-            "to": self.to,
-            "config": self.config,
-            "before": before,
-            "after": script_mix(document.text) if converted else before,
-        }
+            if self.to == "simplified" and _stray_traditional(before):
+                converted = self._simplified_page(document, info)
+            else:
+                converted = self._convert(document, before["label"], info)
+        info["after"] = script_mix(document.text) if converted else before
+        document.metadata["script"] = info
         return document
+
+    def _convert(self, document: Document, label: str, info: dict[str, Any]) -> int:
+        """The whole page through the configurations its regional standard needs."""
+        chain, variant = conversion_chain(self.to, label, document.text)
+        if variant is not None:
+            info["variant"] = variant.to_json()
+        info["config"] = "+".join(chain)
+        converted = 0
+        for config in chain:
+            text = document.text
+            target = converter(config).convert(text)
+            rule = "opencc-" + config.removesuffix(".json")
+            reason = f"OpenCC {config}" + (f" ({_REGION_NAMES[variant.name]} page)" if variant is not None else "")
+            converted += document.apply(self.name, conversion_edits(text, target, rule, reason))
+        return converted
+
+    def _simplified_page(self, document: Document, info: dict[str, Any]) -> int:
+        """A simplified page's stray traditional characters: converted where they are a
+        leftover, kept where they are a name (:mod:`cleankit.stages.script.stray`)."""
+        text = document.text
+        target = converter("t2s.json").convert(text)
+        if len(target) != len(text):  # a phrase changing length: no position-wise judgement
+            return document.apply(self.name, conversion_edits(text, target, "opencc-t2s", "OpenCC t2s.json"))
+        old, new = code_points(text), code_points(target)
+        changed = np.flatnonzero(old != new)
+        flags = _char_flags()[old[changed]]
+        # Characters of the probed blocks that t2s changes on their own are judged; the rest
+        # it changes (supplementary-plane variants, a phrase's other characters) are taken.
+        judged = (flags & _TRADITIONAL_FLAG).astype(bool) & ~(flags & _UNPROBED_FLAG).astype(bool)
+        decisions = judge_strays(text, target, changed[judged].tolist())
+        others = old.copy()
+        others[changed[~judged]] = new[changed[~judged]]
+        converted = document.apply(self.name, conversion_edits(text, _text_of(others), "opencc-t2s", "OpenCC t2s.json"))
+        converted += document.apply(
+            self.name,
+            [
+                Edit("", "opencc-t2s", d.offset, d.offset + 1, d.char, d.converted, d.reason)
+                for d in decisions
+                if d.convert
+            ],
+        )
+        if decisions:
+            kept = [d for d in decisions if not d.convert]
+            info["stray"] = {
+                "converted": len(decisions) - len(kept),
+                "kept": len(kept),
+                "decisions": [d.to_json(text) for d in decisions[:MAX_LOGGED_STRAYS]],
+            }
+        return converted
 
     def _may_change(self, mix: dict[str, Any]) -> bool:
         if self.to == "simplified":
             return mix["traditional"] > 0 or "rare" in mix
         return mix["han"] > 0
+
+
+def _stray_traditional(mix: dict[str, Any]) -> bool:
+    """Whether a page's traditional characters are strays on a simplified page: the page is
+    labelled simplified, or has at most :data:`STRAY_CHARS` of them and more simplified ones
+    (a short simplified text with one name in it is not 90 % simplified)."""
+    traditional, simplified = mix["traditional"], mix["simplified"]
+    return mix["label"] == "simplified" or (traditional <= STRAY_CHARS and simplified > traditional)
+
+
+# A page with this many traditional characters or fewer, and more simplified ones, is simplified.
+STRAY_CHARS = 2
+# Stray-character decisions written into metadata.script per document (the counts cover all).
+MAX_LOGGED_STRAYS = 20
+_REGION_NAMES = {
+    "tw": "Taiwan-standard",
+    "hk": "Hong Kong-standard",
+    "tw+hk": "Taiwan or Hong Kong-standard",
+    "standard": "OpenCC-standard",
+}
+
+
+def _text_of(points: np.ndarray) -> str:
+    return points.astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
