@@ -22,6 +22,7 @@ from garble import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
+from scaling import MAX_RATIO, best_seconds, doubling_ratio
 
 import cleankit.stages.mojibake
 from cleankit import Pipeline, Settings
@@ -133,6 +134,31 @@ def test_replacement_chars() -> None:
     document = repair(inside)
     assert document.text == inside and document.flags[0]["text"] == "\ufffd\ufffd"
     assert repair(inside, remove_unrecoverable=True).text == "科技体制改革"
+
+
+def test_replacement_char_before_separator_controls_takes_linear_time() -> None:
+    """U+001C-U+001F are whitespace and controls both: the look-ahead of the truncated-
+    character rule once tried every way of splitting a run of them between its two classes
+    (time doubled per character: 40 s for 28 of them before a letter)."""
+    assert repair("a\ufffd" + "\x1c" * 28 + "b").flags[0]["rule"] == "replacement-char"
+    assert repair("a\ufffd" + "\x1c" * 28 + "\nb").edits[0].rule == "replacement-char"
+
+    def make(size: int) -> str:
+        return ("a\ufffd" + "\x1c\x1d\x1e\x1f" * 8 + "b") * size
+
+    assert doubling_ratio(make, repair, 2_000) < MAX_RATIO
+
+
+def test_a_page_a_wrong_codec_left_as_question_marks_costs_a_scan() -> None:
+    """Every '?' of such a page was once an anchor of the byte-shift search: a scan of its
+    window and often a realignment (12,000 '?': 15 s). A window without two ideographs can
+    hold no repair, so the page now costs less than the page it was."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.iterdir()))
+    damaged = text.encode("ascii", errors="replace").decode("ascii")
+    assert damaged.count("?") > 10_000
+    assert repair(damaged).text == damaged
+    assert best_seconds(lambda: repair(damaged)) < MAX_RATIO * best_seconds(lambda: repair(text))
+    assert doubling_ratio(lambda size: "中文" + "?" * size + "中文", repair, 12_000) < MAX_RATIO
 
 
 def test_debris_is_flagged_or_removed_on_request() -> None:

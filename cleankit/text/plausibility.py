@@ -54,6 +54,7 @@ class ChineseModel:
         self.total = float(sum(chars.values()))
         self._unigram_cache: dict[str, float] = {}
         self._logp_cache: dict[tuple[str | None, str], float] = {}
+        self._followers: dict[str, dict[str, int]] | None = None
 
     @classmethod
     def from_tsv(cls, text: str) -> ChineseModel:
@@ -92,9 +93,26 @@ class ChineseModel:
             return math.log(unigram)
         pair = self.bigrams.get(previous + char)
         if pair is None:
-            return math.log((1 - BIGRAM_WEIGHT) * unigram)
+            return self.unseen_pair_logp(char)
         base = self.chars.get(previous, 1)
         return math.log(BIGRAM_WEIGHT * pair / base + (1 - BIGRAM_WEIGHT) * unigram)
+
+    def unseen_pair_logp(self, char: str) -> float:
+        """log P(char | previous) for any ``previous`` never seen before ``char``: the
+        unigram's share alone."""
+        return math.log((1 - BIGRAM_WEIGHT) * self.unigram(char))
+
+    def followers(self, previous: str) -> dict[str, int]:
+        """The characters seen after ``previous``, with their bigram counts (a search that
+        ranks many candidates after one character scores only these; every other candidate
+        has :meth:`unseen_pair_logp`)."""
+        if self._followers is None:
+            table: dict[str, dict[str, int]] = {}
+            for pair, count in self.bigrams.items():
+                if len(pair) == 2:
+                    table.setdefault(pair[0], {})[pair[1]] = count
+            self._followers = table
+        return self._followers.get(previous, {})
 
     def total_logp(self, text: str, previous: str | None = None) -> float:
         score = 0.0

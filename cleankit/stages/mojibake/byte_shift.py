@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
@@ -56,54 +56,84 @@ def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[t
     """
     edits: list[Edit] = []
     lost: list[tuple[Edit, int]] = []
-    cursor = 0
-    for anchor in SHIFT_ANCHOR.finditer(text):
-        if anchor.start() < cursor:
-            continue
+    size = len(text)
+    position = 0
+    while (anchor := SHIFT_ANCHOR.search(text, position)) is not None:
         start = anchor.start()
-        end = start
-        while end < len(text) and end - start < SHIFT_WINDOW and _shift_run_char(text, end):
-            end += 1
+        position = start + 1
+        limit = min(size, start + SHIFT_WINDOW)
+        # A repair replaces at least two ideographs (see _repair), so a run is only looked at
+        # when its window holds two; and no anchor before the window that reaches the next
+        # two can, so the search for anchors resumes there. A page a wrong codec left as
+        # thousands of '?' costs a few searches, not one scan (or one realignment) per '?'.
+        first = _IDEOGRAPH.search(text, start)
+        second = _IDEOGRAPH.search(text, first.end()) if first is not None else None
+        if second is None:
+            break
+        if second.start() >= limit:
+            position = max(position, second.start() - SHIFT_WINDOW + 1)
+            continue
+        end = _run_end(text, start, limit)
         if end - start < 3:
             continue
         old = text[start:end]
         # Context characters (not whitespace: the layout stages change it, the verdict must not).
         before = text[start - 1] if start > 0 and not text[start - 1].isspace() else ""
-        after = text[end] if end < len(text) and not text[end].isspace() else ""
-        head_score = model.total_logp(old[:4], before or None) / 4
-        if head_score > -7.0:
-            continue  # reads like ordinary Chinese after a real question mark
-        best = _best_realignment(old, before, after, model)
-        if best is None:
+        after = text[end] if end < size and not text[end].isspace() else ""
+        found = _repair(old, before, after, model)
+        if found is None:
             continue
-        new, guessed, gain = best
-        if gain < MIN_GAIN:
-            continue
-        # Keep the edit minimal: trim what the realignment left as it was.
-        head = 0
-        while head < min(len(old), len(new)) and old[head] == new[head]:
-            head += 1
-        tail = 0
-        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-            tail += 1
+        head, tail, new, guessed_here = found
         edit = Edit(
             "",
             "byte-shift",
             start + head,
             end - tail,
             old[head : len(old) - tail],
-            new[head : len(new) - tail],
+            new,
             "GBK bytes decoded one byte out of step, realigned",
         )
-        guessed_here = [index - head for index in guessed if head <= index < len(new) - tail]
-        # Evidence of a shift: several characters decoded from two surviving bytes each.
-        decoded = [c for i, c in enumerate(edit.new) if i not in guessed_here and _is_cjk(c)]
-        if len(decoded) < max(MIN_DECODED, len(guessed_here)) or sum(map(_is_ideograph, edit.old)) < 2:
-            continue  # a guess is not a repair
         edits.append(edit)
         lost.extend((edit, index) for index in guessed_here)
-        cursor = end
+        position = end
     return edits, lost
+
+
+# Memoized like the search under it: a page a wrong codec left as thousands of '?' asks the
+# same question at every one of them.
+@lru_cache(maxsize=4096)
+def _repair(
+    old: str, before: str, after: str, model: ChineseModel
+) -> tuple[int, int, str, tuple[int, ...]] | None:
+    """The repair of one run: characters kept at its head and tail, the new text between,
+    and the indexes in it of characters guessed from one byte (None: no repair)."""
+    # A repair must replace at least two ideographs (checked last below, on the part
+    # replaced): a run without two has none, and its search can be skipped.
+    if sum(map(_is_ideograph, old)) < 2:
+        return None
+    head_score = model.total_logp(old[:4], before or None) / 4
+    if head_score > -7.0:
+        return None  # reads like ordinary Chinese after a real question mark
+    best = _best_realignment(old, before, after, model)
+    if best is None:
+        return None
+    new, guessed, gain = best
+    if gain < MIN_GAIN:
+        return None
+    # Keep the edit minimal: trim what the realignment left as it was.
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    replaced, replacement = old[head : len(old) - tail], new[head : len(new) - tail]
+    guessed_here = tuple(index - head for index in guessed if head <= index < len(new) - tail)
+    # Evidence of a shift: several characters decoded from two surviving bytes each.
+    decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
+    if len(decoded) < max(MIN_DECODED, len(guessed_here)) or sum(map(_is_ideograph, replaced)) < 2:
+        return None  # a guess is not a repair
+    return head, tail, replacement, guessed_here
 
 
 def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tuple[int, int]]:
@@ -114,6 +144,27 @@ def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tup
         shift_of[id(edit)] = edit.start + delta
         delta += len(edit.new) - len(edit.old)
     return [(shift_of[id(edit)] + index, shift_of[id(edit)] + index + 1) for edit, index in lost]
+
+
+_IDEOGRAPH = re.compile("[\u3400-\u9fff]")
+# What a shifted run is mostly made of, with no condition attached: a run of these is
+# skipped in one step; the characters that need a closer look (an ASCII letter, a GBK symbol
+# outside these blocks) are judged one at a time.
+_PLAIN_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef?!\ufffd]+")
+
+
+def _run_end(text: str, start: int, limit: int) -> int:
+    """Where the shifted run from ``start`` ends (at most at ``limit``)."""
+    end = start
+    while end < limit:
+        plain = _PLAIN_RUN.match(text, end, limit)
+        if plain is not None:
+            end = plain.end()
+        elif _shift_run_char(text, end):
+            end += 1
+        else:
+            break
+    return end
 
 
 def _shift_run_char(text: str, index: int) -> bool:
@@ -164,13 +215,25 @@ def _best_realignment(
     for cut in cuts:
         context = old[cut] if cut < len(old) else after
         old_part = model.total_logp(old[:cut] + context, before or None)
-        for path in readings.get(cut, []):
-            guessed_cost = LOST_BYTE_COST * len(path.lost)
-            new_part = model.total_logp(path.text + context, before or None) - guessed_cost
+        for _score, text, _pending, lost in readings.get(cut, []):
+            guessed_cost = LOST_BYTE_COST * len(lost)
+            new_part = model.total_logp(text + context, before or None) - guessed_cost
             gain = (new_part - old_part) / (cut + 1)
             if best is None or gain > best[2]:
-                best = (path.text + old[cut:], path.lost, gain)
+                best = (text + old[cut:], lost, gain)
     return best
+
+
+# A reading of the run so far: (score, text, pending, lost). ``pending`` is a lead byte
+# waiting for its trail (WILDCARD: a lost lead), ``lost`` the indexes in ``text`` of
+# characters guessed from one byte. Tuples, not objects: a search builds tens of thousands,
+# and a tuple is built in C.
+_Path = tuple[float, str, "int | None", tuple[int, ...]]
+_by_score = itemgetter(0)
+_START: _Path = (0.0, "", None, ())
+# Candidates of a byte that leads no GBK character (0x80, 0xFF): none. One permanent list, so
+# that its id is a stable key of the guess memo.
+_NO_CANDIDATES: list[str] = []
 
 
 def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int, list[_Path]]:
@@ -181,7 +244,8 @@ def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int,
     over the longest prefix serves every cut (instead of one search per cut)."""
     results: dict[int, list[_Path]] = {}
     wanted = set(cuts)
-    paths = [_Path(0.0, "", None, ())]
+    paths = [_START]
+    feed = search.feed
     for count, char in enumerate(chars[: max(cuts, default=0)], start=1):
         alternatives = _char_alternatives(char)
         if not alternatives:
@@ -189,11 +253,11 @@ def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int,
         grown: list[_Path] = []
         for path in paths:
             for alternative in alternatives:
-                grown.extend(search.feed(path, alternative))
+                grown.extend(feed(path, alternative))
         if not grown:
             break
-        grown.sort(key=lambda p: p.score, reverse=True)
-        paths = _dedupe(grown)[:BEAM]
+        grown.sort(key=_by_score, reverse=True)
+        paths = _dedupe(grown, BEAM)
         if count in wanted:
             results[count] = _finish(paths, search)
     return results
@@ -201,36 +265,32 @@ def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int,
 
 def _finish(paths: list[_Path], search: _Search) -> list[_Path]:
     """Close the readings at the end of a prefix (a pending lead byte lost its trail)."""
-    finished = []
+    finished: list[_Path] = []
     for path in paths:
-        if path.pending is None:
+        score, text, pending, lost = path
+        if pending is None:
             finished.append(path)
-        elif path.pending == WILDCARD:  # a lost byte with nothing after it
-            finished.append(_Path(path.score - LOST_BYTE_COST, path.text, None, path.lost, path.pairs))
+        elif pending == WILDCARD:  # a lost byte with nothing after it
+            finished.append((score - LOST_BYTE_COST, text, None, lost))
         else:
-            finished.extend(search.lost_trail(path, path.pending))
-    return sorted(finished, key=lambda p: p.score, reverse=True)[:BEAM]
+            finished.extend(search.lost_trail(path, pending))
+    return sorted(finished, key=_by_score, reverse=True)[:BEAM]
 
 
-def _dedupe(paths: list[_Path]) -> list[_Path]:
+def _dedupe(paths: list[_Path], keep: int) -> list[_Path]:
+    """The first ``keep`` paths (in the given order) that differ in their last two
+    characters or their pending byte."""
     seen = set()
     unique = []
     for path in paths:
-        key = (path.text[-2:], path.pending)
+        key = (path[1][-2:], path[2])
         if key in seen:
             continue
         seen.add(key)
         unique.append(path)
+        if len(unique) == keep:
+            break
     return unique
-
-
-@dataclass(slots=True)
-class _Path:
-    score: float
-    text: str
-    pending: int | None  # a lead byte waiting for its trail (WILDCARD: a lost lead)
-    lost: tuple[int, ...]  # indexes in ``text`` of characters guessed from one byte
-    pairs: int = 0  # characters decoded from two surviving bytes: the evidence of a shift
 
 
 # Guesses for a character of which one byte survived: the best few by left context; the
@@ -293,54 +353,103 @@ def _ranked_guesses(model: ChineseModel) -> dict[tuple[str | None, int], list[tu
     return entry[1]
 
 
+# Per candidate list of _gbk_tables (permanent, so their ids are stable) and model: each
+# candidate's log-probability after a character it was never seen after, and its position.
+_UNSEEN_KEYS: dict[tuple[int, int], tuple[ChineseModel, list[str], list[float]]] = {}
+_POSITIONS: dict[int, tuple[list[str], dict[str, list[int]]]] = {}
+
+
+def _unseen_keys(model: ChineseModel, candidates: list[str]) -> list[float]:
+    entry = _UNSEEN_KEYS.get((id(model), id(candidates)))
+    if entry is None or entry[0] is not model or entry[1] is not candidates:
+        entry = (model, candidates, [model.unseen_pair_logp(char) for char in candidates])
+        _UNSEEN_KEYS[(id(model), id(candidates))] = entry
+    return entry[2]
+
+
+def _positions(candidates: list[str]) -> dict[str, list[int]]:
+    entry = _POSITIONS.get(id(candidates))
+    if entry is None or entry[0] is not candidates:
+        where: dict[str, list[int]] = {}
+        for index, char in enumerate(candidates):
+            where.setdefault(char, []).append(index)
+        entry = (candidates, where)
+        _POSITIONS[id(candidates)] = entry
+    return entry[1]
+
+
+@lru_cache(maxsize=1 << 15)
+def _pair_char(lead: int, trail: int) -> str:
+    """The character two bytes decode to as GBK, full-width forms folded ("" if none)."""
+    try:
+        char = bytes([lead, trail]).decode("gbk")
+    except UnicodeDecodeError:
+        return ""
+    return _fold_fullwidth(char) if char else ""
+
+
 class _Search:
     """Transitions of the realignment search: each consumes one byte of the re-encoded run."""
 
     def __init__(self, before: str, model: ChineseModel) -> None:
-        self.before = before
+        self.before = before or None
+        self.logp = model.logp
         self.model = model
         self.by_lead, self.by_trail = _gbk_tables()
         self._ranked = _ranked_guesses(model)
 
-    def _previous(self, path: _Path) -> str | None:
-        return path.text[-1] if path.text else (self.before or None)
+    def _rank(self, previous: str | None, candidates: list[str]) -> list[str]:
+        """The :data:`GUESS_BRANCHES` most likely candidates after ``previous`` (ties in the
+        candidates' order). Only the candidates ever seen after ``previous`` are scored: any
+        other one scores its unseen-pair log-probability, which is fixed per candidate."""
+        if previous is None:
+            keys = [self.logp(None, char) for char in candidates]
+        else:
+            keys = _unseen_keys(self.model, candidates)
+            followers = self.model.followers(previous)
+            if followers:
+                keys = list(keys)
+                if len(followers) < len(candidates):
+                    where = _positions(candidates)
+                    for char in followers:
+                        for index in where.get(char, ()):
+                            keys[index] = self.logp(previous, char)
+                else:
+                    for index, char in enumerate(candidates):
+                        if char in followers:
+                            keys[index] = self.logp(previous, char)
+        order = sorted(range(len(candidates)), key=keys.__getitem__, reverse=True)[:GUESS_BRANCHES]
+        return [candidates[index] for index in order]
 
-    def emit(self, path: _Path, char: str, lost: bool = False, pair: bool = False) -> _Path:
-        return self._emit_scored(path, char, self.model.logp(self._previous(path), char), lost, pair)
-
-    def _emit_scored(self, path: _Path, char: str, logp: float, lost: bool = False, pair: bool = False) -> _Path:
-        score = path.score + logp - (LOST_BYTE_COST if lost else 0.0)
-        return _Path(
-            score,
-            path.text + char,
-            None,
-            (*path.lost, len(path.text)) if lost else path.lost,
-            path.pairs + (1 if pair else 0),
-        )
+    def emit(self, path: _Path, char: str) -> _Path:
+        score, text, _pending, lost = path
+        return (score + self.logp(text[-1] if text else self.before, char), text + char, None, lost)
 
     def guesses(self, path: _Path, candidates: list[str]) -> list[_Path]:
-        previous = self._previous(path)
+        score, text, _pending, lost = path
+        previous = text[-1] if text else self.before
         key = (previous, id(candidates))
         ranked = self._ranked.get(key)
         if ranked is None:
-            best = sorted(candidates, key=lambda c: self.model.logp(previous, c), reverse=True)[:GUESS_BRANCHES]
-            folded = [_fold_fullwidth(char) for char in best]
-            ranked = [(char, self.model.logp(previous, char)) for char in folded]
+            folded = [_fold_fullwidth(char) for char in self._rank(previous, candidates)]
+            ranked = [(char, self.logp(previous, char)) for char in folded]
             self._ranked[key] = ranked
-        return [self._emit_scored(path, char, logp, lost=True) for char, logp in ranked]
+        guessed = (*lost, len(text))
+        return [(score + logp - LOST_BYTE_COST, text + char, None, guessed) for char, logp in ranked]
 
     def start(self, path: _Path, byte: int) -> list[_Path]:
         """``byte`` arrives with nothing pending."""
         if byte == WILDCARD:
-            return [_Path(path.score, path.text, WILDCARD, path.lost, path.pairs)]
+            return [(path[0], path[1], WILDCARD, path[3])]
+        trail = self.by_trail.get(byte)
         if byte < 0x80:
             options = [self.emit(path, chr(byte))]
-            if byte in self.by_trail:  # an ASCII-range trail byte whose lead was lost
-                options.extend(self.guesses(path, self.by_trail[byte]))
+            if trail is not None:  # an ASCII-range trail byte whose lead was lost
+                options.extend(self.guesses(path, trail))
             return options
-        options = [_Path(path.score, path.text, byte, path.lost, path.pairs)]
-        if byte in self.by_trail:  # ... or it is a trail whose lead was lost
-            options.extend(self.guesses(path, self.by_trail[byte]))
+        options = [(path[0], path[1], byte, path[3])]
+        if trail is not None:  # ... or it is a trail whose lead was lost
+            options.extend(self.guesses(path, trail))
         return options
 
     def lost_trail(self, path: _Path, lead: int, then: int | None = None) -> list[_Path]:
@@ -355,26 +464,25 @@ class _Search:
     def feed(self, path: _Path, data: list[int]) -> list[_Path]:
         """Every way of extending ``path`` by the bytes ``data``."""
         paths = [path]
+        by_trail, by_lead = self.by_trail, self.by_lead
         for byte in data:
             nxt: list[_Path] = []
             for p in paths:
-                if p.pending is None:
+                pending = p[2]
+                if pending is None:
                     nxt.extend(self.start(p, byte))
-                elif p.pending == WILDCARD:
-                    if byte != WILDCARD and byte in self.by_trail:
-                        nxt.extend(self.guesses(p, self.by_trail[byte]))
+                elif pending == WILDCARD:
+                    if byte != WILDCARD and byte in by_trail:
+                        nxt.extend(self.guesses(p, by_trail[byte]))
                 elif byte == WILDCARD:  # the trail of the pending lead is the lost byte
-                    nxt.extend(self.guesses(p, self.by_lead.get(p.pending, [])))
+                    nxt.extend(self.guesses(p, by_lead.get(pending, _NO_CANDIDATES)))
                 else:
-                    if byte != WILDCARD:
-                        try:
-                            char = bytes([p.pending, byte]).decode("gbk")
-                        except UnicodeDecodeError:
-                            char = ""
-                        if char:
-                            nxt.append(self.emit(p, _fold_fullwidth(char), pair=True))
-                    nxt.extend(self.lost_trail(p, p.pending, byte))
-            paths = _dedupe(sorted(nxt, key=lambda p: p.score, reverse=True))[: BEAM * 2]
+                    char = _pair_char(pending, byte)
+                    if char:
+                        nxt.append(self.emit(p, char))
+                    nxt.extend(self.lost_trail(p, pending, byte))
+            nxt.sort(key=_by_score, reverse=True)
+            paths = _dedupe(nxt, BEAM * 2)
         return paths
 
 
