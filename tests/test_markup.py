@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from scaling import MAX_RATIO, doubling_ratio
 
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
@@ -76,3 +77,17 @@ def test_markup_edits_are_in_provenance_with_before_and_after() -> None:
     rules = {(e.stage, e.rule): (e.old, e.new) for e in document.edits}
     assert rules[("markup", "attribute-tail")] == ('x: 1px;">', "")
     assert rules[("markup", "entities")] == ("&#x4e2d;", "中")
+
+
+def test_cut_tag_tails_take_linear_time() -> None:
+    """Adjacent name=value pairs whose unquoted values could also be read as further pairs
+    (a=ba=b…) and no closing ">" once made the attribute-tail rule try every split: 17 s
+    for 20 pairs, five times that for two more."""
+    assert run("a=b" * 20 + " x>").text == "a=b" * 20 + " x>"
+    assert run("a=b" * 20 + ">正文").text == "正文"
+
+    def make(size: int) -> str:
+        return ("a=b" * 20 + " x>\n") * size
+
+    assert doubling_ratio(make, run, 1_000) < MAX_RATIO
+    assert doubling_ratio(lambda size: "a=b" * size + " x>", run, 20_000) < MAX_RATIO
