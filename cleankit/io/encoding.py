@@ -17,8 +17,6 @@ import codecs
 import math
 import re
 
-from charset_normalizer import from_bytes
-
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import DecodeError
 from cleankit.text.plausibility import chinese_model
@@ -258,6 +256,9 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
     elif declared == best:
         why = f"declared {declared} agrees; " + why
     if scores[best] < NOT_CHINESE_SCORE:
+        # Imported here: this open search is the last resort, and most runs never reach it.
+        from charset_normalizer import from_bytes
+
         guess = from_bytes(raw).best()
         if guess is not None and codecs.lookup(guess.encoding).name not in scores:
             return EncodingInfo(
