@@ -2,10 +2,16 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+# The start-up cache (cleankit.io.cache: checked rule packs, OpenCC tables) of the whole
+# session lives in one temporary folder: the tests never write into the user's own cache,
+# and every CLI subprocess finds what the first one made.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cleankit-tests-cache-")
 
 from cleankit import Pipeline, Settings
 

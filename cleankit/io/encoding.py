@@ -19,8 +19,6 @@ import math
 import re
 import unicodedata
 
-from charset_normalizer import from_bytes
-
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import DecodeError
 from cleankit.text.cjk import is_han
@@ -333,6 +331,9 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
                 f"Chinese text ({why}); convert it to UTF-8 first (iconv -f EUC-TW -t UTF-8), "
                 "or force the encoding if it is another one"
             )
+        # Imported here: this open search is the last resort, and most runs never reach it.
+        from charset_normalizer import from_bytes
+
         guess = from_bytes(raw).best()
         if guess is not None and codecs.lookup(guess.encoding).name not in scores:
             return EncodingInfo(

@@ -455,12 +455,11 @@ def parse_pack(text: str, where: str) -> list[Rule]:
     return rules
 
 
-def load_pack(path: Path) -> list[Rule]:
+def read_pack(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule pack: {exc}") from exc
-    return parse_pack(text, str(path))
 
 
 def default_pack_texts() -> list[tuple[str, str]]:
@@ -489,16 +488,19 @@ def load_rules(directories: Sequence[str | Path] = (), defaults: bool = True, di
 
     A user rule with the id of an earlier rule replaces it; ``disable`` drops rules by id.
     """
+    # Read through the cache of checked packs; imported here, as it imports this module.
+    from cleankit.stages.boilerplate.pack_cache import parsed_pack
+
     ordered: dict[str, Rule] = {}
     if defaults:
         for name, text in default_pack_texts():
-            for rule in parse_pack(text, name):
+            for rule in parsed_pack(text, name):
                 rule.trusted = True
                 _expect(rule.id not in ordered, name, f"rule id {rule.id!r} also defined in {ordered.get(rule.id)}")
                 ordered[rule.id] = rule
     for directory in directories:
         for path in pack_files(Path(directory)):
-            for rule in load_pack(path):
+            for rule in parsed_pack(read_pack(path), str(path)):
                 ordered[rule.id] = rule
     unknown = set(disable) - set(ordered)
     if unknown:

@@ -14,30 +14,39 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-
-import ftfy
-import ftfy.bad_codecs
+from functools import cache
+from typing import TYPE_CHECKING
 
 from cleankit.core.document import Edit
 from cleankit.stages.hygiene import CONTROL_CHARS, INVISIBLES
 from cleankit.stages.mojibake.common import PLAUSIBLE_CHINESE, reads_better
 from cleankit.text.plausibility import ChineseModel
 
-# ftfy with only its encoding repairs: its defaults fold full-width punctuation and curly
-# quotes, which are correct in Chinese text (measured: ftfy's defaults change 88 % of clean
-# Chinese government documents).
-FTFY_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=False,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    remove_control_chars=False,
-    fix_c1_controls=False,
-    normalization=None,
-    explain=False,
-)
+if TYPE_CHECKING:
+    import ftfy
+
+
+@cache
+def ftfy_config() -> ftfy.TextFixerConfig:
+    """ftfy with only its encoding repairs: its defaults fold full-width punctuation and curly
+    quotes, which are correct in Chinese text (measured: ftfy's defaults change 88 % of clean
+    Chinese government documents). ftfy (and its sloppy codecs) load here, on the first run
+    that looks like a misreading: importing them costs more than cleaning a small page."""
+    import ftfy
+    import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec
+
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        remove_control_chars=False,
+        fix_c1_controls=False,
+        normalization=None,
+        explain=False,
+    )
 
 # Characters a Latin-1/cp1252 misreading of multi-byte text is made of.
 _LATIN_MOJIBAKE_CHAR = (
@@ -160,7 +169,10 @@ def _fix_utf8_as_latin1(span: str) -> str | None:
     >>> _fix_utf8_as_latin1("café") is None
     True
     """
-    fixed = ftfy.fix_text(span, FTFY_CONFIG)
+    config = ftfy_config()
+    import ftfy
+
+    fixed = ftfy.fix_text(span, config)
     if fixed == span:
         for _ in range(2):
             try:

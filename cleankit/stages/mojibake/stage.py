@@ -16,7 +16,7 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
-from cleankit.stages.mojibake.utf8_as_gbk import utf8_as_gbk_edits
+from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_edits
 from cleankit.text.plausibility import chinese_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
@@ -48,18 +48,19 @@ class MojibakeStage:
     remove_unrecoverable: bool = False
 
     def run(self, document: Document) -> Document:
-        model = chinese_model()
+        # The language model is loaded by the first repair that has a candidate to judge:
+        # most pages have none, and a page in a pipe need not pay for the table.
         if self.gbk_as_utf8 and SURROGATE.search(document.text):
-            document.apply(self.name, gbk_as_utf8_edits(document.text, model))
+            document.apply(self.name, gbk_as_utf8_edits(document.text, chinese_model()))
         if (self.utf8_as_latin1 or self.gbk_as_latin1) and may_hold_latin1_mojibake(document.text):
             if self.utf8_as_latin1:
-                document.apply(self.name, utf8_as_latin1_edits(document.text, model))
+                document.apply(self.name, utf8_as_latin1_edits(document.text, chinese_model()))
             if self.gbk_as_latin1:
-                document.apply(self.name, gbk_as_latin1_edits(document.text, model))
-        if self.utf8_as_gbk:
-            document.apply(self.name, utf8_as_gbk_edits(document.text, model))
+                document.apply(self.name, gbk_as_latin1_edits(document.text, chinese_model()))
+        if self.utf8_as_gbk and may_hold_utf8_as_gbk(document.text):
+            document.apply(self.name, utf8_as_gbk_edits(document.text, chinese_model()))
         if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
-            edits, lost = byte_shift_edits(document.text, model)
+            edits, lost = byte_shift_edits(document.text, chinese_model())
             document.apply(self.name, edits)
             for start, end in positions_after(edits, lost):
                 document.flag(self.name, "byte-shift", start, end, "character guessed from one surviving byte")

@@ -50,6 +50,11 @@ def utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
     return edits
 
 
+def may_hold_utf8_as_gbk(text: str) -> bool:
+    """Whether ``text`` has a character where such damage starts (one regex search)."""
+    return _utf8_lead_pattern().search(text) is not None
+
+
 @lru_cache(maxsize=1)
 def _utf8_lead_chars() -> frozenset[str]:
     """Characters whose GBK bytes are a UTF-8 lead byte of a CJK character or punctuation

@@ -44,6 +44,7 @@ import numpy as np
 from cleankit.core.document import Document, Edit
 from cleankit.core.errors import SettingsError
 from cleankit.core.stage import register_stage
+from cleankit.io import cache as disk_cache
 from cleankit.stages.script.pinyin_gloss import find_glosses
 from cleankit.stages.script.stray import judge_strays
 from cleankit.stages.script.variants import conversion_chain
@@ -60,7 +61,21 @@ converter = opencc_converter
 
 
 def _changed_alone(config: str) -> str:
-    """Characters that ``config`` converts even when they stand alone."""
+    """Characters that ``config`` converts even when they stand alone. Probing the blocks
+    means loading the config's dictionaries (s2t's alone is a tenth of a second) and
+    converting 28,000 characters, once per process: the answer is kept in the cache, keyed by
+    the config, the OpenCC version and this code."""
+    import opencc
+
+    code = disk_cache.code_fingerprint(__name__)
+    if code is None:
+        return _probe(config)
+    key = disk_cache.key_of(code, getattr(opencc, "__version__", "?"), config, repr(PROBED_BLOCKS))
+    found = disk_cache.cached("opencc-changed", key, lambda: _probe(config), lambda value: isinstance(value, str))
+    return str(found)
+
+
+def _probe(config: str) -> str:
     chars = [chr(code) for low, high in PROBED_BLOCKS for code in range(low, high + 1)]
     converted = converter(config).convert("\n".join(chars)).split("\n")
     return "".join(c for c, new in zip(chars, converted, strict=True) if new != c)

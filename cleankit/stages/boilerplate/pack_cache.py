@@ -1,0 +1,170 @@
+"""Rule packs kept once read and checked: a pack's YAML is parsed, each pattern checked
+for safety, its gates derived and every example run when it is first loaded (a third of a
+second for the default packs, paid by every process: a command in a pipe, each run); the
+result is kept in the cache (:mod:`cleankit.io.cache`) under a hash of the pack's text, its
+name and the code and libraries that read packs, and later loads only compile the patterns
+again, each when it is first used.
+
+A pack that fails its checks is never kept, so its error is reported every time. An entry
+that cannot be read back exactly as a rule is ignored and the pack read afresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import regex
+
+from cleankit.io import cache
+from cleankit.stages.boilerplate.packs import Example, Rule, parse_pack
+
+# The modules whose code decides what a pack becomes (parsing, checks, gates, the match view
+# its examples and words are read in).
+DERIVED_BY = (
+    "cleankit.stages.boilerplate.packs",
+    "cleankit.stages.boilerplate.gates",
+    "cleankit.stages.boilerplate.regex_safety",
+    "cleankit.stages.boilerplate.pack_cache",
+    "cleankit.text.fold",
+)
+KIND = "rules"
+
+
+def _libraries() -> str:
+    """Versions of the libraries that read packs and patterns and convert the examples' script."""
+    import opencc
+    import yaml
+
+    return f"regex={regex.__version__};opencc={getattr(opencc, '__version__', '?')};yaml={yaml.__version__}"
+
+
+def parsed_pack(text: str, where: str) -> list[Rule]:
+    """:func:`~cleankit.stages.boilerplate.packs.parse_pack`, from the cache when it holds
+    this pack."""
+    code = cache.code_fingerprint(*DERIVED_BY)
+    if code is None:
+        return parse_pack(text, where)
+    key = cache.key_of(KIND, code, _libraries(), where, text)
+    stored = cache.load(KIND, key)
+    if isinstance(stored, list):
+        rules = _rules_from(stored)
+        if rules is not None:
+            return rules
+    rules = parse_pack(text, where)
+    cache.store(KIND, key, [_record(rule) for rule in rules])
+    return rules
+
+
+def _chars(chars: frozenset[str] | None) -> list[str] | None:
+    return None if chars is None else sorted(chars)
+
+
+def _record(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "family": rule.family,
+        "description": rule.description,
+        "pattern": rule.pattern,
+        "zone": rule.zone,
+        "action": rule.action,
+        "max_chars": rule.max_chars,
+        "fields": rule.fields,
+        "positives": [[example.text, example.fields] for example in rule.positives],
+        "negatives": rule.negatives,
+        "glue": rule.glue,
+        "block": rule.block,
+        "anchor": rule.anchor,
+        "needs_neighbour": rule.needs_neighbour,
+        "source": rule.source,
+        "gate": _chars(rule.gate),
+        "more_gates": [sorted(gate) for gate in rule.more_gates],
+        "first_chars": _chars(rule.first_chars),
+        "last_chars": _chars(rule.last_chars),
+        "words": sorted(rule.words),
+        "min_words": rule.min_words,
+        "longest_word": rule.longest_word,
+        "compiled": rule.compiled is not None,
+        "compiled_lines": rule.compiled_lines is not None,
+    }
+
+
+class LazyPattern:
+    """A rule's pattern, compiled the first time it is used. Compiling is most of what
+    loading the cached default packs costs, and a page uses about half of their patterns
+    (32 of 70 on the benchmark's 18 kB page, 37 over its first 50 pages)."""
+
+    __slots__ = ("_compiled", "_flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.pattern = pattern
+        self._flags = flags
+        self._compiled: regex.Pattern[str] | None = None
+
+    def compiled(self) -> regex.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = regex.compile(self.pattern, self._flags)
+        return self._compiled
+
+    def search(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
+        return self.compiled().search(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().finditer(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled(), name)
+
+    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str, int]]:
+        return LazyPattern, (self.pattern, self._flags)
+
+
+def _lazy(pattern: str, flags: int) -> regex.Pattern[str]:
+    # Stands in for the compiled pattern wherever a rule uses one (search, finditer and the
+    # rest are passed through), so to the type checker it is one.
+    return cast("regex.Pattern[str]", LazyPattern(pattern, flags))
+
+
+def _frozen(chars: list[str] | None) -> frozenset[str] | None:
+    return None if chars is None else frozenset(chars)
+
+
+def _rules_from(stored: list[Any]) -> list[Rule] | None:
+    """The rules of a cache entry, their patterns compiled as the pack reader compiles them
+(when first used)."""
+    flags = regex.IGNORECASE | regex.VERSION0
+    try:
+        rules = []
+        for data in stored:
+            rule = Rule(
+                id=data["id"],
+                family=data["family"],
+                description=data["description"],
+                pattern=data["pattern"],
+                zone=data["zone"],
+                action=data["action"],
+                max_chars=data["max_chars"],
+                fields=dict(data["fields"]),
+                positives=[Example(text, fields) for text, fields in data["positives"]],
+                negatives=list(data["negatives"]),
+                glue=data["glue"],
+                block=data["block"],
+                anchor=data["anchor"],
+                needs_neighbour=data["needs_neighbour"],
+                source=data["source"],
+                gate=_frozen(data["gate"]),
+                more_gates=tuple(frozenset(gate) for gate in data["more_gates"]),
+                first_chars=_frozen(data["first_chars"]),
+                last_chars=_frozen(data["last_chars"]),
+                words=frozenset(data["words"]),
+                min_words=data["min_words"],
+                longest_word=data["longest_word"],
+            )
+            if data["compiled"]:
+                rule.compiled = _lazy(rule.pattern, flags)
+            if data["compiled_lines"]:
+                rule.compiled_lines = _lazy(rule.pattern, flags | regex.MULTILINE)
+            rule.compiled_fields = {name: _lazy(pattern, flags) for name, pattern in rule.fields.items()}
+            rules.append(rule)
+        return rules
+    except (KeyError, TypeError, ValueError, regex.error):
+        return None
