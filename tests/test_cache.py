@@ -76,7 +76,7 @@ def test_a_refused_pack_is_refused_every_time_and_an_edit_is_read(cache_home: Pa
     pack = folder / "site.yaml"
     pack.write_text(PACK.format(pattern="^科技让生活更美好$", good="科技让生活更美好"), encoding="utf-8")
     assert load_rules([folder], defaults=False).rules[0].pattern == "^科技让生活更美好$"
-    pack.write_text(PACK.format(pattern="^(科技+)+$", good="科技"), encoding="utf-8")
+    pack.write_text(PACK.format(pattern="^(技+)+$", good="技"), encoding="utf-8")
     for _ in range(2):
         with pytest.raises(RuleError, match="refused"):
             load_rules([folder], defaults=False)

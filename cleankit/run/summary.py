@@ -87,6 +87,10 @@ class RunSummary:
             mine["chars_added"] += totals.get("chars_added", 0)
         self.encodings.update(other.encodings)
         self.failures.extend(other.failures)
+        for key, counts in other.timeouts.items():
+            entry = self.timeouts.setdefault(key, {"documents": 0, "timeouts": 0, "stopped": 0})
+            for name in ("documents", "timeouts", "stopped"):
+                entry[name] += counts.get(name, 0)
 
     def totals_json(self) -> str:
         """The file-level totals as stored in the run state (:meth:`from_totals` reads them)."""
@@ -99,6 +103,7 @@ class RunSummary:
             "rules": self.rules,
             "encodings": dict(self.encodings),
             "failures": self.failures,
+            "timeouts": self.timeouts,
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -114,6 +119,7 @@ class RunSummary:
             rules=data["rules"],
             encodings=Counter(data["encodings"]),
             failures=[(source, error) for source, error in data["failures"]],
+            timeouts=data.get("timeouts", {}),
         )
 
     def to_json(self) -> dict[str, Any]:
