@@ -52,9 +52,9 @@ class Settings:
     max_bytes: int = 32 * 1024 * 1024
     # Check on every document that restore rebuilds the original (cheap, catches stage bugs).
     verify_restore: bool = True
-    # Seconds one document may take (decoding, every stage, the restore check) before it
-    # fails, naming the stage; 0 = no limit. Generous: a 32 MiB page took 36-70 s of CPU, and
-    # up to 5 minutes of wall time on a 2-core machine at load 8 (benchmarks/bench_memory.py).
+    # CPU seconds one document may take (decoding, every stage, the restore check) before it
+    # fails, naming the stage; 0 = no limit. Generous: a 32 MiB page took 36-70 s of CPU
+    # (benchmarks/bench_memory.py).
     document_seconds: float = 600.0
     # Per-stage options, e.g. {"hygiene": {"nfc": true}}.
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
