@@ -34,13 +34,14 @@ WORK = HERE / "work"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu(pid: int) -> float | None:
-    """User + system seconds of ``pid`` itself (not its children), or None once it is gone."""
+def own_cpu(pid: int) -> tuple[float, bool] | None:
+    """User + system seconds of ``pid`` itself (not its children), and whether it is stopped
+    (SIGSTOP from outside: the run's wall time is then void), or None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return (int(fields[11]) + int(fields[12])) / TICK, fields[0] in ("T", "t")
 
 
 def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[str, float]:
@@ -49,15 +50,19 @@ def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[st
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parent = 0.0
+    stopped = False
     while process.poll() is None:
         sample = own_cpu(process.pid)
         if sample is not None:
-            parent = sample
+            parent, halted = sample
+            stopped = stopped or halted
         time.sleep(0.02)
     wall = time.perf_counter() - started
     if process.returncode not in (0, 1):
         raise SystemExit(f"cleankit failed ({process.returncode}): {process.stderr.read().decode()[-2000:]}")
-    return {"wall": wall, "parent_cpu": parent}
+    if stopped:
+        print(f"  (-j{jobs}: the process was stopped from outside during the run; its wall time is void)")
+    return {"wall": wall, "parent_cpu": parent, "stopped": float(stopped)}
 
 
 def tree_cpu() -> float:

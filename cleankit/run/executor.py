@@ -20,6 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from cleankit.io.files import release_inherited_locks
+
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
@@ -39,6 +41,7 @@ def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent alone decides what
     # happens (it stops the workers), so no worker prints a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    release_inherited_locks()
     _die_with(parent)
 
 
