@@ -14,7 +14,7 @@ import fnmatch
 import os
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -252,6 +252,21 @@ def prepare_outdir(outdir: Path) -> None:
         raise OutputError(f"{shown}: cannot create the output folder: {exc.strerror or exc}") from exc
 
 
+# Descriptors of the locks this process holds: a forked worker closes its copies
+# (release_inherited_locks), so a killed run's workers, dying a moment after it, never hold
+# the folder against the rerun.
+_LOCK_FDS: set[int] = set()
+
+
+def release_inherited_locks() -> None:
+    """In a forked child: close the copies of the parent's lock descriptors (the parent keeps
+    its lock)."""
+    for fd in list(_LOCK_FDS):
+        with suppress(OSError):
+            os.close(fd)
+    _LOCK_FDS.clear()
+
+
 class FolderLock:
     """One run at a time per output folder: an exclusive ``flock`` on ``OUTDIR/.cleankit.lock``
     holding the owner's pid. The kernel drops the lock when its process dies, so a killed run
@@ -286,6 +301,7 @@ class FolderLock:
         except OSError as exc:
             os.close(self.fd)
             raise OutputError(f"cannot write {display(str(self.path))}: {exc.strerror or exc}") from exc
+        _LOCK_FDS.add(self.fd)
 
     def _holder(self) -> int | None:
         try:
@@ -295,6 +311,7 @@ class FolderLock:
 
     def release(self) -> None:
         if self.fd >= 0:
+            _LOCK_FDS.discard(self.fd)
             os.close(self.fd)  # closing the descriptor drops the flock
             self.fd = -1
 

@@ -101,9 +101,13 @@ def run_clean(
     lock = FolderLock(outdir)
     try:
         state = RunState(outdir)
+        run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
         try:
-            run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
             summary = run.clean(inputs, force, on_start, on_result)
+        except RunInterrupted:
+            raise
+        except KeyboardInterrupt:  # before or after the cleaning loop: nothing half-done either way
+            raise RunInterrupted(run.committed, run.remaining) from None
         finally:
             state.close()
     finally:
@@ -119,6 +123,13 @@ class _Run:
     pipeline: Pipeline
     state: RunState
     executor: Executor
+    total: int = 0  # input files of this run
+    skipped: int = 0  # already done by an earlier run
+    committed: int = 0  # recorded as finished by this run
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.skipped - self.committed
 
     def clean(
         self,
@@ -137,6 +148,7 @@ class _Run:
         rows = self.state.verified_rows()
         items = list(discover(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
         tasks, bad = plan(items, outdir, {} if force else rows)
+        self.total = len(tasks) + len(bad)
         if on_start:
             on_start(len(tasks) + len(bad))
         passes = run_passes(self.settings, self.pipeline, outdir)
@@ -157,15 +169,17 @@ class _Run:
                     raise OutputError(result.output_error)
                 committer.add(result)
                 summary.add(result)
+                self.skipped, self.committed = summary.skipped, committer.committed
                 if on_result:
                     on_result(result)
             committer.flush()
+            self.committed = committer.committed
         except KeyboardInterrupt:
             with _deferred_interrupt(reraise=False):
                 _close(produced)
                 committer.flush()  # the results that arrived are finished: keep them
-            remaining = len(tasks) + len(bad) - summary.skipped - committer.committed
-            raise RunInterrupted(committer.committed, remaining) from None
+            self.skipped, self.committed = summary.skipped, committer.committed
+            raise RunInterrupted(self.committed, self.remaining) from None
         except BaseException:
             _close(produced)
             raise

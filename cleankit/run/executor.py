@@ -6,9 +6,13 @@ commits them. Another engine is one more class with ``results``.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -16,6 +20,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from cleankit.io.files import release_inherited_locks
+
+# Linux's prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -27,12 +35,32 @@ class Executor(Protocol):
 _WORK: Callable[[Any], Any] | None = None
 
 
-def _init_worker(work: Callable[[Any], Any]) -> None:
+def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
     global _WORK
     _WORK = work
     # Ctrl-C reaches every process of the terminal's group: the parent alone decides what
     # happens (it stops the workers), so no worker prints a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    release_inherited_locks()
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the parent dies (killed, it cannot stop its workers): otherwise
+    the worker would wait for tasks forever, holding the terminal's pipes open."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def _work(task: Any) -> Any:
@@ -106,7 +134,7 @@ class LocalExecutor:
 
 def _pool(work: Callable[[Any], Any], jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker, initargs=(work,)
+        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker, initargs=(work, os.getpid())
     )
 
 

@@ -20,9 +20,20 @@ from __future__ import annotations
 import os
 import signal
 
-_SETTING = os.environ.get("CLEANKIT_FAULT", "")
-_NAME, _, _COUNT = _SETTING.partition(":")
+_NAME = ""
+_COUNT = ""
 _seen = 0
+
+
+def arm(setting: str) -> None:
+    """Set the hook as ``CLEANKIT_FAULT`` does (``NAME`` or ``NAME:N``; empty disarms): for a
+    test that forks a run instead of starting a new interpreter."""
+    global _NAME, _COUNT, _seen
+    _NAME, _, _COUNT = setting.partition(":")
+    _seen = 0
+
+
+arm(os.environ.get("CLEANKIT_FAULT", ""))
 
 
 def boundary(name: str) -> None:

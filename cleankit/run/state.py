@@ -31,7 +31,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,8 @@ class FileRow:
     totals: str  # RunSummary.totals_json()
 
     def to_sql(self) -> tuple[Any, ...]:
-        values = list(astuple(self))
+        # Not dataclasses.astuple, which deep-copies every field (a profile showed it).
+        values = [getattr(self, name) for name in FIELD_NAMES]
         values[0], values[6] = _key(self.file), _key(self.output)
         return tuple(values)
 
@@ -106,7 +107,8 @@ class FileRow:
         return cls(*values)
 
 
-COLUMNS = ", ".join(f.name for f in fields(FileRow))
+FIELD_NAMES = tuple(f.name for f in fields(FileRow))
+COLUMNS = ", ".join(FIELD_NAMES)
 MARKS = ", ".join("?" * len(fields(FileRow)))
 
 

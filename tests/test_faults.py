@@ -1,0 +1,363 @@
+"""Fault injection (issue 14, "Prove the promises"): a run is killed or broken at every phase
+boundary and at random moments, and the rerun must leave exactly what an uninterrupted run
+leaves.
+
+Faults: SIGKILL at each boundary of :mod:`cleankit.run.faults` (the ``CLEANKIT_FAULT`` test
+hook), a torn provenance append, SIGKILL at random moments, a worker killed, Ctrl-C, a full
+disk and a read-only output folder part-way (a tmpfs the test mounts; skipped, saying why,
+where it cannot), an input rewritten while the run reads it, two runs started at once. After
+each: a rerun completes; every clean file is byte-identical to the uninterrupted run's;
+provenance has one record per document and agrees with the near-duplicate index and the run
+state (``PRAGMA integrity_check`` on both); ``restore --bytes`` rebuilds sampled inputs.
+
+The normal suite runs a bounded form (every boundary once, one trial of each other fault:
+about a minute). The full form, several kills per boundary and many random moments::
+
+    CLEANKIT_FAULTS=full pytest tests/test_faults.py
+
+``CLEANKIT_FAULTS_REPORT=FILE`` writes the trials, the faults injected and the failures as
+JSON (benchmarks/README.md, "Fault injection (issue 14)", reports a full run).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from cleankit import Pipeline, Settings
+from cleankit.audit.records import CleanTextReader
+from cleankit.core.errors import OutputBusy, OutputError
+from cleankit.core.provenance import read_records, restore_bytes_from_record
+from cleankit.io.files import INDEX_FILE, STATE_FILE
+from cleankit.run import faults
+from cleankit.run.clean import run_clean
+
+FULL = os.environ.get("CLEANKIT_FAULTS") == "full"
+BOUNDARIES = [
+    "surveyed", "index-flush", "torn-append", "appended", "rows", "cleaned", "decided", "journaled",
+    "index-decisions", "provenance-swapped", "outputs-applied", "journal-cleared",
+]  # fmt: skip
+# Kills at a later batch as well as the first (the full form).
+REPEATS = [1, 2, 3] if FULL else [1]
+RANDOM_TRIALS = 24 if FULL else 1
+PAGES_PER_SITE = 10 if FULL else 6
+TALLY: Counter[str] = Counter()
+SETTINGS = Settings(jobs=2)
+
+
+@functools.cache
+def pipeline() -> Pipeline:
+    """One pipeline for every run of the module (rule packs compiled once; forked runs share it)."""
+    return Pipeline.from_settings(SETTINGS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report() -> Iterator[None]:
+    yield
+    path = os.environ.get("CLEANKIT_FAULTS_REPORT")
+    if path:
+        Path(path).write_text(json.dumps({"form": "full" if FULL else "bounded", **TALLY}, indent=2) + "\n")
+
+
+UNIQUE = "site-a/unique.txt"  # a page no other page reprints: the one rewritten while read
+
+
+def build_crawl(src: Path) -> None:
+    """Two sites of pages with shared furniture (learned), reprints (near-duplicates) and a
+    mix of encodings, from the sample pages; and one page of its own."""
+    bodies = [p.read_bytes().decode("utf-8") for p in sorted(SAMPLES.iterdir())]
+    for site in ("site-a", "site-b"):
+        (src / site).mkdir(parents=True)
+        for number in range(PAGES_PER_SITE):
+            body = bodies[number % len(bodies)]
+            text = f"{site}市人民政府门户网站\n首页 > 通知公告\n{body}\n主办：{site}市人民政府办公室\n"
+            encoding = "gb18030" if number % 3 == 0 else "utf-8"
+            (src / site / f"{number:02d}.txt").write_bytes(text.encode(encoding))
+    rules = "".join(f"第{n}条　各单位应当在{n + 3}日内完成第{n * 7}号文件规定的第{n}项整改。\n" for n in range(1, 40))
+    (src / UNIQUE).write_text(f"site-a市人民政府门户网站\n首页 > 通知公告\n关于整改的通知\n{rules}", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The corpus and the clean files of an uninterrupted run (relative path -> sha256)."""
+    root = tmp_path_factory.mktemp("faults")
+    src = root / "in"
+    build_crawl(src)
+    out = root / "reference"
+    run_clean([src], out, SETTINGS, pipeline=pipeline())
+    return src, clean_files(out)
+
+
+def clean_files(out: Path) -> dict[str, str]:
+    own = ("provenance.jsonl", "summary.json", INDEX_FILE, STATE_FILE)
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*.txt"))
+        if p.is_file() and p.name not in own
+    }
+
+
+def fork_run(src: Path, out: Path, fault: str = "", jobs: int = 2) -> int:
+    """A run in a forked child (no interpreter start-up to pay: the bounded suite stays short),
+    with the fault hook armed; its pid. The child's exit code is the command's (4: output
+    error, 130: interrupted), or it dies by the hook's SIGKILL."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.setpgid(0, 0)  # its own group, as a shell gives a command: killed with its workers
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        faults.arm(fault)
+        summary = run_clean([src], out, SETTINGS.updated(jobs=jobs), pipeline=pipeline())
+        code = 1 if summary.failed else 0
+    except OutputBusy:
+        code = 3
+    except OutputError:
+        code = 4
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        os._exit(code)
+
+
+def wait_child(pid: int, timeout: float = 300) -> int:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.killpg(pid, signal.SIGKILL)
+    raise AssertionError("the run did not end")
+
+
+def running(pid: int) -> bool:
+    return os.waitpid(pid, os.WNOHANG) == (0, 0)
+
+
+def start(src: Path, out: Path, fault: str | None = None, jobs: int = 2, **popen: object) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+    if fault:
+        env["CLEANKIT_FAULT"] = fault
+    return subprocess.Popen(
+        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", str(jobs), "-q"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        **popen,  # type: ignore[arg-type]
+    )
+
+
+def rerun_and_check(src: Path, out: Path, reference: dict[str, str], what: str) -> None:
+    """The rerun completes and leaves exactly the uninterrupted run's folder."""
+    TALLY["trials"] += 1
+    try:
+        summary = run_clean([src], out, SETTINGS, pipeline=pipeline())
+        assert summary.failed == 0, (what, summary.failures)
+        assert clean_files(out) == reference, f"{what}: clean files differ from the uninterrupted run"
+        check_records(src, out)
+    except BaseException:
+        TALLY["failures"] += 1
+        raise
+
+
+def check_records(src: Path, out: Path) -> None:
+    records = list(read_records(out / "provenance.jsonl"))
+    sources = [r["source"] for r in records]
+    inputs = sorted(str(p.relative_to(src)) for p in src.rglob("*.txt"))
+    assert sorted(sources) == inputs, "one record per document"
+    with sqlite3.connect(out / INDEX_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        states = {json.loads(s): state for s, state in db.execute("SELECT source, state FROM docs")}
+    with sqlite3.connect(out / STATE_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == len(inputs)
+    read_clean = CleanTextReader(out)
+    for record in records:
+        expected = "duplicate" if record["status"] == "duplicate" else "kept"
+        assert states.get(record["source"]) == expected, record["source"]
+        if record["status"] == "duplicate":
+            assert not (out / record["source"]).exists()
+    for record in random.Random(len(records)).sample(records, 4):
+        clean = "" if record["status"] == "duplicate" else read_clean(record)
+        assert restore_bytes_from_record(clean, record) == (src / record["source"]).read_bytes()
+
+
+def wait_for_progress(out: Path, seconds: float) -> None:
+    """Until the run has committed something, or ``seconds`` pass."""
+    deadline = time.time() + seconds
+    provenance = out / "provenance.jsonl"
+    while time.time() < deadline:
+        if provenance.exists() and provenance.stat().st_size > 0:
+            return
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("repeat", REPEATS)
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_sigkill_at_every_phase_boundary(
+    crawl: tuple[Path, dict[str, str]], tmp_path: Path, boundary: str, repeat: int
+) -> None:
+    src, reference = crawl
+    out = tmp_path / "out"
+    code = wait_child(fork_run(src, out, f"{boundary}:{repeat}"))
+    if code == -signal.SIGKILL:
+        TALLY["faults"] += 1
+        TALLY[f"boundary {boundary}"] += 1
+    else:  # this run meets the boundary fewer than ``repeat`` times (one batch, say)
+        assert code == 0, code
+        if repeat == 1:
+            pytest.fail(f"the run never reached {boundary}")
+    rerun_and_check(src, out, reference, f"SIGKILL at {boundary}:{repeat}")
+
+
+@pytest.mark.parametrize("trial", range(RANDOM_TRIALS))
+def test_sigkill_at_a_random_moment(crawl: tuple[Path, dict[str, str]], tmp_path: Path, trial: int) -> None:
+    src, reference = crawl
+    out = tmp_path / "out"
+    rng = random.Random(trial)
+    pid = fork_run(src, out)
+    wait_for_progress(out, 60)
+    time.sleep(rng.uniform(0, 1.0))  # anywhere from cleaning to compaction
+    if running(pid):
+        os.killpg(pid, signal.SIGKILL)
+        TALLY["faults"] += 1
+        TALLY["random SIGKILL"] += 1
+    wait_child(pid)
+    rerun_and_check(src, out, reference, f"random SIGKILL, trial {trial}")
+
+
+def test_a_worker_killed(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    src, reference = crawl
+    out = tmp_path / "out"
+    pid = fork_run(src, out)
+    wait_for_progress(out, 60)
+    workers = _children(pid)
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+        TALLY["faults"] += 1
+        TALLY["worker SIGKILL"] += 1
+    assert wait_child(pid) == 0
+    rerun_and_check(src, out, reference, "worker killed")
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_ctrl_c(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    src, reference = crawl
+    out = tmp_path / "out"
+    process = start(src, out, start_new_session=True)  # the command itself: exit code and message
+    wait_for_progress(out, 60)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode in (0, 130), stderr.decode()[-2000:]
+    assert b"Traceback" not in stderr
+    TALLY["faults"] += process.returncode == 130
+    TALLY["Ctrl-C"] += process.returncode == 130
+    rerun_and_check(src, out, reference, "Ctrl-C")
+
+
+def test_two_runs_at_once(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    src, reference = crawl
+    out = tmp_path / "out"
+    first, second = fork_run(src, out), fork_run(src, out)
+    codes = sorted([wait_child(first), wait_child(second)])
+    assert codes in ([0, 0], [0, 3]), codes  # one after the other, or the second refused (busy)
+    TALLY["faults"] += 1
+    TALLY["concurrent runs"] += 1
+    rerun_and_check(src, out, reference, "two runs at once")
+
+
+def test_an_input_rewritten_while_the_run_reads_it(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    src, reference = crawl
+    copy = tmp_path / "in"
+    subprocess.run(["cp", "-r", str(src), str(copy)], check=True)
+    victim = copy / UNIQUE
+    original = victim.read_bytes()
+    out = tmp_path / "out"
+    pid = fork_run(copy, out)
+    rng = random.Random(7)
+    while running(pid):  # truncated and rewritten in place, as a crawler would
+        with open(victim, "wb") as handle:
+            handle.write(original[: rng.randrange(1, len(original))])
+            handle.flush()
+            handle.write(original[handle.tell() :])
+    victim.write_bytes(original)
+    TALLY["faults"] += 1
+    TALLY["input rewritten while read"] += 1
+    rerun_and_check(copy, out, reference, "input rewritten while read")
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_disk_full_part_way(crawl: tuple[Path, dict[str, str]], tmpfs: Path) -> None:
+    src, reference = crawl
+    out = tmpfs / "out"
+    with pytest.raises(OutputError, match=r"No space left on device|disk full"):
+        run_clean([src], out, SETTINGS, pipeline=pipeline())
+    TALLY["faults"] += 1
+    TALLY["disk full"] += 1
+    subprocess.run(["mount", "-o", "remount,size=64m", str(tmpfs)], check=True)
+    rerun_and_check(src, out, reference, "disk full")
+
+
+def test_read_only_part_way(crawl: tuple[Path, dict[str, str]], tmpfs: Path) -> None:
+    """A run killed part-way, then the folder turns read-only (a tmpfs cannot be remounted
+    read-only while a run writes into it): the next run says so in one line and changes
+    nothing; once writable again, the rerun finishes."""
+    src, reference = crawl
+    out = tmpfs / "out"
+    subprocess.run(["mount", "-o", "remount,size=64m", str(tmpfs)], check=True)
+    assert wait_child(fork_run(src, out, "rows")) == -signal.SIGKILL
+    deadline = time.time() + 30
+    # The killed run's workers die with it, a moment later: until then the mount is busy.
+    while subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], capture_output=True).returncode != 0:
+        assert time.time() < deadline, "the tmpfs stays busy"
+        time.sleep(0.1)
+    result = subprocess.run(
+        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-q"], capture_output=True, timeout=300
+    )
+    text = result.stderr.decode()
+    assert result.returncode == 4 and "Read-only file system" in text and len(text.strip().splitlines()) == 1, text
+    TALLY["faults"] += 1
+    TALLY["read-only part-way"] += 1
+    subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    rerun_and_check(src, out, reference, "read-only part-way")
