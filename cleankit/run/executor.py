@@ -13,17 +13,20 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
 
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
+# Tasks sent ahead to each worker: one running, one waiting, so no worker waits for the parent.
+PER_WORKER = 2
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -32,17 +35,177 @@ class Executor(Protocol):
     def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]: ...
 
 
-_WORK: Callable[[Any], Any] | None = None
+class WorkerError(RuntimeError):
+    """The work raised in a worker (a bug: the work turns bad input into failed results)."""
 
 
-def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
-    global _WORK
-    _WORK = work
+@dataclass
+class LocalExecutor:
+    """Worker processes on this machine (in-process for one job). Workers are forked, so
+    they share what the parent built (rule packs compiled, furniture learned) instead of
+    building their own.
+
+    Each worker has a pipe of its own and the parent has no threads: a worker that dies (the
+    OOM killer, a segfault), even in the middle of sending a result, is seen at once as the
+    end of its pipe, and stopping the run never waits on a half-read message. The document a
+    worker was cleaning when it died is tried once more; if that kills a worker too, it fails
+    alone (``lost``) and the others complete.
+    """
+
+    jobs: int
+
+    def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
+        jobs = min(self.jobs, max(1, len(tasks)))
+        if jobs == 1:
+            for task in tasks:
+                yield work(task)
+            return
+        # Large files first so one big file does not leave the other workers idle at the end.
+        queue: deque[tuple[T, int]] = deque(
+            (task, 0) for task in sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True)
+        )
+        pool = _Pool(work, jobs)
+        try:
+            while queue or pool.busy():
+                pool.feed(queue)
+                for task, deaths, outcome in pool.ready():
+                    if isinstance(outcome, _Died):
+                        if deaths >= 1:
+                            yield lost(task, outcome.why)
+                        else:
+                            queue.appendleft((task, deaths + 1))
+                    elif isinstance(outcome, _Raised):
+                        raise WorkerError(f"cleaning {getattr(task, 'rel', task)!r} raised:\n{outcome.text}")
+                    else:
+                        yield outcome
+        finally:
+            pool.stop()
+
+
+@dataclass
+class _Died:
+    why: str
+
+
+@dataclass
+class _Raised:
+    text: str
+
+
+@dataclass
+class _Worker(Generic[T]):
+    process: BaseProcess
+    conn: Connection
+    sent: deque[tuple[T, int]] = field(default_factory=deque)
+
+
+class _Pool(Generic[T, R]):
+    """Forked workers, each fed through its own pipe; a dead one is replaced."""
+
+    def __init__(self, work: Callable[[T], R], jobs: int) -> None:
+        self.work = work
+        self.workers: list[_Worker[T]] = [self._start() for _ in range(jobs)]
+
+    def _start(self) -> _Worker[T]:
+        parent_end, child_end = multiprocessing.Pipe()
+        others = [w.conn for w in getattr(self, "workers", [])] + [parent_end]
+        context = multiprocessing.get_context("fork")
+        process = context.Process(target=_serve, args=(self.work, child_end, others, os.getpid()), daemon=True)
+        process.start()
+        child_end.close()  # the worker's end lives in the worker alone: its death closes the pipe
+        return _Worker(process, parent_end)
+
+    def busy(self) -> bool:
+        return any(worker.sent for worker in self.workers)
+
+    def feed(self, queue: deque[tuple[T, int]]) -> None:
+        for index in range(len(self.workers)):
+            while queue and len(self.workers[index].sent) < PER_WORKER:
+                worker = self.workers[index]
+                try:
+                    worker.conn.send(queue[0][0])
+                except OSError:  # died while idle: nothing of ours was lost with it
+                    if worker.sent:
+                        break  # ready() sees the death and gives back what it held
+                    self.workers[index] = self._restart(worker)
+                    continue
+                worker.sent.append(queue.popleft())
+
+    def ready(self) -> Iterator[tuple[T, int, R | _Died | _Raised]]:
+        """Wait until some worker answers or dies; yield what came back."""
+        by_handle: dict[Any, _Worker[T]] = {}
+        for worker in self.workers:
+            if worker.sent:
+                by_handle[worker.conn] = worker
+                by_handle[worker.process.sentinel] = worker
+        seen: set[int] = set()
+        for handle in wait(list(by_handle)):
+            worker = by_handle[handle]
+            if id(worker) in seen:
+                continue
+            seen.add(id(worker))
+            try:
+                kind, value = worker.conn.recv()
+            except (EOFError, OSError):
+                yield from self._replace(worker)
+                continue
+            task, deaths = worker.sent.popleft()
+            yield task, deaths, (_Raised(value) if kind == "raised" else value)
+
+    def _replace(self, worker: _Worker[T]) -> Iterator[tuple[T, int, _Died]]:
+        """A worker died: the task it was running is reported; those sent after it never
+        started, and go to its replacement as they were."""
+        fresh = self._restart(worker)
+        self.workers[self.workers.index(worker)] = fresh
+        (task, deaths), *waiting = worker.sent
+        for item in waiting:
+            fresh.conn.send(item[0])
+            fresh.sent.append(item)
+        yield task, deaths, _Died(_death(worker.process))
+
+    def _restart(self, worker: _Worker[T]) -> _Worker[T]:
+        worker.conn.close()
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        return self._start()
+
+    def stop(self) -> None:
+        """End the workers now: running documents are abandoned (their outputs are atomic and
+        their records were never committed, so a rerun redoes them)."""
+        for worker in self.workers:
+            worker.conn.close()
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5)
+
+
+def _serve(work: Callable[[Any], Any], conn: Connection, others: list[Connection], parent: int) -> None:
+    """A worker: take tasks from the pipe until it closes, send back each result."""
     # Ctrl-C reaches every process of the terminal's group: the parent alone decides what
     # happens (it stops the workers), so no worker prints a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for other in others:  # the parent's ends: only the parent may hold them, or no death is seen
+        other.close()
     release_inherited_locks()
     _die_with(parent)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer: tuple[str, Any] = ("result", work(task))
+        except Exception:
+            answer = ("raised", traceback.format_exc())
+        try:
+            conn.send(answer)
+        except (EOFError, OSError):
+            return
 
 
 def _die_with(parent: int) -> None:
@@ -63,108 +226,13 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _work(task: Any) -> Any:
-    assert _WORK is not None
-    return _WORK(task)
-
-
-@dataclass
-class LocalExecutor:
-    """Worker processes on this machine (in-process for one job). Workers are forked, so
-    they share what the parent built (rule packs compiled, furniture learned) instead of
-    building their own.
-
-    A worker that dies (the OOM killer, a segfault) breaks the pool: it is replaced, and the
-    tasks that were in flight are tried again one at a time, so the one that killed its
-    worker is found and fails alone (``lost``) while the others complete.
-    """
-
-    jobs: int
-
-    def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
-        jobs = min(self.jobs, max(1, len(tasks)))
-        if jobs == 1:
-            for task in tasks:
-                yield work(task)
-            return
-        # Large files first so one big file does not leave the other workers idle at the end.
-        queue: deque[T] = deque(sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True))
-        suspects: deque[T] = deque()  # in flight when a worker died: retried one at a time
-        pool = _pool(work, jobs)
-        in_flight: dict[Future[R], tuple[T, bool]] = {}
-        finished = False
-        try:
-            while queue or suspects or in_flight:
-                if suspects:
-                    if not in_flight:
-                        task = suspects.popleft()
-                        in_flight[pool.submit(_work, task)] = (task, True)
-                else:
-                    # Two per worker: one running, one waiting, so no worker waits for the parent.
-                    while queue and len(in_flight) < 2 * jobs:
-                        task = queue.popleft()
-                        in_flight[pool.submit(_work, task)] = (task, False)
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                broken = False
-                for future in done:
-                    task, alone = in_flight.pop(future)
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        if alone:
-                            yield lost(task, _death(pool))
-                        else:
-                            suspects.append(task)
-                        continue
-                    yield result
-                if broken:
-                    for task, _alone in in_flight.values():
-                        suspects.append(task)
-                    in_flight.clear()
-                    _stop(pool)
-                    pool = _pool(work, jobs)
-            finished = True
-        finally:
-            if finished:
-                pool.shutdown(wait=True)
-            else:  # interrupted (Ctrl-C, an output error): do not wait for running documents
-                _stop(pool)
-
-
-def _pool(work: Callable[[Any], Any], jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker, initargs=(work, os.getpid())
-    )
-
-
-def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
-    # The executor has no public way to reach its processes before Python 3.14
-    # (terminate_workers); without it a stopped run would wait for every running document.
-    found = getattr(pool, "_processes", None) or {}
-    return list(found.values())
-
-
-def _death(pool: ProcessPoolExecutor) -> str:
-    codes = [p.exitcode for p in _processes(pool) if p.exitcode]
-    signals = [signal.Signals(-code).name for code in codes if code and code < 0 and -code in signal.valid_signals()]
-    how = f"killed by {signals[0]}" if signals else "died"
+def _death(process: BaseProcess) -> str:
+    code = process.exitcode
+    if code is not None and code < 0 and -code in signal.valid_signals():
+        how = f"killed by {signal.Signals(-code).name}"
+    else:
+        how = "died"
     return f"the worker process cleaning it {how} (out of memory, or a crash); the other documents went on"
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """End the pool now: running documents are abandoned (their outputs are atomic and
-    their records were never committed, so a rerun redoes them)."""
-    processes = _processes(pool)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
 
 
 def _size(path: str) -> int:

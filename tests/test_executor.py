@@ -1,0 +1,94 @@
+"""The local executor's worker pool: every task answered once, dead workers replaced,
+stopping never waits on a running or half-sent document."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from cleankit.run.executor import LocalExecutor, WorkerError
+
+
+def _children() -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                    found.add(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def _lost(task: int, why: str) -> str:
+    return f"lost {task}: {why}"
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_every_task_answered_once(jobs: int) -> None:
+    results = list(LocalExecutor(jobs).results(list(range(50)), lambda n: n * n, _lost))
+    assert sorted(results) == [n * n for n in range(50)]  # type: ignore[type-var]
+
+
+def test_large_results_come_through_whole() -> None:
+    # Larger than a pipe's buffer: the parent reads while the worker writes.
+    results = list(LocalExecutor(2).results([1, 2, 3, 4], lambda n: "页" * (n * 1_000_000), _lost))
+    assert sorted(len(r) for r in results) == [1_000_000, 2_000_000, 3_000_000, 4_000_000]
+
+
+def test_a_task_that_kills_its_worker_twice_is_lost_and_the_others_complete(tmp_path: Path) -> None:
+    def work(n: int) -> str:
+        if n == 7:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return f"done {n}"
+
+    results = list(LocalExecutor(2).results(list(range(20)), work, _lost))
+    assert len(results) == 20
+    lost = [r for r in results if r.startswith("lost")]
+    assert lost == ["lost 7: the worker process cleaning it killed by SIGKILL (out of memory, or a crash); the other "
+                    "documents went on"]
+
+
+def test_a_worker_killed_once_from_outside_is_replaced_and_its_task_retried(tmp_path: Path) -> None:
+    marker = tmp_path / "killed-once"
+
+    def work(n: int) -> str:
+        if n == 3 and not marker.exists():
+            marker.write_text("x")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return f"done {n}"
+
+    results = list(LocalExecutor(2).results(list(range(10)), work, _lost))
+    assert sorted(results) == sorted(f"done {n}" for n in range(10))
+
+
+def test_an_exception_in_the_work_is_raised_with_its_traceback_and_the_workers_end() -> None:
+    def work(n: int) -> int:
+        if n == 2:
+            raise KeyError("no such thing")
+        return n
+
+    before = _children()
+    with pytest.raises(WorkerError, match="KeyError: 'no such thing'"):
+        list(LocalExecutor(2).results(list(range(6)), work, _lost))
+    assert _children() <= before
+
+
+def test_stopping_midway_ends_the_workers_at_once() -> None:
+    def work(n: int) -> int:
+        if n > 0:
+            time.sleep(60)
+        return n
+
+    before = _children()
+    results = LocalExecutor(2).results(list(range(4)), work, _lost)
+    started = time.monotonic()
+    assert next(results) == 0
+    results.close()  # as the run does on an output error or Ctrl-C
+    assert time.monotonic() - started < 20
+    assert _children() <= before
