@@ -91,3 +91,12 @@ def test_cut_tag_tails_take_linear_time() -> None:
 
     assert doubling_ratio(make, run, 1_000) < MAX_RATIO
     assert doubling_ratio(lambda size: "a=b" * size + " x>", run, 20_000) < MAX_RATIO
+
+
+def test_unclosed_comments_and_blocks_take_linear_time() -> None:
+    """Each '<!--' without a '-->' after it once rescanned the rest of the text (one lazy
+    regex for all blocks): k of them cost k times the page."""
+    assert run("正文<!-- 注释 -->继续<!-- 没有结尾").text == "正文继续<!-- 没有结尾"
+    assert run("<script>var a;</script>正文<style>p{}").text == "正文<style>p{}"
+    for unit in ("<!-- ", "<style>x ", "<script>"):
+        assert doubling_ratio(lambda size, unit=unit: unit * size, run, 2_000) < MAX_RATIO

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cleankit.core.document import Document
+from cleankit.core.document import Document, Edit
 from cleankit.core.stage import regex_edits, register_stage
 from cleankit.stages.hygiene import EDGE_SPACES, SPACE_RUNS, SPACE_VARIANTS
 
@@ -40,7 +41,11 @@ INLINE_TAGS = (
 _ATTRS = r"(?:\s[^<>]{0,2000})?"
 BLOCK_TAG = re.compile(rf"</?(?:{BLOCK_TAGS}){_ATTRS}/?>", re.IGNORECASE)
 INLINE_TAG = re.compile(rf"</?(?:{INLINE_TAGS}){_ATTRS}/?>", re.IGNORECASE)
-STYLE_SCRIPT = re.compile(r"<(style|script|noscript)\b[^>]{0,2000}>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# A block is an opening, then the nearest closer of its kind (``-->`` for a comment).
+BLOCK_OPENING = re.compile(r"<(style|script|noscript)\b[^>]{0,2000}>|<!--", re.IGNORECASE)
+BLOCK_CLOSERS = {
+    kind: re.compile(rf"</{kind}\s*>", re.IGNORECASE) for kind in ("style", "script", "noscript")
+} | {"!--": re.compile("-->")}
 _CSS_DECL = r"[A-Za-z-]+\s*:\s*[^;:\n<>{}]{0,120};"
 # The last declaration of a style attribute needs no ';' before the closing quote.
 _CSS_LAST = r"""[A-Za-z-]+\s*:\s*[^;:\n<>{}"']{1,120}"""
@@ -58,6 +63,38 @@ ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{
 SPACE_LIKE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Passes over the text: entities can hide tags (&lt;p&gt;) and tags can hide tags.
 MAX_PASSES = 3
+
+
+def block_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of ``<style>…</style>``, ``<script>…</script>``, ``<noscript>…</noscript>`` and
+    ``<!-- … -->`` blocks, each closed by the nearest closer of its kind.
+
+    An opening whose closer is missing is left alone, and so is every later opening of the
+    same kind, since none of them can find one either: k unclosed ``<!--`` cost one scan of
+    the text, not k (a single lazy regex rescans to the end for each of them).
+
+    >>> text = "a<!-- x -->b<STYLE type=x>p{}</style >c<!-- open"
+    >>> [text[s:e] for s, e in block_spans(text)]
+    ['<!-- x -->', '<STYLE type=x>p{}</style >']
+    >>> list(block_spans("<script>no end <!-- nor here"))
+    []
+    """
+    hopeless: set[str] = set()
+    position = 0
+    while opening := BLOCK_OPENING.search(text, position):
+        kind = (opening.group(1) or "!--").lower()
+        closer = None if kind in hopeless else BLOCK_CLOSERS[kind].search(text, opening.end())
+        if closer is None:
+            hopeless.add(kind)
+            position = opening.start() + 1
+            continue
+        yield opening.start(), closer.end()
+        position = closer.end()
+
+
+def _block_edits(text: str) -> Iterator[Edit]:
+    for start, end in block_spans(text):
+        yield Edit("", "style-script", start, end, text[start:end], "", "style/script/comment block")
 
 
 def _decode_entity(match: re.Match[str]) -> str:
@@ -100,9 +137,7 @@ class MarkupStage:
         apply = document.apply
         applied = 0
         if self.style_script and "<" in document.text:
-            applied += apply(
-                self.name, regex_edits(document.text, STYLE_SCRIPT, "style-script", "", "style/script/comment block")
-            )
+            applied += apply(self.name, _block_edits(document.text))
         if self.tags and "<" in document.text:
             applied += apply(self.name, regex_edits(document.text, BLOCK_TAG, "tags", "\n", "block tag"))
             applied += apply(self.name, regex_edits(document.text, INLINE_TAG, "tags", "", "inline tag"))
