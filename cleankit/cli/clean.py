@@ -78,12 +78,12 @@ def clean(
     )
     settings = with_rule_packs(_canonical_text_options(settings, to, nfkc), rules)
     if inputs == ["-"]:
-        raise typer.Exit(_clean_stdin(build_pipeline(settings), provenance))
+        raise typer.Exit(_clean_stdin(build_pipeline(settings, config), provenance))
     if "-" in inputs:
         raise typer.BadParameter("- (standard input) cannot be mixed with files")
     if output is None:
         raise typer.BadParameter("an output folder is needed: -o OUTDIR")
-    pipeline = build_pipeline(settings)
+    pipeline = build_pipeline(settings, config)
     summary = _run(pipeline, [Path(p) for p in inputs], output, force, quiet)
     if not quiet:
         _print_summary(summary, output)

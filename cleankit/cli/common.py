@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cleankit.core.errors import ConfigError, SettingsError
-from cleankit.core.settings import Settings, load_settings, validate
+from cleankit.core.settings import Settings, load_settings, settings_file, validate
 from cleankit.io.files import display
 
 if TYPE_CHECKING:
@@ -56,11 +56,13 @@ def with_rule_packs(settings: Settings, folders: list[Path] | None) -> Settings:
     return settings.updated(stage_options=options)
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
-    """The run's pipeline, built once (rule packs loaded and their examples run)."""
+def build_pipeline(settings: Settings, config: Path | None = None) -> Pipeline:
+    """The run's pipeline, built once (rule packs loaded and their examples run). A stage
+    refusing its options is reported with the settings file they came from."""
     from cleankit.core.pipeline import Pipeline
 
     try:
         return Pipeline.from_settings(settings)
     except ConfigError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        origin = settings_file(config)
+        raise typer.BadParameter(f"{origin}: {exc}" if origin else str(exc)) from exc

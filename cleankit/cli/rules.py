@@ -72,7 +72,7 @@ def rules_test(
         raise typer.BadParameter(f"{file}: cannot read: {exc.strerror or exc}") from exc
     before = settings.active_stages()
     before = before[: before.index("boilerplate")] if "boilerplate" in before else before
-    pipeline = build_pipeline(settings.updated(stages=before, skip=[], verify_restore=False))
+    pipeline = build_pipeline(settings.updated(stages=before, skip=[], verify_restore=False), config)
     try:
         document = pipeline.clean_bytes(raw, source=str(file))
     except InputError as exc:

@@ -99,13 +99,19 @@ class Settings:
         return Settings(**data)
 
 
+def settings_file(path: Path | None) -> Path | None:
+    """The settings file a run reads: ``path`` when given, else ``./cleankit.toml`` if present."""
+    if path is not None:
+        return path
+    default = Path("cleankit.toml")
+    return default if default.is_file() else None
+
+
 def load_settings(path: Path | None) -> Settings:
     """Defaults, overlaid by a TOML file when given (or ``./cleankit.toml`` when present)."""
+    path = settings_file(path)
     if path is None:
-        default = Path("cleankit.toml")
-        if not default.is_file():
-            return Settings()
-        path = default
+        return Settings()
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
