@@ -73,7 +73,7 @@ FURNITURE_BYTES = 700  # rough size of a page's furniture, taken off its body's 
 # Output files that are not clean text: provenance is hashed separately (records
 # normalised), the summary holds the run's timing, the index is a binary database.
 NOT_TEXT = ("provenance.jsonl", "summary.json")
-NOT_TEXT_PREFIX = "dedup-index"
+NOT_TEXT_PREFIX = ("dedup-index", "neardup-index")  # the index, under its 0.1 and current names
 VOLATILE_KEYS = frozenset({"run", "seconds", "started", "finished", "elapsed", "timestamp"})
 
 CITIES: list[tuple[str, str]] = [

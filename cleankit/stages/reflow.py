@@ -95,11 +95,10 @@ def _has_any(text: str, chars: str) -> bool:
     return any(c in text for c in chars)
 
 
-# The characters whose counts in A decide the score: open quotes and brackets, full stops,
-# clause marks and punctuation at all.
-_PAIRED = "“”《》（(）)「」"
-_COUNTED = tuple(dict.fromkeys(_PAIRED + FULL_STOPS + CLAUSE_PUNCTUATION + PUNCTUATION))
-_PUNCTUATION_CHARS = tuple(dict.fromkeys(PUNCTUATION))
+# Open quotes and brackets: A leaves one open when it has more openers than closers.
+_PAIRED = tuple("“”《》（(）)「」")
+# The sets A is asked whether it holds a character of (before its last character, or at all).
+_HELD = (FULL_STOPS, CLAUSE_PUNCTUATION, PUNCTUATION)
 _TRAILING = CLOSERS + " "
 # How much of A's start is kept for the heading test. HEADING_START reads an opening mark,
 # a run of numerals, digits and dots and two characters after it, so the verdict on this
@@ -107,23 +106,32 @@ _TRAILING = CLOSERS + " "
 HEADING_WINDOW = 4096
 
 
+def _holds(text: str, chars: str) -> bool:
+    return any(c in text for c in chars)
+
+
 class _Left:
     """The left side A of a candidate pair, grown as the paragraphs on its right join it.
 
-    The score needs of A only its two ends, its length and a few character counts, so
-    those are kept up to date as pieces join instead of re-reading the joined text at
-    every pair: a chain of n cut lines took n² steps (1.1 / 4.6 s for 2,000 / 4,000).
-    Counts are taken only when a pair gets past the vetoes, as before.
+    The score needs of A only its two ends, its length, whether it holds certain marks and
+    how many quotes and brackets it opens and closes, so those are kept up to date as pieces
+    join instead of re-reading the joined text at every pair: a chain of n cut lines took n²
+    steps (1.1 / 4.6 s for 2,000 / 4,000). Each piece is read once for each question, and
+    only when a pair gets past the vetoes.
     """
 
-    __slots__ = ("_counted", "_counts", "ends_sentence", "length", "pieces", "start")
+    __slots__ = ("_asked", "_counted", "_counts", "_earlier", "ends_sentence", "length", "pieces", "start")
 
     def __init__(self, text: str, text_ends_sentence: bool) -> None:
         self.pieces = [text]
         self.length = len(text)
         self.start = text[:HEADING_WINDOW]
         self.ends_sentence = text_ends_sentence
-        self._counts = dict.fromkeys(_COUNTED, 0)
+        # Per set of _HELD: whether a piece before the last holds one of its characters, and
+        # how many pieces have been asked (the answer only grows as pieces join).
+        self._earlier = [False] * len(_HELD)
+        self._asked = 1
+        self._counts: dict[str, int] | None = None
         self._counted = 0
 
     def join(self, text: str, text_ends_sentence: bool) -> None:
@@ -153,21 +161,34 @@ class _Left:
     def endswith(self, text: str) -> bool:
         return len(text) <= self.length and self.tail(len(text)) == text
 
-    def count(self, chars: str | tuple[str, ...]) -> int:
-        counts = self._counts
-        for piece in self.pieces[self._counted :]:
-            for char in _COUNTED:
-                counts[char] += piece.count(char)
-        self._counted = len(self.pieces)
-        return sum(counts[char] for char in chars)
+    def holds(self, which: int, but_last_char: bool) -> bool:
+        """Whether A (without its last character) holds a character of ``_HELD[which]``."""
+        chars = _HELD[which]
+        if len(self.pieces) > self._asked:
+            # The pieces that stopped being the last one since the previous question.
+            for piece in self.pieces[self._asked - 1 : -1]:
+                for index, held in enumerate(_HELD):
+                    if not self._earlier[index] and _holds(piece, held):
+                        self._earlier[index] = True
+            self._asked = len(self.pieces)
+        if self._earlier[which]:
+            return True
+        last = self.pieces[-1]
+        return _holds(last[:-1] if but_last_char else last, chars)
 
     def unbalanced(self) -> bool:
-        count = self.count
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = dict.fromkeys(_PAIRED, 0)
+        for piece in self.pieces[self._counted :]:
+            for char in _PAIRED:
+                counts[char] += piece.count(char)
+        self._counted = len(self.pieces)
         return (
-            count("“") > count("”")
-            or count("《") > count("》")
-            or count("（") + count("(") > count("）") + count(")")
-            or count("「") > count("」")
+            counts["“"] > counts["”"]
+            or counts["《"] > counts["》"]
+            or counts["（"] + counts["("] > counts["）"] + counts[")"]
+            or counts["「"] > counts["」"]
         )
 
 
@@ -181,7 +202,7 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     long_length = min(max(typical / 2, MIN_LONG), MAX_LONG)
     if HEADING_START.match(b):
         return None
-    if HEADING_START.match(a.start) and a.length < long_length and not a.count(FULL_STOPS) - (last in FULL_STOPS):
+    if HEADING_START.match(a.start) and a.length < long_length and not a.holds(0, but_last_char=True):
         return None  # a heading; a list item that already holds a sentence is prose
     if len(b) < SHORT_CELL and not b_ends_sentence:
         return None
@@ -203,15 +224,15 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     elif a.length >= MEDIUM_LENGTH:
         score += 1
     # A's full stops and clause marks before its last character.
-    if a.count(FULL_STOPS) - (last in FULL_STOPS):
+    if a.holds(0, but_last_char=True):
         score += 2
-    elif a.count(CLAUSE_PUNCTUATION) - (last in CLAUSE_PUNCTUATION):
+    elif a.holds(1, but_last_char=True):
         score += 1
     if b_ends_sentence:
         score += 1
     if FIRST_SEGMENT.match(b):
         score += 1
-    if not a.count(_PUNCTUATION_CHARS) and not open_quote and a.length < long_length:
+    if not a.holds(2, but_last_char=False) and not open_quote and a.length < long_length:
         score -= 2
     if not _has_any(b, PUNCTUATION) and len(b) < long_length:
         score -= 2
