@@ -70,10 +70,12 @@ DAMAGED_SHARE = 0.01
 STDIN_PAGE_BYTES = 18_000
 FURNITURE_BYTES = 700  # rough size of a page's furniture, taken off its body's size target
 
-# Output files that are not clean text: provenance is hashed separately (records
-# normalised), the summary holds the run's timing, the index is a binary database.
-NOT_TEXT = ("provenance.jsonl", "summary.json")
-NOT_TEXT_PREFIX = ("dedup-index", "neardup-index")  # the index, under its 0.1 and current names
+# Output files that are not clean text: provenance is hashed separately (records sorted, run
+# ids and timings removed); the summary holds timings; the index, the run state and the lock
+# (which holds the run's pid) are the run's bookkeeping, checked by the suite, not here. SQLite
+# may leave -wal/-shm/-journal files beside them.
+NOT_TEXT = ("provenance.jsonl", "summary.json", ".cleankit.lock")
+NOT_TEXT_PREFIX = ("dedup-index", "neardup-index", "run-state")
 VOLATILE_KEYS = frozenset({"run", "seconds", "started", "finished", "elapsed", "timestamp"})
 
 CITIES: list[tuple[str, str]] = [
