@@ -5,7 +5,10 @@ same process, and asserts that doubling the input did not more than triple the t
 ratio, not a time limit, is what is checked: machines are noisy, and a quadratic algorithm
 gives 4x per doubling (an exponential one far more) wherever it runs. The two sizes are
 timed alternately a few times and the best of each taken, so a slow moment of a shared
-machine falls on both or on neither.
+machine falls on both or on neither; the time is the thread's own CPU time, so other
+processes on a loaded machine do not count, and a ratio over the limit is measured once more
+before it fails (a linear stage gives about 2x, the faults these tests guard against 4x and
+more).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ MAX_DOUBLINGS = 8
 def best_seconds(work: Callable[[], object], repeats: int = REPEATS) -> float:
     best = float("inf")
     for _ in range(repeats):
-        started = time.perf_counter()
+        started = time.thread_time()
         work()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     return best
 
 
@@ -42,6 +45,13 @@ def doubling_ratio(make: Callable[[int], object], work: Callable[[object], objec
         size *= 2
         small = make(size)
     large = make(2 * size)
+    ratio = _paired_ratio(work, small, large)
+    if ratio >= MAX_RATIO:
+        ratio = min(ratio, _paired_ratio(work, small, large))
+    return ratio
+
+
+def _paired_ratio(work: Callable[[object], object], small: object, large: object) -> float:
     small_best = large_best = float("inf")
     for _ in range(REPEATS):
         small_best = min(small_best, _seconds(work, small))
@@ -50,6 +60,6 @@ def doubling_ratio(make: Callable[[int], object], work: Callable[[object], objec
 
 
 def _seconds(work: Callable[[object], object], data: object) -> float:
-    started = time.perf_counter()
+    started = time.thread_time()
     work(data)
-    return time.perf_counter() - started
+    return time.thread_time() - started

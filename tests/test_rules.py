@@ -230,9 +230,9 @@ def test_a_slow_pattern_is_cut_off_by_the_time_limit_and_counted_per_rule(tmp_pa
     assert rule.match("bb" + "a" * 3000, budget=budget) is None
     assert budget.stopped("slow-one")
     # Stopped: not searched again in this document, so it costs nothing more.
-    started = time.perf_counter()
+    started = time.thread_time()
     assert rule.match("aaaaaab", budget=budget) is None
-    assert time.perf_counter() - started < 0.01
+    assert time.thread_time() - started < 0.01
     # Without a budget to count it in, a timeout is an error the caller must see.
     with pytest.raises(SearchTimeout):
         rule.match("b" + "a" * 3000)
