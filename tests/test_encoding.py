@@ -267,6 +267,14 @@ def test_euc_tw_is_refused_with_a_clear_message_not_written_as_garbage() -> None
         detect_and_decode(EUC_TW)
 
 
+def test_bytes_of_another_shape_after_euc_tw_pairs_are_not_called_euc_tw() -> None:
+    # Found by the hostile-input fuzzing: a stray byte after two EUC-TW-shaped ones was
+    # allowed as "a character cut at the end", so four random bytes were refused as EUC-TW.
+    raw = b"\xc4\xa1\x01\x80"
+    text, info = detect_and_decode(raw)
+    assert encode_back(text, info) == raw
+
+
 def test_euc_tw_file_fails_alone_and_the_run_goes_on(tmp_path) -> None:
     from conftest import run_cli
 

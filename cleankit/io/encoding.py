@@ -352,6 +352,8 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
 # Hangul leads are B0-C8, GB2312's common Han B0-D7).
 _EUC_TW = re.compile(rb"(?:[\x00-\x7f]|[\xa1-\xfe][\xa1-\xfe]|\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe])*")
 _EUC_TW_CHARACTER = re.compile(rb"\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe]|[\xa1-\xfe][\xa1-\xfe]")
+# What may follow the shaped part: the start of a character cut at the end of the 16 kB read.
+_EUC_TW_CUT = re.compile(rb"(?:\x8e(?:[\xa1-\xb0][\xa1-\xfe]?)?|[\xa1-\xfe])?")
 EUC_TW_HAN_LEAD_SHARE = 0.8
 
 
@@ -360,7 +362,7 @@ def _euc_tw_shaped(raw: bytes) -> bool:
     the shape of EUC-TW text."""
     head = raw[:16384]
     shaped = _EUC_TW.match(head)
-    if shaped is None or shaped.end() < len(head) - 3:  # a character may be cut at the end
+    if shaped is None or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None:
         return False
     characters = _EUC_TW_CHARACTER.findall(head)
     han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
