@@ -243,6 +243,116 @@ def test_page_without_sentences_keeps_its_lines() -> None:
     assert removed(clean("通知\n\n正文\n")) == []
 
 
+# --- issue 13: furniture whose values vary from page to page ---------------------------------
+# Lines from the 2026 provincial report pages quoted in issue 13 (johncodes404/
+# china-provincial-gov-reports-2026), with the report's own opening as the text.
+
+REPORT_OPENING = [
+    "政府工作报告",
+    "——2026年2月3日在宁夏回族自治区第十三届人民代表大会第四次会议上",
+    "自治区人民政府主席 张雨浦",
+    "各位代表：",
+    "现在，我代表自治区人民政府，向大会报告工作，请予审议。请各位政协委员提出意见。",
+    "一、2025年工作总结和“十四五”发展成就",
+    *BODY,
+]
+
+
+def test_a_split_breadcrumb_and_two_line_labels_at_the_top_of_a_real_page() -> None:
+    head = ["当前位置：", "首页", ">", "政务信息", ">", "宁夏要闻", "2026年宁夏回族自治区政府工作报告"]
+    head += ["发表时间：", "2026-02-09 09:45:30", "来源：", "宁夏日报客户端", "阅读量："]
+    head += ["【字体：", "小", "中", "大", "】"]
+    document = clean("\n".join([*head, *REPORT_OPENING]))
+    assert lines(document.text) == ["2026年宁夏回族自治区政府工作报告", *REPORT_OPENING]
+    assert document.metadata["page"] == {"publish_time": "2026-02-09 09:45:30", "source": "宁夏日报客户端"}
+    rules = {e.old.strip(): e.rule for e in document.edits if e.stage == "boilerplate"}
+    assert rules["宁夏日报客户端"] == "meta-label"  # the value goes with its label
+    # 陕西: the last item is no column name; it follows the last separator.
+    head = ["首页", ">", "政府信息公开", ">", "政府工作报告", ">", "省政府工作报告", "陕西省2026年政府工作报告"]
+    document = clean("\n".join([*head, *REPORT_OPENING]))
+    assert lines(document.text) == ["陕西省2026年政府工作报告", *REPORT_OPENING]
+    rules = {e.old.strip(): e.rule for e in document.edits if e.stage == "boilerplate"}
+    assert rules["省政府工作报告"] == "breadcrumb-last-item"
+
+
+def test_the_last_breadcrumb_item_printed_twice_and_a_bare_date_time() -> None:
+    head = ["您的位置:", "首页", ">", "云南要闻", "云南要闻", "2026年政府工作报告", "来源：云南日报"]
+    head += ["2026-02-03 09:02:33", "【字体：", "大", "中", "小", "】"]
+    document = clean("\n".join([*head, *REPORT_OPENING]))
+    assert lines(document.text) == ["2026年政府工作报告", *REPORT_OPENING]
+    assert document.metadata["page"] == {"source": "云南日报", "publish_time": "2026-02-03 09:02:33"}
+
+
+def test_a_time_label_on_one_line_and_a_photo_caption_go_to_metadata() -> None:
+    head = ["来源：北京日报", "时间：2026-02-02", "北京市市长 殷勇", "殷勇同志作政府工作报告。本报记者 戴冰摄"]
+    document = clean("\n".join([*head, *REPORT_OPENING]))
+    assert lines(document.text) == ["北京市市长 殷勇", *REPORT_OPENING]
+    page = document.metadata["page"]
+    assert page["publish_time"] == "2026-02-02"
+    assert page["captions"] == ["殷勇同志作政府工作报告。本报记者 戴冰摄"]
+    # A caption kept as the first paragraph of a page (贵州) goes too, long or short.
+    caption = "政府工作报告。 贵州日报天眼新闻记者 李森 摄"
+    assert lines(clean("\n".join([caption, *REPORT_OPENING])).text) == REPORT_OPENING
+
+
+def test_a_labelled_time_wins_over_a_bare_date_time_line() -> None:
+    head = ["2026年02月10日 07时41分", "来源:", "四川日报", "发布时间：2026-02-09"]
+    document = clean("\n".join([*head, *REPORT_OPENING]))
+    assert lines(document.text) == REPORT_OPENING
+    assert document.metadata["page"] == {"source": "四川日报", "publish_time": "2026-02-09"}
+    alone = clean("\n".join(["2026年02月10日 07时41分", *REPORT_OPENING]))
+    assert alone.metadata["page"] == {"publish_time": "2026年02月10日 07时41分"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2025-03-14 星期五 上一期 下一期",
+        "广西日报 第9版：通知公告",
+        "南宁职业技术学院 > 通知公告",
+        "桂人民政府门户网站 > 政务公开 > 政策文件",
+        "昆明要闻",
+        "2026年02月10日 07时41分",
+    ],
+)
+def test_varying_head_furniture_goes_without_site_learning(line: str) -> None:
+    assert removed(clean("\n".join([line, *REPORT_OPENING]))) == [line]
+
+
+def test_a_whole_footer_goes_though_the_opening_is_printed_again_after_it() -> None:
+    # 四川: the page repeats its title and opening after the footer; that sentence-like last
+    # line used to leave the tail zone empty, so the whole footer stayed.
+    tail = ["责任编辑：", "李莎莎", "扫一扫在手机打开当前页", "相关附件>>", "相关链接>>"]
+    tail += ["abcd39f1fb7f426d9dfb6bd0fa1f2146:", "四川省第十四届人民代表大会第五次会议关于政府工作报告的决议"]
+    tail += ["e4c29f31c6964493a14c4ddf6b160169:", "四川干部群众热议政府工作报告 以奋勇争先之姿，乘势而为"]
+    tail += ["打印本页", "关闭窗口", "政府工作报告"]
+    tail += ["各位代表：现在，我代表自治区人民政府，向大会报告工作，请予审议。请各…"]
+    document = clean("\n".join([*REPORT_OPENING, *tail]))
+    assert lines(document.text) == REPORT_OPENING
+    assert document.metadata["page"] == {"editor": "李莎莎"}
+    rules = [e.rule for e in document.edits if e.stage == "boilerplate"]
+    assert rules[-1] == "repeated-title-lead"
+
+
+def test_page_bylines_widgets_and_jump_lines() -> None:
+    text = [*REPORT_OPENING[:7], "（下转第四版）（紧接第一版）", *BODY[1:], "本版责任编辑：王强"]
+    text += ["打印本页", "关闭窗口", "》》点击图片进入专题《《"]
+    document = clean("\n".join(text))
+    assert lines(document.text) == REPORT_OPENING
+    assert "editor" not in document.metadata.get("page", {})  # the page's editor, not the article's
+
+
+def test_what_only_looks_like_varying_furniture_stays() -> None:
+    # A notice's own time line after its text, a signature that repeats the head, a date
+    # without a time, an interview's reporter label before the text.
+    notice = ["某某市科学技术局", *BODY, "现将有关事项通知如下：", "时间：2024年1月5日上午9:00"]
+    notice += ["地点：科技局三楼会议室", "某某市科学技术局", "2024年1月3日"]
+    assert removed(clean("\n".join(notice))) == []
+    interview = ["创新驱动 勇立潮头", "记者：", "党的十八大以来，创新驱动已成为我国经济社会发展的一大主旋律。", *BODY]
+    assert removed(clean("\n".join(interview))) == []
+    assert lines(clean("\n".join(["2021年10月29日", *BODY])).text) == ["2021年10月29日", *BODY]
+
+
 # --- site learning -------------------------------------------------------------------------
 
 

@@ -25,6 +25,15 @@ Blocks, not only lines
 - *after the footer*: after a footer anchor (copyright, ICP number) in the tail, short lines
   that are not sentences are footer too, and so is a repeat of the title or lead (some CMSs
   print them again after the footer).
+- *label and value*: a label alone on its line (``block: value``: ``来源：``, ``发表时间：``) and the
+  next line, when the label's fields read a value from the pair (``宁夏日报客户端``), are one
+  metadata item: the value goes with the label.
+- *last breadcrumb item*: the line after a breadcrumb separator standing alone (``>``), short
+  and without punctuation, is the breadcrumb's last item (``宁夏要闻``), and so is a copy of it
+  on the next line.
+- *teaser*: a line after the text that repeats the page's opening (``各位代表：现在，我代表…``),
+  with the title-like line just before it, is a teaser for the page printed after it; such a
+  line is never the last body line, so the furniture before it is in the tail zone.
 - *learned*: lines the corpus pre-pass saw at the edges of many pages of the same site
   (:mod:`cleankit.stages.boilerplate.sitelearn`), when connected to the page edge or to rule-matched furniture.
 """
@@ -79,6 +88,20 @@ LISTING = "related-listing"
 AFTER_FOOTER = "after-footer"
 REPEATED = "repeated-title-lead"
 LEARNED = "site-learned"
+CRUMB = "breadcrumb-last-item"
+# A lone breadcrumb separator line, and the longest last item taken after one.
+SEPARATOR_ONLY = re.compile(r"^[>|/→»›-]{1,3}$")
+CRUMB_CHARS = 12
+NO_CRUMB = re.compile(r"[,，。;；:：!！?？、()（）]")
+# A value on the line after its label: at most this long.
+VALUE_CHARS = 60
+# A repeat of the page's opening is looked for in the head and the first lines of the body.
+OPENING_LINES = 3
+REPEAT_MIN_CHARS = 12
+SHORT_REPEAT_CHARS = 4
+SENTENCE_STARTS_AFTER = frozenset("\n。！？!?；;:：")
+KEY_SPACES = re.compile(r"\s+")
+LEAD_PUNCTUATION = re.compile(r"[,，、:：;；。!！?？]")
 
 
 ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
@@ -120,6 +143,8 @@ class LineVerdict:
     reason: str = ""
     fired: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    # Fields of fallback rules: used only for fields no other line gives.
+    fallback_fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +153,11 @@ class Analysis:
     metadata: dict[str, Any]
     # User rules whose searches ran over the time limit on this page.
     budget: SearchBudget = field(default_factory=SearchBudget)
+
+
+# What the rules said about one line: the rules fired, the one removing it, its fields and the
+# fields of fallback rules.
+Judgement = tuple[tuple[str, ...], Rule | None, dict[str, str], dict[str, str]]
 
 
 @register_stage("boilerplate", order=60)
@@ -160,9 +190,7 @@ class BoilerplateStage:
     # not tried again in that document (each timeout is flagged in provenance).
     max_search_timeouts: int = 3
     ruleset: RuleSet = field(init=False, repr=False)
-    _judged: dict[tuple[str, str], tuple[tuple[str, ...], Rule | None, dict[str, str]]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _judged: dict[tuple[str, str], Judgement] = field(default_factory=dict, init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
@@ -178,6 +206,7 @@ class BoilerplateStage:
             raise ValueError(f"max_search_timeouts must be at least 1, not {self.max_search_timeouts}")
         self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
         rules = self.ruleset.rules
+        self._rule_by_id = self.ruleset.by_id()
         self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
         self._by_zone = {
             zone: RuleIndex([rule for rule in rules if rule.allows(*flags)]) for zone, flags in ZONE_FLAGS.items()
@@ -223,7 +252,6 @@ class BoilerplateStage:
         body_candidates = self._body_candidates(views, first, last)
         verdicts: list[LineVerdict] = []
         removal_rule: list[Rule | None] = []
-        metadata = PageMetadata()
         for index, ((start, end), original, view) in enumerate(zip(spans, originals, views, strict=True)):
             in_head, in_tail = index < first, index > last
             zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
@@ -245,11 +273,10 @@ class BoilerplateStage:
                     # A judgement made with a rule timed out or stopped holds for this page only.
                     if not budget.timeouts:
                         self._judged[(zone, original)] = judged
-            fired, chosen, fields = judged
+            fired, chosen, fields, fallback_fields = judged
             verdict.fired.extend(fired)
             verdict.fields.update(fields)
-            for name, value in fields.items():
-                metadata.add(name, value)
+            verdict.fallback_fields.update(fallback_fields)
             if chosen is not None:
                 verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
                 also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]
@@ -258,20 +285,28 @@ class BoilerplateStage:
             verdicts.append(verdict)
             removal_rule.append(chosen)
         self._neighbours(verdicts, removal_rule)
+        self._values(verdicts, views, removal_rule)
         self._learned(verdicts, views, site)
         self._glue(verdicts, views, removal_rule)
+        self._crumbs(verdicts, views, removal_rule)
+        self._teasers(verdicts, views, first)
         self._listings(verdicts, views, removal_rule)
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
+        metadata = PageMetadata()
+        for verdict in verdicts:
+            metadata.update(verdict.fields)
+            metadata.update(verdict.fallback_fields, fallback=True)
         return Analysis(verdicts, metadata.to_json(), budget)
 
     def _judge(
         self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool, budget: SearchBudget
-    ) -> tuple[tuple[str, ...], Rule | None, dict[str, str]]:
+    ) -> Judgement:
         """The rules that fire on one line, the one that removes it (if any), and the fields
-        found (each field from the first rule that has it)."""
+        found (each field from the first rule that has it; fallback rules' fields apart)."""
         fired: list[str] = []
         chosen: Rule | None = None
         fields: dict[str, str] = {}
+        fallback_fields: dict[str, str] = {}
         tokens = None
         for rule in candidates:
             if rule.words and tokens is None:
@@ -280,11 +315,12 @@ class BoilerplateStage:
                 continue
             fired.append(rule.id)
             if rule.extracts:
+                found = fallback_fields if rule.fallback else fields
                 for name, value in rule.extract(view, original, budget).items():
-                    fields.setdefault(name, value)
+                    found.setdefault(name, value)
             if chosen is None and self._removes(rule):
                 chosen = rule
-        return tuple(fired), chosen, fields
+        return tuple(fired), chosen, fields, fallback_fields
 
     def _body_candidates(self, views: Sequence[str], first: int, last: int) -> dict[int, list[Rule]]:
         """Body lines meet only the ``anywhere`` rules. A line-local rule is searched over all
@@ -319,7 +355,8 @@ class BoilerplateStage:
         self, views: Sequence[str], spans: Sequence[tuple[int, int]], budget: SearchBudget
     ) -> tuple[int, int]:
         """Indexes of the first and last body line: sentence-like, not a repeat of an earlier
-        line, not removed by a rule. Only lines scanned from each end are checked against the
+        line (the last one not a repeat of the page's opening either), not removed by a rule.
+        Only lines scanned from each end are checked against the
         rules (the lines between are body whatever they say). Without any such line, the
         longest line no rule removes (of at least :attr:`pivot_chars`) stands for the body;
         without that either, every line is body and only ``anywhere`` rules fire."""
@@ -344,7 +381,11 @@ class BoilerplateStage:
 
         first = next((i for i in order if body(i)), None)
         if first is not None:
-            last = next(i for i in reversed(order) if body(i))
+            last = next(
+                i
+                for i in reversed(order)
+                if body(i) and (i == first or not _repeats_opening(views[i], _opening_key(views, first, i)))
+            )
             return first, last
         best = -1
         for index, view in enumerate(views):
@@ -376,6 +417,67 @@ class BoilerplateStage:
                     verdicts[i].reason = ""
                     removal_rule[i] = None
             index = end + 1
+
+    def _values(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """A label alone on its line (a ``block: value`` rule: ``来源：``) and the next line read
+        as one: when the label's fields find a value in the pair, the next line is that value
+        and goes with the label (kept with it when metadata lines are kept)."""
+        for index, verdict in enumerate(verdicts[:-1]):
+            label_rule = next(
+                (rule for rule_id in verdict.fired if (rule := self._rule_by_id[rule_id]).block == "value"), None
+            )
+            if label_rule is None or verdict.zone == "body":
+                continue
+            following, view = verdicts[index + 1], views[index + 1]
+            claimed = removal_rule[index + 1]
+            if following.zone == "body" or sentence_like(view, self.body_chars):
+                # A label that may introduce the text and is right before it stays (记者：).
+                if label_rule.introduces_text and removal_rule[index] is label_rule:
+                    verdict.remove, verdict.rule, verdict.reason = False, "", ""
+                    removal_rule[index] = None
+                continue
+            if (
+                len(view) > VALUE_CHARS
+                or (claimed is not None and not claimed.fallback)
+                or any(self._rule_by_id[rule_id].block == "value" for rule_id in following.fired)
+            ):
+                continue
+            fields = label_rule.pair_fields(views[index], verdict.text, view, following.text)
+            if not fields:
+                continue
+            for name, value in fields.items():
+                verdict.fields.setdefault(name, value)
+            following.fields, following.fallback_fields = {}, {}
+            following.remove = verdict.remove
+            following.rule = verdict.rule if verdict.remove else ""
+            following.reason = f"{label_rule.family}: the value of the label {verdict.text.strip()!r} before it"
+            removal_rule[index + 1] = removal_rule[index]
+
+    def _crumbs(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """The last item of a breadcrumb split over lines: the short line after a separator
+        standing alone (``首页`` / ``>`` / ``政务信息`` / ``>`` / ``宁夏要闻``), and a copy of it on the
+        next line (``云南要闻`` printed again as the column's heading)."""
+        for index in range(len(verdicts) - 1):
+            separator = verdicts[index]
+            if not (separator.remove and separator.zone == "head" and SEPARATOR_ONLY.match(views[index])):
+                continue
+            crumb = index + 1
+            item = views[crumb]
+            if (
+                verdicts[crumb].zone != "head"
+                or verdicts[crumb].remove
+                or len(item) > CRUMB_CHARS
+                or NO_CRUMB.search(item)
+                or SEPARATOR_ONLY.match(item)
+            ):
+                continue
+            copies = [crumb]
+            if crumb + 1 < len(verdicts) and views[crumb + 1] == item and not verdicts[crumb + 1].remove:
+                copies.append(crumb + 1)
+            for i in copies:
+                verdicts[i].remove, verdicts[i].rule = True, CRUMB
+                verdicts[i].reason = "navigation: the last item of a breadcrumb split over lines"
+                removal_rule[i] = removal_rule[index]
 
     def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
         """Site-learned lines, kept only when their run of furniture touches the page edge or
@@ -463,6 +565,25 @@ class BoilerplateStage:
                 verdict.remove, verdict.rule = True, LISTING
                 verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
 
+    def _teasers(self, verdicts: list[LineVerdict], views: Sequence[str], first: int) -> None:
+        """After the text, a line that repeats the page's opening (a teaser of this page, its
+        lead printed again), and the title-like line just before it, are not the text's."""
+        if first < 0:
+            return
+        for index, verdict in enumerate(verdicts):
+            if verdict.zone not in ("tail", "head+tail") or verdict.remove:
+                continue
+            if not _repeats_opening(views[index], _opening_key(views, first, index)):
+                continue
+            verdict.remove, verdict.rule = True, REPEATED
+            verdict.reason = "the page's opening printed again after the text"
+            before = index - 1
+            if before >= 0 and verdicts[before].zone in ("tail", "head+tail") and not verdicts[before].remove:
+                view = views[before]
+                if len(view) <= self.listing_chars and not view.endswith((*SENTENCE_ENDINGS, ":")):
+                    verdicts[before].remove, verdicts[before].rule = True, REPEATED
+                    verdicts[before].reason = "title of the page's opening printed again after the text"
+
     def _after_footer(
         self,
         verdicts: list[LineVerdict],
@@ -490,6 +611,35 @@ class BoilerplateStage:
             elif len(view) <= self.footer_chars and not view.endswith(SENTENCE_ENDINGS):
                 verdict.remove, verdict.rule = True, AFTER_FOOTER
                 verdict.reason = f"after the footer's {anchor_rule} line"
+
+
+def _text_key(view: str) -> str:
+    return KEY_SPACES.sub("", TRAILING_ELLIPSIS.sub("", view))
+
+
+def _opening_key(views: Sequence[str], first: int, before: int) -> str:
+    """The page's opening — head lines and the first body lines, those before line ``before``
+    — without spaces, a line per line."""
+    return "\n".join(_text_key(view) for view in views[: min(first + OPENING_LINES, before)])
+
+
+def _repeats_opening(view: str, opening: str) -> bool:
+    """Does the line repeat running text of the page's opening (``各位代表：现在，我代表…``)?
+    A title or a signature (no punctuation) printed twice is not such a repeat; a short line
+    (``各位代表！``) must be a whole sentence of the opening, from a sentence start to its end."""
+    key = _text_key(view)
+    if len(key) < SHORT_REPEAT_CHARS or LEAD_PUNCTUATION.search(key) is None:
+        return False
+    if len(key) >= REPEAT_MIN_CHARS:
+        return key in opening.replace("\n", "")  # a teaser may run over a break of the text
+    if not key.endswith(SENTENCE_ENDINGS):
+        return False
+    at = opening.find(key)
+    while at >= 0:
+        if at == 0 or opening[at - 1] in SENTENCE_STARTS_AFTER:
+            return True
+        at = opening.find(key, at + 1)
+    return False
 
 
 def _family(rule: Rule | None) -> str | None:
