@@ -356,12 +356,16 @@ def test_what_only_looks_like_varying_furniture_stays() -> None:
 # --- site learning -------------------------------------------------------------------------
 
 
+# Words that make each page's title its own (a title differing only by a number is a template).
+TOPICS = ["科技创新", "成果转化", "人才引进", "平台建设", "企业培育", "项目申报", "知识产权", "科技金融", "乡村振兴"]
+
+
 def site_page(number: int) -> str:
     return "\n".join(
         [
             "某某市科学技术局门户网站",
             "主站导航 机构概况 科技新闻 政务公开",
-            f"第{number}号工作动态标题",
+            f"{TOPICS[number]}工作动态",
             "为深入贯彻落实党的二十大精神，加快建设科技强市，现将有关事项通知如下：",
             f"第{number}篇文章的正文内容，介绍了该市在科技创新方面的最新进展和成效。",
             "某某市科学技术局",
@@ -384,7 +388,7 @@ def test_site_learning_in_a_folder_run(tmp_path: Path, jobs: int) -> None:
     assert summary.failed == 0
     clean_text = (tmp_path / "out" / "kjj" / "3.txt").read_text(encoding="utf-8")
     assert lines(clean_text) == [
-        "第3号工作动态标题",
+        "平台建设工作动态",
         "为深入贯彻落实党的二十大精神，加快建设科技强市，现将有关事项通知如下：",
         "第3篇文章的正文内容，介绍了该市在科技创新方面的最新进展和成效。",
         "某某市科学技术局",  # recurs on every page, but it signs the text: not at an edge
@@ -413,11 +417,102 @@ def test_learning_needs_enough_pages_and_can_be_switched_off(tmp_path: Path) -> 
     assert "门户网站" in (tmp_path / "off" / "1.txt").read_text(encoding="utf-8")
 
 
+NAMES = ["王强", "李敏", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴昊"]
+
+
+def template_page(number: int, site: str = "某某科技网") -> str:
+    """A page of a site whose furniture carries a number, a date and a name: no rule knows it."""
+    return "\n".join(
+        [
+            f"{site} 第{number}期 2024年3月{number}日 星期{'一二三四五六日'[number % 7]}",
+            f"{TOPICS[number]}工作取得新进展",
+            f"近日，全市{TOPICS[number]}工作会议召开，会议总结了去年工作，部署了今年的重点任务。",
+            "会议要求，各单位要坚持创新驱动发展战略，加快关键核心技术攻关，推动科技成果转化落地见效。",
+            "某某市科学技术局",
+            f"2024年3月{number}日",
+            f"本页编辑：{NAMES[number]}",
+        ]
+    )
+
+
+def test_site_learning_learns_templates_not_strings(tmp_path: Path) -> None:
+    site = tmp_path / "in" / "kjw"
+    site.mkdir(parents=True)
+    for number in range(1, 9):
+        (site / f"{number}.txt").write_text(template_page(number), encoding="utf-8")
+    run_clean([tmp_path / "in"], tmp_path / "out", Settings(jobs=1, neardup=False))
+    assert lines((tmp_path / "out" / "kjw" / "5.txt").read_text(encoding="utf-8")) == [
+        "项目申报工作取得新进展",
+        "近日，全市项目申报工作会议召开，会议总结了去年工作，部署了今年的重点任务。",
+        "会议要求，各单位要坚持创新驱动发展战略，加快关键核心技术攻关，推动科技成果转化落地见效。",
+        "某某市科学技术局",  # the same on every page, but not at an edge
+        "2024年3月5日",
+    ]
+    records = [json.loads(line) for line in (tmp_path / "out" / "provenance.jsonl").read_text().splitlines()]
+    assert sum(e["rule"] == "site-learned" for r in records for e in r["edits"]) == 16
+    reasons = {r["stats"]["boilerplate/site-learned"].get("reason") for r in records}
+    assert reasons == {"site furniture: seen in 8 of 8 pages of this site"}
+
+
+def jsonl_pages(site_field: str) -> str:
+    """Pages of two sites in one JSON Lines file, each record naming its site by URL."""
+    rows = [
+        {site_field: f"https://www.kjw.example.cn/news/{n}.html", "text": template_page(n)} for n in range(1, 9)
+    ]
+    rows += [{site_field: f"http://other.example.cn/{n}.html", "text": template_page(n, "别站")} for n in range(1, 3)]
+    rows.append({"text": template_page(3)})  # no site: not learned from, nothing learned applies
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def test_site_learning_reads_the_site_of_json_lines_records(tmp_path: Path) -> None:
+    (tmp_path / "pages.jsonl").write_text(jsonl_pages("url"), encoding="utf-8")
+    settings = Settings(jobs=1, jsonl=True)
+    run_clean([tmp_path / "pages.jsonl"], tmp_path / "out", settings)
+    texts = [json.loads(line)["text"] for line in (tmp_path / "out" / "pages.jsonl").read_text().splitlines()]
+    assert not texts[4].startswith("某某科技网") and "本页编辑" not in texts[4]
+    assert texts[8].startswith("别站 第1期") and "本页编辑" in texts[8]  # another site, too few pages
+    assert texts[10].startswith("某某科技网 第3期")  # no site field
+    off = Settings(jobs=1, jsonl=True, stage_options={"boilerplate": {"site_fields": []}})
+    run_clean([tmp_path / "pages.jsonl"], tmp_path / "off", off)
+    first = json.loads((tmp_path / "off" / "pages.jsonl").read_text().splitlines()[4])["text"]
+    assert first.startswith("某某科技网 第5期")
+
+
+def test_site_learning_on_standard_input(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    result = run_cli("clean", "-", "--jsonl", stdin=jsonl_pages("site").encode("utf-8"))
+    assert result.returncode == 0, result.stderr.decode()
+    texts = [json.loads(line)["text"] for line in result.stdout.decode("utf-8").splitlines()]
+    assert len(texts) == 11
+    assert texts[4].startswith("项目申报工作取得新进展") and "本页编辑" not in texts[4]
+
+
+def test_a_shape_learned_on_many_sites_is_furniture_on_every_site() -> None:
+    counter = FurnitureCounter(by="folder")
+    for site in ("a", "b", "c"):
+        for number in range(1, 6):
+            counter.add_text(f"{site}/{number}.txt", template_page(number, f"{site}站"))
+    counter.add_text("d/1.txt", template_page(7, "d站"))
+    learned = counter.result(min_pages=5, min_share=0.3, min_sites=3)
+    assert "d" not in learned.sites
+    few = learned.for_source("d/1.txt")
+    assert few is not None and few.why("tail", "本页编辑:〈V〉") == (
+        "furniture on 3 sites: a line of this shape is at their pages' edges"
+    )
+    analysis = STAGE.analyse(template_page(7, "d站"), few)
+    # The head line names its own site, so only the tail line's shape is common to the sites.
+    assert [line.text for line in analysis.lines if line.remove] == ["本页编辑：黄丽"]
+    # ... unless the rule packs give a line of that shape as text that is not furniture.
+    refused = counter.result(min_pages=5, min_share=0.3, min_sites=3, not_furniture=["本页编辑：张三"])
+    assert "本页编辑:〈V〉" not in refused.common.get("tail", {})
+
+
 def test_furniture_counter_groups_by_folder_or_top_component() -> None:
     counter = FurnitureCounter(by="top")
     for number in range(6):
-        counter.add_text(f"a.gov.cn/news/{number}.txt", "甲站页眉\n正文很长的一句话，内容各不相同" + str(number))
-        counter.add_text(f"b.gov.cn/{number}.txt", "乙站页眉\n另一句正文，内容也各不相同" + str(number))
+        counter.add_text(f"a.gov.cn/news/{number}.txt", "甲站页眉\n正文很长的一句话，说的是" + TOPICS[number])
+        counter.add_text(f"b.gov.cn/{number}.txt", "乙站页眉\n另一句正文，说的是" + TOPICS[number])
     learned = counter.result(min_pages=5, min_share=0.5)
     assert set(learned.sites) == {"a.gov.cn", "b.gov.cn"}
     assert learned.sites["a.gov.cn"].counts["head"] == {"甲站页眉": 6}

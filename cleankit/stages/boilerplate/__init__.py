@@ -40,9 +40,10 @@ Blocks, not only lines
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -61,11 +62,11 @@ from cleankit.stages.boilerplate.sitelearn import (
     FurnitureCounter,
     SiteFurniture,
     SiteLines,
-    furniture_key,
     learn_site_furniture,
     learnable,
-    raw_page_keys,
     sentence_like,
+    shape_key,
+    survey_bytes,
 )
 from cleankit.stages.paragraphs import paragraph_spans
 from cleankit.text.fold import match_views
@@ -180,7 +181,7 @@ class BoilerplateStage:
     # Listing blocks and after-footer lines: at most this many characters per line.
     listing_chars: int = 60
     footer_chars: int = 100
-    # Site learning (used by folder runs; see cleankit/sitelearn.py).
+    # Site learning (a pass over the run's inputs first; see sitelearn.py).
     learn: bool = True
     learn_by: str = "folder"
     learn_min_pages: int = 5
@@ -189,21 +190,30 @@ class BoilerplateStage:
     # A user rule whose search runs over the time limit this many times in one document is
     # not tried again in that document (each timeout is flagged in provenance).
     max_search_timeouts: int = 3
+    # A shape that is furniture on this many sites is furniture on every site.
+    learn_min_sites: int = 3
+    # JSON Lines: the record fields that name a page's site (the first one present; a URL
+    # stands for its host). Records without any are not learned from.
+    site_fields: list[str] = field(default_factory=lambda: ["site", "url"])
     ruleset: RuleSet = field(init=False, repr=False)
     _judged: dict[tuple[str, str], Judgement] = field(default_factory=dict, init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
-        """Learning needs a folder of pages: not for JSON Lines input, not when switched off."""
-        if not self.learn or settings.jsonl:
+        """Learning reads the run's inputs first: files of a folder, or JSON Lines records
+        that name their site (``site_fields``)."""
+        if not self.learn or (settings.jsonl and not self.site_fields):
             return None
-        return SiteLearningPass(self, settings.max_bytes, settings.encoding)
+        jsonl = (settings.text_field, tuple(self.site_fields)) if settings.jsonl else None
+        return SiteLearningPass(self, settings.max_bytes, settings.encoding, jsonl)
 
     def __post_init__(self) -> None:
         if self.learn_by not in SITE_BY:
             raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
         if self.max_search_timeouts < 1:
             raise ValueError(f"max_search_timeouts must be at least 1, not {self.max_search_timeouts}")
+        if not isinstance(self.site_fields, list) or not all(isinstance(name, str) for name in self.site_fields):
+            raise ValueError(f"site_fields must be a list of field names, not {self.site_fields!r}")
         self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
         rules = self.ruleset.rules
         self._rule_by_id = self.ruleset.by_id()
@@ -343,6 +353,11 @@ class BoilerplateStage:
                 hits.setdefault(index, []).append(rule)
         return hits
 
+    def not_furniture(self) -> list[str]:
+        """Lines the rule packs give as not furniture (their negative examples): no shape of
+        theirs is learned as furniture of every site."""
+        return [text for rule in self.ruleset.rules for text in rule.negatives]
+
     def _removes(self, rule: Rule) -> bool:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
@@ -480,37 +495,37 @@ class BoilerplateStage:
                 removal_rule[i] = removal_rule[index]
 
     def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
-        """Site-learned lines, kept only when their run of furniture touches the page edge or
-        holds a rule-matched line (so a line several pages quote inside their text stays)."""
+        """Lines of a learned shape, kept only when their run of furniture touches the page
+        edge or holds a rule-matched line (so a line several pages quote inside their text stays)."""
         if not site or not self.learn:
             return
-        counts: dict[int, int] = {}
+        reasons: dict[int, str] = {}
         for verdict, view in zip(verdicts, views, strict=True):
             if verdict.zone == "body" or verdict.remove or not learnable(view, self.learn_max_chars):
                 continue
-            count = site.count(verdict.zone, furniture_key(view))
-            if count:
-                counts[verdict.index] = count
-        if not counts:
+            why = site.why(verdict.zone, shape_key(view))
+            if why:
+                reasons[verdict.index] = why
+        if not reasons:
             return
         total = len(verdicts)
         index = 0
         while index < total:
-            if not (verdicts[index].remove or index in counts):
+            if not (verdicts[index].remove or index in reasons):
                 index += 1
                 continue
             run_end = index
-            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in counts):
+            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in reasons):
                 run_end += 1
             run = range(index, run_end + 1)
             at_edge = index == 0 or run_end == total - 1
             has_rule = any(verdicts[i].remove for i in run)
             if at_edge or has_rule:
                 for i in run:
-                    if i in counts and not verdicts[i].remove:
+                    if i in reasons and not verdicts[i].remove:
                         verdicts[i].remove = True
                         verdicts[i].rule = LEARNED
-                        verdicts[i].reason = f"site furniture: seen in {counts[i]} of {site.pages} pages of this site"
+                        verdicts[i].reason = reasons[i]
             index = run_end + 1
 
     def _glue(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
@@ -648,44 +663,55 @@ def _family(rule: Rule | None) -> str | None:
 
 @dataclass
 class SiteLearningPass:
-    """The corpus pre-pass of a folder run: learn each site's furniture from every input
-    before any document is cleaned, and hand it to the boilerplate stage.
+    """The corpus pre-pass of a run: learn each site's furniture from every input before any
+    document is cleaned, and hand it to the boilerplate stage. ``jsonl`` (text field, site
+    fields) reads the inputs as JSON Lines records.
 
-    The runner surveys the pages in its workers (:meth:`survey`, cached per file content so an
+    The runner surveys the inputs in its workers (:meth:`survey`, cached per file content so an
     unchanged page is not decoded again) and hands the surveys to :meth:`learn`; :meth:`prepare`
-    does both in this process. :meth:`context` tells the runner what was learned for a
-    document's site, so a rerun redoes the documents whose learned furniture changed."""
+    does both in this process (standard input: ``learn`` of its one ``survey``). :meth:`context`
+    tells the runner what was learned for a document's site, so a rerun redoes the documents
+    whose learned furniture changed."""
 
     stage: BoilerplateStage
     max_bytes: int
     encoding: str | None
+    jsonl: tuple[str, tuple[str, ...]] | None = None
     name: str = "site-learning"
 
     def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
-        self.stage.site_furniture = learn_site_furniture(
+        stage = self.stage
+        stage.site_furniture = learn_site_furniture(
             files,
-            by=self.stage.learn_by,
-            max_chars=self.stage.learn_max_chars,
-            min_pages=self.stage.learn_min_pages,
-            min_share=self.stage.learn_min_share,
+            by=stage.learn_by,
+            max_chars=stage.learn_max_chars,
+            min_pages=stage.learn_min_pages,
+            min_share=stage.learn_min_share,
             max_bytes=self.max_bytes,
             encoding=self.encoding,
+            min_sites=stage.learn_min_sites,
+            not_furniture=stage.not_furniture(),
+            jsonl=self.jsonl,
         )
 
     def survey_id(self) -> str:
-        """What a cached survey depends on besides the file's bytes."""
-        return f"{self.name}:{self.stage.learn_max_chars}:{self.max_bytes}:{self.encoding}"
+        """What a cached survey depends on besides the file's bytes (``shapes``: surveys hold
+        line shapes, not the lines of earlier versions)."""
+        jsonl = "" if self.jsonl is None else json.dumps(self.jsonl, ensure_ascii=False)
+        return f"{self.name}:shapes:{self.stage.learn_max_chars}:{self.max_bytes}:{self.encoding}:{jsonl}"
 
-    def survey(self, source: str, raw: bytes) -> dict[str, list[str]] | None:
-        keys = raw_page_keys(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding)
-        return None if keys is None else {zone: sorted(found) for zone, found in keys.items()}
+    def survey(self, source: str, raw: bytes) -> dict[str, object] | None:
+        return survey_bytes(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding, self.jsonl)
 
-    def learn(self, surveys: Iterable[tuple[str, dict[str, list[str]] | None]]) -> None:
-        counter = FurnitureCounter(by=self.stage.learn_by, max_chars=self.stage.learn_max_chars)
-        for source, keys in surveys:
-            if keys is not None:
-                counter.add_keys(source, keys)
-        self.stage.site_furniture = counter.result(self.stage.learn_min_pages, self.stage.learn_min_share)
+    def learn(self, surveys: Iterable[tuple[str, Mapping[str, Any] | None]]) -> None:
+        stage = self.stage
+        counter = FurnitureCounter(by=stage.learn_by, max_chars=stage.learn_max_chars)
+        for source, survey in surveys:
+            if survey is not None:
+                counter.add_survey(source, survey)
+        stage.site_furniture = counter.result(
+            stage.learn_min_pages, stage.learn_min_share, stage.learn_min_sites, stage.not_furniture()
+        )
 
     def context(self, source: str) -> str:
         return self.stage.site_furniture.digest(source) if self.stage.site_furniture else ""
