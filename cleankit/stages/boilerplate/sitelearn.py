@@ -72,8 +72,10 @@ def furniture_key(view: str) -> str:
 
 
 # What a shape masks: at each position a hexadecimal id, a date, a time of day, else a number.
+# The id's lookaheads read at most an id's length (unbounded, a long run of letters costs the
+# square of its length).
 DIGIT_MASK = re.compile(
-    r"(?P<H>(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,64})"
+    r"(?P<H>(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{8,64})"
     r"|(?P<D>\d{2,4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
     r"|(?P<T>\d{1,2}[:时]\d{2}(?:[:分]\d{2}秒?)?分?)"
     r"|\d+"
