@@ -304,8 +304,10 @@ class BoilerplateStage:
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
         metadata = PageMetadata()
         for verdict in verdicts:
-            metadata.update(verdict.fields)
-            metadata.update(verdict.fallback_fields, fallback=True)
+            if verdict.fields:
+                metadata.update(verdict.fields)
+            if verdict.fallback_fields:
+                metadata.update(verdict.fallback_fields, fallback=True)
         return Analysis(verdicts, metadata.to_json(), budget)
 
     def _judge(
@@ -396,10 +398,11 @@ class BoilerplateStage:
 
         first = next((i for i in order if body(i)), None)
         if first is not None:
+            opening = Opening(views, first)
             last = next(
                 i
                 for i in reversed(order)
-                if body(i) and (i == first or not _repeats_opening(views[i], _opening_key(views, first, i)))
+                if body(i) and (i == first or not opening.repeated_by(i))
             )
             return first, last
         best = -1
@@ -438,10 +441,12 @@ class BoilerplateStage:
         as one: when the label's fields find a value in the pair, the next line is that value
         and goes with the label (kept with it when metadata lines are kept)."""
         for index, verdict in enumerate(verdicts[:-1]):
+            if not verdict.fired or verdict.zone == "body":
+                continue
             label_rule = next(
                 (rule for rule_id in verdict.fired if (rule := self._rule_by_id[rule_id]).block == "value"), None
             )
-            if label_rule is None or verdict.zone == "body":
+            if label_rule is None:
                 continue
             following, view = verdicts[index + 1], views[index + 1]
             claimed = removal_rule[index + 1]
@@ -585,10 +590,9 @@ class BoilerplateStage:
         lead printed again), and the title-like line just before it, are not the text's."""
         if first < 0:
             return
+        opening = Opening(views, first)
         for index, verdict in enumerate(verdicts):
-            if verdict.zone not in ("tail", "head+tail") or verdict.remove:
-                continue
-            if not _repeats_opening(views[index], _opening_key(views, first, index)):
+            if verdict.zone not in ("tail", "head+tail") or verdict.remove or not opening.repeated_by(index):
                 continue
             verdict.remove, verdict.rule = True, REPEATED
             verdict.reason = "the page's opening printed again after the text"
@@ -629,32 +633,53 @@ class BoilerplateStage:
 
 
 def _text_key(view: str) -> str:
-    return KEY_SPACES.sub("", TRAILING_ELLIPSIS.sub("", view))
+    """A line as running text: no spaces, no trailing ellipsis (str checks first: the
+    regular expressions would be tried at every position)."""
+    if view.endswith(ELLIPSIS_ENDINGS):
+        view = TRAILING_ELLIPSIS.sub("", view)
+    return KEY_SPACES.sub("", view) if " " in view or "\t" in view else view
 
 
-def _opening_key(views: Sequence[str], first: int, before: int) -> str:
-    """The page's opening — head lines and the first body lines, those before line ``before``
-    — without spaces, a line per line."""
-    return "\n".join(_text_key(view) for view in views[: min(first + OPENING_LINES, before)])
+class Opening:
+    """The page's opening — head lines and the first body lines — and whether a later line
+    repeats running text of it (``各位代表：现在，我代表…``). A title or a signature (no
+    punctuation) printed twice is no such repeat; a short line (``各位代表！``) must be a whole
+    sentence of the opening, from a sentence start to its end."""
 
+    def __init__(self, views: Sequence[str], first: int) -> None:
+        self.views = views
+        self.end = first + OPENING_LINES
+        self._keys: list[str] | None = None
+        self._texts: dict[int, tuple[str, str]] = {}
 
-def _repeats_opening(view: str, opening: str) -> bool:
-    """Does the line repeat running text of the page's opening (``各位代表：现在，我代表…``)?
-    A title or a signature (no punctuation) printed twice is not such a repeat; a short line
-    (``各位代表！``) must be a whole sentence of the opening, from a sentence start to its end."""
-    key = _text_key(view)
-    if len(key) < SHORT_REPEAT_CHARS or LEAD_PUNCTUATION.search(key) is None:
+    def _text(self, before: int) -> tuple[str, str]:
+        """The opening's lines before line ``before``: run together, and a line per line."""
+        before = min(self.end, before)
+        found = self._texts.get(before)
+        if found is None:
+            if self._keys is None:
+                self._keys = [_text_key(view) for view in self.views[: self.end]]
+            lines = self._keys[:before]
+            found = self._texts[before] = ("".join(lines), "\n".join(lines))
+        return found
+
+    def repeated_by(self, index: int) -> bool:
+        """Does line ``index`` repeat the opening (the part of it before the line)?"""
+        view = self.views[index]
+        if len(view) < SHORT_REPEAT_CHARS or LEAD_PUNCTUATION.search(view) is None:
+            return False
+        key = _text_key(view)
+        if len(key) >= REPEAT_MIN_CHARS:
+            return key in self._text(index)[0]  # a teaser may run over a break of the text
+        if len(key) < SHORT_REPEAT_CHARS or not key.endswith(SENTENCE_ENDINGS):
+            return False
+        opening = self._text(index)[1]
+        at = opening.find(key)
+        while at >= 0:
+            if at == 0 or opening[at - 1] in SENTENCE_STARTS_AFTER:
+                return True
+            at = opening.find(key, at + 1)
         return False
-    if len(key) >= REPEAT_MIN_CHARS:
-        return key in opening.replace("\n", "")  # a teaser may run over a break of the text
-    if not key.endswith(SENTENCE_ENDINGS):
-        return False
-    at = opening.find(key)
-    while at >= 0:
-        if at == 0 or opening[at - 1] in SENTENCE_STARTS_AFTER:
-            return True
-        at = opening.find(key, at + 1)
-    return False
 
 
 def _family(rule: Rule | None) -> str | None:
