@@ -304,6 +304,40 @@ def test_a_labelled_time_wins_over_a_bare_date_time_line() -> None:
     assert alone.metadata["page"] == {"publish_time": "2026年02月10日 07时41分"}
 
 
+LABELLED = [
+    *[(label, "2026-02-09 09:45:30", "publish_time") for label in ("时间", "日期", "发布时间", "发表时间")],
+    *[(label, "2025年3月14日", "publish_time") for label in ("发布日期", "更新时间")],
+    *[(label, "宁夏日报客户端", "source") for label in ("来源", "稿源", "出处", "信息来源", "文章来源")],
+    *[(label, "王强", "authors") for label in ("作者", "记者")],
+    *[(label, "李敏", "editor") for label in ("编辑", "责任编辑")],
+    *[(label, "1024", "views") for label in ("浏览", "阅读量", "点击数", "浏览次数", "访问量")],
+]
+
+
+@pytest.mark.parametrize(("label", "value", "name"), LABELLED, ids=[f"{x[0]}" for x in LABELLED])
+@pytest.mark.parametrize("form", ["one line", "one line, half width", "two lines", "two lines, traditional"])
+def test_page_metadata_from_every_common_label(label: str, value: str, name: str, form: str) -> None:
+    colon = ":" if "half" in form else "："
+    lines_ = [f"{label}{colon}{value}"] if form.startswith("one") else [f"{label}{colon}", value]
+    if "traditional" in form:
+        from opencc import OpenCC
+
+        # The default pipeline converts the page to simplified before this stage sees it.
+        lines_ = [OpenCC("s2tw.json").convert(line) for line in lines_]
+    document = clean("\n".join(["2026年宁夏回族自治区政府工作报告", *lines_, *REPORT_OPENING]))
+    assert lines(document.text) == ["2026年宁夏回族自治区政府工作报告", *REPORT_OPENING]
+    got = document.metadata["page"][name]
+    assert got == ([value] if name == "authors" else int(value) if name == "views" else value)
+
+
+def test_a_written_date_is_the_publish_time_only_when_nothing_else_says() -> None:
+    table = ["索引号：000014349/2021-00080", "成文日期：2021年07月16日"]
+    page = clean("\n".join([*table, "发布日期：2021年07月22日", *REPORT_OPENING])).metadata["page"]
+    assert (page["written_date"], page["publish_time"]) == ("2021年07月16日", "2021年07月22日")
+    page = clean("\n".join([*table, *REPORT_OPENING])).metadata["page"]
+    assert page["publish_time"] == "2021年07月16日"
+
+
 @pytest.mark.parametrize(
     "line",
     [
