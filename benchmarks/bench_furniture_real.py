@@ -5,7 +5,7 @@ measures the pages as they were scraped: the 31 provincial government work repor
 ``johncodes404/china-provincial-gov-reports-2026`` (``output/2026_raw_text/*.csv``, field
 ``full_text``, commit ``ad4c815c``), each with the site furniture its crawler kept. Which lines
 are furniture was decided by hand, page by page, and is stored in
-``benchmarks/data/real_furniture_labels.json`` as line numbers (of ``full_text`` split on LF,
+``benchmarks/labels/real_furniture.json`` as line numbers (of ``full_text`` split on LF,
 CRLF first made LF) with a hash of the labelled lines, so no text of the source is committed
 and a changed source is noticed. The labels also give each page's labelled metadata as the
 page shows it (``来源：`` → ``source``, ``时间：`` → ``publish_time``, ``责任编辑：``/``编辑：`` →
@@ -52,7 +52,7 @@ import opencc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_quality as bq  # the source, the split rule and the comparison key are shared
 
-LABELS = Path(__file__).resolve().parent / "data" / "real_furniture_labels.json"
+LABELS = Path(__file__).resolve().parent / "labels" / "real_furniture.json"
 
 
 def load_pages(mirror: Path, commit: str) -> dict[str, dict]:
