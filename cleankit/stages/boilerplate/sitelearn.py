@@ -2,7 +2,8 @@
 
 A cheap first pass over a run reads every input before documents are dispatched: the runner's
 workers survey each file (:func:`survey_bytes`: the short lines near each page's top and bottom,
-as shapes; JSON data, cached per file content in the run state) and the parent counts in how many pages of the same site each line's *shape* appears
+as shapes; JSON data, cached per file content in the run state) and the parent counts in how
+many pages of the same site each line's *shape* appears
 (:func:`shape_key`: the line without spaces, with dates, times, numbers, hexadecimal ids and
 the value after a short label masked — ``本版责任编辑：王强`` and ``本版责任编辑：李敏`` are one
 shape, ``本版责任编辑:〈V〉``). Shapes seen in at least ``min_share`` of a site's pages (and at
