@@ -295,7 +295,7 @@ class BoilerplateStage:
             verdicts.append(verdict)
             removal_rule.append(chosen)
         self._neighbours(verdicts, removal_rule)
-        self._values(verdicts, views, removal_rule)
+        self._values(verdicts, views, removal_rule, budget)
         self._learned(verdicts, views, site)
         self._glue(verdicts, views, removal_rule)
         self._crumbs(verdicts, views, removal_rule)
@@ -436,7 +436,13 @@ class BoilerplateStage:
                     removal_rule[i] = None
             index = end + 1
 
-    def _values(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+    def _values(
+        self,
+        verdicts: list[LineVerdict],
+        views: Sequence[str],
+        removal_rule: list[Rule | None],
+        budget: SearchBudget,
+    ) -> None:
         """A label alone on its line (a ``block: value`` rule: ``来源：``) and the next line read
         as one: when the label's fields find a value in the pair, the next line is that value
         and goes with the label (kept with it when metadata lines are kept)."""
@@ -462,7 +468,8 @@ class BoilerplateStage:
                 or any(self._rule_by_id[rule_id].block == "value" for rule_id in following.fired)
             ):
                 continue
-            fields = label_rule.pair_fields(views[index], verdict.text, view, following.text)
+            budget.line = (verdict.start, following.end)
+            fields = label_rule.pair_fields(views[index], verdict.text, view, following.text, budget)
             if not fields:
                 continue
             for name, value in fields.items():

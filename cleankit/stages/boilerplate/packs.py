@@ -262,10 +262,12 @@ class Rule:
                 values[name] = value
         return values
 
-    def pair_fields(self, label_view: str, label: str, value_view: str, value: str) -> dict[str, str]:
+    def pair_fields(
+        self, label_view: str, label: str, value_view: str, value: str, budget: SearchBudget | None = None
+    ) -> dict[str, str]:
         """Fields of a label alone on its line (``block: value``) read together with the next
         line: ``来源：`` + ``宁夏日报客户端``. Empty when the next line is not such a value."""
-        return self.extract(label_view + value_view, label + value)
+        return self.extract(label_view + value_view, label + value, budget)
 
     def reason(self) -> str:
         return f"{self.family}: {self.description}"
