@@ -81,6 +81,40 @@ JOINED = [
     ),
 ]
 
+# Issue 13: cuts that a heading or short-line veto used to keep apart.
+def test_a_quoted_term_cut_over_three_lines_is_joined() -> None:
+    # A 2026 report's glossary (四川): a link around 揭榜 put the term on three lines, twice more below.
+    pieces = [
+        "7.“双向揭榜挂帅”：企业找技术、成果找市场“双向",
+        "揭榜",
+        "挂帅”的简称，其中“企业找技术”聚焦产业“卡脖子”核心技术、行业关键共性技术等，由技术供给方带团队、带技术",
+        "揭榜",
+        "；“成果找市场”以国省级科技奖励成果、高层次人才技术成果、中试成果等为重点，由成果需求方带资金、带场景",
+        "揭榜",
+        "。",
+    ]
+    assert reflow([*PROSE, *pieces, *PROSE]) == [*PROSE, "".join(pieces), *PROSE]
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        ["——2026年1月26日在广东省第十四届", "人民代表大会第五次会议上"],
+        ["（2026年1月27日在贵州省第十四届", "人民代表大会第四次会议上）"],
+    ],
+)
+def test_a_subtitle_cut_in_two_is_joined(cut: list[str]) -> None:
+    page = ["政府工作报告", *cut, "广东省省长 孟凡利", "各位代表：", *PROSE]
+    assert reflow(page) == ["政府工作报告", "".join(cut), "广东省省长 孟凡利", "各位代表：", *PROSE]
+
+
+def test_a_whole_subtitle_stays_apart_from_the_speaker_and_a_byline() -> None:
+    page = ["政府工作报告", "——2026年1月28日在云南省第十四届人民代表大会第四次会议上", "省长 王予波", *PROSE]
+    assert reflow(page) == page
+    page = ["——记某县扶贫干部张三", "本报记者 李四 王五", *PROSE]
+    assert reflow(page) == page
+
+
 NOT_JOINED = [
     # A ends a sentence
     ("我们要深入实施创新驱动发展战略。", "加快建设创新型广西，制定本规划。"),

@@ -32,6 +32,18 @@ def test_rule_examples_hold(rule) -> None:
     assert example_failures(rule) == []
 
 
+def test_no_removing_rule_fires_on_body_text_of_any_pack() -> None:
+    """Every pack's negative examples that read as running text are body text for all rules:
+    a removing rule that fires on one would remove text wherever its zone lets it."""
+    from cleankit.stages.boilerplate.sitelearn import sentence_like
+
+    body_text = [text for rule in DEFAULT_RULES for text in rule.negatives if sentence_like(match_view(text))]
+    assert len(body_text) >= 20
+    removing = [rule for rule in DEFAULT_RULES if rule.removes]
+    fired = [(rule.id, text) for rule in removing for text in body_text if rule.match(match_view(text))]
+    assert fired == []
+
+
 def test_default_packs_are_the_repository_rules_folder() -> None:
     shipped = {name: text for name, text in default_pack_texts()}
     on_disk = {f"rules/{p.name}": p.read_text(encoding="utf-8") for p in (ROOT / "rules").glob("*.yaml")}

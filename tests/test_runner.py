@@ -413,3 +413,50 @@ def test_learned_furniture_is_part_of_what_done_means(tmp_path: Path, monkeypatc
     surveyed.clear()
     summary = run_clean([src], out, settings)
     assert surveyed == [] and summary.skipped == 5
+
+
+def test_json_lines_learned_templates_are_cached_and_part_of_what_done_means(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JSON Lines records that name their site are surveyed once per file content; a line
+    whose date and number vary is learned as one template; when pages in another file make
+    it furniture, the unchanged file is redone."""
+    from cleankit.run.clean import run_clean
+    from cleankit.stages.boilerplate import SiteLearningPass
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+
+    def records(numbers: range) -> str:
+        rows = [
+            {
+                "url": f"https://www.kjw.example.cn/news/{n}.html",
+                "text": f"某某科技网 第{n}期 2024年3月{n}日\n"
+                f"近日，全市第{n}次科技工作会议召开，会议总结了去年工作，部署了今年的重点任务。\n",
+            }
+            for n in numbers
+        ]
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+    (src / "a.jsonl").write_text(records(range(1, 5)), encoding="utf-8")
+    settings = Settings(jobs=1, jsonl=True)
+    run_clean([src], out, settings)
+    assert "某某科技网" in (out / "a.jsonl").read_text(encoding="utf-8")  # 4 pages: too few to learn
+    surveyed: list[str] = []
+    real_survey = SiteLearningPass.survey
+
+    def survey(self: SiteLearningPass, source: str, raw: bytes) -> object:
+        surveyed.append(source)
+        return real_survey(self, source, raw)
+
+    monkeypatch.setattr(SiteLearningPass, "survey", survey)
+    (src / "b.jsonl").write_text(records(range(5, 9)), encoding="utf-8")
+    summary = run_clean([src], out, settings)
+    assert surveyed == ["b.jsonl"], "an unchanged file is not read again to learn from it"
+    assert summary.skipped == 0, "the head line's template is now learned for the host: a.jsonl is redone"
+    for name in ("a.jsonl", "b.jsonl"):
+        texts = [json.loads(line)["text"] for line in (out / name).read_text(encoding="utf-8").splitlines()]
+        assert len(texts) == 4 and not any("某某科技网" in text for text in texts)
+    surveyed.clear()
+    summary = run_clean([src], out, settings)
+    assert surveyed == [] and summary.skipped == 2

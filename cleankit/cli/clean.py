@@ -159,6 +159,15 @@ def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> S
     return settings.updated(stage_options=options)
 
 
+def _learn_stdin(pipeline: Pipeline, raw: bytes) -> None:
+    """Standard input is one input file: the passes that learn from surveys (site learning
+    of JSON Lines records that name their site) survey it and learn before it is cleaned."""
+    for corpus_pass in pipeline.corpus_passes():
+        survey, learn = getattr(corpus_pass, "survey", None), getattr(corpus_pass, "learn", None)
+        if callable(survey) and callable(learn):
+            learn([("-", survey("-", raw))])
+
+
 def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
     """Clean standard input to standard output; provenance goes to a file if asked."""
     from cleankit.core.errors import InputError, StageBug
@@ -174,6 +183,7 @@ def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
         except UnicodeDecodeError as exc:
             err.print(f"failed -: JSON Lines input is not UTF-8: {exc}")
             return 1
+        _learn_stdin(pipeline, raw)
         records, out_lines = clean_jsonl(pipeline, content, "-", fingerprint, output=None)
         sys.stdout.write("".join(line + "\n" for line in out_lines))
         failed = [record for record in records if record["status"] == "failed"]

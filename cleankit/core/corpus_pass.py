@@ -17,7 +17,8 @@ Optional, found by name (``getattr``):
 
 - ``survey_id()``, ``survey(source, raw)`` and ``learn(surveys)`` replace ``prepare``: the
   runner surveys each input file in its workers (the survey is JSON data, cached per file
-  content in the output folder) and hands the surveys to ``learn`` in the parent;
+  content in the output folder) and hands the surveys to ``learn`` in the parent (standard input,
+  which is no file, is surveyed as ``-`` and learned from the same way before it is cleaned);
 - ``context(source)``: a digest of what the pass learned that changes ``source``'s output;
   a rerun redoes a document whose context changed;
 - ``flush()``: make what ``merge`` took durable; called before the provenance lines of the

@@ -16,11 +16,22 @@ the cases that must never be glued:
 * the text on both sides of the break is not Chinese (English is not reflowed here);
 * B repeats the end of A (templated debris that a later stage removes, not a cut).
 
+Two kinds of A are cut by construction, and lift the heading and short-B vetoes:
+
+* A ends inside a quoted term it has just opened (``…成果找市场“双向`` / ``揭榜`` /
+  ``挂帅”的简称``): a quotation mark opened in the last few characters and not closed;
+* A is a dash-led (or bracketed) subtitle that has not reached its end
+  (``——2026年1月26日在广东省第十四届`` / ``人民代表大会第五次会议上``): B, short and
+  without sentence punctuation, brings the end a subtitle has (``…会议上``, ``讲话``, the
+  closing bracket).
+
 Then evidence for and against a cut is added up, and the pair is joined at a score of 3:
 
 * +3 A ends with a clause mark (，、,) or an opening bracket;
 * +5 B starts with punctuation no sentence starts with (，。、）》” ...);
 * +3 A leaves a quote, bracket or book title open;
+* +2 A ends inside a quoted term just opened (and B's lack of punctuation is not held against it);
+* +5 A is a subtitle cut before its end and B ends it (neither loses points for lacking punctuation);
 * +2 A is long for this document (at least half the typical paragraph, 40–100 characters),
   else +1 when it has at least 30 characters;
 * +2 A holds a full sentence already (prose, not a heading), else +1 for clause punctuation;
@@ -84,6 +95,13 @@ NO_SENTENCE_START = "，。、；：？！）)》〉】」』”’,.;:?!"
 PUNCTUATION = CLAUSE_PUNCTUATION + SENTENCE_FINAL + "，。、；：？！"
 FIRST_SEGMENT = re.compile(f"^[^{re.escape(PUNCTUATION)}][{re.escape(PUNCTUATION)}]")
 COLONS = "：:"
+# A quoted term cut by a break: the opening mark is at most this many characters from A's end.
+OPEN_TERM_REACH = 12
+TERM_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
+# A subtitle: "——2026年1月26日在…会议上", "（2026年1月27日在…会议上）", "——在…的讲话".
+SUBTITLE_START = re.compile(r"^(?:——|――|--|[（(](?=\d{4}年))")
+SUBTITLE_END = re.compile(r"(?:上|讲话|講話|发言|發言|报告|報告|致辞|致辭|[）)])$")
+MAX_SUBTITLE = 80
 
 
 def ends_sentence(text: str) -> bool:
@@ -192,6 +210,31 @@ class _Left:
         )
 
 
+def open_quoted_term(text: str) -> bool:
+    """Does the text end inside a quotation it opened in its last few characters
+    (``…成果找市场“双向``)? The quoted part holds no punctuation: a term, not a speech."""
+    tail = text[-OPEN_TERM_REACH:]
+    for opener, closer in TERM_QUOTES.items():
+        at = tail.rfind(opener)
+        if at >= 0 and closer not in tail[at:] and not _has_any(tail[at + 1 :], PUNCTUATION):
+            return True
+    return False
+
+
+def cut_subtitle(a: str, b: str) -> bool:
+    """Is A a subtitle cut before its end, and B the rest of it? A starts like a subtitle
+    (a dash, or a bracket opening on a date) and lacks a subtitle's end; B, short and without
+    sentence punctuation, has it (``人民代表大会第五次会议上``)."""
+    return (
+        SUBTITLE_START.match(a) is not None
+        and SUBTITLE_END.search(a) is None
+        and SUBTITLE_END.search(b) is not None
+        and len(a) + len(b) <= MAX_SUBTITLE
+        and not _has_any(a + b, FULL_STOPS + "；;，,")
+        and HEADING_START.match(b) is None
+    )
+
+
 def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: bool) -> int | None:
     """Evidence that B continues A's sentence; ``None`` when a veto applies."""
     if not b:
@@ -202,9 +245,15 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     long_length = min(max(typical / 2, MIN_LONG), MAX_LONG)
     if HEADING_START.match(b):
         return None
-    if HEADING_START.match(a.start) and a.length < long_length and not a.holds(0, but_last_char=True):
+    # A line cut inside a quoted term or before a subtitle's end is a cut whatever it looks like.
+    in_term = open_quoted_term(a.tail(OPEN_TERM_REACH))
+    # A subtitle is short: A is read whole only when it is.
+    subtitle = not in_term and a.length + len(b) <= MAX_SUBTITLE and cut_subtitle(a.tail(a.length), b)
+    cut_by_construction = in_term or subtitle
+    heading = HEADING_START.match(a.start) and a.length < long_length and not a.holds(0, but_last_char=True)
+    if heading and not cut_by_construction:
         return None  # a heading; a list item that already holds a sentence is prose
-    if len(b) < SHORT_CELL and not b_ends_sentence:
+    if len(b) < SHORT_CELL and not b_ends_sentence and not in_term:
         return None
     if not (is_chinese(last) or is_chinese(b[0])):
         return None
@@ -219,6 +268,10 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     open_quote = a.unbalanced()
     if open_quote:
         score += 3
+    if in_term:
+        score += 2
+    if subtitle:
+        score += 5
     if a.length >= long_length:
         score += 2
     elif a.length >= MEDIUM_LENGTH:
@@ -232,9 +285,10 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
         score += 1
     if FIRST_SEGMENT.match(b):
         score += 1
-    if not a.holds(2, but_last_char=False) and not open_quote and a.length < long_length:
+    # A subtitle and the inside of a quoted term carry no punctuation by nature.
+    if not a.holds(2, but_last_char=False) and not open_quote and a.length < long_length and not subtitle:
         score -= 2
-    if not _has_any(b, PUNCTUATION) and len(b) < long_length:
+    if not _has_any(b, PUNCTUATION) and len(b) < long_length and not cut_by_construction:
         score -= 2
     if ENUMERATOR_START.match(b):
         score -= 2

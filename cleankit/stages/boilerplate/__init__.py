@@ -25,15 +25,25 @@ Blocks, not only lines
 - *after the footer*: after a footer anchor (copyright, ICP number) in the tail, short lines
   that are not sentences are footer too, and so is a repeat of the title or lead (some CMSs
   print them again after the footer).
+- *label and value*: a label alone on its line (``block: value``: ``来源：``, ``发表时间：``) and the
+  next line, when the label's fields read a value from the pair (``宁夏日报客户端``), are one
+  metadata item: the value goes with the label.
+- *last breadcrumb item*: the line after a breadcrumb separator standing alone (``>``), short
+  and without punctuation, is the breadcrumb's last item (``宁夏要闻``), and so is a copy of it
+  on the next line.
+- *teaser*: a line after the text that repeats the page's opening (``各位代表：现在，我代表…``),
+  with the title-like line just before it, is a teaser for the page printed after it; such a
+  line is never the last body line, so the furniture before it is in the tail zone.
 - *learned*: lines the corpus pre-pass saw at the edges of many pages of the same site
   (:mod:`cleankit.stages.boilerplate.sitelearn`), when connected to the page edge or to rule-matched furniture.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -52,11 +62,11 @@ from cleankit.stages.boilerplate.sitelearn import (
     FurnitureCounter,
     SiteFurniture,
     SiteLines,
-    furniture_key,
     learn_site_furniture,
     learnable,
-    raw_page_keys,
     sentence_like,
+    shape_key,
+    survey_bytes,
 )
 from cleankit.stages.paragraphs import paragraph_spans
 from cleankit.text.fold import match_views
@@ -79,6 +89,20 @@ LISTING = "related-listing"
 AFTER_FOOTER = "after-footer"
 REPEATED = "repeated-title-lead"
 LEARNED = "site-learned"
+CRUMB = "breadcrumb-last-item"
+# A lone breadcrumb separator line, and the longest last item taken after one.
+SEPARATOR_ONLY = re.compile(r"^[>|/→»›-]{1,3}$")
+CRUMB_CHARS = 12
+NO_CRUMB = re.compile(r"[,，。;；:：!！?？、()（）]")
+# A value on the line after its label: at most this long.
+VALUE_CHARS = 60
+# A repeat of the page's opening is looked for in the head and the first lines of the body.
+OPENING_LINES = 3
+REPEAT_MIN_CHARS = 12
+SHORT_REPEAT_CHARS = 4
+SENTENCE_STARTS_AFTER = frozenset("\n。！？!?；;:：")
+KEY_SPACES = re.compile(r"\s+")
+LEAD_PUNCTUATION = re.compile(r"[,，、:：;；。!！?？]")
 
 
 ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
@@ -120,6 +144,8 @@ class LineVerdict:
     reason: str = ""
     fired: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    # Fields of fallback rules: used only for fields no other line gives.
+    fallback_fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +154,11 @@ class Analysis:
     metadata: dict[str, Any]
     # User rules whose searches ran over the time limit on this page.
     budget: SearchBudget = field(default_factory=SearchBudget)
+
+
+# What the rules said about one line: the rules fired, the one removing it, its fields and the
+# fields of fallback rules.
+Judgement = tuple[tuple[str, ...], Rule | None, dict[str, str], dict[str, str]]
 
 
 @register_stage("boilerplate", order=60)
@@ -150,7 +181,7 @@ class BoilerplateStage:
     # Listing blocks and after-footer lines: at most this many characters per line.
     listing_chars: int = 60
     footer_chars: int = 100
-    # Site learning (used by folder runs; see cleankit/sitelearn.py).
+    # Site learning (a pass over the run's inputs first; see sitelearn.py).
     learn: bool = True
     learn_by: str = "folder"
     learn_min_pages: int = 5
@@ -159,25 +190,33 @@ class BoilerplateStage:
     # A user rule whose search runs over the time limit this many times in one document is
     # not tried again in that document (each timeout is flagged in provenance).
     max_search_timeouts: int = 3
+    # A shape that is furniture on this many sites is furniture on every site.
+    learn_min_sites: int = 3
+    # JSON Lines: the record fields that name a page's site (the first one present; a URL
+    # stands for its host). Records without any are not learned from.
+    site_fields: list[str] = field(default_factory=lambda: ["site", "url"])
     ruleset: RuleSet = field(init=False, repr=False)
-    _judged: dict[tuple[str, str], tuple[tuple[str, ...], Rule | None, dict[str, str]]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _judged: dict[tuple[str, str], Judgement] = field(default_factory=dict, init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
-        """Learning needs a folder of pages: not for JSON Lines input, not when switched off."""
-        if not self.learn or settings.jsonl:
+        """Learning reads the run's inputs first: files of a folder, or JSON Lines records
+        that name their site (``site_fields``)."""
+        if not self.learn or (settings.jsonl and not self.site_fields):
             return None
-        return SiteLearningPass(self, settings.max_bytes, settings.encoding)
+        jsonl = (settings.text_field, tuple(self.site_fields)) if settings.jsonl else None
+        return SiteLearningPass(self, settings.max_bytes, settings.encoding, jsonl)
 
     def __post_init__(self) -> None:
         if self.learn_by not in SITE_BY:
             raise ValueError(f"learn_by must be one of {SITE_BY}, not {self.learn_by!r}")
         if self.max_search_timeouts < 1:
             raise ValueError(f"max_search_timeouts must be at least 1, not {self.max_search_timeouts}")
+        if not isinstance(self.site_fields, list) or not all(isinstance(name, str) for name in self.site_fields):
+            raise ValueError(f"site_fields must be a list of field names, not {self.site_fields!r}")
         self.ruleset = load_rules(self.rules, defaults=self.default_rules, disable=self.disable)
         rules = self.ruleset.rules
+        self._rule_by_id = self.ruleset.by_id()
         self._removing = RuleIndex([rule for rule in rules if self._removes(rule)])
         self._by_zone = {
             zone: RuleIndex([rule for rule in rules if rule.allows(*flags)]) for zone, flags in ZONE_FLAGS.items()
@@ -223,7 +262,6 @@ class BoilerplateStage:
         body_candidates = self._body_candidates(views, first, last)
         verdicts: list[LineVerdict] = []
         removal_rule: list[Rule | None] = []
-        metadata = PageMetadata()
         for index, ((start, end), original, view) in enumerate(zip(spans, originals, views, strict=True)):
             in_head, in_tail = index < first, index > last
             zone = "head+tail" if in_head and in_tail else "head" if in_head else "tail" if in_tail else "body"
@@ -245,11 +283,10 @@ class BoilerplateStage:
                     # A judgement made with a rule timed out or stopped holds for this page only.
                     if not budget.timeouts:
                         self._judged[(zone, original)] = judged
-            fired, chosen, fields = judged
+            fired, chosen, fields, fallback_fields = judged
             verdict.fired.extend(fired)
             verdict.fields.update(fields)
-            for name, value in fields.items():
-                metadata.add(name, value)
+            verdict.fallback_fields.update(fallback_fields)
             if chosen is not None:
                 verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
                 also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]
@@ -258,20 +295,30 @@ class BoilerplateStage:
             verdicts.append(verdict)
             removal_rule.append(chosen)
         self._neighbours(verdicts, removal_rule)
+        self._values(verdicts, views, removal_rule, budget)
         self._learned(verdicts, views, site)
         self._glue(verdicts, views, removal_rule)
+        self._crumbs(verdicts, views, removal_rule)
+        self._teasers(verdicts, views, first)
         self._listings(verdicts, views, removal_rule)
         self._after_footer(verdicts, views, removal_rule, views[max(first, 0) : last + 1])
+        metadata = PageMetadata()
+        for verdict in verdicts:
+            if verdict.fields:
+                metadata.update(verdict.fields)
+            if verdict.fallback_fields:
+                metadata.update(verdict.fallback_fields, fallback=True)
         return Analysis(verdicts, metadata.to_json(), budget)
 
     def _judge(
         self, view: str, original: str, candidates: Sequence[Rule], gate_passed: bool, budget: SearchBudget
-    ) -> tuple[tuple[str, ...], Rule | None, dict[str, str]]:
+    ) -> Judgement:
         """The rules that fire on one line, the one that removes it (if any), and the fields
-        found (each field from the first rule that has it)."""
+        found (each field from the first rule that has it; fallback rules' fields apart)."""
         fired: list[str] = []
         chosen: Rule | None = None
         fields: dict[str, str] = {}
+        fallback_fields: dict[str, str] = {}
         tokens = None
         for rule in candidates:
             if rule.words and tokens is None:
@@ -280,11 +327,12 @@ class BoilerplateStage:
                 continue
             fired.append(rule.id)
             if rule.extracts:
+                found = fallback_fields if rule.fallback else fields
                 for name, value in rule.extract(view, original, budget).items():
-                    fields.setdefault(name, value)
+                    found.setdefault(name, value)
             if chosen is None and self._removes(rule):
                 chosen = rule
-        return tuple(fired), chosen, fields
+        return tuple(fired), chosen, fields, fallback_fields
 
     def _body_candidates(self, views: Sequence[str], first: int, last: int) -> dict[int, list[Rule]]:
         """Body lines meet only the ``anywhere`` rules. A line-local rule is searched over all
@@ -307,6 +355,11 @@ class BoilerplateStage:
                 hits.setdefault(index, []).append(rule)
         return hits
 
+    def not_furniture(self) -> list[str]:
+        """Lines the rule packs give as not furniture (their negative examples): no shape of
+        theirs is learned as furniture of every site."""
+        return [text for rule in self.ruleset.rules for text in rule.negatives]
+
     def _removes(self, rule: Rule) -> bool:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
@@ -319,7 +372,8 @@ class BoilerplateStage:
         self, views: Sequence[str], spans: Sequence[tuple[int, int]], budget: SearchBudget
     ) -> tuple[int, int]:
         """Indexes of the first and last body line: sentence-like, not a repeat of an earlier
-        line, not removed by a rule. Only lines scanned from each end are checked against the
+        line (the last one not a repeat of the page's opening either), not removed by a rule.
+        Only lines scanned from each end are checked against the
         rules (the lines between are body whatever they say). Without any such line, the
         longest line no rule removes (of at least :attr:`pivot_chars`) stands for the body;
         without that either, every line is body and only ``anywhere`` rules fire."""
@@ -344,7 +398,12 @@ class BoilerplateStage:
 
         first = next((i for i in order if body(i)), None)
         if first is not None:
-            last = next(i for i in reversed(order) if body(i))
+            opening = Opening(views, first)
+            last = next(
+                i
+                for i in reversed(order)
+                if body(i) and (i == first or not opening.repeated_by(i))
+            )
             return first, last
         best = -1
         for index, view in enumerate(views):
@@ -377,38 +436,108 @@ class BoilerplateStage:
                     removal_rule[i] = None
             index = end + 1
 
+    def _values(
+        self,
+        verdicts: list[LineVerdict],
+        views: Sequence[str],
+        removal_rule: list[Rule | None],
+        budget: SearchBudget,
+    ) -> None:
+        """A label alone on its line (a ``block: value`` rule: ``来源：``) and the next line read
+        as one: when the label's fields find a value in the pair, the next line is that value
+        and goes with the label (kept with it when metadata lines are kept)."""
+        for index, verdict in enumerate(verdicts[:-1]):
+            if not verdict.fired or verdict.zone == "body":
+                continue
+            label_rule = next(
+                (rule for rule_id in verdict.fired if (rule := self._rule_by_id[rule_id]).block == "value"), None
+            )
+            if label_rule is None:
+                continue
+            following, view = verdicts[index + 1], views[index + 1]
+            claimed = removal_rule[index + 1]
+            if following.zone == "body" or sentence_like(view, self.body_chars):
+                # A label that may introduce the text and is right before it stays (记者：).
+                if label_rule.introduces_text and removal_rule[index] is label_rule:
+                    verdict.remove, verdict.rule, verdict.reason = False, "", ""
+                    removal_rule[index] = None
+                continue
+            if (
+                len(view) > VALUE_CHARS
+                or (claimed is not None and not claimed.fallback)
+                or any(self._rule_by_id[rule_id].block == "value" for rule_id in following.fired)
+            ):
+                continue
+            budget.line = (verdict.start, following.end)
+            fields = label_rule.pair_fields(views[index], verdict.text, view, following.text, budget)
+            if not fields:
+                continue
+            for name, value in fields.items():
+                verdict.fields.setdefault(name, value)
+            following.fields, following.fallback_fields = {}, {}
+            following.remove = verdict.remove
+            following.rule = verdict.rule if verdict.remove else ""
+            following.reason = f"{label_rule.family}: the value of the label {verdict.text.strip()!r} before it"
+            removal_rule[index + 1] = removal_rule[index]
+
+    def _crumbs(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
+        """The last item of a breadcrumb split over lines: the short line after a separator
+        standing alone (``首页`` / ``>`` / ``政务信息`` / ``>`` / ``宁夏要闻``), and a copy of it on the
+        next line (``云南要闻`` printed again as the column's heading)."""
+        for index in range(len(verdicts) - 1):
+            separator = verdicts[index]
+            if not (separator.remove and separator.zone == "head" and SEPARATOR_ONLY.match(views[index])):
+                continue
+            crumb = index + 1
+            item = views[crumb]
+            if (
+                verdicts[crumb].zone != "head"
+                or verdicts[crumb].remove
+                or len(item) > CRUMB_CHARS
+                or NO_CRUMB.search(item)
+                or SEPARATOR_ONLY.match(item)
+            ):
+                continue
+            copies = [crumb]
+            if crumb + 1 < len(verdicts) and views[crumb + 1] == item and not verdicts[crumb + 1].remove:
+                copies.append(crumb + 1)
+            for i in copies:
+                verdicts[i].remove, verdicts[i].rule = True, CRUMB
+                verdicts[i].reason = "navigation: the last item of a breadcrumb split over lines"
+                removal_rule[i] = removal_rule[index]
+
     def _learned(self, verdicts: list[LineVerdict], views: Sequence[str], site: SiteLines | None) -> None:
-        """Site-learned lines, kept only when their run of furniture touches the page edge or
-        holds a rule-matched line (so a line several pages quote inside their text stays)."""
+        """Lines of a learned shape, kept only when their run of furniture touches the page
+        edge or holds a rule-matched line (so a line several pages quote inside their text stays)."""
         if not site or not self.learn:
             return
-        counts: dict[int, int] = {}
+        reasons: dict[int, str] = {}
         for verdict, view in zip(verdicts, views, strict=True):
             if verdict.zone == "body" or verdict.remove or not learnable(view, self.learn_max_chars):
                 continue
-            count = site.count(verdict.zone, furniture_key(view))
-            if count:
-                counts[verdict.index] = count
-        if not counts:
+            why = site.why(verdict.zone, shape_key(view))
+            if why:
+                reasons[verdict.index] = why
+        if not reasons:
             return
         total = len(verdicts)
         index = 0
         while index < total:
-            if not (verdicts[index].remove or index in counts):
+            if not (verdicts[index].remove or index in reasons):
                 index += 1
                 continue
             run_end = index
-            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in counts):
+            while run_end + 1 < total and (verdicts[run_end + 1].remove or run_end + 1 in reasons):
                 run_end += 1
             run = range(index, run_end + 1)
             at_edge = index == 0 or run_end == total - 1
             has_rule = any(verdicts[i].remove for i in run)
             if at_edge or has_rule:
                 for i in run:
-                    if i in counts and not verdicts[i].remove:
+                    if i in reasons and not verdicts[i].remove:
                         verdicts[i].remove = True
                         verdicts[i].rule = LEARNED
-                        verdicts[i].reason = f"site furniture: seen in {counts[i]} of {site.pages} pages of this site"
+                        verdicts[i].reason = reasons[i]
             index = run_end + 1
 
     def _glue(self, verdicts: list[LineVerdict], views: Sequence[str], removal_rule: list[Rule | None]) -> None:
@@ -463,6 +592,24 @@ class BoilerplateStage:
                 verdict.remove, verdict.rule = True, LISTING
                 verdict.reason = f"listed under the {rule.id} heading {verdicts[index].text!r}"
 
+    def _teasers(self, verdicts: list[LineVerdict], views: Sequence[str], first: int) -> None:
+        """After the text, a line that repeats the page's opening (a teaser of this page, its
+        lead printed again), and the title-like line just before it, are not the text's."""
+        if first < 0:
+            return
+        opening = Opening(views, first)
+        for index, verdict in enumerate(verdicts):
+            if verdict.zone not in ("tail", "head+tail") or verdict.remove or not opening.repeated_by(index):
+                continue
+            verdict.remove, verdict.rule = True, REPEATED
+            verdict.reason = "the page's opening printed again after the text"
+            before = index - 1
+            if before >= 0 and verdicts[before].zone in ("tail", "head+tail") and not verdicts[before].remove:
+                view = views[before]
+                if len(view) <= self.listing_chars and not view.endswith((*SENTENCE_ENDINGS, ":")):
+                    verdicts[before].remove, verdicts[before].rule = True, REPEATED
+                    verdicts[before].reason = "title of the page's opening printed again after the text"
+
     def _after_footer(
         self,
         verdicts: list[LineVerdict],
@@ -492,50 +639,111 @@ class BoilerplateStage:
                 verdict.reason = f"after the footer's {anchor_rule} line"
 
 
+def _text_key(view: str) -> str:
+    """A line as running text: no spaces, no trailing ellipsis (str checks first: the
+    regular expressions would be tried at every position)."""
+    if view.endswith(ELLIPSIS_ENDINGS):
+        view = TRAILING_ELLIPSIS.sub("", view)
+    return KEY_SPACES.sub("", view) if " " in view or "\t" in view else view
+
+
+class Opening:
+    """The page's opening — head lines and the first body lines — and whether a later line
+    repeats running text of it (``各位代表：现在，我代表…``). A title or a signature (no
+    punctuation) printed twice is no such repeat; a short line (``各位代表！``) must be a whole
+    sentence of the opening, from a sentence start to its end."""
+
+    def __init__(self, views: Sequence[str], first: int) -> None:
+        self.views = views
+        self.end = first + OPENING_LINES
+        self._keys: list[str] | None = None
+        self._texts: dict[int, tuple[str, str]] = {}
+
+    def _text(self, before: int) -> tuple[str, str]:
+        """The opening's lines before line ``before``: run together, and a line per line."""
+        before = min(self.end, before)
+        found = self._texts.get(before)
+        if found is None:
+            if self._keys is None:
+                self._keys = [_text_key(view) for view in self.views[: self.end]]
+            lines = self._keys[:before]
+            found = self._texts[before] = ("".join(lines), "\n".join(lines))
+        return found
+
+    def repeated_by(self, index: int) -> bool:
+        """Does line ``index`` repeat the opening (the part of it before the line)?"""
+        view = self.views[index]
+        if len(view) < SHORT_REPEAT_CHARS or LEAD_PUNCTUATION.search(view) is None:
+            return False
+        key = _text_key(view)
+        if len(key) >= REPEAT_MIN_CHARS:
+            return key in self._text(index)[0]  # a teaser may run over a break of the text
+        if len(key) < SHORT_REPEAT_CHARS or not key.endswith(SENTENCE_ENDINGS):
+            return False
+        opening = self._text(index)[1]
+        at = opening.find(key)
+        while at >= 0:
+            if at == 0 or opening[at - 1] in SENTENCE_STARTS_AFTER:
+                return True
+            at = opening.find(key, at + 1)
+        return False
+
+
 def _family(rule: Rule | None) -> str | None:
     return rule.family if rule is not None else None
 
 
 @dataclass
 class SiteLearningPass:
-    """The corpus pre-pass of a folder run: learn each site's furniture from every input
-    before any document is cleaned, and hand it to the boilerplate stage.
+    """The corpus pre-pass of a run: learn each site's furniture from every input before any
+    document is cleaned, and hand it to the boilerplate stage. ``jsonl`` (text field, site
+    fields) reads the inputs as JSON Lines records.
 
-    The runner surveys the pages in its workers (:meth:`survey`, cached per file content so an
+    The runner surveys the inputs in its workers (:meth:`survey`, cached per file content so an
     unchanged page is not decoded again) and hands the surveys to :meth:`learn`; :meth:`prepare`
-    does both in this process. :meth:`context` tells the runner what was learned for a
-    document's site, so a rerun redoes the documents whose learned furniture changed."""
+    does both in this process (standard input: ``learn`` of its one ``survey``). :meth:`context`
+    tells the runner what was learned for a document's site, so a rerun redoes the documents
+    whose learned furniture changed."""
 
     stage: BoilerplateStage
     max_bytes: int
     encoding: str | None
+    jsonl: tuple[str, tuple[str, ...]] | None = None
     name: str = "site-learning"
 
     def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
-        self.stage.site_furniture = learn_site_furniture(
+        stage = self.stage
+        stage.site_furniture = learn_site_furniture(
             files,
-            by=self.stage.learn_by,
-            max_chars=self.stage.learn_max_chars,
-            min_pages=self.stage.learn_min_pages,
-            min_share=self.stage.learn_min_share,
+            by=stage.learn_by,
+            max_chars=stage.learn_max_chars,
+            min_pages=stage.learn_min_pages,
+            min_share=stage.learn_min_share,
             max_bytes=self.max_bytes,
             encoding=self.encoding,
+            min_sites=stage.learn_min_sites,
+            not_furniture=stage.not_furniture(),
+            jsonl=self.jsonl,
         )
 
     def survey_id(self) -> str:
-        """What a cached survey depends on besides the file's bytes."""
-        return f"{self.name}:{self.stage.learn_max_chars}:{self.max_bytes}:{self.encoding}"
+        """What a cached survey depends on besides the file's bytes (``shapes``: surveys hold
+        line shapes, not the lines of earlier versions)."""
+        jsonl = "" if self.jsonl is None else json.dumps(self.jsonl, ensure_ascii=False)
+        return f"{self.name}:shapes:{self.stage.learn_max_chars}:{self.max_bytes}:{self.encoding}:{jsonl}"
 
-    def survey(self, source: str, raw: bytes) -> dict[str, list[str]] | None:
-        keys = raw_page_keys(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding)
-        return None if keys is None else {zone: sorted(found) for zone, found in keys.items()}
+    def survey(self, source: str, raw: bytes) -> dict[str, object] | None:
+        return survey_bytes(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding, self.jsonl)
 
-    def learn(self, surveys: Iterable[tuple[str, dict[str, list[str]] | None]]) -> None:
-        counter = FurnitureCounter(by=self.stage.learn_by, max_chars=self.stage.learn_max_chars)
-        for source, keys in surveys:
-            if keys is not None:
-                counter.add_keys(source, keys)
-        self.stage.site_furniture = counter.result(self.stage.learn_min_pages, self.stage.learn_min_share)
+    def learn(self, surveys: Iterable[tuple[str, Mapping[str, Any] | None]]) -> None:
+        stage = self.stage
+        counter = FurnitureCounter(by=stage.learn_by, max_chars=stage.learn_max_chars)
+        for source, survey in surveys:
+            if survey is not None:
+                counter.add_survey(source, survey)
+        stage.site_furniture = counter.result(
+            stage.learn_min_pages, stage.learn_min_share, stage.learn_min_sites, stage.not_furniture()
+        )
 
     def context(self, source: str) -> str:
         return self.stage.site_furniture.digest(source) if self.stage.site_furniture else ""

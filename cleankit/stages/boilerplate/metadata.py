@@ -5,7 +5,8 @@ module merges the values found on a page into one record, stored as
 ``document.metadata["page"]``. Fields in :data:`cleankit.rules.LIST_FIELDS` (``authors``,
 ``attachments``) collect every distinct value in page order, split on name separators for
 ``authors``; every other field keeps the first value found (the head of the page wins over a
-repeat in the footer). ``views`` becomes an integer.
+repeat in the footer). ``views`` becomes an integer. Values of ``fallback`` rules (a bare
+date-time line) count only for fields no other rule of the page gave.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ NAME_SEPARATORS = re.compile(r"[\s、,，;；]+")
 INTEGER_FIELDS = frozenset({"views"})
 
 
-class PageMetadata:
-    """Accumulates field values found on one page."""
+class FieldValues:
+    """Field values in page order: lists collect, every other field keeps its first value."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
@@ -46,9 +47,23 @@ class PageMetadata:
             return
         self.values[name] = value
 
-    def update(self, fields: dict[str, str]) -> None:
+
+class PageMetadata:
+    """Accumulates field values found on one page (and, apart, those of fallback rules)."""
+
+    def __init__(self) -> None:
+        self.found = FieldValues()
+        self.fallbacks = FieldValues()
+
+    def add(self, name: str, value: str, fallback: bool = False) -> None:
+        (self.fallbacks if fallback else self.found).add(name, value)
+
+    def update(self, fields: dict[str, str], fallback: bool = False) -> None:
         for name, value in fields.items():
-            self.add(name, value)
+            self.add(name, value, fallback)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.values)
+        values = dict(self.found.values)
+        for name, value in self.fallbacks.values.items():
+            values.setdefault(name, value)
+        return values

@@ -67,17 +67,19 @@ RULE_KEYS = {
     "needs_neighbour",
     "words",
     "min_words",
+    "fallback",
+    "introduces_text",
 }
 PACK_KEYS = {"family", "description", "rules", "glue"}
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-BLOCKS = ("listing",)
+BLOCKS = ("listing", "value")
 # How a ``words`` rule cuts a line into words: spaces, separators, brackets, punctuation.
 WORD_SEPARATORS = regex.compile(r"[\s|·/、,:;【】\[\]()<>《》\"'“”!?！？。]+")
 DEFAULT_MAX_CHARS = 200
 
 # Fields whose values accumulate into a list; every other field keeps its first value.
-LIST_FIELDS = frozenset({"authors", "attachments"})
+LIST_FIELDS = frozenset({"authors", "attachments", "captions"})
 
 DEFAULT_PACKAGE = "cleankit.default_rules"
 
@@ -132,6 +134,7 @@ class Rule:
     # Short unknown lines between two glue lines belong to the same widget (e.g. 大/中/小).
     glue: bool = False
     # "listing": the lines after this heading that look like titles are part of its block.
+    # "value": a label alone on its line (来源：); the next line may be its value.
     block: str | None = None
     # A footer anchor (copyright, ICP): what follows it in the tail is footer too.
     anchor: bool = False
@@ -139,6 +142,12 @@ class Rule:
     # holding one that does not need a neighbour): a footer's sponsor or contact line, not a
     # notice's own "主办单位：…" or "联系电话：… 邮箱：…".
     needs_neighbour: str | None = None
+    # Its fields are used only when no other rule of the page gives them (a bare date-time
+    # line is the publish time only when no labelled 发布时间 says otherwise).
+    fallback: bool = False
+    # A ``block: value`` label that may introduce the text (an interview's 记者：): it stays
+    # when the text follows it instead of a value.
+    introduces_text: bool = False
     source: str = ""
     # Shipped with cleankit (reviewed and tested with the code): searched without the time limit.
     trusted: bool = False
@@ -253,6 +262,13 @@ class Rule:
                 values[name] = value
         return values
 
+    def pair_fields(
+        self, label_view: str, label: str, value_view: str, value: str, budget: SearchBudget | None = None
+    ) -> dict[str, str]:
+        """Fields of a label alone on its line (``block: value``) read together with the next
+        line: ``来源：`` + ``宁夏日报客户端``. Empty when the next line is not such a value."""
+        return self.extract(label_view + value_view, label + value, budget)
+
     def reason(self) -> str:
         return f"{self.family}: {self.description}"
 
@@ -323,6 +339,12 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         _expect(isinstance(flag, bool), where, f"{flag_name} must be true or false")
     needs_neighbour = data.get("needs_neighbour")
     _expect(needs_neighbour is None or isinstance(needs_neighbour, str), where, "needs_neighbour names a family")
+    fallback = data.get("fallback", False)
+    introduces_text = data.get("introduces_text", False)
+    for flag_name, flag in (("fallback", fallback), ("introduces_text", introduces_text)):
+        _expect(isinstance(flag, bool), where, f"{flag_name} must be true or false")
+    _expect(not introduces_text or block == "value", where, "introduces_text is for block: value labels")
+    _expect(block != "value" or bool(fields_data), where, "block: value needs fields to read the value with")
 
     rule = Rule(
         id=rule_id,
@@ -337,6 +359,8 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         block=block,
         anchor=anchor,
         needs_neighbour=needs_neighbour,
+        fallback=fallback,
+        introduces_text=introduces_text,
         source=where.split(" rule ")[0],
     )
     if pattern is not None:
@@ -391,13 +415,16 @@ def example_failures(rule: Rule) -> list[str]:
     failures: list[str] = []
     slow = f"the search ran over the time limit ({SEARCH_TIMEOUT * 1000:.0f} ms) on example"
     for example in rule.positives:
-        view = match_view(example.text)
+        # A label-and-value example (block: value) is two lines: the label matches, the
+        # fields come from the pair.
+        text, _, value = example.text.partition("\n") if rule.block == "value" else (example.text, "", "")
+        view = match_view(text)
         try:
             if not rule.match(view):
-                failures.append(f"example should match but does not: {example.text!r}")
+                failures.append(f"example should match but does not: {text!r}")
                 continue
             if example.fields is not None:
-                got = rule.extract(view, example.text)
+                got = rule.pair_fields(view, text, match_view(value), value) if value else rule.extract(view, text)
                 want = {k: str(v) for k, v in example.fields.items()}
                 if got != want:
                     failures.append(f"example {example.text!r}: fields {got!r}, expected {want!r}")

@@ -1,16 +1,24 @@
-"""Learning a site's furniture from the corpus: lines that recur at the edges of many pages.
+"""Learning a site's furniture from the corpus: line templates that recur at the edges of pages.
 
-A cheap first pass over a folder run (:func:`learn_site_furniture`, called by the runner before
-documents are dispatched) reads every file, takes the short lines near its top and bottom, and
-counts in how many pages of the same site each line (as a :func:`furniture_key`) appears. Lines
-seen in at least ``min_share`` of a site's pages (and at least ``min_pages`` pages) are that
-site's furniture. The boilerplate stage removes them only where furniture may be: in the head or
-tail zone, and only when the line is connected to the page edge or to a rule-matched furniture
-line by other furniture lines, so body text that several pages quote is left alone.
+A cheap first pass over a run reads every input before documents are dispatched: the runner's
+workers survey each file (:func:`survey_bytes`: the short lines near each page's top and bottom,
+as shapes; JSON data, cached per file content in the run state) and the parent counts in how
+many pages of the same site each line's *shape* appears
+(:func:`shape_key`: the line without spaces, with dates, times, numbers, hexadecimal ids and
+the value after a short label masked — ``本版责任编辑：王强`` and ``本版责任编辑：李敏`` are one
+shape, ``本版责任编辑:〈V〉``). Shapes seen in at least ``min_share`` of a site's pages (and at
+least ``min_pages`` pages) are that site's furniture; shapes that are furniture on at least
+``min_sites`` sites are furniture on every site (pages of sites too small to learn from
+included), unless a rule pack's negative example — text the packs say is not furniture — has
+that shape. The boilerplate stage removes such lines only where furniture may be: in the head
+or tail zone, and only when the line is connected to the page edge or to a rule-matched
+furniture line by other furniture lines, so body text that several pages quote is left alone.
 
 What counts as "the same site" is ``by``: ``folder`` (the file's folder, the default) or
 ``top`` (the first path component of the input-relative path, e.g. a crawl stored as
-``host/path/page.txt``).
+``host/path/page.txt``). A JSON Lines record names its site in a field (``site_fields``: the
+first of them the record has; a URL stands for its host), so JSON Lines input — files or
+standard input — is learned from too.
 """
 
 from __future__ import annotations
@@ -19,10 +27,13 @@ import hashlib
 import json
 import math
 import re
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
 
 from cleankit.io.encoding import detect_and_decode, sniff_binary
 from cleankit.text.fold import match_views
@@ -61,12 +72,75 @@ def furniture_key(view: str) -> str:
     return KEY_DROP.sub("", view).lower()
 
 
+# What a shape masks: at each position a hexadecimal id, a date, a time of day, else a number.
+# The id's lookaheads read at most an id's length (unbounded, a long run of letters costs the
+# square of its length).
+DIGIT_MASK = re.compile(
+    r"(?P<H>(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{8,64})"
+    r"|(?P<D>\d{2,4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
+    r"|(?P<T>\d{1,2}[:时]\d{2}(?:[:分]\d{2}秒?)?分?)"
+    r"|\d+"
+)
+DIGIT_MASKS = {"H": "〈H〉", "D": "〈D〉", "T": "〈T〉", None: "0"}
+DIGIT = re.compile(r"\d")
+WEEKDAY = re.compile(r"(星期|周)[一二三四五六日天]")
+CJK_ORDINAL = re.compile(r"第[一二三四五六七八九十百零〇]+(?=[版期号条届次])")
+# A short label and its value (``来源:四川日报``, ``本版责任编辑:王强``): the value is masked.
+LABEL_VALUE = re.compile(r"^([^:]{1,8}):([^:。，！？；,;!?]{1,40})$")
+SHAPE_WORD = re.compile(r"[^\W\d_〈〉]{2}")
+
+
+def shape_key(view: str) -> str:
+    """A line's template: its :func:`furniture_key` with dates, times, weekdays, numbers,
+    hexadecimal ids and a short label's value masked."""
+    key = furniture_key(view)
+    # Most furniture lines hold no digit, weekday, ordinal or label: skip those searches.
+    if DIGIT.search(key):
+        key = DIGIT_MASK.sub(lambda found: DIGIT_MASKS[found.lastgroup], key)
+    if "星期" in key or "周" in key:
+        key = WEEKDAY.sub(r"\1〈W〉", key)
+    if "第" in key:
+        key = CJK_ORDINAL.sub("第0", key)
+    if ":" in key:
+        key = LABEL_VALUE.sub(r"\1:〈V〉", key)
+    return key
+
+
+def learnable_shape(key: str) -> bool:
+    """A shape must keep words of its own: a bare date or number is no template of furniture."""
+    return SHAPE_WORD.search(key) is not None
+
+
 def site_of(source: str, by: str) -> str:
     """The site a document belongs to, from its input-relative path."""
     path = PurePosixPath(source.replace("\\", "/"))
     if by == "top":
         return path.parts[0] if len(path.parts) > 1 else ""
     return str(path.parent)
+
+
+def site_of_record(record: dict[str, object], fields: Sequence[str]) -> str | None:
+    """The site a JSON Lines record names: the first of ``fields`` it has as a non-empty
+    string; a URL (``https://www.gd.gov.cn/…``) stands for its host."""
+    for name in fields:
+        value = record.get(name)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        value = value.strip()
+        if "://" in value:
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                host = None
+            return f"host:{host}" if host else f"{name}:{value}"
+        return f"{name}:{value}"
+    return None
+
+
+def split_record_source(source: str) -> tuple[str, int] | None:
+    """``file.jsonl#12`` → (``file.jsonl``, 12): where a JSON Lines document came from."""
+    rel, sep, number = source.rpartition("#")
+    return (rel, int(number)) if sep and number.isdigit() else None
 
 
 def learnable(line: str, max_chars: int) -> bool:
@@ -81,34 +155,74 @@ def learnable(line: str, max_chars: int) -> bool:
 
 @dataclass
 class SiteLines:
-    """Per zone ("head", "tail"): furniture key -> number of pages that have it in that zone."""
+    """Per zone ("head", "tail"): line shape -> number of pages that have it in that zone; and
+    the shapes that are furniture on many sites (shape -> number of sites), for every site."""
 
     pages: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    common: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, zone: str, key: str) -> int:
-        """Pages with this line in the zone (for "head+tail", the larger of the two)."""
+        """Pages with this line shape in the zone (for "head+tail", the larger of the two)."""
         return max((self.counts.get(z, {}).get(key, 0) for z in ZONES if z in zone), default=0)
+
+    def why(self, zone: str, key: str) -> str | None:
+        """Why a line of this shape is this site's furniture in the zone (None: it is not)."""
+        pages = self.count(zone, key)
+        if pages:
+            return f"site furniture: seen in {pages} of {self.pages} pages of this site"
+        sites = max((self.common.get(z, {}).get(key, 0) for z in ZONES if z in zone), default=0)
+        return f"furniture on {sites} sites: a line of this shape is at their pages' edges" if sites else None
 
 
 @dataclass
 class SiteFurniture:
-    """What the pre-pass learned, per site: picklable, passed to every worker."""
+    """What the pre-pass learned, per site: picklable, passed to every worker.
+
+    ``record_sites`` maps a JSON Lines file to the site of each of its lines (an index into
+    ``site_names``, 0 for none), so that a document ``file.jsonl#12`` finds its site."""
 
     by: str = "folder"
     sites: dict[str, SiteLines] = field(default_factory=dict)
+    common: dict[str, dict[str, int]] = field(default_factory=dict)
+    site_names: list[str] = field(default_factory=lambda: [""])
+    record_sites: dict[str, array[int]] = field(default_factory=dict)
+
+    def site_for(self, source: str) -> str | None:
+        found = split_record_source(source)
+        if found is not None and found[0] in self.record_sites:
+            rel, number = found
+            lines = self.record_sites[rel]
+            index = lines[number] if number < len(lines) else 0
+            return self.site_names[index] if index else None
+        return site_of(source, self.by)
 
     def for_source(self, source: str) -> SiteLines | None:
-        return self.sites.get(site_of(source, self.by))
+        site = self.site_for(source)
+        learned = self.sites.get(site) if site is not None else None
+        if learned is not None:
+            return learned
+        return SiteLines(0, {}, self.common) if self.common else None
 
     def digest(self, source: str) -> str:
-        """What was learned for ``source``'s site, as far as it changes a clean text: the
-        learned lines per zone (their counts only change the reasons in provenance)."""
-        site = self.for_source(source)
-        if site is None:
+        """What was learned for ``source``'s site (for a JSON Lines file, the sites its records
+        name), as far as it changes a clean text: the learned shapes per zone, this site's and
+        every site's (their counts only change the reasons in provenance). Empty when nothing
+        learned applies to it."""
+        if source in self.record_sites:
+            names = sorted({self.site_names[index] for index in self.record_sites[source] if index})
+        else:
+            site = self.site_for(source)
+            names = [site] if site is not None else []
+        learned = {name: _shapes(self.sites[name].counts) for name in names if name in self.sites}
+        if not learned and not self.common:
             return ""
-        lines = {zone: sorted(site.counts.get(zone, {})) for zone in ZONES}
-        return hashlib.sha256(json.dumps(lines, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+        data = {"sites": learned, "common": _shapes(self.common)}
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def _shapes(counts: Mapping[str, Mapping[str, int]]) -> dict[str, list[str]]:
+    return {zone: sorted(counts.get(zone, {})) for zone in ZONES}
 
 
 def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
@@ -125,25 +239,72 @@ def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
 
 
 def page_keys(text: str, max_chars: int) -> dict[str, set[str]]:
-    """Furniture keys of a page's candidate lines, per zone."""
+    """Shapes of a page's candidate lines, per zone."""
     head, tail = candidate_lines(text, max_chars)
     views = match_views(head + tail)
+    shapes = [shape_key(view) for view in views]
     return {
-        "head": {furniture_key(view) for view in views[: len(head)]} - {""},
-        "tail": {furniture_key(view) for view in views[len(head) :]} - {""},
+        "head": {key for key in shapes[: len(head)] if learnable_shape(key)},
+        "tail": {key for key in shapes[len(head) :] if learnable_shape(key)},
     }
 
 
-def raw_page_keys(raw: bytes, max_chars: int, max_bytes: int, encoding: str | None) -> dict[str, set[str]] | None:
-    """:func:`page_keys` of a file's bytes, or None for what is not a page (empty, binary,
-    too large, undecodable): the main pass reports those."""
-    if not raw or len(raw) > max_bytes or (sniff_binary(raw) and not encoding):
+# A page's survey: its candidate shapes per zone (JSON data). A JSON Lines file's survey:
+# ``{"records": [[line number, site, page survey], ...]}`` for the records that name a site.
+PageSurvey = dict[str, list[str]]
+
+
+def page_survey(text: str, max_chars: int) -> PageSurvey:
+    return {zone: sorted(found) for zone, found in page_keys(text, max_chars).items()}
+
+
+def survey_bytes(
+    raw: bytes,
+    max_chars: int,
+    max_bytes: int,
+    encoding: str | None,
+    jsonl: tuple[str, Sequence[str]] | None = None,
+) -> dict[str, object] | None:
+    """What the pre-pass learns from one input file's bytes (None for what is not a page:
+    empty, binary, too large, undecodable; the main pass reports those). ``jsonl`` (text
+    field, site fields) reads the bytes as JSON Lines records."""
+    if not raw or len(raw) > max_bytes:
+        return None
+    if jsonl is not None:
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+        return {"records": jsonl_survey(content, max_chars, *jsonl)}
+    if sniff_binary(raw) and not encoding:
         return None
     try:
         text, _info = detect_and_decode(raw, encoding)
     except (ValueError, LookupError):
         return None
-    return page_keys(text, max_chars)
+    return dict(page_survey(text, max_chars))
+
+
+def jsonl_survey(
+    content: str, max_chars: int, text_field: str, site_fields: Sequence[str]
+) -> list[list[object]]:
+    """The records of JSON Lines text that name their site, numbered as the cleaner numbers
+    them (from 1, ``source#N``): ``[number, site, page survey]`` each (bad lines are the main
+    pass's to report)."""
+    found: list[list[object]] = []
+    for number, line in enumerate(content.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+            continue
+        site = site_of_record(record, site_fields)
+        if site is not None:
+            found.append([number, site, page_survey(record[text_field], max_chars)])
+    return found
 
 
 @dataclass
@@ -154,18 +315,47 @@ class FurnitureCounter:
     max_chars: int = 80
     pages: Counter[str] = field(default_factory=Counter)
     counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    site_names: list[str] = field(default_factory=lambda: [""])
+    site_index: dict[str, int] = field(default_factory=dict)
+    record_sites: dict[str, array[int]] = field(default_factory=dict)
 
-    def add_text(self, source: str, text: str) -> None:
-        self.add_keys(source, page_keys(text, self.max_chars))
+    def add_text(self, source: str, text: str, site: str | None = None) -> None:
+        self.add_keys(source, page_keys(text, self.max_chars), site)
 
-    def add_keys(self, source: str, keys: Mapping[str, Iterable[str]]) -> None:
+    def add_keys(self, source: str, keys: Mapping[str, Iterable[str]], site: str | None = None) -> None:
         """Count one page from its :func:`page_keys` (computed elsewhere, or cached)."""
-        site = site_of(source, self.by)
+        site = site_of(source, self.by) if site is None else site
         self.pages[site] += 1
         for zone, found in keys.items():
             self.counts.setdefault((site, zone), Counter()).update(found)
 
-    def add_file(self, source: str, path: Path, max_bytes: int, encoding: str | None = None) -> None:
+    def add_survey(self, source: str, survey: Mapping[str, Any]) -> None:
+        """Count one input file from its :func:`survey_bytes`: a page, or the records of a
+        JSON Lines file (whose sites are remembered per line)."""
+        records = survey.get("records")
+        if records is None:
+            self.add_keys(source, survey)
+            return
+        sites = array("I")
+        for number, site, keys in records:
+            index = self.site_index.setdefault(site, len(self.site_names))
+            if index == len(self.site_names):
+                self.site_names.append(site)
+            if len(sites) <= number:
+                sites.extend([0] * (number + 1 - len(sites)))
+            sites[number] = index
+            self.add_keys(source, keys, site)
+        if sites:
+            self.record_sites[source] = sites
+
+    def add_file(
+        self,
+        source: str,
+        path: Path,
+        max_bytes: int,
+        encoding: str | None = None,
+        jsonl: tuple[str, Sequence[str]] | None = None,
+    ) -> None:
         """Count one file; files that cannot be read or are not text are passed over here (the
         main pass reports them)."""
         try:
@@ -173,12 +363,17 @@ class FurnitureCounter:
                 raw = handle.read(max_bytes + 1)
         except OSError:
             return
-        keys = raw_page_keys(raw, self.max_chars, max_bytes, encoding)
-        if keys is not None:
-            self.add_keys(source, keys)
+        survey = survey_bytes(raw, self.max_chars, max_bytes, encoding, jsonl)
+        if survey is not None:
+            self.add_survey(source, survey)
 
-    def result(self, min_pages: int, min_share: float) -> SiteFurniture:
-        learned = SiteFurniture(by=self.by)
+    def result(
+        self, min_pages: int, min_share: float, min_sites: int = 3, not_furniture: Iterable[str] = ()
+    ) -> SiteFurniture:
+        """Each site's furniture, and the shapes furniture on at least ``min_sites`` sites
+        (but for the shapes of ``not_furniture``: lines the rule packs say are not furniture)."""
+        learned = SiteFurniture(by=self.by, site_names=self.site_names, record_sites=self.record_sites)
+        on_sites: dict[str, Counter[str]] = {zone: Counter() for zone in ZONES}
         for site, pages in self.pages.items():
             if pages < min_pages:
                 continue
@@ -187,8 +382,19 @@ class FurnitureCounter:
                 zone: {key: n for key, n in self.counts.get((site, zone), Counter()).items() if n >= threshold}
                 for zone in ZONES
             }
+            for zone, keys in counts.items():
+                on_sites[zone].update(keys.keys())
             if any(counts.values()):
                 learned.sites[site] = SiteLines(pages, counts)
+        refused = {shape_key(view) for view in match_views(list(not_furniture))}
+        learned.common = {
+            zone: {key: n for key, n in sites.items() if n >= min_sites and key not in refused}
+            for zone, sites in on_sites.items()
+        }
+        if not any(learned.common.values()):
+            learned.common = {}
+        for lines in learned.sites.values():
+            lines.common = learned.common
         return learned
 
 
@@ -200,9 +406,13 @@ def learn_site_furniture(
     min_share: float = 0.3,
     max_bytes: int = 256 * 1024 * 1024,
     encoding: str | None = None,
+    min_sites: int = 3,
+    not_furniture: Iterable[str] = (),
+    jsonl: tuple[str, Sequence[str]] | None = None,
 ) -> SiteFurniture:
-    """The pre-pass: ``files`` are (input-relative source, path) pairs."""
+    """The pre-pass: ``files`` are (input-relative source, path) pairs; ``jsonl`` (text field,
+    site fields) reads them as JSON Lines."""
     counter = FurnitureCounter(by=by, max_chars=max_chars)
     for source, path in files:
-        counter.add_file(source, path, max_bytes, encoding)
-    return counter.result(min_pages, min_share)
+        counter.add_file(source, path, max_bytes, encoding, jsonl)
+    return counter.result(min_pages, min_share, min_sites, not_furniture)
