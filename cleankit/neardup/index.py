@@ -196,6 +196,26 @@ class NearDupIndex:
         rowid, doc_id, source, output, chars, state, sig = row
         return IndexedDoc(rowid, doc_id, _source(source), _path(output), chars, state, np.frombuffer(sig, dtype="<u4"))
 
+    def docs_in(self, states: tuple[str, ...]) -> dict[int, IndexedDoc]:
+        """rowid -> document, for every document in the given states (a distributed pass)."""
+        marks = ",".join("?" * len(states))
+        rows = self.db.execute(
+            f"SELECT rowid, doc_id, source, output, chars, state, signature FROM docs WHERE state IN ({marks})", states
+        )
+        return {
+            rowid: IndexedDoc(rowid, doc_id, _source(source), _path(output), chars, state, np.frombuffer(sig, "<u4"))
+            for rowid, doc_id, source, output, chars, state, sig in rows
+        }
+
+    def band_entries(self, states: tuple[str, ...]) -> list[tuple[int, int, int]]:
+        """(band, key, rowid) of every band bucket entry of the documents in the given states."""
+        marks = ",".join("?" * len(states))
+        rows = self.db.execute(
+            f"SELECT band, key, doc FROM bands JOIN docs ON docs.rowid = bands.doc WHERE docs.state IN ({marks})",
+            states,
+        )
+        return [(band, key, doc) for band, key, doc in rows]
+
     def pending(self) -> Iterator[tuple[int, str, str]]:
         """(rowid, source, quality) of the documents the current run added."""
         for rowid, source, quality in self.db.execute(

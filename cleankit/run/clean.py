@@ -69,9 +69,9 @@ class RunInterrupted(KeyboardInterrupt):
 
 def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[CorpusPass]:
     """The stages' corpus passes, then the crawl's near-duplicate pass (folder runs only:
-    JSON Lines runs are not deduplicated across documents)."""
+    JSON Lines and Parquet runs are not deduplicated across documents)."""
     passes = pipeline.corpus_passes()
-    if settings.neardup and not settings.jsonl:
+    if settings.neardup and not settings.jsonl and not settings.parquet:
         from cleankit.neardup.crawl import NearDupPass
 
         passes.append(NearDupPass.from_settings(settings, outdir))
@@ -152,6 +152,9 @@ class _Run:
         if on_start:
             on_start(len(tasks) + len(bad))
         passes = run_passes(self.settings, self.pipeline, outdir)
+        adapt = getattr(self.executor, "adapt_passes", None)  # an engine's own form of a pass (Ray)
+        if callable(adapt):
+            passes = adapt(passes)
         _learn(passes, tasks, self.executor, self.state, self.settings.max_bytes)
         faults.boundary("surveyed")
         _set_context(passes, tasks)
