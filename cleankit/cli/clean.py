@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 @app.command()
 def clean(
     inputs: Annotated[list[str], typer.Argument(help="Files and folders to clean, or - for standard input.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output folder.")] = None,
+    output: Annotated[
+        Optional[str], typer.Option("-o", "--output", help="Output folder, or a URL (s3://bucket/out).")
+    ] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Inputs are JSON Lines, one document per line.")] = False,
     text_field: Annotated[
         Optional[str], typer.Option(help="JSON field (--jsonl) or Parquet column (--format parquet) holding the text.")
@@ -79,6 +81,10 @@ def clean(
     engine: Annotated[
         str, typer.Option("--engine", help="Where documents are cleaned: local (processes here) or ray.")
     ] = "local",
+    stage: Annotated[
+        Optional[Path],
+        typer.Option(help="With an output URL: the local (or shared) folder the run is staged in before upload."),
+    ] = None,
     address: Annotated[
         Optional[str],
         typer.Option(help="Ray cluster to use with --engine ray: auto, or ray://host:10001 (default: start one here)."),
@@ -118,14 +124,37 @@ def clean(
     if output is None:
         raise typer.BadParameter("an output folder is needed: -o OUTDIR")
     pipeline = build_pipeline(settings, config)
-    summary = _run(pipeline, [Path(p) for p in inputs], output, force, quiet, engine, address)
+    from cleankit.io.remote import is_url
+
+    paths: list[Path | str] = [p if is_url(p) else Path(p) for p in inputs]
+    if not is_url(output):
+        summary = _run(pipeline, paths, Path(output), force, quiet, engine, address)
+    else:
+        from cleankit.io.remote import RemoteOutput, staging_folder
+
+        remote = RemoteOutput(output, stage or staging_folder(output))
+        try:
+            remote.pull()
+            summary = _run(pipeline, paths, remote.stage, force, quiet, engine, address)
+            uploaded, removed = remote.push()
+        except OSError as exc:  # the remote filesystem refused (no bucket, no permission...)
+            err.print(f"cannot use the output {remote.describe()}: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_OUTPUT) from exc
+        if not quiet:
+            err.print(f"{remote.describe()}: {uploaded} file(s) uploaded, {removed} removed", soft_wrap=True)
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
 
 
 def _run(
-    pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet: bool, engine: str, address: str | None
+    pipeline: Pipeline,
+    paths: list[Path | str],
+    output: Path,
+    force: bool,
+    quiet: bool,
+    engine: str,
+    address: str | None,
 ) -> RunSummary:
     executor: RayExecutor | None = None
     if engine == "ray":
@@ -140,7 +169,7 @@ def _run(
 
 
 def _run_with(
-    pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet: bool, executor: Executor | None
+    pipeline: Pipeline, paths: list[Path | str], output: Path, force: bool, quiet: bool, executor: Executor | None
 ) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -246,7 +275,7 @@ def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
     return 1 if failed else 0
 
 
-def _print_summary(summary: RunSummary, outdir: Path) -> None:
+def _print_summary(summary: RunSummary, outdir: Path | str) -> None:
     from rich.table import Table
 
     mb = summary.bytes_in / 1e6

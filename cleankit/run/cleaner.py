@@ -53,7 +53,7 @@ class Cleaner:
     def __call__(self, task: Task) -> FileResult:
         rel = task.rel
         try:
-            raw = read_input(Path(task.path), self.settings.max_bytes)
+            raw = read_input(task.path, self.settings.max_bytes)
         except (OSError, ValueError) as exc:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self.failure(rel, f"cannot read: {message}", task.context)

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.errors import UsageError
+from cleankit.io.remote import FORWARDED_ENV
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,10 +73,12 @@ class RaySession:
         # The driver's own code: shipped to the workers of a remote cluster, found on the
         # path of local ones.
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        runtime_env: dict[str, Any] = {"env_vars": {"PYTHONPATH": os.path.dirname(package)}}
+        # What the workers need to reach the same filesystems (cleankit.io.remote).
+        env = {name: value for name, value in os.environ.items() if FORWARDED_ENV.match(name)}
+        runtime_env: dict[str, Any] = {"env_vars": {**env, "PYTHONPATH": os.path.dirname(package)}}
         if self.address:
             if self.address.startswith("ray://"):
-                runtime_env = {"py_modules": [package]}
+                runtime_env = {"py_modules": [package], "env_vars": env}
             ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
         else:
             ray.init(
