@@ -294,6 +294,28 @@ def test_s3_round_trip_same_as_local(tmp_path: Path, session: RaySession, s3_ser
         assert sum(1 for r in found["records"] if r["status"] == "duplicate") == 3
 
 
+def die_on(task: str) -> str:
+    """Work that kills its worker process on one task (as the out-of-memory killer would)."""
+    if task == "kills its worker":
+        os._exit(1)
+    return task.upper()
+
+
+def test_a_task_that_kills_its_worker_fails_alone(session: RaySession) -> None:
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this module
+    tasks = ["first page", "second page", "kills its worker", "third page", "fourth page"]
+    found = list(RayExecutor(session, batch_tasks=2).results(tasks, die_on, lambda task, why: f"lost {task}: {why}"))
+    assert len(found) == len(tasks)
+    assert sorted(r for r in found if not r.startswith("lost")) == sorted(t.upper() for t in tasks if "kills" not in t)
+    lost = [r for r in found if r.startswith("lost")]
+    assert lost == [
+        "lost kills its worker: the Ray worker cleaning it died (out of memory, or a crash); "
+        "the other documents went on"
+    ]
+
+
 def test_killed_ray_run_resumes_from_what_the_driver_committed(tmp_path: Path, session: RaySession) -> None:
     """`cleankit clean --engine ray --address auto` (this module's Ray instance), killed
     right after its first batch is committed: the rerun skips the files that batch finished

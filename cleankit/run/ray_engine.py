@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -116,6 +117,10 @@ def _run_batch(work: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return run
 
 
+def _no_retries() -> dict[str, Any]:
+    return {"max_retries": 0}
+
+
 def _run_one(work: Any, task: bytes) -> bytes:
     return pickle.dumps(work(pickle.loads(task)), protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -138,9 +143,19 @@ class RayExecutor:
             [{"index": i, "task": data} for i, data in enumerate(pickled)],
             override_num_blocks=max(1, min(len(tasks), (len(tasks) + self.batch_tasks - 1) // self.batch_tasks)),
         )
-        mapped = dataset.map_batches(
-            _run_batch(work), batch_size=self.batch_tasks, batch_format="numpy", zero_copy_batch=True
-        )
+        with warnings.catch_warnings():
+            # Deprecated from Ray 2.60 without a replacement for max_retries yet (hence the
+            # extra's bound below 2.64).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            mapped = dataset.map_batches(
+                _run_batch(work),
+                batch_size=self.batch_tasks,
+                batch_format="numpy",
+                zero_copy_batch=True,
+                # A batch whose worker died fails the dataset, and its remaining tasks are run
+                # alone (Ray Data would otherwise retry a page that kills its worker forever).
+                ray_remote_args_fn=_no_retries,
+            )
         arrived: set[int] = set()
         try:
             for batch in mapped.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
