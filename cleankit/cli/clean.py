@@ -117,6 +117,8 @@ def clean(
         encoding=encoding,
     )
     settings = with_rule_packs(_canonical_text_options(settings, to, nfkc), rules)
+    if inputs == ["-"] and settings.parquet:
+        raise typer.BadParameter("--format parquet reads files (or URLs), not standard input")
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(build_pipeline(settings, config), provenance))
     if "-" in inputs:

@@ -200,7 +200,7 @@ def shuffle_partitions(entries: int) -> int:
 def verified_pairs(
     session: Any,
     docs: dict[int, IndexedDoc],
-    entries: list[tuple[int, int, int]],
+    entries: np.ndarray,
     outdir: Path,
     params: SignatureParams,
     verify: float,
@@ -209,12 +209,11 @@ def verified_pairs(
     """(a, b) with a < b -> verified similarity, for every candidate pair of a pending document."""
     ray = session.open()
     pending = frozenset(rowid for rowid, doc in docs.items() if doc.state == "pending")
-    if not entries:
+    if not len(entries):
         return {}
-    columns = np.asarray(entries, dtype=np.int64)
     import pyarrow as pa
 
-    table = pa.table({"band": columns[:, 0], "key": columns[:, 1], "doc": columns[:, 2]})
+    table = pa.table({"band": entries[:, 0], "key": entries[:, 1], "doc": entries[:, 2]})
     partitions = shuffle_partitions(len(entries))
     shared = ray.put(docs)
     context = ray.data.DataContext.get_current()
