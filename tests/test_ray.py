@@ -318,7 +318,7 @@ def test_a_task_that_kills_its_worker_fails_alone(session: RaySession) -> None:
 
 
 def test_killed_ray_run_resumes_from_what_the_driver_committed(tmp_path: Path, session: RaySession) -> None:
-    """`cleankit clean --engine ray --address auto` (this module's Ray instance), killed
+    """`cleankit clean --engine ray --address HOST:PORT` (this module's Ray instance), killed
     right after its first batch is committed: the rerun (in this process's driver, whose
     workers are warm) skips the files that batch finished and ends where an uninterrupted
     local run ends."""
@@ -327,7 +327,10 @@ def test_killed_ray_run_resumes_from_what_the_driver_committed(tmp_path: Path, s
     run([top], tmp_path / "local", Settings(jobs=1), LocalExecutor(1))
     out = tmp_path / "ray"
     command = [sys.executable, "-m", "cleankit", "clean", str(top), "-o", str(out), "--engine", "ray"]
-    command += ["--address", "auto", "-q", "-j", "1"]
+    import ray
+
+    # This instance's address, not "auto": another Ray instance on the machine must not be picked.
+    command += ["--address", ray.get_runtime_context().gcs_address, "-q", "-j", "1"]
     killed = subprocess.run(
         command, capture_output=True, env=dict(os.environ, CLEANKIT_FAULT="rows:1"), cwd=ROOT, timeout=300
     )

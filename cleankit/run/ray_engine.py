@@ -166,7 +166,7 @@ class RayExecutor:
                 for index, data in zip(batch["index"], batch["result"], strict=True):
                     arrived.add(int(index))
                     yield pickle.loads(data)
-        except (ray.exceptions.RayError, ray.exceptions.RayTaskError) as exc:
+        except ray.exceptions.RayError as exc:  # a worker died, or the work raised
             yield from self._alone(ray, work, lost, tasks, pickled, arrived, exc)
 
     def _alone(
