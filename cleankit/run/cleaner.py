@@ -187,7 +187,6 @@ class Cleaner:
                 record["output_bytes"] = len(data)
         return records, (rel, data)
 
-
     def _clean_parquet(self, raw: bytes, rel: str) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
         """Each row is a document (:mod:`cleankit.io.parquet`); other columns carried through."""
         from cleankit.io.parquet import clean_parquet
