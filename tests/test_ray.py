@@ -294,6 +294,19 @@ def test_s3_round_trip_same_as_local(tmp_path: Path, session: RaySession, s3_ser
         assert found == comparable(tmp_path / "local")
         assert sum(1 for r in found["records"] if r["status"] == "duplicate") == 3
 
+    # The same through the command line (in this process: its Ray connection is reused, not closed).
+    from typer.testing import CliRunner
+
+    from cleankit.cli import load_app
+
+    args = ["clean", "s3://crawl-bucket/in", "-o", "s3://crawl-bucket/cli", "--engine", "ray"]
+    result = CliRunner().invoke(load_app(), [*args, "--stage", str(tmp_path / "stage3"), "-q"])
+    assert result.exit_code == 0, result.output
+    fs.invalidate_cache()
+    fs.get("crawl-bucket/cli/", str(tmp_path / "cli") + "/", recursive=True)
+    assert comparable(tmp_path / "cli") == comparable(tmp_path / "local")
+    assert session.connected  # the CLI's session did not close the module's instance
+
 
 def die_on(task: str) -> str:
     """Work that kills its worker process on one task (as the out-of-memory killer would)."""

@@ -63,12 +63,13 @@ def import_ray() -> Any:
 @dataclass
 class RaySession:
     """A connection to Ray: to ``address`` (``auto``, ``ray://host:10001``), or to a local
-    instance started here with ``num_cpus`` CPUs. ``close`` disconnects, and stops the local
-    instance if this session started it."""
+    instance started here with ``num_cpus`` CPUs; one this process already holds is used as it
+    is. ``close`` disconnects (stopping the local instance) only if this session connected."""
 
     address: str | None = None
     num_cpus: int = LOCAL_CPUS
     started: bool = field(default=False, init=False)
+    connected: bool = field(default=False, init=False)
 
     def open(self) -> Any:
         ray = import_ray()
@@ -84,6 +85,7 @@ class RaySession:
             if self.address.startswith("ray://"):
                 runtime_env = {"py_modules": [package], "env_vars": env}
             ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
+            self.connected = True
         else:
             ray.init(
                 num_cpus=self.num_cpus,
@@ -92,7 +94,7 @@ class RaySession:
                 log_to_driver=False,
                 configure_logging=False,
             )
-            self.started = True
+            self.started = self.connected = True
         context = ray.data.DataContext.get_current()
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset
         context.enable_progress_bars = False
@@ -101,9 +103,9 @@ class RaySession:
 
     def close(self) -> None:
         ray = import_ray()
-        if ray.is_initialized():
+        if self.connected and ray.is_initialized():
             ray.shutdown()
-        self.started = False
+        self.started = self.connected = False
 
 
 def _run_batch(work: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
