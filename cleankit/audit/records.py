@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cleankit.core.errors import AuditError, RestoreError
 from cleankit.core.provenance import read_records, restore_from_record
@@ -226,6 +227,7 @@ class CleanTextReader:
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
         self._lines: dict[str, list[str]] = {}
+        self._cells: dict[tuple[str, str], list[Any]] = {}  # Parquet outputs: (file, column) -> cells
 
     def __call__(self, record: ProvenanceRecord) -> str:
         output = record.get("output")
@@ -233,6 +235,20 @@ class CleanTextReader:
             raise AuditError(f"{record['source']}: no output was written (status {record.get('status')!r})")
         path = self.outdir / output
         try:
+            column = (output, record.get("text_field", ""))
+            if "output_line" in record and column not in self._cells and output not in self._lines:
+                data = path.read_bytes()
+                if data[:4] == b"PAR1":  # a Parquet output (cleankit.io.parquet)
+                    from cleankit.io.parquet import read_column
+
+                    self._cells[column] = read_column(data, record["text_field"])
+                else:
+                    self._lines[output] = data.decode("utf-8").split("\n")
+            if column in self._cells:
+                text = self._cells[column][record["output_line"]]
+                if not isinstance(text, str):
+                    raise KeyError(f"row {record['output_line']} of column {column[1]!r} holds no text")
+                return text
             if "output_line" in record:
                 if output not in self._lines:
                     self._lines[output] = path.read_bytes().decode("utf-8").split("\n")

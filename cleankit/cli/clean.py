@@ -31,16 +31,30 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 if TYPE_CHECKING:
     from cleankit.core.pipeline import Pipeline
+    from cleankit.run.executor import Executor
     from cleankit.run.plan import FileResult
+    from cleankit.run.ray_engine import RayExecutor
     from cleankit.run.summary import RunSummary
 
 
 @app.command()
 def clean(
     inputs: Annotated[list[str], typer.Argument(help="Files and folders to clean, or - for standard input.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output folder.")] = None,
+    output: Annotated[
+        Optional[str], typer.Option("-o", "--output", help="Output folder, or a URL (s3://bucket/out).")
+    ] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Inputs are JSON Lines, one document per line.")] = False,
-    text_field: Annotated[Optional[str], typer.Option(help="JSON field holding the text (with --jsonl).")] = None,
+    text_field: Annotated[
+        Optional[str], typer.Option(help="JSON field (--jsonl) or Parquet column (--format parquet) holding the text.")
+    ] = None,
+    input_format: Annotated[
+        Optional[str],
+        typer.Option("--format", help="files (each file a document), jsonl (each line) or parquet (each row)."),
+    ] = None,
+    id_field: Annotated[
+        Optional[str],
+        typer.Option(help="Parquet column naming each row's document in provenance (default: row number)."),
+    ] = None,
     include: Annotated[Optional[list[str]], typer.Option(help="Glob of files to take from folders.")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of files to leave out.")] = None,
     jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="Worker processes (default: all cores).")] = None,
@@ -64,12 +78,33 @@ def clean(
     no_neardup: Annotated[
         bool, typer.Option("--no-neardup", "--no-dedup-documents", help="Do not look for near-duplicate documents.")
     ] = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="Where documents are cleaned: local (processes here) or ray.")
+    ] = "local",
+    stage: Annotated[
+        Optional[Path],
+        typer.Option(help="With an output URL: the local (or shared) folder the run is staged in before upload."),
+    ] = None,
+    address: Annotated[
+        Optional[str],
+        typer.Option(help="Ray cluster to use with --engine ray: auto, or ray://host:10001 (default: start one here)."),
+    ] = None,
     config: ConfigOption = None,
     rules: RulesOption = None,
 ) -> None:
     """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"--engine {engine!r}: choose local or ray")
+    if address is not None and engine != "ray":
+        raise typer.BadParameter("--address goes with --engine ray")
+    if input_format not in (None, "files", "jsonl", "parquet"):
+        raise typer.BadParameter(f"--format {input_format!r}: choose files, jsonl or parquet")
+    if input_format == "jsonl":
+        jsonl = True
     settings = load_cli_settings(
         config,
+        parquet=True if input_format == "parquet" else None,
+        id_field=id_field,
         keep_duplicates=keep_duplicates or None,
         neardup_paragraphs=neardup_paragraphs or None,
         neardup=False if no_neardup else None,
@@ -82,6 +117,8 @@ def clean(
         encoding=encoding,
     )
     settings = with_rule_packs(_canonical_text_options(settings, to, nfkc), rules)
+    if inputs == ["-"] and settings.parquet:
+        raise typer.BadParameter("--format parquet reads files (or URLs), not standard input")
     if inputs == ["-"]:
         raise typer.Exit(_clean_stdin(build_pipeline(settings, config), provenance))
     if "-" in inputs:
@@ -89,13 +126,53 @@ def clean(
     if output is None:
         raise typer.BadParameter("an output folder is needed: -o OUTDIR")
     pipeline = build_pipeline(settings, config)
-    summary = _run(pipeline, [Path(p) for p in inputs], output, force, quiet)
+    from cleankit.io.remote import is_url
+
+    paths: list[Path | str] = [p if is_url(p) else Path(p) for p in inputs]
+    if not is_url(output):
+        summary = _run(pipeline, paths, Path(output), force, quiet, engine, address)
+    else:
+        from cleankit.io.remote import RemoteOutput, staging_folder
+
+        remote = RemoteOutput(output, stage or staging_folder(output))
+        try:
+            remote.pull()
+            summary = _run(pipeline, paths, remote.stage, force, quiet, engine, address)
+            uploaded, removed = remote.push()
+        except OSError as exc:  # the remote filesystem refused (no bucket, no permission...)
+            err.print(f"cannot use the output {remote.describe()}: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_OUTPUT) from exc
+        if not quiet:
+            err.print(f"{remote.describe()}: {uploaded} file(s) uploaded, {removed} removed", soft_wrap=True)
     if not quiet:
         _print_summary(summary, output)
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet: bool) -> RunSummary:
+def _run(
+    pipeline: Pipeline,
+    paths: list[Path | str],
+    output: Path,
+    force: bool,
+    quiet: bool,
+    engine: str,
+    address: str | None,
+) -> RunSummary:
+    executor: RayExecutor | None = None
+    if engine == "ray":
+        from cleankit.run.ray_engine import RayExecutor, RaySession
+
+        executor = RayExecutor(RaySession(address))
+    try:
+        return _run_with(pipeline, paths, output, force, quiet, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _run_with(
+    pipeline: Pipeline, paths: list[Path | str], output: Path, force: bool, quiet: bool, executor: Executor | None
+) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from cleankit.run.clean import RunInterrupted, run_clean
@@ -122,7 +199,14 @@ def _run(pipeline: Pipeline, paths: list[Path], output: Path, force: bool, quiet
 
         try:
             return run_clean(
-                paths, output, pipeline.settings, force=force, on_start=on_start, on_result=on_result, pipeline=pipeline
+                paths,
+                output,
+                pipeline.settings,
+                force=force,
+                on_start=on_start,
+                on_result=on_result,
+                pipeline=pipeline,
+                executor=executor,
             )
         except UsageError as exc:
             raise typer.BadParameter(str(exc)) from exc
@@ -203,7 +287,7 @@ def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
     return 1 if failed else 0
 
 
-def _print_summary(summary: RunSummary, outdir: Path) -> None:
+def _print_summary(summary: RunSummary, outdir: Path | str) -> None:
     from rich.table import Table
 
     mb = summary.bytes_in / 1e6

@@ -46,6 +46,10 @@ class Settings:
     # JSON Lines input/output and the field that holds the text.
     jsonl: bool = False
     text_field: str = "text"
+    # Parquet input/output (each row a document; ``text_field`` is the text column) and the
+    # column naming each row's document in provenance ("" = the row number).
+    parquet: bool = False
+    id_field: str = ""
     # Worker processes; 0 means one per core.
     jobs: int = 0
     # Larger inputs are refused with a clear error instead of exhausting memory.
@@ -85,6 +89,8 @@ class Settings:
         """Hash of everything that changes the output of a document."""
         data = {name: getattr(self, name) for name in OUTPUT_FIELDS}
         data["version"] = __version__
+        if self.parquet:  # only when set: the fingerprints of other runs stay what they were
+            data.update(parquet=True, id_field=self.id_field)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -153,6 +159,8 @@ def settings_from_dict(data: dict[str, Any], origin: str = "settings") -> Settin
 def validate(settings: Settings, origin: str = "settings") -> None:
     """Check the settings' own values and stage names. Stage options are checked when the
     pipeline is built (:meth:`cleankit.core.pipeline.Pipeline.from_settings`), once per run."""
+    if settings.jsonl and settings.parquet:
+        raise SettingsError(f"{origin}: jsonl and parquet are two input formats; choose one")
     if settings.document_seconds < 0:
         raise SettingsError(f"{origin}: document_seconds must be >= 0 (0: no limit), not {settings.document_seconds}")
     for name in ("neardup_threshold", "neardup_verify"):

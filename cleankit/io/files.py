@@ -46,7 +46,7 @@ FOLDER_ERRNOS = frozenset(
 class InputItem:
     """One input file: where it is, where its output goes, or why it cannot be read."""
 
-    path: Path
+    path: Path | str  # a URL string for a remote input (cleankit.io.remote)
     rel: str
     error: str | None = None
 
@@ -170,10 +170,23 @@ def walk_files(top: Path) -> Iterator[Path]:
             continue
 
 
-def read_input(path: Path, max_bytes: int) -> bytes:
+def open_input(path: Path | str) -> BinaryIO:
+    """An input file opened for reading: a local path, or a URL (:mod:`cleankit.io.remote`)."""
+    if isinstance(path, str) and "://" in path:
+        from cleankit.io.remote import is_url, open_url
+
+        if is_url(path):
+            return open_url(path)  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def read_input(path: Path | str, max_bytes: int) -> bytes:
     """Read a whole input file, refusing ones over ``max_bytes`` before reading them."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+    with open_input(path) as handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+        except (OSError, AttributeError, NotImplementedError, ValueError):  # a remote file
+            size = int(getattr(handle, "size", 0) or 0)
         if size > max_bytes:
             raise InputError(f"file is {size} bytes, over the max_bytes limit of {max_bytes}")
         return handle.read()

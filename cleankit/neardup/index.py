@@ -196,6 +196,30 @@ class NearDupIndex:
         rowid, doc_id, source, output, chars, state, sig = row
         return IndexedDoc(rowid, doc_id, _source(source), _path(output), chars, state, np.frombuffer(sig, dtype="<u4"))
 
+    def docs_in(self, states: tuple[str, ...]) -> dict[int, IndexedDoc]:
+        """rowid -> document, for every document in the given states (a distributed pass)."""
+        marks = ",".join("?" * len(states))
+        rows = self.db.execute(
+            f"SELECT rowid, doc_id, source, output, chars, state, signature FROM docs WHERE state IN ({marks})", states
+        )
+        return {
+            rowid: IndexedDoc(rowid, doc_id, _source(source), _path(output), chars, state, np.frombuffer(sig, "<u4"))
+            for rowid, doc_id, source, output, chars, state, sig in rows
+        }
+
+    def band_entries(self, states: tuple[str, ...]) -> np.ndarray:
+        """(band, key, rowid) of every band bucket entry of the documents in the given states,
+        as an int64 array of three columns (24 bytes an entry, read in chunks)."""
+        marks = ",".join("?" * len(states))
+        cursor = self.db.execute(
+            f"SELECT band, key, doc FROM bands JOIN docs ON docs.rowid = bands.doc WHERE docs.state IN ({marks})",
+            states,
+        )
+        chunks = [np.zeros((0, 3), dtype=np.int64)]
+        while rows := cursor.fetchmany(65536):
+            chunks.append(np.asarray(rows, dtype=np.int64).reshape(-1, 3))
+        return np.concatenate(chunks)
+
     def pending(self) -> Iterator[tuple[int, str, str]]:
         """(rowid, source, quality) of the documents the current run added."""
         for rowid, source, quality in self.db.execute(

@@ -20,7 +20,7 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,14 +37,15 @@ from cleankit.io.files import (
     SUMMARY_FILE,
     FolderLock,
     LineAppender,
-    discover,
     display,
     folder_error,
+    open_input,
     prepare_outdir,
     remove_stale_temp_files,
     repair_torn_tail,
     write_atomic,
 )
+from cleankit.io.remote import discover_inputs
 from cleankit.run import faults
 from cleankit.run.cleaner import Cleaner
 from cleankit.run.executor import Executor, LocalExecutor
@@ -69,9 +70,9 @@ class RunInterrupted(KeyboardInterrupt):
 
 def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[CorpusPass]:
     """The stages' corpus passes, then the crawl's near-duplicate pass (folder runs only:
-    JSON Lines runs are not deduplicated across documents)."""
+    JSON Lines and Parquet runs are not deduplicated across documents)."""
     passes = pipeline.corpus_passes()
-    if settings.neardup and not settings.jsonl:
+    if settings.neardup and not settings.jsonl and not settings.parquet:
         from cleankit.neardup.crawl import NearDupPass
 
         passes.append(NearDupPass.from_settings(settings, outdir))
@@ -79,7 +80,7 @@ def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[Cor
 
 
 def run_clean(
-    inputs: list[Path],
+    inputs: Sequence[Path | str],
     outdir: Path,
     settings: Settings,
     force: bool = False,
@@ -94,7 +95,7 @@ def run_clean(
     :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped."""
     started = time.perf_counter()
     for top in inputs:
-        if top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
+        if isinstance(top, Path) and top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
             raise UsageError(f"the output folder {display(str(outdir))} is an input folder; choose another")
     pipeline = pipeline or Pipeline.from_settings(settings)
     prepare_outdir(outdir)
@@ -133,7 +134,7 @@ class _Run:
 
     def clean(
         self,
-        inputs: list[Path],
+        inputs: Sequence[Path | str],
         force: bool,
         on_start: Callable[[int], None] | None,
         on_result: Callable[[FileResult], None] | None,
@@ -146,12 +147,15 @@ class _Run:
         except OSError as exc:
             raise (folder_error(exc, outdir) or exc) from exc
         rows = self.state.verified_rows()
-        items = list(discover(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
+        items = list(discover_inputs(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
         tasks, bad = plan(items, outdir, {} if force else rows)
         self.total = len(tasks) + len(bad)
         if on_start:
             on_start(len(tasks) + len(bad))
         passes = run_passes(self.settings, self.pipeline, outdir)
+        adapt = getattr(self.executor, "adapt_passes", None)  # an engine's own form of a pass (Ray)
+        if callable(adapt):
+            passes = adapt(passes)
         _learn(passes, tasks, self.executor, self.state, self.settings.max_bytes)
         faults.boundary("surveyed")
         _set_context(passes, tasks)
@@ -324,7 +328,7 @@ class _Surveyor:
 
     def __call__(self, task: Task) -> SurveyResult:
         try:
-            with open(task.path, "rb") as handle:
+            with open_input(task.path) as handle:
                 raw = handle.read(self.max_bytes + 1)
         except OSError:
             return SurveyResult(task.rel, "", {}, ())  # the cleaning pass names unreadable files

@@ -53,7 +53,7 @@ class Cleaner:
     def __call__(self, task: Task) -> FileResult:
         rel = task.rel
         try:
-            raw = read_input(Path(task.path), self.settings.max_bytes)
+            raw = read_input(task.path, self.settings.max_bytes)
         except (OSError, ValueError) as exc:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self.failure(rel, f"cannot read: {message}", task.context)
@@ -63,7 +63,9 @@ class Cleaner:
         self._observations = {}
         written: tuple[str, bytes] | None = None
         try:
-            if self.settings.jsonl:
+            if self.settings.parquet:
+                records, written = self._clean_parquet(raw, rel)
+            elif self.settings.jsonl:
                 records, written = self._clean_jsonl(raw, rel)
             else:
                 records, written = self._clean_document(raw, rel)
@@ -177,6 +179,21 @@ class Cleaner:
             return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)], None
         records, out_lines = clean_jsonl(self.pipeline, content, rel, self.fingerprint, output=rel)
         data = "".join(line + "\n" for line in out_lines).encode("utf-8")
+        problem = self._write(rel, data)
+        if problem:
+            return [failure_record(rel, problem, self.fingerprint)], None
+        for record in records:
+            if record["status"] != "failed":
+                record["output_bytes"] = len(data)
+        return records, (rel, data)
+
+    def _clean_parquet(self, raw: bytes, rel: str) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
+        """Each row is a document (:mod:`cleankit.io.parquet`); other columns carried through."""
+        from cleankit.io.parquet import clean_parquet
+
+        records, data = clean_parquet(self.pipeline, raw, rel, self.fingerprint, internal_error, EXPECTED_FAILURES)
+        if data is None:
+            return records, None
         problem = self._write(rel, data)
         if problem:
             return [failure_record(rel, problem, self.fingerprint)], None

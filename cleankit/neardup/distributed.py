@@ -1,0 +1,238 @@
+"""Crawl near-duplicates decided on Ray, with the decisions of the local pass.
+
+:class:`RayNearDupPass` is :class:`cleankit.neardup.crawl.NearDupPass` with another
+``_decide``. Everything before the decision is shared: the workers compute each document's
+MinHash signature and band keys (:mod:`cleankit.neardup.signature`, in ``observe``), and the
+driver adds them to the SQLite index as results arrive. Then:
+
+1. **band buckets** — the index's ``(band, key, doc)`` entries of the documents that can take
+   part (this run's pending documents and the kept documents of earlier runs) become a Ray
+   Data dataset, shuffled by band key (``groupby``); each bucket with a pending document emits
+   its candidate pairs, and a second shuffle by pair makes them distinct;
+2. **candidate verification** — each pair is verified in the workers by the local pass's own
+   ``_similarity`` (signature estimate, the two cheap bounds, rapidfuzz on the canonical
+   views read from the output folder); the signatures are broadcast through the object store;
+3. **connected components** of the verified pairs (union-find in the driver: one edge per
+   verified pair, a small fraction of the candidates);
+4. **decisions**, per component: the local greedy rule — pending documents in quality order,
+   each a duplicate of the most similar *kept* document it was verified against (ties to the
+   lowest row id, as the local pass's candidate order gives), else kept. A document's
+   decision depends only on documents it was verified against, all in its component, so
+   deciding component by component gives exactly the local decisions.
+
+The rewriting of records and outputs, the journal and the index commit stay the local pass's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cleankit.neardup.crawl import NearDupPass
+from cleankit.neardup.index import IndexedDoc
+from cleankit.neardup.signature import SignatureParams
+
+# Band bucket entries per shuffle partition.
+ENTRIES_PER_PARTITION = 1_000_000
+
+
+@dataclass
+class RayNearDupPass(NearDupPass):
+    """The near-duplicate corpus pass with its decisions made on Ray (see the module's doc)."""
+
+    session: Any = field(default=None, repr=False)
+    # Figures of the last decision, for benchmarks: buckets, candidate and verified pairs.
+    figures: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def like(cls, local: NearDupPass, session: Any) -> RayNearDupPass:
+        init = {f.name: getattr(local, f.name) for f in fields(NearDupPass) if f.init}
+        return cls(**init, session=session)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker needs to observe documents (the cleaner carries the pass): not the
+        driver's index connection, caches or Ray session."""
+        state = dict(self.__dict__)
+        state.update(index=None, session=None, _states=None)
+        state.update(_views=type(self._views)(), _histograms=type(self._histograms)(), _paragraphs=[])
+        return state
+
+    def _decide(self) -> dict[int, tuple[int | None, float]]:
+        index = self._index
+        pending = sorted(index.pending(), key=lambda row: (tuple(json.loads(row[2])), row[0]))
+        if not pending:
+            return {}
+        docs = index.docs_in(("pending", "kept"))
+        entries = index.band_entries(("pending", "kept"))
+        scores = verified_pairs(self.session, docs, entries, self.outdir, self.params, self.verify, self.figures)
+        states = {rowid: doc.state for rowid, doc in docs.items()}
+        near = neighbours(scores)
+        decisions: dict[int, tuple[int | None, float]] = {}
+        for component in components(scores, [rowid for rowid, _source, _quality in pending]):
+            for rowid, (dup, score) in decide(component, near, states).items():
+                decisions[rowid] = (dup, score)
+        ordered: dict[int, tuple[int | None, float]] = {}
+        for rowid, _source, _quality in pending:  # the local pass's order, for the journal
+            dup, score = decisions.get(rowid, (None, 1.0))
+            if dup is None:
+                index.set_state(rowid, "kept")
+            else:
+                index.set_state(rowid, "duplicate", dup)
+            ordered[rowid] = (dup, score)
+        return ordered
+
+
+def neighbours(scores: dict[tuple[int, int], float]) -> dict[int, list[tuple[int, float]]]:
+    found: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for (a, b), score in scores.items():
+        found[a].append((b, score))
+        found[b].append((a, score))
+    return found
+
+
+def components(scores: dict[tuple[int, int], float], order: list[int]) -> list[list[int]]:
+    """The pending documents (``order``: quality order) grouped by connected component of the
+    verified pairs, each group in quality order; a document with no verified pair is a
+    component of its own."""
+    parent: dict[int, int] = {}
+
+    def root(node: int) -> int:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in scores:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for rowid in order:
+        groups.setdefault(root(rowid), []).append(rowid)
+    return list(groups.values())
+
+
+def decide(
+    component: list[int], near: dict[int, list[tuple[int, float]]], states: dict[int, str]
+) -> dict[int, tuple[int | None, float]]:
+    """The local greedy rule on one component (pending documents in quality order): each is
+    a duplicate of the most similar document already kept it was verified against, ties to the
+    lowest row id, else kept. ``near``: each document's verified pairs; ``states`` is updated."""
+    decisions: dict[int, tuple[int | None, float]] = {}
+    for rowid in component:
+        best: tuple[float, int] | None = None
+        for other, score in sorted(near.get(rowid, ())):
+            if states.get(other) == "kept" and (best is None or score > best[0]):
+                best = (score, other)
+        if best is None:
+            states[rowid] = "kept"
+            decisions[rowid] = (None, 1.0)
+        else:
+            states[rowid] = "duplicate"
+            decisions[rowid] = (best[1], best[0])
+    return decisions
+
+
+def bucket_pairs(pending: frozenset[int]) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Ray Data: the candidate pairs of one band bucket (documents sharing a band key) that
+    the local pass would compare: a pending document with any other of the bucket."""
+
+    def pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        members = np.unique(group["doc"]).tolist()
+        first: list[int] = []
+        second: list[int] = []
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if a in pending or b in pending:
+                    first.append(a)
+                    second.append(b)
+        return {"a": np.asarray(first, dtype=np.int64), "b": np.asarray(second, dtype=np.int64)}
+
+    return pairs
+
+
+def verifier(
+    docs: Any, outdir: str, params: SignatureParams, verify: float
+) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Ray Data: the candidate pairs of one document ``a`` (a group of the shuffle by pair),
+    made distinct (a pair shares several bands) and verified by the local pass's
+    ``_similarity`` (-1: not near-duplicates), with the documents (signatures, outputs) from
+    the object store."""
+    held: dict[str, Any] = {}
+
+    def scores(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if not held:  # once per worker process
+            import ray
+
+            held["docs"] = ray.get(docs) if isinstance(docs, ray.ObjectRef) else docs
+            held["pass"] = NearDupPass(Path(outdir), params, verify=verify)
+        found: dict[int, IndexedDoc] = held["docs"]
+        local: NearDupPass = held["pass"]
+        pairs = np.unique(np.stack([group["a"], group["b"]], axis=1), axis=0) if len(group["a"]) else np.zeros((0, 2))
+        out = []
+        for a, b in pairs.astype(np.int64).tolist():
+            # The local pass compares (pending document, kept candidate); the score is symmetric.
+            score = local._similarity(found[a], found[b])
+            out.append(-1.0 if score is None else score)
+        return {
+            "a": pairs[:, 0].astype(np.int64),
+            "b": pairs[:, 1].astype(np.int64),
+            "score": np.asarray(out, dtype=np.float64),
+        }
+
+    return scores
+
+
+def shuffle_partitions(entries: int) -> int:
+    """Partitions of each shuffle: about a million bucket entries each (a few tens of MB),
+    at least one per CPU of the cluster for a large corpus, one for a small one (each
+    partition is a task: a test's handful of documents need not pay for two hundred)."""
+    return max(1, min(256, entries // ENTRIES_PER_PARTITION + 1))
+
+
+def verified_pairs(
+    session: Any,
+    docs: dict[int, IndexedDoc],
+    entries: np.ndarray,
+    outdir: Path,
+    params: SignatureParams,
+    verify: float,
+    figures: dict[str, int],
+) -> dict[tuple[int, int], float]:
+    """(a, b) with a < b -> verified similarity, for every candidate pair of a pending document."""
+    ray = session.open()
+    pending = frozenset(rowid for rowid, doc in docs.items() if doc.state == "pending")
+    if not len(entries):
+        return {}
+    import pyarrow as pa
+
+    table = pa.table({"band": entries[:, 0], "key": entries[:, 1], "doc": entries[:, 2]})
+    partitions = shuffle_partitions(len(entries))
+    shared = ray.put(docs)
+    context = ray.data.DataContext.get_current()
+    # Task-based sort shuffle: no long-lived aggregator actors to start for a small crawl,
+    # and it scales out the same way on a cluster.
+    context.shuffle_strategy = ray.data.context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    verified = (
+        ray.data.from_arrow(table)
+        .groupby(["band", "key"], num_partitions=partitions)  # shuffle 1: band buckets
+        .map_groups(bucket_pairs(pending), batch_format="numpy")
+        .groupby("a", num_partitions=partitions)  # shuffle 2: a document's pairs together
+        .map_groups(verifier(shared, str(outdir), params, verify), batch_format="numpy")
+    )
+    scores: dict[tuple[int, int], float] = {}
+    candidates = 0
+    for batch in verified.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+        candidates += len(batch["a"])
+        for a, b, score in zip(batch["a"].tolist(), batch["b"].tolist(), batch["score"].tolist(), strict=True):
+            if score >= 0:
+                scores[(a, b)] = float(score)
+    figures.update(band_entries=len(entries), candidate_pairs=candidates, verified_pairs=len(scores))
+    return scores
