@@ -185,6 +185,74 @@ def test_graft_between_sentences_goes_from_the_paragraph_it_fits_less(graft_firs
     assert _passage_ref(edit, kept) == LYCHEE_PASSAGE
 
 
+# samples/004: a list of three problems, one sentence each, counted 一是/二是/三是.
+PROBLEMS = (
+    "一是在加快实现高水平科技自立自强方面，存在科技资源不足，基础研究、原始创新能力相对薄弱，"
+    "科技评价改革有待落地等问题；",
+    "二是在广东通用人工智能创新发展方面，存在算力算法自主可控能力不足、数据开放共享力度不够等问题；",
+    "三是在荔枝保鲜技术攻关方面，存在保鲜技术集成推广不够、核心技术和关键设备缺失等问题。",
+)
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_between_sentences_breaks_the_count_of_its_hosts_items(graft_first: bool) -> None:
+    # The second problem grafted after the AI paragraph's heading 二是…: its wording fits the
+    # AI paragraph better than the list it came from, but the host then counts 二是, 二是.
+    original = "".join(PROBLEMS)
+    host = AI_FIRST + AI_REST
+    grafted = AI_FIRST + PROBLEMS[1] + AI_REST
+    paras = [grafted, original] if graft_first else [original, grafted]
+    document = dedup(layout(*paras), passage_chars=40)
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    assert edit.old == PROBLEMS[1] and "counts its items out of order 1 times" in edit.reason
+    assert _passage_ref(edit, kept) == PROBLEMS[1]
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_that_opens_with_a_heading_inside_its_host_goes(graft_first: bool) -> None:
+    # The AI paragraph, heading and all, sits between two sentences of the lychee paragraph
+    # (its 三是 left out, so only the heading in mid-paragraph tells).
+    passage = AI_FIRST + AI_REST
+    original = passage + SENTENCES[3]
+    host = LYCHEE_HEAD[2:] + LYCHEE_TAIL
+    grafted = LYCHEE_HEAD[2:] + passage + LYCHEE_TAIL
+    paras = [grafted, original] if graft_first else [original, grafted]
+    document = dedup(layout(*paras))
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    assert edit.old == passage and "opens with a heading in the middle of its paragraph" in edit.reason
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_placed_before_its_hosts_heading_goes(graft_first: bool) -> None:
+    # The lychee passage put at the very start of the AI paragraph, before its heading 二是….
+    original = LYCHEE_HEAD + LYCHEE_PASSAGE + LYCHEE_TAIL
+    host = AI_FIRST + AI_REST
+    grafted = LYCHEE_PASSAGE + host
+    paras = [grafted, original] if graft_first else [original, grafted]
+    document = dedup(layout(*paras))
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    assert edit.old == LYCHEE_PASSAGE
+    assert "opens its paragraph before the paragraph's own heading" in edit.reason
+
+
+def test_heading_and_item_order_evidence() -> None:
+    from cleankit.stages.repeats import _is_heading, _out_of_order
+
+    assert _is_heading("持续优化城乡空间布局。") and _is_heading("（九）突出发展安全良性互动，建设更高水平平安四川。")
+    assert _is_heading("——产业转型步伐加快。") and _is_heading("二是聚焦人工智能创新发展，加快建设引领地。")
+    assert not _is_heading("加紧推进封关政策落地见效，加强增量政策与存量政策联动。")
+    assert not _is_heading("是在广东通用人工智能创新发展方面，存在算力算法自主可控能力不足等问题；")
+    assert _out_of_order("".join(PROBLEMS)) == 0
+    assert _out_of_order(PROBLEMS[0] + PROBLEMS[2] + PROBLEMS[1]) == 2
+    assert _out_of_order("（一）稳就业。（二）稳企业。一是扩内需；二是促消费。") == 0
+
+
 def test_paragraph_that_is_mostly_a_passage_keeps_its_own_opening() -> None:
     # The later paragraph is a short opening of its own plus the passage: near-identical to a
     # stretch of the host as a whole (over 90 %), but its opening is other text, not edited text.

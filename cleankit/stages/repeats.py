@@ -43,6 +43,7 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -570,7 +571,15 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
     1. A graft is dropped into its host wherever the copier's cursor was, often inside a
        sentence; the original sits between whole sentences of its paragraph. The copy whose
        removal edges (see :meth:`_Copy.removal`) cut a sentence of its paragraph is the graft.
-    2. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
+    2. Enumerations run in order in the original: the copy whose paragraph, passage in place,
+       counts its items (一是/二是, （一）/（二）, 一、/二、, 第一/第二) out of order more often
+       is the graft.
+    3. A paragraph opens with its heading (an enumerated item, a dash, or a short sentence with
+       no comma); headings do not stand in the middle of one. The copy that puts one where it
+       cannot be (the passage opens with a heading but text of its paragraph comes before it,
+       or the passage opens its paragraph and the paragraph's own heading follows it) is the
+       graft.
+    4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
        the smaller share of its other character pairs (Han bigrams, on the canonical view) in
        the passage is the graft.
 
@@ -585,10 +594,18 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
             cuts.append("start")
         if end < len(copy.text) and not _ends_sentence(copy.text, end, PASSAGE_EDGES):
             cuts.append("end")
-        rest = canonical(copy.text[:start]) + "\n" + canonical(copy.text[end:])
-        evidence[id(copy)] = (cuts, _pairs(canonical(copy.text[start:end])), _pairs(rest), len(rest) - 1)
-    cuts_earlier, passage_earlier, rest_earlier, length_earlier = evidence[id(earlier)]
-    cuts_later, passage_later, rest_later, length_later = evidence[id(later)]
+        before, passage, after = copy.text[:start], copy.text[start:end], copy.text[end:]
+        rest = canonical(before) + "\n" + canonical(after)
+        evidence[id(copy)] = (
+            cuts,
+            _pairs(canonical(passage)),
+            _pairs(rest),
+            len(rest) - 1,
+            _out_of_order(copy.text),
+            _misplaced_headings(before, passage, after),
+        )
+    cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, heads_earlier = evidence[id(earlier)]
+    cuts_later, passage_later, rest_later, length_later, order_later, heads_later = evidence[id(later)]
     if min(length_earlier, length_later) < min_chars:
         return later, "graft: the copy later in the document (one paragraph is all passage)"
     if len(cuts_earlier) != len(cuts_later):
@@ -597,6 +614,15 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
         return foreign, (
             f"graft: this copy cuts a sentence of its paragraph at its {where}; the other sits between whole sentences"
         )
+    if order_earlier != order_later:
+        foreign = earlier if order_earlier > order_later else later
+        return foreign, (
+            "graft: with this copy in place its paragraph counts its items out of order"
+            f" {max(order_earlier, order_later)} times, the other's {min(order_earlier, order_later)} times"
+        )
+    if len(heads_earlier) != len(heads_later):
+        foreign, heads = (earlier, heads_earlier) if len(heads_earlier) > len(heads_later) else (later, heads_later)
+        return foreign, f"graft: this copy {' and '.join(heads)}; the other does not"
     share_earlier = len(passage_earlier & rest_earlier) / max(1, len(rest_earlier))
     share_later = len(passage_later & rest_later) / max(1, len(rest_later))
     if share_earlier == share_later:
@@ -608,6 +634,63 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
         f"graft: this copy fits its paragraph less ({ours:.0%} of the paragraph's other character pairs"
         f" are in the passage, {theirs:.0%} for the other copy)"
     )
+
+
+# A sentence that can head a paragraph: an enumerated item or a dash-led line, or a short
+# sentence with no comma (government text heads its paragraphs with a short topic sentence:
+# 持续优化城乡空间布局。).
+HEADING_OPENING = re.compile(
+    r"[\s”’」』）)]*(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
+    r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
+)
+HEADING_CHARS = 16
+# An enumerated item at the start of a sentence: (一) 一是 一、 第一 (the kind and the numeral).
+_ITEM = re.compile(
+    r"(?:^|[。！？；;：:])[\s”’」』）)]*(?:[（(]([一二三四五六七八九十])[）)]|([一二三四五六七八九十])是"
+    r"|([一二三四五六七八九十])、|第([一二三四五六七八九十])[，,、是])"
+)
+_NUMERALS = {char: value for value, char in enumerate("一二三四五六七八九十", start=1)}
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (up to and with its end mark)."""
+    for offset in range(1, len(text) + 1):
+        if text[offset - 1] in SENTENCE_ENDS and _ends_sentence(text, offset, SENTENCE_ENDS):
+            return text[:offset]
+    return text
+
+
+def _is_heading(sentence: str) -> bool:
+    """Whether ``sentence`` reads as a paragraph's heading (see :data:`HEADING_OPENING`)."""
+    sentence = sentence.strip()
+    if not sentence:
+        return False
+    if HEADING_OPENING.match(sentence):
+        return True
+    return len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,")
+
+
+def _misplaced_headings(before: str, passage: str, after: str) -> list[str]:
+    """Where a copy of a passage puts a paragraph heading that cannot stand there."""
+    found = []
+    if canonical(before) and _is_heading(_first_sentence(passage)):
+        found.append("opens with a heading in the middle of its paragraph")
+    if not canonical(before) and canonical(after) and _is_heading(_first_sentence(after.lstrip())):
+        found.append("opens its paragraph before the paragraph's own heading")
+    return found
+
+
+def _out_of_order(text: str) -> int:
+    """How often the enumerated items of ``text`` do not follow the item before of their kind."""
+    last: dict[int, int] = {}
+    count = 0
+    for match in _ITEM.finditer(text):
+        kind = next(group for group in range(1, 5) if match.group(group))
+        value = _NUMERALS[match.group(kind)]
+        if kind in last and value != last[kind] + 1:
+            count += 1
+        last[kind] = value
+    return count
 
 
 def _edited(mine: str, theirs: str) -> bool:
