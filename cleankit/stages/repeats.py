@@ -135,21 +135,32 @@ class _Copy:
     view: str
     start: int
     end: int
+    # Computed once per copy (a judgement asks for them several times).
+    _positions: list[int] | None = None
+    _own: tuple[int, int] | None = None
+
+    def positions(self) -> list[int]:
+        """For each character of the view, its offset in the text."""
+        if self._positions is None:
+            self._positions = view_positions(self.text)
+        return self._positions
 
     def own(self) -> tuple[int, int]:
         """The passage in this copy's text, were this copy the original: the aligned stretch,
         its edges moved in to this paragraph's sentence boundaries when one lies within
         :data:`EDGE_SLACK` characters (the alignment runs on past a graft's edge for as long
         as the characters on both sides happen to agree: the 。 before it, a common word after)."""
-        positions = view_positions(self.text)
-        start, end = positions[self.start], positions[self.end - 1] + 1
-        return _snap(self.text, start, end)
+        if self._own is None:
+            positions = self.positions()
+            start, end = positions[self.start], positions[self.end - 1] + 1
+            self._own = _snap(self.text, start, end)
+        return self._own
 
     def removal(self, original: _Copy) -> tuple[int, int]:
         """What to remove from this copy were it the graft: the original's passage, carried
         over along the alignment (its trimmed edges trimmed here too)."""
         own_start, own_end = original.own()
-        positions = view_positions(original.text)
+        positions = original.positions()
         kept_start = positions[original.start]
         kept_end = positions[original.end - 1] + 1
         trim_start = len(canonical(original.text[kept_start:own_start])) if own_start > kept_start else 0
@@ -157,8 +168,25 @@ class _Copy:
         start, end = self.start + trim_start, self.end - trim_end
         if end <= start:
             return 0, 0
-        here = view_positions(self.text)
+        here = self.positions()
         return here[start], here[end - 1] + 1
+
+
+class _Memo:
+    """What one document's readings share: a paragraph read again after a reorder meets the
+    same copies of the same passage, judged once."""
+
+    def __init__(self) -> None:
+        self.copies: dict[tuple[int, int, int, int], _Copy] = {}
+        self.verdicts: dict[tuple[int, int], tuple[_Copy, _Copy, _Copy, str]] = {}
+
+    def copy(self, index: int, text: str, view: str, start: int, end: int) -> _Copy:
+        """The copy of paragraph ``index`` (its text as this reading has it) at ``view[start:end]``."""
+        key = (index, len(text), start, end)
+        found = self.copies.get(key)
+        if found is None or found.text != text:
+            found = self.copies[key] = _Copy(text, view, start, end)
+        return found
 
 
 @register_stage("repeats", order=75, aliases=("dedup",))
@@ -210,8 +238,10 @@ class RepeatsStage:
         # are compared with it; a graft found in a kept paragraph moves the paragraph holding
         # the original ahead of it and the document is read again in that order.
         order = list(range(len(spans)))
+        memo = _Memo()
         for attempt in range(MAX_REORDERS + 1):
-            found = self._read(text, spans, views, list(repeated), order, may_reorder and attempt < MAX_REORDERS)
+            reorder = may_reorder and attempt < MAX_REORDERS
+            found = self._read(text, spans, views, list(repeated), order, reorder, memo)
             if isinstance(found, _Reorder):
                 order.remove(found.original)
                 order.insert(order.index(found.host), found.original)
@@ -228,6 +258,7 @@ class RepeatsStage:
         repeated: list[Offsets],
         order: list[int],
         may_reorder: bool,
+        memo: _Memo,
     ) -> tuple[list[_Paragraph], list[_Removal]] | _Reorder:
         """One reading of the paragraphs in ``order``: what to remove, or the reorder a
         graft in an already kept paragraph asks for."""
@@ -249,7 +280,7 @@ class RepeatsStage:
                     for segment in segments:
                         kept = paragraphs[segment.kept]
                         kept_text = kept.kept_text if kept.kept_text is not None else text[kept.start : kept.end]
-                        verdict = self._graft(index, para_text, view, segment, kept_text, kept_views)
+                        verdict = self._graft(index, para_text, view, segment, kept_text, kept_views, memo)
                         if verdict is None:
                             continue
                         if not verdict.foreign_here and may_reorder:
@@ -391,7 +422,14 @@ class RepeatsStage:
         return None
 
     def _graft(
-        self, index: int, para_text: str, view: str, segment: Segment, kept_text: str, kept_views: dict[int, str]
+        self,
+        index: int,
+        para_text: str,
+        view: str,
+        segment: Segment,
+        kept_text: str,
+        kept_views: dict[int, str],
+        memo: _Memo,
     ) -> _Verdict | None:
         """For a long passage this paragraph shares with a kept one: which copy is the graft,
         and the spans of both copies (None: too short or not similar enough to be one)."""
@@ -400,12 +438,18 @@ class RepeatsStage:
         other = kept_views[segment.kept]
         if not self._similar(view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]):
             return None
-        here = _Copy(para_text, view, segment.start, segment.end)
-        there = _Copy(kept_text, other, segment.kept_start, segment.kept_end)
+        here = memo.copy(index, para_text, view, segment.start, segment.end)
+        there = memo.copy(segment.kept, kept_text, other, segment.kept_start, segment.kept_end)
         # The evidence is weighed the same whichever copy is read first; a tie goes against
         # the copy later in the document.
         earlier, later = (here, there) if index < segment.kept else (there, here)
-        foreign, reason = judge_graft(earlier, later, self.min_chars)
+        key = (id(earlier), id(later))
+        known = memo.verdicts.get(key)
+        if known is None or known[0] is not earlier or known[1] is not later:
+            foreign, reason = judge_graft(earlier, later, self.min_chars)
+            memo.verdicts[key] = (earlier, later, foreign, reason)
+        else:
+            foreign, reason = known[2], known[3]
         removed = here.removal(there)
         if len(canonical(para_text[removed[0] : removed[1]])) < self.passage_chars:
             return None
