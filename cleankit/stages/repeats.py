@@ -684,7 +684,7 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
 # sentence with no comma (government text heads its paragraphs with a short topic sentence:
 # 持续优化城乡空间布局。).
 HEADING_OPENING = re.compile(
-    r"[\s”’」』）)]*(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
+    r"(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
     r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
 )
 HEADING_CHARS = 16
@@ -706,7 +706,7 @@ def _first_sentence(text: str) -> str:
 
 def _is_heading(sentence: str) -> bool:
     """Whether ``sentence`` reads as a paragraph's heading (see :data:`HEADING_OPENING`)."""
-    sentence = sentence.strip()
+    sentence = sentence.strip().lstrip("”’」』）)")
     if not sentence:
         return False
     if HEADING_OPENING.match(sentence):
