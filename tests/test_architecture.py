@@ -113,8 +113,8 @@ def test_the_default_order_is_the_registered_order() -> None:
         "punctuation",
         "boilerplate",
         "paragraphs",
-        "reflow",
         "repeats",
+        "reflow",
     ]
 
 

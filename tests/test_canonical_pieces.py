@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleankit.stages.paragraphs import paragraph_spans
-from cleankit.text.fold import canonical, canonical_pieces
+from cleankit.text.fold import canonical, canonical_pieces, view_positions
 
 ALPHABET = "漢字汉字國国，,。.  \n\tAbC「」【】\ufffd\u200b\u00ad①㈠ｆＵＬＬ臺台灣湾\udc80\U00020000"
 MIXED = st.text(alphabet=st.sampled_from(list(ALPHABET)), max_size=120)
@@ -28,3 +28,13 @@ def test_any_text_whole_span(text: str) -> None:
 def test_characters_never_seen_before_are_folded() -> None:
     text = "\u9fa5\u9fa4 \u4e36"  # rare ideographs: not in the table until now
     assert canonical_pieces(text, [(0, 2), (3, 4), (2, 2)]) == [canonical("\u9fa5\u9fa4"), canonical("\u4e36"), ""]
+
+
+@given(st.one_of(MIXED, st.text(max_size=60)))
+@settings(max_examples=300, deadline=None)
+def test_view_positions_are_the_characters_kept(text: str) -> None:
+    positions = view_positions(text)
+    assert positions == sorted(set(positions))
+    assert "".join(canonical(text[i]) for i in positions) == canonical(text)
+    dropped = set(range(len(text))) - set(positions)
+    assert all(canonical(text[i]) == "" for i in dropped)

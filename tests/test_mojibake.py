@@ -116,6 +116,28 @@ def test_byte_shift_run_is_realigned() -> None:
     assert total_gain >= 0.4 * damaged
 
 
+@pytest.mark.parametrize(
+    ("clean", "damaged"),
+    [
+        # samples/004, GBK bytes one byte out of step read by a GB18030 decoder: the pairs that
+        # land in GB18030's user-defined areas decode to private-use characters (U+E19D, U+E1EE,
+        # U+E08A), which belong to the run like any other.
+        (
+            "查研究工作方案，以加快实现高水平科技自立自强、推动",
+            "查研究工作方案，?约涌焓迪指咚\ue19d娇萍甲粤?自强、推动",
+        ),
+        (
+            "平科技自立自强、推动广东通用人工智能发展、加强荔枝",
+            "平科技自立自强、?贫\ue1ee愣\ue08aㄓ萌斯ぶ悄芊⒄?、加强荔枝",
+        ),
+    ],
+)
+def test_byte_shift_run_holding_private_use_characters_is_realigned(clean: str, damaged: str) -> None:
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]
+
+
 def test_byte_shift_flags_guessed_characters_and_can_be_switched_off() -> None:
     sentence = "近兩年,廣州、佛山正在共建廣佛高質量發展融合試驗區。《方案》指出,兩地將抓住這一有利機遇"
     garbled = byte_shift(sentence, sentence.index("。"), 6)

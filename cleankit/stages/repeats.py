@@ -1,11 +1,12 @@
-"""Repeats inside one document: the ``repeats`` stage (last in the default pipeline; called
-``dedup`` before 0.2, a name still accepted in settings).
+"""Repeats inside one document: the ``repeats`` stage (after ``paragraphs``, before ``reflow``:
+scraper windows often separate the halves of a paragraph a page break cut, and reflow joins
+them once the windows are gone; called ``dedup`` before 0.2, a name still accepted in settings).
 
 Scrapers emit overlapping windows (a paragraph followed by its own suffixes), and pages
-carry passages grafted from elsewhere on the page. This stage keeps the first copy of
-each and removes later ones, comparing paragraphs on the canonical view
-(:mod:`cleankit.text.fold`) so copies that differ in script, width, whitespace or a
-truncated character still match.
+carry passages grafted from elsewhere on the page. This stage keeps one copy of each: the
+first copy of a repeated paragraph, and the original of a grafted passage (wherever it
+is), comparing paragraphs on the canonical view (:mod:`cleankit.text.fold`) so copies
+that differ in script, width, whitespace or a truncated character still match.
 
 How a repeat is found (seed and extend): every ``anchor_chars``-gram of the paragraphs
 kept so far is indexed; a later paragraph is scanned for anchors, each hit is extended
@@ -14,17 +15,23 @@ on nearly the same diagonal (gaps of at most ``max_gap`` characters: a few edite
 characters) are merged into one aligned segment, verified with rapidfuzz's Levenshtein
 similarity (>= ``similarity``). Then, for a paragraph at least ``min_chars`` long:
 
-- ``repeat``: one segment covers it (up to ``1 - similarity`` of it unmatched): the
-  paragraph reappears whole, or is a suffix or fragment of an earlier paragraph. The
-  whole paragraph goes, with its separator. A paragraph shorter than ``passage_chars``
-  counts only when it is an earlier paragraph's suffix (what an overlapping scraper
-  window leaves) or all of it: a short line that occurs in the middle or at the start
-  of a longer one (a signature, or a title quoted in the heading) is legitimate.
+- ``repeat``: one segment covers it (up to ``1 - similarity`` of it unmatched, and an
+  unmatched edge longer than an anchor only if it reads as edited text): the paragraph
+  reappears whole, or is a suffix or fragment of another paragraph. The whole paragraph
+  goes, with its separator. A paragraph shorter than ``passage_chars`` counts only when
+  it is an earlier paragraph's suffix (what an overlapping scraper window leaves) or all
+  of it: a short line that occurs in the middle or at the start of a longer one (a
+  signature, or a title quoted in the heading) is legitimate.
 - ``passage``: a segment of at least ``passage_chars`` characters inside a paragraph
-  that also holds other text: the passage goes and the text around it stays. The span
-  removed is shrunk to whole sentences of the paragraph being edited, so no sentence
-  of it is cut and the partial sentence at each seam stays; when that leaves less than
-  ``passage_chars``, to whole clauses; failing that, the exact aligned span goes.
+  that also holds other text. One copy is the original, the other a graft, and the
+  evidence in the text decides which (:func:`judge_graft`): a graft dropped inside a
+  sentence cuts that sentence, the original sits between whole sentences; failing that,
+  the original shares more of its paragraph's wording. The graft goes, exactly: the
+  original's extent (the aligned stretch, its edges moved in to the original's sentence
+  boundaries when they lie within a few characters), carried over to the host, so the
+  host's text on both sides stays as it was. The reason in provenance gives the
+  evidence. When the graft is in a paragraph read earlier (the graft comes first), the
+  paragraph holding the original is read before it and the document is read again.
 
 Each removal's ``ref`` names the kept copy: ``para:N`` (the N-th paragraph, from 1, of
 the text this step produces) and, for a passage, ``para:N:A-B`` (code-point offsets of
@@ -36,6 +43,7 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -51,7 +59,8 @@ from cleankit.text.fold import canonical, canonical_pieces, view_positions
 from cleankit.text.rolling_hash import window_hashes
 
 SENTENCE_ENDS = frozenset("。！？!?；;…")
-CLAUSE_ENDS = SENTENCE_ENDS | frozenset("，,、：:")
+# Where a passage may start or end without cutting a sentence: a colon introduces what follows.
+PASSAGE_EDGES = SENTENCE_ENDS | frozenset("：:")
 # Kept places remembered per anchor: enough to find the right copy among a few repeats
 # of a common phrase, bounded so a page of one phrase repeated stays linear.
 MAX_ANCHOR_PLACES = 8
@@ -86,7 +95,101 @@ class _Paragraph:
     kept_text: str | None = None
 
 
-@register_stage("repeats", order=90, aliases=("dedup",))
+@dataclass(slots=True)
+class _Removal:
+    """Text to remove: ``[start, end)`` of paragraph ``index`` (offsets in its text), and the
+    kept copy it repeats: paragraph ``kept``, ``kept_span`` inside that paragraph's kept text."""
+
+    index: int
+    start: int
+    end: int
+    rule: str
+    kept: int
+    kept_span: tuple[int, int] | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class _Reorder:
+    """Read paragraph ``original`` before paragraph ``host``: the passage they share was
+    grafted into ``host``, which was read first and kept whole."""
+
+    host: int
+    original: int
+
+
+@dataclass(slots=True)
+class _Verdict:
+    foreign_here: bool
+    here: tuple[int, int]  # what to remove from the paragraph being read (text offsets)
+    there: tuple[int, int]  # the passage in the kept paragraph (offsets in its kept text)
+    reason: str
+
+
+@dataclass(slots=True)
+class _Copy:
+    """One copy of a long shared passage: the paragraph's text and canonical view, and the
+    aligned stretch ``view[start:end]``."""
+
+    text: str
+    view: str
+    start: int
+    end: int
+    # Computed once per copy (a judgement asks for them several times).
+    _positions: list[int] | None = None
+    _own: tuple[int, int] | None = None
+
+    def positions(self) -> list[int]:
+        """For each character of the view, its offset in the text."""
+        if self._positions is None:
+            self._positions = view_positions(self.text)
+        return self._positions
+
+    def own(self) -> tuple[int, int]:
+        """The passage in this copy's text, were this copy the original: the aligned stretch,
+        its edges moved in to this paragraph's sentence boundaries when one lies within
+        :data:`EDGE_SLACK` characters (the alignment runs on past a graft's edge for as long
+        as the characters on both sides happen to agree: the 。 before it, a common word after)."""
+        if self._own is None:
+            positions = self.positions()
+            start, end = positions[self.start], positions[self.end - 1] + 1
+            self._own = _snap(self.text, start, end)
+        return self._own
+
+    def removal(self, original: _Copy) -> tuple[int, int]:
+        """What to remove from this copy were it the graft: the original's passage, carried
+        over along the alignment (its trimmed edges trimmed here too)."""
+        own_start, own_end = original.own()
+        positions = original.positions()
+        kept_start = positions[original.start]
+        kept_end = positions[original.end - 1] + 1
+        trim_start = len(canonical(original.text[kept_start:own_start])) if own_start > kept_start else 0
+        trim_end = len(canonical(original.text[own_end:kept_end])) if own_end < kept_end else 0
+        start, end = self.start + trim_start, self.end - trim_end
+        if end <= start:
+            return 0, 0
+        here = self.positions()
+        return here[start], here[end - 1] + 1
+
+
+class _Memo:
+    """What one document's readings share: a paragraph read again after a reorder meets the
+    same copies of the same passage, judged once."""
+
+    def __init__(self) -> None:
+        self.copies: dict[tuple[int, int, int, int], _Copy] = {}
+        self.verdicts: dict[tuple[int, int], tuple[_Copy, _Copy, _Copy, str]] = {}
+
+    def copy(self, index: int, text: str, view: str, start: int, end: int) -> _Copy:
+        """The copy of paragraph ``index`` (its text as this reading has it) at ``view[start:end]``."""
+        key = (index, len(text), start, end)
+        found = self.copies.get(key)
+        if found is None or found.text != text:
+            found = self.copies[key] = _Copy(text, view, start, end)
+        return found
+
+
+@register_stage("repeats", order=75, aliases=("dedup",))
 @dataclass
 class RepeatsStage:
     name: str = "repeats"
@@ -111,31 +214,80 @@ class RepeatsStage:
         self.anchor_chars = min(self.anchor_chars, self.min_chars)
 
     def run(self, document: Document) -> Document:
-        document.apply(self.name, self.find_edits(document.text))
+        edits, reordered = self._find(document.text, may_reorder=True)
+        document.apply(self.name, edits)
+        # Read out of document order, a short repeated line can be judged against another copy
+        # than a reading in document order would take; readings in document order settle
+        # what is left (one more step, rarely two), so cleaning the output finds nothing.
+        while reordered:
+            edits, _ = self._find(document.text, may_reorder=False)
+            if not document.apply(self.name, edits):
+                break
         return document
 
     def find_edits(self, text: str) -> list[Edit]:
+        """The edits of the first step (see :meth:`run`)."""
+        return self._find(text, may_reorder=True)[0]
+
+    def _find(self, text: str, may_reorder: bool) -> tuple[list[Edit], bool]:
+        """The edits, and whether paragraphs were read out of document order."""
         spans = list(paragraph_spans(text))
-        paragraphs = [_Paragraph(s, e, view) for (s, e), view in zip(spans, canonical_pieces(text, spans), strict=True)]
-        repeated = repeated_anchor_offsets([p.view for p in paragraphs], self.anchor_chars)
+        views = canonical_pieces(text, spans)
+        repeated = repeated_anchor_offsets(views, self.anchor_chars)
+        # Paragraphs are read in document order, each kept copy indexed before later ones
+        # are compared with it; a graft found in a kept paragraph moves the paragraph holding
+        # the original ahead of it and the document is read again in that order.
+        order = list(range(len(spans)))
+        memo = _Memo()
+        for attempt in range(MAX_REORDERS + 1):
+            reorder = may_reorder and attempt < MAX_REORDERS
+            found = self._read(text, spans, views, list(repeated), order, reorder, memo)
+            if isinstance(found, _Reorder):
+                order.remove(found.original)
+                order.insert(order.index(found.host), found.original)
+                continue
+            paragraphs, removals = found
+            return self._edits(text, paragraphs, removals), attempt > 0
+        raise AssertionError("unreachable: the last reading never reorders")
+
+    def _read(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        views: list[str],
+        repeated: list[Offsets],
+        order: list[int],
+        may_reorder: bool,
+        memo: _Memo,
+    ) -> tuple[list[_Paragraph], list[_Removal]] | _Reorder:
+        """One reading of the paragraphs in ``order``: what to remove, or the reorder a
+        graft in an already kept paragraph asks for."""
+        paragraphs = [_Paragraph(s, e, view) for (s, e), view in zip(spans, views, strict=True)]
         anchors: dict[str, list[tuple[int, int]]] = {}
-        # (paragraph index, start, end in the paragraph, rule, kept paragraph, kept span)
-        removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]] = []
+        removals: list[_Removal] = []
         kept_views: dict[int, str] = {}
-        for index, paragraph in enumerate(paragraphs):
-            if index % DEADLINE_EVERY_PARAGRAPHS == 0:
+        for position, index in enumerate(order):
+            if position % DEADLINE_EVERY_PARAGRAPHS == 0:
                 check_deadline()
+            paragraph = paragraphs[index]
             view = paragraph.view
             if len(view) >= self.min_chars and anchors and len(repeated[index]):
                 segments = self._segments(view, anchors, kept_views, repeated[index])
                 whole = self._whole_repeat(view, segments, kept_views)
-                passages: list[tuple[int, int, Segment]] = []
+                passages: list[tuple[int, int, _Removal]] = []
                 if whole is None:
                     para_text = text[paragraph.start : paragraph.end]
                     for segment in segments:
-                        span = self._passage_span(para_text, view, segment, kept_views)
-                        if span is not None:
-                            passages.append((*span, segment))
+                        kept = paragraphs[segment.kept]
+                        kept_text = kept.kept_text if kept.kept_text is not None else text[kept.start : kept.end]
+                        verdict = self._graft(index, para_text, view, segment, kept_text, kept_views, memo)
+                        if verdict is None:
+                            continue
+                        if not verdict.foreign_here and may_reorder:
+                            return _Reorder(host=segment.kept, original=index)
+                        start, end = verdict.here
+                        removal = _Removal(index, start, end, "passage", segment.kept, verdict.there, verdict.reason)
+                        passages.append((start, end, removal))
                     if passages:
                         # What is left once the passages go is checked like any paragraph,
                         # so a second run finds nothing more to remove.
@@ -145,21 +297,18 @@ class RepeatsStage:
                         if len(view) >= self.min_chars:
                             segments = self._segments(view, anchors, kept_views, repeated[index])
                             whole = self._whole_repeat(view, segments, kept_views)
-                for start, end, segment in passages:
-                    removals.append(
-                        (index, start, end, "passage", segment.kept, (segment.kept_start, segment.kept_end))
-                    )
+                removals.extend(removal for _, _, removal in passages)
                 if whole is not None:
                     # With passages cut first, the whole paragraph still goes, but as pieces:
                     # each passage names its own kept copy (above), the rest names the
                     # paragraph it repeats, so every ref holds what its edit removed.
                     paragraph.removed = True
-                    removals.append((index, 0, paragraph.end - paragraph.start, "repeat", whole.kept, None))
+                    removals.append(_Removal(index, 0, paragraph.end - paragraph.start, "repeat", whole.kept))
                     continue
             kept_views[index] = view
             if len(repeated[index]):
                 self._index(view, index, anchors, repeated[index])
-        return self._edits(text, paragraphs, removals)
+        return paragraphs, removals
 
     # -- finding -------------------------------------------------------------------
 
@@ -204,6 +353,7 @@ class RepeatsStage:
             if places is None:
                 continue
             best: Segment | None = None
+            best_rank = (0, False)
             for kept, kept_offset in places:
                 other = kept_views[kept]
                 start, kept_start = offset, kept_offset
@@ -214,8 +364,12 @@ class RepeatsStage:
                 while end < len(view) and kept_end < len(other) and view[end] == other[kept_end]:
                     end += 1
                     kept_end += 1
-                if best is None or end - start > best.end - best.start:
-                    best = Segment(start, end, kept, kept_start, kept_end)
+                # Of equally long matches, one reaching the end of its kept paragraph is taken:
+                # a line that repeats a whole short paragraph (or its suffix) is a repeat,
+                # the same line inside a longer paragraph need not be.
+                rank = (end - start, kept_end == len(other))
+                if best is None or rank > best_rank:
+                    best, best_rank = Segment(start, end, kept, kept_start, kept_end), rank
             assert best is not None
             found.append(best)
             floor = best.end
@@ -255,43 +409,55 @@ class RepeatsStage:
             # heading) is legitimate; a scraper's overlapping window repeats a suffix.
             if len(view) < self.passage_chars and hi < len(other):
                 continue
+            # An unmatched edge longer than an anchor must be edited text, not text of its
+            # own: a paragraph that is mostly a passage of another still has its own opening.
+            edges = (
+                (view[: segment.start], other[lo : segment.kept_start]),
+                (view[segment.end :], other[segment.kept_end : hi]),
+            )
+            if any(len(mine) > self.anchor_chars and not _edited(mine, theirs) for mine, theirs in edges):
+                continue
             if self._similar(view, other[lo:hi]):
                 return segment
         return None
 
-    def _passage_span(
-        self, para_text: str, view: str, segment: Segment, kept_views: dict[int, str]
-    ) -> tuple[int, int] | None:
-        """The span (offsets in the paragraph) to remove for a long repeated passage."""
+    def _graft(
+        self,
+        index: int,
+        para_text: str,
+        view: str,
+        segment: Segment,
+        kept_text: str,
+        kept_views: dict[int, str],
+        memo: _Memo,
+    ) -> _Verdict | None:
+        """For a long passage this paragraph shares with a kept one: which copy is the graft,
+        and the spans of both copies (None: too short or not similar enough to be one)."""
         if segment.end - segment.start < self.passage_chars:
             return None
         other = kept_views[segment.kept]
         if not self._similar(view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]):
             return None
-        positions = view_positions(para_text)
-        matched = positions[segment.start], positions[segment.end - 1] + 1
-        # Prefer whole sentences, then whole clauses, then the exact aligned span.
-        for ends in (SENTENCE_ENDS, CLAUSE_ENDS, None):
-            start, end = matched if ends is None else sentence_span(para_text, *matched, ends)
-            removed = len(canonical(para_text[start:end]))
-            if removed >= self.passage_chars:
-                break
+        here = memo.copy(index, para_text, view, segment.start, segment.end)
+        there = memo.copy(segment.kept, kept_text, other, segment.kept_start, segment.kept_end)
+        # The evidence is weighed the same whichever copy is read first; a tie goes against
+        # the copy later in the document.
+        earlier, later = (here, there) if index < segment.kept else (there, here)
+        key = (id(earlier), id(later))
+        known = memo.verdicts.get(key)
+        if known is None or known[0] is not earlier or known[1] is not later:
+            foreign, reason = judge_graft(earlier, later, self.min_chars)
+            memo.verdicts[key] = (earlier, later, foreign, reason)
         else:
+            foreign, reason = known[2], known[3]
+        removed = here.removal(there)
+        if len(canonical(para_text[removed[0] : removed[1]])) < self.passage_chars:
             return None
-        # Point the reference at the kept copy of what is removed (same diagonal).
-        shift = len(canonical(para_text[:start])) - segment.start
-        segment.kept_start = max(segment.kept_start, min(segment.kept_end - 1, segment.kept_start + shift))
-        segment.kept_end = min(segment.kept_end, segment.kept_start + removed)
-        return start, end
+        return _Verdict(foreign is here, removed, there.own(), reason)
 
     # -- edits ---------------------------------------------------------------------
 
-    def _edits(
-        self,
-        text: str,
-        paragraphs: list[_Paragraph],
-        removals: list[tuple[int, int, int, str, int, tuple[int, int] | None]],
-    ) -> list[Edit]:
+    def _edits(self, text: str, paragraphs: list[_Paragraph], removals: list[_Removal]) -> list[Edit]:
         number: dict[int, int] = {}
         last_kept = -1
         for index, paragraph in enumerate(paragraphs):
@@ -300,32 +466,28 @@ class RepeatsStage:
                 last_kept = index
         spans = [(paragraph.start, paragraph.end) for paragraph in paragraphs]
         edits: list[Edit] = []
-        # Passages cut from a paragraph that then went whole (find_edits lists them before it).
+        # Passages cut from a paragraph that then went whole (listed before it: see the sort).
         cut_first: dict[int, list[Edit]] = {}
-        for index, start, end, rule, kept, kept_span in removals:
-            paragraph = paragraphs[index]
-            ref = f"para:{number[kept]}"
-            if rule == "passage":
-                source = paragraphs[kept]
-                kept_text = source.kept_text if source.kept_text is not None else text[source.start : source.end]
-                positions = view_positions(kept_text)
-                assert kept_span is not None
-                ref += f":{positions[kept_span[0]]}-{positions[kept_span[1] - 1] + 1}"
-                start, end = paragraph.start + start, paragraph.start + end
-                reason = "long passage repeats a passage of an earlier paragraph"
-                passage = Edit("", rule, start, end, text[start:end], "", reason, ref)
+        for removal in sorted(removals, key=lambda r: (r.index, r.rule == "repeat", r.start)):
+            paragraph = paragraphs[removal.index]
+            ref = f"para:{number[removal.kept]}"
+            if removal.rule == "passage":
+                assert removal.kept_span is not None
+                ref += f":{removal.kept_span[0]}-{removal.kept_span[1]}"
+                start, end = paragraph.start + removal.start, paragraph.start + removal.end
+                passage = Edit("", removal.rule, start, end, text[start:end], "", removal.reason, ref)
                 if paragraph.removed:
-                    cut_first.setdefault(index, []).append(passage)
+                    cut_first.setdefault(removal.index, []).append(passage)
                 else:
                     edits.append(passage)
                 continue
-            start, end = paragraph_removal(text, spans, index, index < last_kept)
-            passages = cut_first.pop(index, None)
+            start, end = paragraph_removal(text, spans, removal.index, removal.index < last_kept)
+            passages = cut_first.pop(removal.index, None)
             if passages:
                 edits.extend(_remainder_edits(text, start, end, passages, ref))
             else:
-                reason = "paragraph repeats an earlier paragraph (whole, suffix or fragment)"
-                edits.append(Edit("", rule, start, end, text[start:end], "", reason, ref))
+                reason = "paragraph repeats another paragraph (whole, suffix or fragment)"
+                edits.append(Edit("", removal.rule, start, end, text[start:end], "", reason, ref))
         return edits
 
 
@@ -392,7 +554,7 @@ def _remainder_edits(text: str, start: int, end: int, passages: list[Edit], ref:
     edits inside it) repeat other paragraphs and whose rest repeats paragraph ``ref``: the
     passages keep their own refs, each piece of the rest names ``ref``. A piece that is only a
     separator or spaces goes with the passage next to it, so every edit holds text its ref names."""
-    reason = "paragraph, once its long passages are removed, repeats an earlier paragraph"
+    reason = "paragraph, once its long passages are removed, repeats another paragraph"
     out: list[Edit] = []
     cursor = start
     for passage in passages:
@@ -421,23 +583,6 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-def sentence_span(text: str, start: int, end: int, ends: frozenset[str] = SENTENCE_ENDS) -> tuple[int, int]:
-    """Shrink ``[start, end)`` to whole sentences of ``text``: it then starts at the text's
-    start or after a sentence end, and ends at the text's end or after a sentence end
-    (``ends``: the marks that end one; clause marks give whole clauses)."""
-    if start > 0 and not _ends_sentence(text, start, ends):
-        cut = start
-        while cut < end and not _ends_sentence(text, cut, ends):
-            cut += 1
-        start = cut
-    if end < len(text) and not _ends_sentence(text, end, ends):
-        cut = end
-        while cut > start and not _ends_sentence(text, cut, ends):
-            cut -= 1
-        end = cut
-    return start, max(start, end)
-
-
 def _ends_sentence(text: str, offset: int, ends: frozenset[str]) -> bool:
     """Whether a sentence ends just before ``offset`` (closing quotes after the mark count)."""
     index = offset - 1
@@ -446,3 +591,174 @@ def _ends_sentence(text: str, offset: int, ends: frozenset[str]) -> bool:
     if index < 0 or text[index] not in ends:
         return False
     return offset >= len(text) or text[offset] not in CLOSERS
+
+
+# -- which copy of a shared passage is the graft -------------------------------------------
+
+# How far inside the aligned stretch a sentence boundary may lie and still be taken as the
+# passage's edge (see _Copy.own).
+EDGE_SLACK = 8
+# Passages grafted into paragraphs read earlier make the document be read again with the
+# original first; beyond this many such grafts in one document, the later copy goes.
+MAX_REORDERS = 8
+# The Levenshtein similarity an unmatched edge of a near-identical copy keeps with the other
+# copy's edge: edited text keeps most of it; a different opening shares a character or two.
+EDITED_EDGE_SIMILARITY = 0.5
+_NOT_TOPICAL = frozenset("，。、；：？！,.;:?!\"'()[]（）《》0123456789%")
+
+
+def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, str]:
+    """Which copy of a passage two paragraphs share is foreign to its paragraph, and why.
+
+    The evidence, strongest first:
+
+    1. A graft is dropped into its host wherever the copier's cursor was, often inside a
+       sentence; the original sits between whole sentences of its paragraph. The copy whose
+       removal edges (see :meth:`_Copy.removal`) cut a sentence of its paragraph is the graft.
+    2. Enumerations run in order in the original: the copy whose paragraph, passage in place,
+       counts its items (一是/二是, （一）/（二）, 一、/二、, 第一/第二) out of order more often
+       is the graft.
+    3. A paragraph opens with its heading (an enumerated item, a dash, or a short sentence with
+       no comma); headings do not stand in the middle of one. The copy that puts one where it
+       cannot be (the passage opens with a heading but text of its paragraph comes before it,
+       or the passage opens its paragraph and the paragraph's own heading follows it) is the
+       graft.
+    4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
+       the smaller share of its other character pairs (Han bigrams, on the canonical view) in
+       the passage is the graft.
+
+    A copy whose paragraph holds fewer than ``min_chars`` characters besides the passage is
+    all passage, not a host; then, and on a tie, the later copy is taken for the graft.
+    """
+    evidence = {}
+    for copy, other in ((earlier, later), (later, earlier)):
+        start, end = copy.removal(other)
+        cuts = []
+        if start > 0 and not _ends_sentence(copy.text, start, PASSAGE_EDGES):
+            cuts.append("start")
+        if end < len(copy.text) and not _ends_sentence(copy.text, end, PASSAGE_EDGES):
+            cuts.append("end")
+        before, passage, after = copy.text[:start], copy.text[start:end], copy.text[end:]
+        rest = canonical(before) + "\n" + canonical(after)
+        evidence[id(copy)] = (
+            cuts,
+            _pairs(canonical(passage)),
+            _pairs(rest),
+            len(rest) - 1,
+            _out_of_order(copy.text),
+            _misplaced_headings(before, passage, after),
+        )
+    cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, heads_earlier = evidence[id(earlier)]
+    cuts_later, passage_later, rest_later, length_later, order_later, heads_later = evidence[id(later)]
+    if min(length_earlier, length_later) < min_chars:
+        return later, "graft: the copy later in the document (one paragraph is all passage)"
+    if len(cuts_earlier) != len(cuts_later):
+        foreign, cuts = (earlier, cuts_earlier) if len(cuts_earlier) > len(cuts_later) else (later, cuts_later)
+        where = " and ".join(cuts)
+        return foreign, (
+            f"graft: this copy cuts a sentence of its paragraph at its {where}; the other sits between whole sentences"
+        )
+    if order_earlier != order_later:
+        foreign = earlier if order_earlier > order_later else later
+        return foreign, (
+            "graft: with this copy in place its paragraph counts its items out of order"
+            f" {max(order_earlier, order_later)} times, the other's {min(order_earlier, order_later)} times"
+        )
+    if len(heads_earlier) != len(heads_later):
+        foreign, heads = (earlier, heads_earlier) if len(heads_earlier) > len(heads_later) else (later, heads_later)
+        return foreign, f"graft: this copy {' and '.join(heads)}; the other does not"
+    share_earlier = len(passage_earlier & rest_earlier) / max(1, len(rest_earlier))
+    share_later = len(passage_later & rest_later) / max(1, len(rest_later))
+    if share_earlier == share_later:
+        return later, "graft: the copy later in the document (no evidence either way)"
+    foreign, ours, theirs = (
+        (earlier, share_earlier, share_later) if share_earlier < share_later else (later, share_later, share_earlier)
+    )
+    return foreign, (
+        f"graft: this copy fits its paragraph less ({ours:.0%} of the paragraph's other character pairs"
+        f" are in the passage, {theirs:.0%} for the other copy)"
+    )
+
+
+# A sentence that can head a paragraph: an enumerated item or a dash-led line, or a short
+# sentence with no comma (government text heads its paragraphs with a short topic sentence:
+# 持续优化城乡空间布局。).
+HEADING_OPENING = re.compile(
+    r"(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
+    r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
+)
+HEADING_CHARS = 16
+# An enumerated item at the start of a sentence: (一) 一是 一、 第一 (the kind and the numeral).
+_ITEM = re.compile(
+    r"(?:^|[。！？；;：:])[\s”’」』）)]*(?:[（(]([一二三四五六七八九十])[）)]|([一二三四五六七八九十])是"
+    r"|([一二三四五六七八九十])、|第([一二三四五六七八九十])[，,、是])"
+)
+_NUMERALS = {char: value for value, char in enumerate("一二三四五六七八九十", start=1)}
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (up to and with its end mark)."""
+    for offset in range(1, len(text) + 1):
+        if text[offset - 1] in SENTENCE_ENDS and _ends_sentence(text, offset, SENTENCE_ENDS):
+            return text[:offset]
+    return text
+
+
+def _is_heading(sentence: str) -> bool:
+    """Whether ``sentence`` reads as a paragraph's heading (see :data:`HEADING_OPENING`)."""
+    sentence = sentence.strip().lstrip("”’」』）)")
+    if not sentence:
+        return False
+    if HEADING_OPENING.match(sentence):
+        return True
+    return len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,")
+
+
+def _misplaced_headings(before: str, passage: str, after: str) -> list[str]:
+    """Where a copy of a passage puts a paragraph heading that cannot stand there."""
+    found = []
+    if canonical(before) and _is_heading(_first_sentence(passage)):
+        found.append("opens with a heading in the middle of its paragraph")
+    if not canonical(before) and canonical(after) and _is_heading(_first_sentence(after.lstrip())):
+        found.append("opens its paragraph before the paragraph's own heading")
+    return found
+
+
+def _out_of_order(text: str) -> int:
+    """How often the enumerated items of ``text`` do not follow the item before of their kind."""
+    last: dict[int, int] = {}
+    count = 0
+    for match in _ITEM.finditer(text):
+        kind = next(group for group in range(1, 5) if match.group(group))
+        value = _NUMERALS[match.group(kind)]
+        if kind in last and value != last[kind] + 1:
+            count += 1
+        last[kind] = value
+    return count
+
+
+def _edited(mine: str, theirs: str) -> bool:
+    """Whether ``mine`` reads as an edited ``theirs`` rather than other text."""
+    return Levenshtein.normalized_similarity(mine, theirs) >= EDITED_EDGE_SIMILARITY
+
+
+def _pairs(view: str) -> set[str]:
+    """The character pairs of a canonical view that carry its topic (no punctuation, digits)."""
+    topical = [char not in _NOT_TOPICAL for char in view]
+    return {view[i : i + 2] for i in range(len(view) - 1) if topical[i] and topical[i + 1]}
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move ``[start, end)`` in to the nearest sentence boundaries of ``text`` within
+    :data:`EDGE_SLACK` characters; an edge with none that close stays."""
+    if start > 0 and not _ends_sentence(text, start, PASSAGE_EDGES):
+        for cut in range(start + 1, min(end, start + EDGE_SLACK + 1)):
+            if _ends_sentence(text, cut, PASSAGE_EDGES):
+                start = cut
+                break
+    if end < len(text) and not _ends_sentence(text, end, PASSAGE_EDGES):
+        for cut in range(end - 1, max(start, end - EDGE_SLACK - 1), -1):
+            if _ends_sentence(text, cut, PASSAGE_EDGES):
+                end = cut
+                break
+    return start, end

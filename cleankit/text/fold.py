@@ -145,9 +145,11 @@ def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
 
 
 def view_positions(text: str) -> list[int]:
-    """For each character of ``canonical(text)``, its offset in ``text``."""
-    table = _ensure(text)
-    return [index for index, char in enumerate(text) if table[ord(char)] is not None]
+    """For each character of ``canonical(text)``, its offset in ``text`` (every character
+    folds to one character or is dropped, so these are the offsets of those not dropped)."""
+    _ensure(text)
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    return np.flatnonzero(_fold_codes[points] != _DROPPED_CODE).tolist()
 
 
 # --- the match view ----------------------------------------------------------------------

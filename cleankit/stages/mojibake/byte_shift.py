@@ -21,13 +21,16 @@ from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.text.plausibility import ChineseModel, chinese_model
 
-# A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends.
+# A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
+# Private Use Area (U+E000-U+F8FF) counts: a GB18030 decoder reads the shifted pairs that land
+# in its user-defined areas (lead bytes AA-AF, F8-FE; A1-A7 with trail bytes 40-A0) as
+# private-use characters, and they re-encode to the same two bytes.
 SHIFT_ANCHOR = re.compile(
-    r"(?<=[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef])[?\ufffd]"
-    r"|[?\ufffd](?=[!?\u3000-\u9fff\uf900-\ufaff\uff00-\uffef])"
+    r"(?<=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])[?\ufffd]"
+    r"|[?\ufffd](?=[!?\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
 )
 # Characters a shifted run is made of: CJK, full-width forms folded to ASCII, stray trail bytes.
-SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef?!A-Za-z\ufffd]")
+SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!A-Za-z\ufffd]")
 # Where a shifted run may end: a lost byte ('?', U+FFFD) or a trail byte read as ASCII.
 SHIFT_RUN_END = frozenset("?\ufffdABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 FULLWIDTH_FOLDABLE = "!,:;()?"
@@ -150,7 +153,7 @@ _IDEOGRAPH = re.compile("[\u3400-\u9fff]")
 # What a shifted run is mostly made of, with no condition attached: a run of these is
 # skipped in one step; the characters that need a closer look (an ASCII letter, a GBK symbol
 # outside these blocks) are judged one at a time.
-_PLAIN_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef?!\ufffd]+")
+_PLAIN_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!\ufffd]+")
 
 
 def _run_end(text: str, start: int, limit: int) -> int:
