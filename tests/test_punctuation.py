@@ -167,7 +167,10 @@ def test_a_question_mark_standing_for_a_lost_character_is_flagged_not_widened(te
     assert [(f["rule"], f["start"], f["end"]) for f in document.flags] == [("lost-character", i, i + 1) for i in marks]
 
 
-@pytest.mark.parametrize("text", ["是否可行?请研究", "你去哪?我不知道", "广西如何把创新引向深入,让它成为引擎?近日", "真的吗??好"])
+ASKING = ["是否可行?请研究", "你去哪?我不知道", "广西如何把创新引向深入,让它成为引擎?近日", "真的吗??好"]
+
+
+@pytest.mark.parametrize("text", ASKING)
 def test_a_question_in_a_sentence_that_asks_is_still_widened(text: str) -> None:
     document = run(text)
     assert "?" not in document.text and not document.flags
