@@ -281,6 +281,11 @@ class NearDupPass:
             self._histograms.popitem(last=False)
         return histogram
 
+    def read_clean(self, output: str) -> str:
+        """The clean text of the document the index knows as ``output`` (JSON Lines runs
+        read one line of a file: :class:`cleankit.run.jsonl.JsonlNearDupPass`)."""
+        return (self.outdir / output).read_text(encoding="utf-8")
+
     def _view(self, output: str | None) -> str | None:
         """Canonical clean text of an output file (a few recent ones cached)."""
         if not output:
@@ -289,8 +294,8 @@ class NearDupPass:
             self._views.move_to_end(output)
             return self._views[output]
         try:
-            text = (self.outdir / output).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = self.read_clean(output)
+        except (OSError, ValueError, LookupError):  # gone, not UTF-8, or a line without text
             view: str | None = None
         else:
             # canonical(text), folded in numpy: six times faster than its str.translate.
@@ -308,7 +313,7 @@ class NearDupPass:
         for doc in kept:
             if not doc.output:
                 continue
-            text = (self.outdir / doc.output).read_text(encoding="utf-8")
+            text = self.read_clean(doc.output)
             spans = list(paragraph_spans(text))
             hashes = [_paragraph_hash(text[s:e], self.paragraph_min_chars) for s, e in spans]
             owners = self._index.paragraph_owner([h for h in hashes if h is not None])

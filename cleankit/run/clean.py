@@ -36,6 +36,7 @@ from cleankit.io.files import (
     PROVENANCE_FILE,
     SUMMARY_FILE,
     FolderLock,
+    InputItem,
     LineAppender,
     discover,
     display,
@@ -68,10 +69,14 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[CorpusPass]:
-    """The stages' corpus passes, then the crawl's near-duplicate pass (folder runs only:
-    JSON Lines runs are not deduplicated across documents)."""
+    """The stages' corpus passes, then the crawl's near-duplicate pass (over the lines of
+    JSON Lines input: :class:`cleankit.run.jsonl.JsonlNearDupPass`)."""
     passes = pipeline.corpus_passes()
-    if settings.neardup and not settings.jsonl:
+    if settings.neardup and settings.jsonl:
+        from cleankit.run.jsonl import JsonlNearDupPass
+
+        passes.append(JsonlNearDupPass.from_settings(settings, outdir))
+    elif settings.neardup:
         from cleankit.neardup.crawl import NearDupPass
 
         passes.append(NearDupPass.from_settings(settings, outdir))
@@ -87,11 +92,14 @@ def run_clean(
     on_result: Callable[[FileResult], None] | None = None,
     pipeline: Pipeline | None = None,
     executor: Executor | None = None,
+    items: list[InputItem] | None = None,
 ) -> RunSummary:
     """Clean ``inputs`` into ``outdir``; the summary says what happened to each document.
 
     Raises :class:`OutputError` (the folder cannot be written, or another run holds it) and
-    :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped."""
+    :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped.
+    ``items``: the inputs already discovered (the command line looks before it creates
+    ``outdir``, to warn about patterns that matched nothing); discovered here when None."""
     started = time.perf_counter()
     for top in inputs:
         if top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
@@ -103,7 +111,7 @@ def run_clean(
         state = RunState(outdir)
         run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
         try:
-            summary = run.clean(inputs, force, on_start, on_result)
+            summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
             raise
         except KeyboardInterrupt:  # before or after the cleaning loop: nothing half-done either way
@@ -137,6 +145,7 @@ class _Run:
         force: bool,
         on_start: Callable[[int], None] | None,
         on_result: Callable[[FileResult], None] | None,
+        items: list[InputItem] | None = None,
     ) -> RunSummary:
         outdir, provenance = self.outdir, self.outdir / PROVENANCE_FILE
         self.state.recover()  # a killed run's end-of-run journal, before anything else
@@ -146,7 +155,8 @@ class _Run:
         except OSError as exc:
             raise (folder_error(exc, outdir) or exc) from exc
         rows = self.state.verified_rows()
-        items = list(discover(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
+        if items is None:
+            items = list(discover(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
         tasks, bad = plan(items, outdir, {} if force else rows)
         self.total = len(tasks) + len(bad)
         if on_start:
