@@ -78,7 +78,7 @@ def test_duplicate_lines_are_decided_as_in_folder_runs(tmp_path: Path) -> None:
         src / "b.jsonl", [{"url": "b1", "text": OTHER}, {"url": "b2", "text": near}, {"url": "b3", "text": "短"}]
     )
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out), "--jsonl", "-j", "1")
+    result = run_cli("clean", str(src), "-o", str(out), "--jsonl", "-j", "2")  # observations cross processes
     assert result.returncode == 0, result.stderr.decode()
     a = [json.loads(x) for x in (out / "a.jsonl").read_text().splitlines()]
     b = [json.loads(x) for x in (out / "b.jsonl").read_text().splitlines()]

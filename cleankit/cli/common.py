@@ -150,7 +150,7 @@ def settings_file(config: Path | None) -> Path | None:
 
 def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
     """Defaults, the settings file, then flags; every mistake a :class:`ConfigError`."""
-    settings = load_settings(settings_file(config), explicit=config is not None).updated(**overrides)
+    settings = load_settings(settings_file(config)).updated(**overrides)
     validate(settings, "command line")
     return settings
 

@@ -137,7 +137,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
 
 
-def load_settings(path: Path | None, explicit: bool = True) -> Settings:
+def load_settings(path: Path | None) -> Settings:
     """Defaults, overlaid by a TOML settings file: ``path``, or when None the file
     :func:`find_settings_file` finds from the current folder (none: the defaults).
 

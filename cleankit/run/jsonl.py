@@ -19,7 +19,10 @@ most dataset tools rely on, so a cleaned file can be joined back to its input li
   and the status field is added all the same. Its provenance record gets ``status:
   duplicate``, ``duplicate_of`` and ``similarity`` and, when the text was dropped, the step
   ``neardup/duplicate-document`` that removes it, so ``cleankit restore`` still rebuilds
-  the original line's text from the record alone.
+  the original line's text from the record alone. The rewritten file and records are
+  handed to the run's end-of-run journal (:mod:`cleankit.run.state`) as a folder run's
+  decisions are, so a run killed at any moment leaves the file before or after them, and
+  the run state records the rewritten file (a rerun skips it).
 
 A document's source is ``FILE#LINE`` (line numbers from 1).
 """
