@@ -8,7 +8,10 @@ disk and a read-only output folder part-way (a tmpfs the test mounts; skipped, s
 where it cannot), an input rewritten while the run reads it, two runs started at once. After
 each: a rerun completes; every clean file is byte-identical to the uninterrupted run's;
 provenance has one record per document and agrees with the near-duplicate index and the run
-state (``PRAGMA integrity_check`` on both); ``restore --bytes`` rebuilds sampled inputs.
+state (``PRAGMA integrity_check`` on both); ``restore --bytes`` rebuilds sampled inputs. A
+JSON Lines run, whose duplicate lines are rewritten in their file at the end, is killed at
+every boundary as well: the rerun leaves the same files and records, and the next run finds
+every file done.
 
 The normal suite runs a bounded form (every boundary once, one trial of each other fault:
 about a minute). The full form, several kills per boundary and many random moments::
