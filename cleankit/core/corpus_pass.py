@@ -22,6 +22,8 @@ Optional, found by name (``getattr``):
   a rerun redoes a document whose context changed;
 - ``flush()``: make what ``merge`` took durable; called before the provenance lines of the
   merged documents are appended;
+- ``abandon()``: the run stopped before its end (a full disk, Ctrl-C): drop what was merged
+  and not flushed, and let go of open files;
 - ``recover(outdir, data)`` (a module-level function named in the journal) replays what a
   killed run's ``finalize`` had decided.
 

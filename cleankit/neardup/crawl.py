@@ -182,6 +182,13 @@ class NearDupPass:
             return False
         return state == "duplicate" if row.status == "duplicate" else state in ("kept", "pending")
 
+    def abandon(self) -> None:
+        """The run stopped early: close the index, dropping what was merged and not flushed
+        (those documents' provenance lines were never appended; a rerun redoes them)."""
+        if self.index is not None:
+            self.index.close(commit=False)
+            self.index = None
+
     def finalize(self, changes: RecordChanges) -> dict[str, int]:
         """Decide every pending document and hand the changes of records and outputs to the
         run, which journals them; the index's decisions are committed by the journal's commit."""

@@ -189,19 +189,25 @@ class _Run:
                 _close(produced)
                 committer.flush()  # the results that arrived are finished: keep them
             self.skipped, self.committed = summary.skipped, committer.committed
+            _abandon(passes)
             raise RunInterrupted(self.committed, self.remaining) from None
         except BaseException:
             _close(produced)
+            _abandon(passes)
             raise
         finally:
             committer.close()
         faults.boundary("cleaned")
 
         end = self.state.changes()
-        for corpus_pass in passes:
-            counts = corpus_pass.finalize(end)
-            summary.duplicates += counts.get("duplicates", 0)
-        end.commit(dumps)
+        try:
+            for corpus_pass in passes:
+                counts = corpus_pass.finalize(end)
+                summary.duplicates += counts.get("duplicates", 0)
+            end.commit(dumps)
+        except BaseException:
+            _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
+            raise
         self._write_summary(summary)
         return summary
 
@@ -304,6 +310,16 @@ def _deferred_interrupt(reraise: bool = True) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if caught and reraise and previous is signal.default_int_handler:
             raise KeyboardInterrupt
+
+
+def _abandon(passes: list[CorpusPass]) -> None:
+    """A run stopped before its end (a full disk, Ctrl-C): each pass drops what it merged and
+    did not flush, and lets go of its files, so another run in this process can use them (a
+    near-duplicate index left in a write transaction would be locked to it)."""
+    for corpus_pass in passes:
+        abandon = getattr(corpus_pass, "abandon", None)
+        if callable(abandon):
+            abandon()
 
 
 def _close(produced: Iterator[FileResult]) -> None:
