@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 from test_properties import web_text
 
 from cleankit import Pipeline, Settings
-from cleankit.audit.records import AuditedDocument, align, filtered, iter_pieces, original_length, removed_share
+from cleankit.audit.records import (
+    AuditedDocument,
+    align,
+    filtered,
+    is_layout,
+    iter_pieces,
+    original_length,
+    removed_share,
+)
 from cleankit.core.document import Document, Edit
 from cleankit.core.provenance import build_record
 
@@ -56,7 +64,11 @@ def check_alignment(original: str, record: dict[str, Any], clean: str) -> None:
     assert len(original) - orig_cursor == len(clean) - clean_cursor
     assert original[orig_cursor:] == clean[clean_cursor:]
     assert original_length(record) == len(original)
-    assert removed_share(record) == (len(changed), len(original))
+    removed, layout, length = removed_share(record)
+    assert removed + layout == len(changed) and length == len(original)
+    # Layout counts exactly the characters of changes made only of line-break edits.
+    layout_only = [c for c in changes if all(is_layout(record["edits"][i]) for i in c.edits)]
+    assert layout == sum(c.orig_end - c.orig_start for c in layout_only)
     doc = AuditedDocument(record, original, clean, changes)
     pieces = list(iter_pieces(doc))
     assert "".join(p[0] for p in pieces) == original and "".join(p[1] for p in pieces) == clean

@@ -189,3 +189,29 @@ def test_diff_and_stats_of_json_lines_output(tmp_path: Path) -> None:
     assert one.returncode == 0 and one.stdout.decode().startswith("--- a/pages.jsonl#2")
     figures = json.loads(run_cli("stats", str(out), "--json").stdout)
     assert figures["statuses"] == {"ok": 2, "failed": 1} and figures["documents"] == 3
+
+
+def test_layout_edits_are_counted_apart_and_hidden_unless_asked(samples_out: Path) -> None:
+    name = "001_e11f24d6c84acc9d.txt"
+    inline = run_cli("diff", str(samples_out), name, "--inline").stdout.decode()
+    # A change made only of line breaks (paragraph layout) carries only layout labels.
+    layout_only = re.compile(r"⟨(?:paragraphs/[a-z-]+|reflow/[a-z-]+)(?:, (?:paragraphs|reflow)/[a-z-]+)*⟩")
+    assert not layout_only.search(inline)
+    shown = run_cli("diff", str(samples_out), name, "--inline", "--layout").stdout.decode()
+    assert layout_only.search(shown)
+    # A filter that names the layout rule shows it without --layout.
+    only = run_cli("diff", str(samples_out), name, "--inline", "--rule", "paragraph-break").stdout.decode()
+    assert "paragraphs/paragraph-break" in only
+    # The plain diff holds every change (patch must rebuild the clean text).
+    assert "paragraphs/paragraph-break" in run_cli("diff", str(samples_out), name).stdout.decode()
+    figures = json.loads(run_cli("stats", str(samples_out), "--json").stdout)
+    breaks = figures["rules"]["paragraphs/paragraph-break"]
+    assert breaks["layout_edits"] == breaks["edits"] and figures["layout"]["edits"] > 0
+    assert "paragraphs/paragraph-break" in figures["layout"]["rules"] and figures["layout_chars"] > 0
+    for doc in figures["largest_share_removed"]:
+        assert not doc["rules"] or not doc["rules"][0].startswith("paragraphs/"), "layout never 'removed most'"
+    text = run_cli("stats", str(samples_out)).stdout.decode()
+    tables = text.split("layout (line breaks only")[1]
+    assert "│ paragraphs/paragraph-break" not in tables and "--layout shows them" in text
+    with_layout = run_cli("stats", str(samples_out), "--layout").stdout.decode()
+    assert "│ paragraphs/paragraph-break" in with_layout and "layout edits" in with_layout

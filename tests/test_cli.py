@@ -96,8 +96,10 @@ def test_jsonl_in_and_out_carries_other_fields(tmp_path: Path) -> None:
     assert result.returncode == 1, "the broken line is a failure"
     assert b"pages.jsonl#3" in result.stderr
     cleaned = [json.loads(x) for x in (out / "pages.jsonl").read_text().splitlines()]
-    assert [c["url"] for c in cleaned] == [x["url"] for x in lines]
+    assert [c["url"] for c in cleaned[:2]] == [x["url"] for x in lines]
     assert cleaned[0]["content"] == "第一章 总则\n\n本规划。\n"
+    # The broken line stays in its place (output line N is input line N), marked as failed.
+    assert cleaned[2]["cleankit"]["status"] == "failed" and cleaned[2]["cleankit"]["line"] == "not json"
     for line in lines:
         source = f"pages.jsonl#{line['id']}"
         back = run_cli("restore", str(out), source)

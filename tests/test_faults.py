@@ -8,7 +8,10 @@ disk and a read-only output folder part-way (a tmpfs the test mounts; skipped, s
 where it cannot), an input rewritten while the run reads it, two runs started at once. After
 each: a rerun completes; every clean file is byte-identical to the uninterrupted run's;
 provenance has one record per document and agrees with the near-duplicate index and the run
-state (``PRAGMA integrity_check`` on both); ``restore --bytes`` rebuilds sampled inputs.
+state (``PRAGMA integrity_check`` on both); ``restore --bytes`` rebuilds sampled inputs. A
+JSON Lines run, whose duplicate lines are rewritten in their file at the end, is killed at
+every boundary as well: the rerun leaves the same files and records, and the next run finds
+every file done.
 
 The normal suite runs a bounded form (every boundary once, one trial of each other fault:
 about a minute). The full form, several kills per boundary and many random moments::
@@ -361,3 +364,81 @@ def test_read_only_part_way(crawl: tuple[Path, dict[str, str]], tmpfs: Path) -> 
     TALLY["read-only part-way"] += 1
     subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
     rerun_and_check(src, out, reference, "read-only part-way")
+
+
+# -- JSON Lines: duplicate lines decided through the same journal --------------------------------
+
+JSONL_SETTINGS = Settings(jobs=1, jsonl=True)
+JSONL_BOUNDARIES = [
+    "index-flush", "appended", "rows", "cleaned", "decided", "journaled",
+    "index-decisions", "provenance-swapped", "outputs-applied", "journal-cleared",
+]  # fmt: skip
+
+
+@functools.cache
+def jsonl_pipeline() -> Pipeline:
+    return Pipeline.from_settings(JSONL_SETTINGS)
+
+
+def build_jsonl(src: Path) -> None:
+    """Two JSON Lines files whose lines reprint each other (within a file and across files)."""
+    bodies = [p.read_bytes().decode("utf-8") for p in sorted(SAMPLES.iterdir())][:3]
+    src.mkdir(parents=True)
+    first = [{"id": n, "text": body} for n, body in enumerate(bodies)] + [{"id": 9, "text": bodies[0]}]
+    second = [{"id": 10, "text": bodies[1] + "\n本文来源：新华社"}, {"id": 11, "text": "短"}]
+    for name, lines in (("a.jsonl", first), ("b.jsonl", second)):
+        (src / name).write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+
+
+def jsonl_state(out: Path) -> tuple[dict[str, str], list[tuple[str, str, str | None]]]:
+    """The output files' bytes (sha256) and each record's (source, status, duplicate_of)."""
+    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in ("a.jsonl", "b.jsonl")}
+    found = sorted((r["source"], r["status"], r.get("duplicate_of")) for r in read_records(out / "provenance.jsonl"))
+    return files, found
+
+
+@pytest.fixture(scope="module")
+def jsonl_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[object, ...]]:
+    root = tmp_path_factory.mktemp("faults-jsonl")
+    src = root / "in"
+    build_jsonl(src)
+    out = root / "reference"
+    summary = run_clean([src], out, JSONL_SETTINGS, pipeline=jsonl_pipeline())
+    assert summary.duplicates == 2, "the fixture has two duplicate lines"
+    return src, jsonl_state(out)
+
+
+def fork_jsonl_run(src: Path, out: Path, fault: str) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        faults.arm(fault)
+        summary = run_clean([src], out, JSONL_SETTINGS, pipeline=jsonl_pipeline())
+        code = 1 if summary.failed else 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.parametrize("boundary", JSONL_BOUNDARIES)
+def test_json_lines_duplicates_survive_a_kill_at_every_boundary(
+    jsonl_crawl: tuple[Path, tuple[object, ...]], tmp_path: Path, boundary: str
+) -> None:
+    """A JSON Lines run whose duplicate lines are rewritten at the end, killed at each
+    boundary: the rerun leaves the uninterrupted run's files and records, and the run after
+    it finds everything done (the rows agree with the rewritten files)."""
+    src, reference = jsonl_crawl
+    out = tmp_path / "out"
+    code = wait_child(fork_jsonl_run(src, out, boundary))
+    assert code == -signal.SIGKILL, f"the run never reached {boundary}"
+    run_clean([src], out, JSONL_SETTINGS, pipeline=jsonl_pipeline())
+    assert jsonl_state(out) == reference, f"SIGKILL at {boundary}: the rerun differs from an uninterrupted run"
+    with sqlite3.connect(out / STATE_FILE) as db:
+        assert db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 0
+    again = run_clean([src], out, JSONL_SETTINGS, pipeline=jsonl_pipeline())
+    assert (again.skipped, again.documents) == (2, 0), f"after SIGKILL at {boundary}: not everything was done"
+    assert jsonl_state(out) == reference

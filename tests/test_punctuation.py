@@ -148,3 +148,29 @@ def test_long_runs_of_marks_take_linear_time(left: str, unit: str, right: str) -
 
     ratio = doubling_ratio(make, lambda text: PunctuationStage().run(Document.from_text(text)), 6_000)
     assert ratio < MAX_RATIO
+
+
+LOST = [
+    "国务院关于印发?国家标准化发展纲要?的通知",  # book-title marks lost in conversion
+    "2020?年全区研发投入",
+    "发展\ufffd?推动",  # next to an undecodable byte
+    "关于??的通知",
+    "本报讯？记者",  # a full-width one is flagged too (and stays as it is)
+]
+
+
+@pytest.mark.parametrize("text", LOST)
+def test_a_question_mark_standing_for_a_lost_character_is_flagged_not_widened(text: str) -> None:
+    document = run(text)
+    assert document.text == text
+    marks = [i for i, char in enumerate(text) if char in "?？"]
+    assert [(f["rule"], f["start"], f["end"]) for f in document.flags] == [("lost-character", i, i + 1) for i in marks]
+
+
+ASKING = ["是否可行?请研究", "你去哪?我不知道", "广西如何把创新引向深入,让它成为引擎?近日", "真的吗??好"]
+
+
+@pytest.mark.parametrize("text", ASKING)
+def test_a_question_in_a_sentence_that_asks_is_still_widened(text: str) -> None:
+    document = run(text)
+    assert "?" not in document.text and not document.flags

@@ -19,6 +19,7 @@ from conftest import SAMPLES, run_cli
 
 from cleankit.audit.records import read_outdir
 from cleankit.audit.report import ReportOptions, build_report_data, script_json
+from cleankit.audit.stats import corpus_stats
 
 CHROMIUM = os.environ.get("CLEANKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -145,8 +146,8 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def open_page(browser: Any, path: Path) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def open_page(browser: Any, path: Path, width: int = 1280) -> tuple[Any, list[str]]:
+    page = browser.new_page(viewport={"width": width, "height": 900})
     problems: list[str] = []
     page.on(
         "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
@@ -174,7 +175,13 @@ def test_report_for_samples_loads_cleanly_with_tables_and_charts(browser: Any, r
     assert page.locator("#doc-table tbody tr").count() == 7  # 5 samples, the hostile page, the empty file
     for chart in ("chart-stages", "chart-rules", "chart-share", "chart-encodings", "chart-clusters"):
         assert page.locator(f"#{chart}").count() == 1, chart
-    assert page.locator("#chart-rules svg g.bar").count() == len(summary["rules"])
+    # One bar per rule that removed or changed text; rules that only laid it out have none.
+    figures = corpus_stats(read_outdir(reports["out"]))
+    content_rules = [key for key, entry in figures["rules"].items() if entry["edits"] > entry.get("layout_edits", 0)]
+    assert 0 < len(content_rules) < len(summary["rules"])
+    assert page.locator("#chart-rules svg g.bar").count() == len(content_rules)
+    assert "paragraphs/paragraph-break" not in page.inner_text("#chart-rules")
+    assert page.inner_text("#total-layout") == f"{figures['layout']['edits']:,}"
     assert page.locator("#chart-share svg g.bar").count() == 10
     assert "utf-8" in page.locator("#chart-encodings").inner_text()
     assert page.locator("#total-documents").inner_text() == "7"
@@ -191,7 +198,7 @@ def test_report_for_samples_loads_cleanly_with_tables_and_charts(browser: Any, r
     assert "empty file" in page.locator("#doc-table tbody tr").inner_text()
     page.fill("#search", "")
     # A document view: removals highlighted and labelled.
-    page.click("#doc-table a:text('001_e11f24d6c84acc9d.txt')")
+    page.click("#doc-table a:has-text('001_e11f24d6c84acc9d.txt')")
     page.wait_for_selector("#doc-text .chg")
     assert page.locator("#doc-text del").count() > 100
     labels = set(page.locator("#doc-text .label").all_inner_texts())
@@ -263,5 +270,84 @@ def test_duplicates_link_both_ways_and_large_tables_paginate(browser: Any, repor
     facts = page.inner_text("#doc-view")
     assert "<script>window.__pwned = 7</script>" in facts and "x/y: <b·onmouseover=z> — <i>" in facts
     not_pwned(page)
+    assert problems == []
+    page.close()
+
+
+def test_layout_edits_are_hidden_until_asked_and_chips_filter(browser: Any, reports: dict[str, Any]) -> None:
+    page, problems = open_page(browser, reports["plain"])
+    page.click("#doc-table a:has-text('001_e11f24d6c84acc9d.txt')")
+    page.wait_for_selector("#doc-text .chg")
+
+    def layout_only() -> int:
+        """Shown changes labelled only by layout rules (line breaks between paragraphs)."""
+        return sum(
+            all(name.startswith(("paragraphs/", "reflow/")) for name in text.split(", "))
+            for text in page.locator("#doc-text .label").all_inner_texts()
+        )
+
+    def chips() -> dict[str, int]:
+        found = {}
+        for text in page.locator(".doc-legend li").all_inner_texts():
+            name, count = text.rsplit(" × ", 1)
+            found[name] = int(count)
+        return found
+
+    hidden = chips()
+    assert layout_only() == 0
+    page.check("#layout")
+    assert layout_only() > 0
+    assert sum(chips().values()) > sum(hidden.values())
+    page.uncheck("#layout")
+    assert layout_only() == 0
+    # A chip shows only its rule's changes; pressing it again shows every change.
+    before = page.locator("#doc-text .chg").count()
+    counts = chips()
+    page.click(".doc-legend li[data-label='hygiene/line-trim']")
+    assert page.locator(".doc-legend li[data-label='hygiene/line-trim']").get_attribute("aria-pressed") == "true"
+    assert all("hygiene/line-trim" in t for t in page.locator("#doc-text .label").all_inner_texts())
+    assert page.locator("#doc-text .chg").count() == counts["hygiene/line-trim"] < before
+    page.click(".doc-legend li[data-label='hygiene/line-trim']")
+    assert page.locator("#doc-text .chg").count() == before
+    assert problems == []
+    page.close()
+
+
+def test_labels_sit_on_the_line_of_what_they_label(browser: Any, reports: dict[str, Any]) -> None:
+    page, problems = open_page(browser, reports["plain"])
+    page.click("#doc-table a:has-text('001_e11f24d6c84acc9d.txt')")
+    page.wait_for_selector("#doc-text .chg")
+    # Changes that remove a whole line (its line break too): the label must overlap the last
+    # line of the struck-out text, not start the next line in front of kept text.
+    placement = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#doc-text .chg')).filter(
+             c => c.querySelector('del') && c.querySelector('del').textContent.endsWith('↵')
+           ).map(c => {
+             const rects = c.querySelector('del').getClientRects();
+             const last = rects[rects.length - 1];
+             const label = c.querySelector('.label').getBoundingClientRect();
+             return label.top < last.bottom && label.bottom > last.top;
+           })"""
+    )
+    assert len(placement) >= 3 and all(placement)
+    assert problems == []
+    page.close()
+
+
+def test_file_names_do_not_wrap_inside_a_name(browser: Any, reports: dict[str, Any]) -> None:
+    page, problems = open_page(browser, reports["dups"], width=480)
+    # The lines a name takes: the distinct tops of its text's boxes.
+    lines = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#doc-table td a.name')).map(a => {
+             const range = document.createRange();
+             range.selectNodeContents(a);
+             const boxes = Array.from(range.getClientRects()).filter(r => r.width > 0);
+             const tops = new Set(boxes.map(r => Math.round(r.top)));
+             return [a.textContent, tops.size];
+           })"""
+    )
+    assert lines and all(count == 1 for name, count in lines if "/" not in name), lines
+    # A path may break, but only after a '/'.
+    assert all(count <= name.count("/") + 1 for name, count in lines), lines
     assert problems == []
     page.close()

@@ -16,6 +16,12 @@ exactly the set of original characters that did not survive into the clean text
 
 Everything here works from coordinates alone (``start``, ``end`` and ``len(new)`` of each
 edit), so corpus statistics need no text; :func:`load_document` adds the texts for views.
+
+**Layout is not removal.** An edit that only changes line breaks (``\n`` → ``\n\n`` between
+paragraphs, a CRLF made LF, the break reflow takes out between two halves of a sentence)
+changes how the text is laid out, not what it says. Such edits (:func:`is_layout`) and the
+changes made only of them are counted apart from removals and left out of the audit views
+unless asked for (``--layout``, or a filter that names their stage or rule).
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from cleankit.core.errors import AuditError, RestoreError
 from cleankit.core.provenance import read_records, restore_from_record
 from cleankit.core.records import EditRecord, ProvenanceRecord
 from cleankit.io.files import PROVENANCE_FILE
+
+# Characters that end a line: an edit made only of these is layout.
+LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 # Record statuses: "ok" and "failed" come from the runner; later stages add others
 # (e.g. "duplicate"). Anything that is not "failed" has been through the pipeline.
@@ -133,6 +142,17 @@ def align(edits: Sequence[EditRecord]) -> list[Change]:
     return [Change(*span) for span in changes]
 
 
+def is_layout(edit: EditRecord) -> bool:
+    """Does ``edit`` only add, remove or change line breaks?"""
+    old, new = edit["old"], edit["new"]
+    return LINE_BREAKS.issuperset(old) and LINE_BREAKS.issuperset(new) and bool(old or new)
+
+
+def is_layout_change(change: Change, edits: Sequence[EditRecord]) -> bool:
+    """Is ``change`` made only of layout edits?"""
+    return all(is_layout(edits[i]) for i in change.edits)
+
+
 def original_length(record: ProvenanceRecord) -> int:
     """Characters of the decoded original, from the clean length and the edits alone."""
     return record.get("output_chars", 0) + sum(len(e["old"]) - len(e["new"]) for e in record.get("edits", []))
@@ -154,11 +174,15 @@ def matches(edit: EditRecord, stages: Iterable[str], rules: Iterable[str]) -> bo
     return not rules or edit["rule"] in rules or f"{edit['stage']}/{edit['rule']}" in rules
 
 
-def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[str] = ()) -> AuditedDocument:
+def filtered(
+    doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[str] = (), layout: bool = True
+) -> AuditedDocument:
     """The document as if only the changes in which an edit passing the filters took part
-    had been made: its ``clean`` is the original with just those changes."""
+    had been made: its ``clean`` is the original with just those changes. With ``layout``
+    false, changes made only of layout edits are left out too, unless a stage or rule
+    filter names one of their edits."""
     stages, rules = list(stages), list(rules)
-    if not stages and not rules:
+    if not stages and not rules and layout:
         return doc
     edits = doc.record["edits"]
     pieces: list[str] = []
@@ -166,7 +190,10 @@ def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[s
     cursor = 0  # in the original
     length = 0  # of the filtered text so far
     for change in doc.changes:
-        if not any(matches(edits[i], stages, rules) for i in change.edits):
+        if stages or rules:
+            if not any(matches(edits[i], stages, rules) for i in change.edits):
+                continue
+        elif is_layout_change(change, edits):
             continue
         gap = doc.original[cursor : change.orig_start]
         became = doc.clean[change.clean_start : change.clean_end]
@@ -179,15 +206,23 @@ def filtered(doc: AuditedDocument, stages: Iterable[str] = (), rules: Iterable[s
     return AuditedDocument(doc.record, doc.original, "".join(pieces), kept)
 
 
-def removed_share(record: ProvenanceRecord, changes: Sequence[Change] | None = None) -> tuple[int, int]:
-    """(original characters changed or removed, original length) of a cleaned document."""
+def removed_share(record: ProvenanceRecord, changes: Sequence[Change] | None = None) -> tuple[int, int, int]:
+    """(original characters changed or removed, original line breaks only laid out
+    differently, original length) of a cleaned document: a change made only of layout
+    edits counts as layout, not as removal."""
+    edits = record.get("edits", [])
     if changes is None:
-        changes = align(record.get("edits", []))
-    return sum(change.removed for change in changes), original_length(record)
+        changes = align(edits)
+    removed = layout = 0
+    for change in changes:
+        if is_layout_change(change, edits):
+            layout += change.removed
+        else:
+            removed += change.removed
+    return removed, layout, original_length(record)
 
 
 # --- reading an output folder -------------------------------------------------------------
-
 
 
 def read_outdir(outdir: Path) -> list[ProvenanceRecord]:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cleankit import __version__
-from cleankit.audit.records import FAILED, CleanTextReader, iter_pieces, load_document
+from cleankit.audit.records import FAILED, CleanTextReader, is_layout_change, iter_pieces, load_document
 from cleankit.audit.stats import DocumentShare, corpus_stats, document_share
 from cleankit.core.errors import AuditError
 from cleankit.core.records import EditRecord, ProvenanceRecord
@@ -174,7 +174,8 @@ def _reasons(record: ProvenanceRecord, edit: EditRecord) -> str:
 def _detail(
     record: ProvenanceRecord, read_clean: CleanTextReader, labels: dict[str, int], max_chars: int
 ) -> dict[str, Any]:
-    """Pieces of the original: a string (unchanged) or ``[old, new, [label...], reason, [ref...]]``."""
+    """Pieces of the original: a string (unchanged) or ``[old, new, [label...], reason, [ref...],
+    layout]`` (``layout`` 1 when the change only lays out line breaks: hidden by default)."""
     try:
         doc = load_document(record, read_clean)
     except AuditError as exc:
@@ -194,7 +195,8 @@ def _detail(
         keys = list(dict.fromkeys(f"{edits[i]['stage']}/{edits[i]['rule']}" for i in change.edits))
         reasons = list(dict.fromkeys(r for r in (_reasons(record, edits[i]) for i in change.edits) if r))
         refs = list(dict.fromkeys(str(edits[i]["ref"]) for i in change.edits if edits[i].get("ref")))
-        pieces.append([old, new, [labels.setdefault(k, len(labels)) for k in keys], "; ".join(reasons), refs])
+        layout = int(is_layout_change(change, edits))
+        pieces.append([old, new, [labels.setdefault(k, len(labels)) for k in keys], "; ".join(reasons), refs, layout])
     return {"pieces": pieces, "truncated": truncated, "original_chars": len(doc.original)}
 
 
@@ -257,15 +259,27 @@ def build_report_data(
     return figures, page_data
 
 
+def _content(entry: dict[str, Any]) -> tuple[int, int]:
+    """(edits, characters removed) of a stats row without its layout edits."""
+    return (
+        entry["edits"] - entry.get("layout_edits", 0),
+        entry["chars_removed"] - entry.get("layout_chars_removed", 0),
+    )
+
+
 def render_report(outdir: Path, records: list[ProvenanceRecord], options: ReportOptions | None = None) -> str:
     """The whole HTML page."""
     options = options or ReportOptions()
     esc = html.escape
     figures, data = build_report_data(records, outdir, options)
     stages = sorted(figures["stages"])
-    rules = sorted(figures["rules"].items(), key=lambda kv: -kv[1]["chars_removed"])
-    rule_rows = [(key, float(v["chars_removed"]), stage_colour(key.split("/")[0], stages)) for key, v in rules]
-    stage_rows = [(s, float(figures["stages"][s]["chars_removed"]), stage_colour(s, stages)) for s in stages]
+    # Layout edits (only line breaks) are not removals: the bars count what the rule removed
+    # apart from them, and a rule that only laid text out has no bar (the totals count it).
+    content = {key: _content(entry) for key, entry in figures["rules"].items()}
+    rules = sorted((kv for kv in content.items() if kv[1][0]), key=lambda kv: (-kv[1][1], kv[0]))
+    rule_rows = [(key, float(removed), stage_colour(key.split("/")[0], stages)) for key, (_, removed) in rules]
+    stage_content = {s: _content(figures["stages"][s]) for s in stages}
+    stage_rows = [(s, float(stage_content[s][1]), stage_colour(s, stages)) for s in stages if stage_content[s][0]]
     encodings = [(name, float(count), "#76b7b2") for name, count in figures["encodings"].items()]
     histogram = list(figures["removed_share_histogram"].items())
     sizes = figures["duplicates"]["cluster_sizes"]
@@ -318,6 +332,8 @@ def render_report(outdir: Path, records: list[ProvenanceRecord], options: Report
 <div><dt>by status</dt><dd>{statuses}</dd></div>
 <div><dt>original characters</dt><dd>{figures["original_chars"]:,}</dd></div>
 <div><dt>changed or removed</dt><dd>{figures["removed_chars"]:,} ({figures["removed_share"]:.2%})</dd></div>
+<div><dt>layout edits (line breaks only, not counted as removed)</dt>
+<dd id="total-layout">{figures["layout"]["edits"]:,}</dd></div>
 <div><dt>clean characters</dt><dd>{figures["clean_chars"]:,}</dd></div>
 <div><dt>duplicate clusters</dt><dd>{figures["duplicates"]["clusters"]:,}</dd></div>
 </dl>
@@ -349,7 +365,8 @@ def render_report(outdir: Path, records: list[ProvenanceRecord], options: Report
 <h2>Document view</h2>
 <p class="note">Choose a document in the table. Removed text is <del>struck out in red</del>, inserted text
 <ins>green</ins>; each change is followed by its <span class="label">stage/rule</span> label (hover for the reason).
-Invisible characters are shown: · space, → tab, ␍ CR, ↵ line break, ⟨U+XXXX⟩ others.</p>
+Invisible characters are shown: · space, → tab, ␍ CR, ↵ line break, ⟨U+XXXX⟩ others. Layout edits (only line
+breaks) are hidden until "show layout edits" is ticked; a rule's chip above the text shows only its changes.</p>
 <div id="doc-view"></div>
 </section>
 </main>

@@ -4,6 +4,11 @@ Built only on the generic parts of a record (``status``, ``stats`` per ``stage/r
 ``edits``, ``encoding``, ``duplicate_of``), so a new stage's rules show up without changes
 here. No text is read: the share of each original that was removed comes from the
 alignment of its edit coordinates (:func:`cleankit.audit.align`).
+
+Layout edits (only line breaks: :func:`cleankit.audit.records.is_layout`) are counted apart:
+``rules`` and ``stages`` keep every edit as the rule saw it (the figures of ``summary.json``)
+and say how many of them were layout (``layout_edits``, ``layout_chars_removed``,
+``layout_chars_added``); removed characters and shares count only what was not layout.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from cleankit.audit.records import FAILED, removed_share
+from cleankit.audit.records import FAILED, is_layout, removed_share
 from cleankit.core.records import ProvenanceRecord, RuleTotals
 from cleankit.core.stats import COUNTS, add_document_totals
 
@@ -27,7 +32,8 @@ class DocumentShare:
     original_chars: int
     clean_chars: int
     removed_chars: int
-    rules: list[str]  # the rules that changed it, most characters removed first
+    rules: list[str]  # the rules that changed its text (not only its layout), most characters removed first
+    layout_chars: int = 0  # original line breaks only laid out differently
 
     @property
     def share(self) -> float:
@@ -42,13 +48,17 @@ class DocumentShare:
             "clean_chars": self.clean_chars,
             "removed_chars": self.removed_chars,
             "removed_share": round(self.share, 6),
+            "layout_chars": self.layout_chars,
             "rules": self.rules,
         }
 
 
 def document_share(record: ProvenanceRecord) -> DocumentShare:
-    removed, original = removed_share(record)
-    stats = record.get("stats", {})
+    removed, layout, original = removed_share(record)
+    content: Counter[str] = Counter()
+    for edit in record.get("edits", []):
+        if not is_layout(edit):
+            content[f"{edit['stage']}/{edit['rule']}"] += len(edit["old"])
     return DocumentShare(
         source=record["source"],
         id=record.get("id", ""),
@@ -56,8 +66,24 @@ def document_share(record: ProvenanceRecord) -> DocumentShare:
         original_chars=original,
         clean_chars=record.get("output_chars", 0),
         removed_chars=removed,
-        rules=sorted(stats, key=lambda key: -stats[key].get("chars_removed", 0)),
+        rules=sorted(content, key=lambda key: (-content[key], key)),
+        layout_chars=layout,
     )
+
+
+LAYOUT_COUNTS = ("layout_edits", "layout_chars_removed", "layout_chars_added")
+
+
+def layout_totals(record: ProvenanceRecord) -> dict[str, dict[str, int]]:
+    """Per ``stage/rule`` of one record: how many of its edits were layout, and their characters."""
+    totals: dict[str, dict[str, int]] = {}
+    for edit in record.get("edits", []):
+        if is_layout(edit):
+            entry = totals.setdefault(f"{edit['stage']}/{edit['rule']}", dict.fromkeys(LAYOUT_COUNTS, 0))
+            entry["layout_edits"] += 1
+            entry["layout_chars_removed"] += len(edit["old"])
+            entry["layout_chars_added"] += len(edit["new"])
+    return totals
 
 
 def _record_key(record: ProvenanceRecord) -> str:
@@ -126,6 +152,8 @@ def corpus_stats(
     stages: dict[str, dict[str, Any]] = {}
     shares: list[DocumentShare] = []
     failures = []
+    layout_rules: dict[str, dict[str, int]] = {}
+    layout_documents = 0
     for index, record in enumerate(records):
         status = record.get("status", "ok")
         statuses[status] += 1
@@ -136,6 +164,7 @@ def corpus_stats(
         if encoding:
             encodings[encoding["name"]] += 1
         touched_stages = set()
+        layout = layout_totals(record)
         for key, entry in record.get("stats", {}).items():
             stage = key.split("/", 1)[0]
             touched_stages.add(stage)
@@ -145,11 +174,20 @@ def corpus_stats(
             stage_total = stages.setdefault(stage, {"documents": 0, "edits": 0, "chars_removed": 0, "chars_added": 0})
             for name in COUNTS:
                 stage_total[name] += entry.get(name, 0)
+            for name, count in layout.get(key, {}).items():
+                layout_rules.setdefault(key, dict.fromkeys(LAYOUT_COUNTS, 0))[name] += count
+                stage_total[name] = stage_total.get(name, 0) + count
+        if layout:
+            layout_documents += 1
         for stage in touched_stages:
             stages[stage]["documents"] += 1
         shares.append(shares_by_index[index] if shares_by_index is not None else document_share(record))
     original = sum(s.original_chars for s in shares)
     removed = sum(s.removed_chars for s in shares)
+    for key, counts in layout_rules.items():
+        rules[key]["layout_edits"] = counts["layout_edits"]
+        rules[key]["layout_chars_removed"] = counts["layout_chars_removed"]
+        rules[key]["layout_chars_added"] = counts["layout_chars_added"]
     clusters = duplicate_clusters(records)
     # Documents a later stage set aside as a whole (duplicates...) are listed with their
     # clusters; the largest shares that matter for a rule gone wrong are among the kept.
@@ -164,6 +202,12 @@ def corpus_stats(
         "clean_chars": sum(s.clean_chars for s in shares),
         "removed_chars": removed,
         "removed_share": round(removed / original, 6) if original else 0.0,
+        "layout_chars": sum(s.layout_chars for s in shares),
+        "layout": {
+            "documents": layout_documents,
+            "edits": sum(counts["layout_edits"] for counts in layout_rules.values()),
+            "rules": sorted(layout_rules),
+        },
         "stages": dict(sorted(stages.items())),
         "rules": dict(sorted(rules.items())),
         "encodings": dict(encodings.most_common()),

@@ -1,104 +1,198 @@
 """``cleankit clean``: files and folders into an output folder, or standard input to
-standard output."""
+standard output (or into an output folder).
+
+Before anything is written the inputs are looked at: an input that does not exist, an
+``--include``/``--exclude`` pattern that matched nothing, a cleankit output folder under an
+input (passed over), a JSON Lines file given without ``--jsonl`` — each is said on standard
+error, and when nothing is left to clean no output folder is created (exit code 5).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from cleankit.cli import EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NOTHING_MATCHED, EXIT_OK, EXIT_OUTPUT
 from cleankit.cli.app import app
 from cleankit.cli.common import (
+    ColorOption,
     ConfigOption,
+    JsonOption,
     RulesOption,
     build_pipeline,
-    err,
+    consoles,
     failure_line,
     load_cli_settings,
+    note,
+    settings_file,
+    usage_error,
+    warn,
     with_rule_packs,
 )
-from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError, UsageError
 from cleankit.core.settings import Settings
-from cleankit.io.files import PROVENANCE_FILE, display, write_atomic
+from cleankit.io.files import PROVENANCE_FILE, InputItem, display
 from cleankit.text.cjk import SCRIPT_TARGETS
-
-# Exit codes besides 0 (all cleaned), 1 (some documents failed) and 2 (usage): README, "Exit codes".
-EXIT_BUSY = 3  # another run holds the output folder
-EXIT_OUTPUT = 4  # the output folder cannot be written (disk full, read-only, a file)
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 if TYPE_CHECKING:
     from cleankit.core.pipeline import Pipeline
+    from cleankit.io.selection import Selection
     from cleankit.run.executor import Executor
     from cleankit.run.plan import FileResult
     from cleankit.run.ray_engine import RayExecutor
     from cleankit.run.summary import RunSummary
 
+STDIN = "-"
+
+
+@dataclass
+class Looked:
+    """What looking at the inputs found, before anything is written."""
+
+    items: list[InputItem]
+    selection: Selection
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """What exit code 5 stands for: an input that is not there, a pattern that matched nothing."""
+        found = [f"{display(path)}: no such file or folder" for path in self.missing]
+        found += [f"{flag} {pattern!r} matched nothing" for flag, pattern in self.selection.unmatched()]
+        return found
+
 
 @app.command()
 def clean(
-    inputs: Annotated[list[str], typer.Argument(help="Files and folders to clean, or - for standard input.")],
+    inputs: Annotated[
+        list[str], typer.Argument(metavar="INPUT...", help="Files and folders to clean, or - for standard input.")
+    ],
     output: Annotated[
-        Optional[str], typer.Option("-o", "--output", help="Output folder, or a URL (s3://bucket/out).")
+        Optional[str],
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="OUTDIR",
+            help="Output folder, or a URL (s3://bucket/out) (with -: the clean text goes there).",
+        ),
     ] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Inputs are JSON Lines, one document per line.")] = False,
+    jsonl: Annotated[
+        bool,
+        typer.Option("--jsonl", help="Inputs are JSON Lines, one document per line; output line N is input line N."),
+    ] = False,
     text_field: Annotated[
-        Optional[str], typer.Option(help="JSON field (--jsonl) or Parquet column (--format parquet) holding the text.")
+        Optional[str],
+        typer.Option(
+            metavar="FIELD", help="JSON field (--jsonl) or Parquet column (--format parquet) holding the text."
+        ),
     ] = None,
     input_format: Annotated[
         Optional[str],
-        typer.Option("--format", help="files (each file a document), jsonl (each line) or parquet (each row)."),
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="files (each file a document), jsonl (each line) or parquet (each row).",
+        ),
     ] = None,
     id_field: Annotated[
         Optional[str],
-        typer.Option(help="Parquet column naming each row's document in provenance (default: row number)."),
+        typer.Option(
+            metavar="COLUMN", help="Parquet column naming each row's document in provenance (default: row number)."
+        ),
     ] = None,
-    include: Annotated[Optional[list[str]], typer.Option(help="Glob of files to take from folders.")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of files to leave out.")] = None,
-    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="Worker processes (default: all cores).")] = None,
-    skip: Annotated[Optional[list[str]], typer.Option(help="Switch a stage off (repeatable).")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Force the input encoding.")] = None,
+    include: Annotated[
+        Optional[list[str]],
+        typer.Option(metavar="GLOB", help="Take only files matching GLOB from folders (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        Optional[list[str]],
+        typer.Option(metavar="GLOB", help="Leave out files and folders matching GLOB (repeatable)."),
+    ] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("-j", "--jobs", metavar="N", min=0, help="Worker processes (default 0: one per core)."),
+    ] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(metavar="STAGE", help="Switch a stage off (repeatable).")] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Force the input encoding (gb18030, big5, utf-8, ...).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo documents already done.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
-    provenance: Annotated[Optional[Path], typer.Option(help="Provenance file when reading standard input.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be cleaned, skipped and passed over; write nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="No progress bar, notes or summary (warnings and failures stay).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Also say which settings file is used and each file's outcome.")
+    ] = False,
+    as_json: JsonOption = False,
+    provenance: Annotated[
+        Optional[Path],
+        typer.Option(metavar="FILE", help="Where provenance goes when standard input is cleaned to standard output."),
+    ] = None,
+    stdin_name: Annotated[
+        str,
+        typer.Option(metavar="NAME", help="Name of standard input in provenance and in OUTDIR (with -)."),
+    ] = STDIN,
     to: Annotated[
-        Optional[str], typer.Option("--to", help=f"Target script: {', '.join(SCRIPT_TARGETS)} (default: simplified).")
+        Optional[str],
+        typer.Option(
+            "--to", metavar="SCRIPT", help=f"Target script: {', '.join(SCRIPT_TARGETS)} (default: simplified)."
+        ),
     ] = None,
     nfkc: Annotated[bool, typer.Option("--nfkc", help="Full-width Latin letters and digits to ASCII.")] = False,
     keep_duplicates: Annotated[
         bool, typer.Option("--keep-duplicates", help="Write near-duplicate documents too (marked in provenance).")
     ] = False,
     neardup_paragraphs: Annotated[
-        bool, typer.Option(
+        bool,
+        typer.Option(
             "--neardup-paragraphs", "--dedup-paragraphs", help="Remove paragraphs already in an earlier kept document."
-        )
+        ),
     ] = False,
     no_neardup: Annotated[
         bool, typer.Option("--no-neardup", "--no-dedup-documents", help="Do not look for near-duplicate documents.")
     ] = False,
     engine: Annotated[
-        str, typer.Option("--engine", help="Where documents are cleaned: local (processes here) or ray.")
+        str,
+        typer.Option("--engine", metavar="ENGINE", help="Where documents are cleaned: local (processes here) or ray."),
     ] = "local",
     stage: Annotated[
         Optional[Path],
-        typer.Option(help="With an output URL: the local (or shared) folder the run is staged in before upload."),
+        typer.Option(
+            metavar="DIR", help="With an output URL: the local (or shared) folder the run is staged in before upload."
+        ),
     ] = None,
     address: Annotated[
         Optional[str],
-        typer.Option(help="Ray cluster to use with --engine ray: auto, or ray://host:10001 (default: start one here)."),
+        typer.Option(
+            metavar="ADDRESS",
+            help="Ray cluster to use with --engine ray: auto, or ray://host:10001 (default: start one here).",
+        ),
     ] = None,
     config: ConfigOption = None,
     rules: RulesOption = None,
+    color: ColorOption = "auto",
 ) -> None:
-    """Clean INPUTS into OUTPUT: clean text, provenance.jsonl and summary.json."""
+    """Clean INPUT... into OUTDIR: clean text, provenance.jsonl and summary.json.
+
+    Exit codes: 0 every document cleaned; 1 some failed (each is named); 2 the command
+    cannot run as given; 3 another run is writing into OUTDIR; 4 OUTDIR cannot be written;
+    5 an input does not exist or --include/--exclude matched nothing (what was found is still
+    cleaned); 130 interrupted (a rerun finishes)."""
     if engine not in ("local", "ray"):
-        raise typer.BadParameter(f"--engine {engine!r}: choose local or ray")
+        usage_error(f"--engine {engine!r}: choose local or ray")
     if address is not None and engine != "ray":
-        raise typer.BadParameter("--address goes with --engine ray")
+        usage_error("--address goes with --engine ray")
     if input_format not in (None, "files", "jsonl", "parquet"):
-        raise typer.BadParameter(f"--format {input_format!r}: choose files, jsonl or parquet")
+        usage_error(f"--format {input_format!r}: choose files, jsonl or parquet")
     if input_format == "jsonl":
         jsonl = True
     settings = load_cli_settings(
@@ -117,36 +211,154 @@ def clean(
         encoding=encoding,
     )
     settings = with_rule_packs(_canonical_text_options(settings, to, nfkc), rules)
-    if inputs == ["-"] and settings.parquet:
-        raise typer.BadParameter("--format parquet reads files (or URLs), not standard input")
-    if inputs == ["-"]:
-        raise typer.Exit(_clean_stdin(build_pipeline(settings, config), provenance))
-    if "-" in inputs:
-        raise typer.BadParameter("- (standard input) cannot be mixed with files")
-    if output is None:
-        raise typer.BadParameter("an output folder is needed: -o OUTDIR")
-    pipeline = build_pipeline(settings, config)
+    quiet = quiet and not verbose
+    origin = settings_file(config)
+    if verbose:
+        note(f"settings: {display(str(origin)) if origin else 'defaults (no cleankit.toml or [tool.cleankit] found)'}")
     from cleankit.io.remote import is_url
 
+    if STDIN in inputs:
+        if inputs != [STDIN]:
+            usage_error("- (standard input) cannot be mixed with files and folders")
+        if settings.parquet:
+            usage_error("--format parquet reads files (or URLs), not standard input")
+        if output is not None and is_url(output):
+            usage_error("standard input is cleaned into a local folder (-o OUTDIR), not a URL")
+        out = None if output is None else Path(output)
+        raise typer.Exit(_clean_stdin(settings, origin, out, provenance, stdin_name, force, quiet, as_json, dry_run))
+    if provenance is not None:
+        usage_error(f"--provenance is for standard input; a run into OUTDIR writes OUTDIR/{PROVENANCE_FILE}")
+    if output is None:
+        usage_error("an output folder is needed: -o OUTDIR")
     paths: list[Path | str] = [p if is_url(p) else Path(p) for p in inputs]
+    settings = _json_inputs(settings, paths, quiet)
     if not is_url(output):
-        summary = _run(pipeline, paths, Path(output), force, quiet, engine, address)
+        outdir = Path(output)
+        looked = _look(paths, outdir, settings, quiet)
+        if dry_run:
+            raise typer.Exit(_dry_run(build_pipeline(settings, origin), looked, outdir, force, as_json))
+        if not looked.items:
+            warn("nothing to clean; no output folder written")
+            raise typer.Exit(EXIT_NOTHING_MATCHED)
+        summary = _run(
+            build_pipeline(settings, origin), paths, outdir, force, quiet, verbose, looked.items, engine, address
+        )
     else:
-        from cleankit.io.remote import RemoteOutput, staging_folder
-
-        remote = RemoteOutput(output, stage or staging_folder(output))
-        try:
-            remote.pull()
-            summary = _run(pipeline, paths, remote.stage, force, quiet, engine, address)
-            uploaded, removed = remote.push()
-        except OSError as exc:  # the remote filesystem refused (no bucket, no permission...)
-            err.print(f"cannot use the output {remote.describe()}: {exc}", soft_wrap=True)
-            raise typer.Exit(EXIT_OUTPUT) from exc
-        if not quiet:
-            err.print(f"{remote.describe()}: {uploaded} file(s) uploaded, {removed} removed", soft_wrap=True)
-    if not quiet:
+        if dry_run:
+            usage_error("--dry-run lists what a run into a local folder would do; give -o OUTDIR")
+        summary, looked = _run_into_url(settings, origin, paths, output, stage, force, quiet, verbose, engine, address)
+    if as_json:
+        _print_json_summary(summary, output, looked)
+    elif not quiet:
         _print_summary(summary, output)
-    raise typer.Exit(1 if summary.failed else 0)
+    raise typer.Exit(_exit_code(summary, looked))
+
+
+def _run_into_url(
+    settings: Settings,
+    origin: Path | None,
+    paths: list[Path | str],
+    output: str,
+    stage: Path | None,
+    force: bool,
+    quiet: bool,
+    verbose: bool,
+    engine: str,
+    address: str | None,
+) -> tuple[RunSummary, Looked]:
+    """A run whose output folder is a URL: staged in a local (or shared) folder, which is
+    first brought up to date from the URL (so a rerun resumes) and pushed back at the end."""
+    from cleankit.io.remote import RemoteOutput, staging_folder
+
+    remote = RemoteOutput(output, stage or staging_folder(output))
+    try:
+        remote.pull()
+        looked = _look(paths, remote.stage, settings, quiet)
+        if not looked.items:
+            warn("nothing to clean; nothing uploaded")
+            raise typer.Exit(EXIT_NOTHING_MATCHED)
+        summary = _run(
+            build_pipeline(settings, origin), paths, remote.stage, force, quiet, verbose, looked.items, engine, address
+        )
+        uploaded, removed = remote.push()
+    except OSError as exc:  # the remote filesystem refused (no bucket, no permission...)
+        consoles.err.print(f"cannot use the output {remote.describe()}: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_OUTPUT) from exc
+    if not quiet:
+        note(f"{remote.describe()}: {uploaded} file(s) uploaded, {removed} removed")
+    return summary, looked
+
+
+def _exit_code(summary: RunSummary, looked: Looked) -> int:
+    if looked.problems:
+        return EXIT_NOTHING_MATCHED
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _json_inputs(settings: Settings, paths: list[Path | str], quiet: bool) -> Settings:
+    """JSON Lines files named without --jsonl: cleaned as text, their JSON would be broken.
+    When every input is one, the run switches to --jsonl (and says so); otherwise it stops."""
+    if settings.jsonl or settings.parquet:
+        return settings
+    from cleankit.run.jsonl import SNIFF_BYTES, json_kind
+
+    kinds: dict[Path | str, str | None] = {}
+    for path in paths:
+        if not isinstance(path, Path) or not path.is_file():
+            kinds[path] = None
+            continue
+        try:
+            with open(path, "rb") as handle:
+                kinds[path] = json_kind(path.name, handle.read(SNIFF_BYTES))
+        except OSError:
+            kinds[path] = None  # reported with its reason when the run reads it
+    for path, kind in kinds.items():
+        if kind == "json":
+            usage_error(f"{display(str(path))} holds JSON, not text or JSON Lines (one object per line)")
+    lines = [path for path, kind in kinds.items() if kind == "jsonl"]
+    if not lines:
+        return settings
+    if len(lines) < len(paths):
+        usage_error(
+            f"{display(str(lines[0]))} is JSON Lines and other inputs are not: give --jsonl to read every input "
+            "as JSON Lines, or clean it in a run of its own"
+        )
+    if not quiet:
+        names = ", ".join(display(str(path)) for path in lines)
+        note(f"{names}: JSON Lines, cleaning the {settings.text_field!r} field of each line (as with --jsonl)")
+    return settings.updated(jsonl=True)
+
+
+def _look(paths: list[Path | str], outdir: Path, settings: Settings, quiet: bool) -> Looked:
+    """Discover the inputs (without writing anything) and say what was left out and why.
+    Inputs that are URLs are listed where they live; what --include/--exclude matched is
+    counted on local inputs only."""
+    from cleankit.io.files import discover
+    from cleankit.io.remote import discover_inputs
+    from cleankit.io.selection import Selection
+
+    local = [path for path in paths if isinstance(path, Path)]
+    for path in local:
+        if path.is_dir() and os.path.realpath(path) == os.path.realpath(outdir):
+            usage_error(f"the output folder {display(str(outdir))} is an input folder; choose another")
+    missing = [str(path) for path in local if not os.path.lexists(path)]
+    selection = Selection(list(settings.include), list(settings.exclude))
+    found: Iterable[InputItem]
+    if len(local) == len(paths):
+        present = [path for path in local if os.path.lexists(path)]
+        found = discover(present, settings.include, settings.exclude, skip_dirs=[outdir], selection=selection)
+    else:
+        present_or_urls = [path for path in paths if not isinstance(path, Path) or os.path.lexists(path)]
+        found = discover_inputs(present_or_urls, settings.include, settings.exclude, skip_dirs=[outdir])
+        selection = Selection()
+    items = list(found)
+    looked = Looked(items, selection, missing)
+    for problem in looked.problems:
+        warn(problem)
+    if not quiet:
+        for folder, why in selection.passed_over:
+            note(f"passed over {display(folder)}: {why}")
+    return looked
 
 
 def _run(
@@ -155,8 +367,10 @@ def _run(
     output: Path,
     force: bool,
     quiet: bool,
-    engine: str,
-    address: str | None,
+    verbose: bool,
+    items: list[InputItem] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> RunSummary:
     executor: RayExecutor | None = None
     if engine == "ray":
@@ -164,19 +378,28 @@ def _run(
 
         executor = RayExecutor(RaySession(address))
     try:
-        return _run_with(pipeline, paths, output, force, quiet, executor)
+        return _run_with(pipeline, paths, output, force, quiet, verbose, items, executor)
     finally:
         if executor is not None:
             executor.close()
 
 
 def _run_with(
-    pipeline: Pipeline, paths: list[Path | str], output: Path, force: bool, quiet: bool, executor: Executor | None
+    pipeline: Pipeline,
+    paths: list[Path | str],
+    output: Path,
+    force: bool,
+    quiet: bool,
+    verbose: bool,
+    items: list[InputItem] | None,
+    executor: Executor | None,
 ) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError
     from cleankit.run.clean import RunInterrupted, run_clean
 
+    err = consoles.err
     progress = Progress(
         TextColumn("cleaning"),
         BarColumn(),
@@ -196,6 +419,10 @@ def _run_with(
             progress.advance(task)
             for source, error in result.failures:
                 err.print(failure_line(source, error))
+            for source, warning in result.totals.warnings if result.totals else []:
+                warn(f"{display(source)}: {warning}")
+            if verbose:
+                err.print(f"{'skipped' if result.skipped else 'cleaned'} {display(result.rel)}", markup=False)
 
         try:
             return run_clean(
@@ -206,13 +433,11 @@ def _run_with(
                 on_start=on_start,
                 on_result=on_result,
                 pipeline=pipeline,
+                items=items,
                 executor=executor,
             )
-        except UsageError as exc:
-            raise typer.BadParameter(str(exc)) from exc
         except NearDupIndexError as exc:
-            err.print(f"cannot use the near-duplicate index: {exc}")
-            raise typer.Exit(2) from exc
+            usage_error(f"cannot use the near-duplicate index: {exc}")
         except OutputBusy as exc:
             err.print(f"output folder in use: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_BUSY) from exc
@@ -236,60 +461,181 @@ def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> S
     options = {name: dict(values) for name, values in settings.stage_options.items()}
     if to is not None:
         if to not in SCRIPT_TARGETS:
-            raise typer.BadParameter(f"--to {to!r}: choose one of {', '.join(SCRIPT_TARGETS)}")
+            usage_error(f"--to {to!r}: choose one of {', '.join(SCRIPT_TARGETS)}")
         options.setdefault("script", {})["to"] = to
     if nfkc:
         options.setdefault("punctuation", {})["nfkc"] = True
     return settings.updated(stage_options=options)
 
 
-def _learn_stdin(pipeline: Pipeline, raw: bytes) -> None:
-    """Standard input is one input file: the passes that learn from surveys (site learning
-    of JSON Lines records that name their site) survey it and learn before it is cleaned."""
-    for corpus_pass in pipeline.corpus_passes():
-        survey, learn = getattr(corpus_pass, "survey", None), getattr(corpus_pass, "learn", None)
-        if callable(survey) and callable(learn):
-            learn([("-", survey("-", raw))])
+# --- standard input -------------------------------------------------------------------------
 
 
-def _clean_stdin(pipeline: Pipeline, provenance: Path | None) -> int:
-    """Clean standard input to standard output; provenance goes to a file if asked."""
-    from cleankit.core.errors import InputError, StageBug
-    from cleankit.core.provenance import build_record, dumps
-    from cleankit.run.cleaner import clean_jsonl
+def _clean_stdin(
+    settings: Settings,
+    origin: Path | None,
+    output: Path | None,
+    provenance: Path | None,
+    name: str,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
+    dry_run: bool,
+) -> int:
+    """Clean standard input as a run of one file named ``name`` (``-`` by default): into
+    ``OUTDIR/name`` with ``-o``, else to standard output with provenance where
+    ``--provenance`` says. Either way it goes through the batch runner, so a JSON Lines input
+    is deduplicated across its lines as a folder run is."""
+    if not name or "/" in name or name in (".", "..") or name.startswith("."):
+        usage_error(f"--stdin-name {name!r}: give a file name (no folders, not hidden)")
+    if output is not None and provenance is not None:
+        usage_error(f"-o writes provenance to OUTDIR/{PROVENANCE_FILE}; --provenance is for standard output")
+    if output is None and as_json:
+        usage_error("--json prints the run summary on standard output, where the clean text goes: give -o OUTDIR")
+    if dry_run:
+        usage_error("--dry-run lists files and folders; standard input is always cleaned")
+    raw = sys.stdin.buffer.read()
+    with tempfile.TemporaryDirectory(prefix="cleankit-stdin-") as work:
+        source = Path(work) / "in" / name
+        source.parent.mkdir()
+        source.write_bytes(raw)
+        if not settings.jsonl:
+            from cleankit.run.jsonl import SNIFF_BYTES, json_kind
+
+            if json_kind(name if name != STDIN else "-.jsonl", raw[:SNIFF_BYTES]) == "jsonl":
+                if not quiet:
+                    note(f"standard input is JSON Lines: cleaning the {settings.text_field!r} field of each line")
+                settings = settings.updated(jsonl=True)
+        pipeline = build_pipeline(settings, origin)
+        outdir = output if output is not None else Path(work) / "out"
+        items = [InputItem(source, name)]
+        summary = _run(pipeline, [source], outdir, force or output is None, True, False, items)
+        code = EXIT_FAILED if summary.failed else EXIT_OK
+        if output is not None:
+            if as_json:
+                _print_json_summary(summary, output, None)
+            elif not quiet:
+                where = display(str(output / name))
+                note(f"standard input cleaned to {where}; provenance in {display(str(output / PROVENANCE_FILE))}")
+            return code
+        clean_file = outdir / name
+        if clean_file.is_file():
+            with open(clean_file, "rb") as handle:
+                shutil.copyfileobj(handle, sys.stdout.buffer)
+            sys.stdout.flush()
+        if provenance is not None:
+            from cleankit.io.files import write_atomic
+
+            write_atomic(provenance, (outdir / PROVENANCE_FILE).read_bytes())
+            if not quiet:
+                note(f"provenance written to {display(str(provenance))}")
+        elif not quiet:
+            note("provenance not kept: give --provenance FILE, or -o OUTDIR to clean into a folder")
+        return code
+
+
+# --- dry run --------------------------------------------------------------------------------
+
+
+def _dry_run(pipeline: Pipeline, looked: Looked, outdir: Path, force: bool, as_json: bool) -> int:
+    """Say what a run would do with each input, reading inputs only: clean it, skip it
+    (finished by an earlier run into OUTDIR), or fail it (with why, when that is known
+    before cleaning); and which folders it passes over."""
+    import hashlib
+
+    from cleankit.core.provenance import dumps
+    from cleankit.run.cleaner import Cleaner
+    from cleankit.run.plan import plan
+    from cleankit.run.state import peek_rows
 
     settings = pipeline.settings
-    raw = sys.stdin.buffer.read()
-    fingerprint = settings.output_fingerprint()
-    if settings.jsonl:
+    tasks, bad = plan(looked.items, outdir, {} if force else peek_rows(outdir))
+    cleaner = Cleaner(pipeline, outdir)
+    verdicts: dict[str, list[Any]] = {"clean": [], "skip": [], "fail": []}
+    for rel, error in bad:
+        verdicts["fail"].append({"source": rel, "error": error})
+    for task in tasks:
         try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            err.print(f"failed -: JSON Lines input is not UTF-8: {exc}")
-            return 1
-        _learn_stdin(pipeline, raw)
-        records, out_lines = clean_jsonl(pipeline, content, "-", fingerprint, output=None)
-        sys.stdout.write("".join(line + "\n" for line in out_lines))
-        failed = [record for record in records if record["status"] == "failed"]
-        for record in failed:
-            err.print(failure_line(record["source"], record["error"]))
-        records = [record for record in records if record["status"] != "failed"]
+            size = os.path.getsize(task.path)
+            if size > settings.max_bytes:
+                raise ValueError(f"file is {size} bytes, over the max_bytes limit of {settings.max_bytes}")
+            with open(task.path, "rb") as handle:
+                raw = handle.read()
+        except (OSError, ValueError) as exc:
+            verdicts["fail"].append({"source": task.rel, "error": getattr(exc, "strerror", None) or str(exc)})
+            continue
+        problem = _known_problem(task.rel, raw, settings)
+        if problem:
+            verdicts["fail"].append({"source": task.rel, "error": problem})
+        elif task.prior is not None and cleaner.already_done(task.prior, hashlib.sha256(raw).hexdigest()):
+            verdicts["skip"].append(task.rel)
+        else:
+            verdicts["clean"].append(task.rel)
+    passed = [{"path": path, "why": why} for path, why in looked.selection.passed_over]
+    if as_json:
+        typer.echo(
+            dumps(
+                {
+                    **verdicts,
+                    "passed_over": passed,
+                    "problems": looked.problems,
+                    "outdir": str(outdir),
+                },
+                indent=2,
+            )
+        )
     else:
-        try:
-            document = pipeline.clean_bytes(raw, source="-")
-        except (InputError, StageBug) as exc:
-            err.print(f"failed -: {exc}")
-            return 1
-        sys.stdout.write(document.text)
-        records, failed = [build_record(document, fingerprint, None)], []
-    if provenance is not None:
-        write_atomic(provenance, "".join(dumps(r) + "\n" for r in records).encode("utf-8"))
-    return 1 if failed else 0
+        out = consoles.out
+        for rel in verdicts["clean"]:
+            out.print(f"clean  {display(rel)}")
+        for rel in verdicts["skip"]:
+            out.print(f"skip   {display(rel)}  (done by an earlier run into {display(str(outdir))})", soft_wrap=True)
+        for failure in verdicts["fail"]:
+            out.print(f"fail   {display(failure['source'])}  ({display(failure['error'])})")
+        for entry in passed:
+            out.print(f"pass   {display(entry['path'])}  ({entry['why']})")
+        consoles.err.print(
+            f"dry run: {len(verdicts['clean'])} to clean, {len(verdicts['skip'])} already done, "
+            f"{len(verdicts['fail'])} would fail, {len(passed)} folder(s) passed over; nothing written"
+        )
+    return EXIT_NOTHING_MATCHED if looked.problems else EXIT_OK
+
+
+def _known_problem(rel: str, raw: bytes, settings: Settings) -> str | None:
+    """Why a file would fail, when that is seen without cleaning it."""
+    from cleankit.io.encoding import sniff_binary
+    from cleankit.run.cleaner import json_refusal
+    from cleankit.run.jsonl import SNIFF_BYTES, json_kind
+
+    if not raw:
+        return "empty file (0 bytes)"
+    if settings.jsonl:
+        return None
+    kind = json_kind(rel, raw[:SNIFF_BYTES])
+    if kind:
+        return json_refusal(kind)
+    binary = None if settings.encoding else sniff_binary(raw)
+    return f"not a text document: looks like {binary}" if binary else None
+
+
+# --- the end of a run -----------------------------------------------------------------------
+
+
+def _print_json_summary(summary: RunSummary, outdir: Path | str, looked: Looked | None) -> None:
+    from cleankit.core.provenance import dumps
+
+    data = {"outdir": str(outdir), **summary.to_json()}
+    if looked is not None:
+        data["problems"] = looked.problems
+        data["passed_over"] = [{"path": path, "why": why} for path, why in looked.selection.passed_over]
+    sys.stdout.write(dumps(data, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def _print_summary(summary: RunSummary, outdir: Path | str) -> None:
     from rich.table import Table
 
+    err = consoles.err
     mb = summary.bytes_in / 1e6
     rate = mb / summary.seconds if summary.seconds else 0.0
     if summary.duplicates:
@@ -319,6 +665,14 @@ def _print_summary(summary: RunSummary, outdir: Path | str) -> None:
         )
     if summary.encodings:
         err.print("encodings: " + ", ".join(f"{name} {count}" for name, count in summary.encodings.most_common()))
+    if summary.flags:
+        parts = []
+        for key, flagged in summary.flags.items():
+            guessed = f", {flagged['guessed_chars']} character(s) guessed" if flagged["guessed_chars"] else ""
+            parts.append(f"{key} {flagged['flags']} in {flagged['documents']} document(s){guessed}")
+        err.print(f"flags (in {PROVENANCE_FILE}): " + "; ".join(parts))
+    if summary.warnings:
+        err.print(f"{len(summary.warnings)} document(s) with warnings (warnings in {PROVENANCE_FILE})")
     for source, error in summary.failures[:20]:
         err.print(failure_line(source, error))
     if len(summary.failures) > 20:

@@ -8,18 +8,26 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cleankit.cli.app import app
-from cleankit.cli.common import err
+from cleankit.cli.common import ColorOption, JsonOption, consoles
 from cleankit.core.errors import DecodeError
 from cleankit.io.files import display
 
 
 @app.command()
 def detect(
-    files: Annotated[list[Path], typer.Argument(help="Files whose encoding to detect.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file, for machines.")] = False,
-    encoding: Annotated[Optional[str], typer.Option(help="Force an encoding (to check how it decodes).")] = None,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Files whose encoding to detect.")],
+    as_json: JsonOption = False,
+    encoding: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Force an encoding (to check how it decodes).")
+    ] = None,
+    color: ColorOption = "auto",
 ) -> None:
-    """Print each file's encoding, confidence, runner-up and why (the detector clean uses)."""
+    """Print each file's encoding, confidence, runner-up and why (the detector clean uses);
+    with --json one object per line."""
+    from cleankit.core.settings import Settings, validate
+
+    if encoding is not None:
+        validate(Settings(encoding=encoding), "--encoding")
     from cleankit.core.provenance import dumps
     from cleankit.io.encoding import detect_and_decode, sniff_binary
 
@@ -39,7 +47,7 @@ def detect(
             if as_json:
                 typer.echo(dumps(result))
             else:
-                err.print(f"{display(str(path))}: error: {display(message)}")
+                consoles.err.print(f"{display(str(path))}: error: {display(message)}")
             continue
         result.update(
             encoding=info.name,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cleankit.cli.app import app
-from cleankit.core.errors import NearDupIndexError
+from cleankit.cli.common import ColorOption, JsonOption, OutdirArgument, usage_error
 from cleankit.io.files import INDEX_FILE
 
 if TYPE_CHECKING:
@@ -24,17 +24,15 @@ def _open_index(outdir: Path) -> NearDupIndex:
 
     path = index_path(outdir)
     if not path.is_file():
-        raise typer.BadParameter(f"no near-duplicate index in {outdir} ({INDEX_FILE} not found)")
-    try:
-        return NearDupIndex(path)
-    except NearDupIndexError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        usage_error(f"no near-duplicate index in {outdir} ({INDEX_FILE} not found)")
+    return NearDupIndex(path)  # one it cannot use: a NearDupIndexError, one line and exit code 2
 
 
 @index_app.command("stats")
 def index_stats(
-    outdir: Annotated[Path, typer.Argument(help="Output folder of a clean run.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    outdir: OutdirArgument,
+    as_json: JsonOption = False,
+    color: ColorOption = "auto",
 ) -> None:
     """How many documents, band keys and paragraph hashes the index holds."""
     with _open_index(outdir) as index:
@@ -50,11 +48,13 @@ def index_stats(
 
 @index_app.command("prune")
 def index_prune(
-    outdir: Annotated[Path, typer.Argument(help="Output folder of a clean run.")],
+    outdir: OutdirArgument,
     older_than: Annotated[
-        Optional[float], typer.Option("--older-than", help="Also drop entries added more than DAYS ago.")
+        Optional[float],
+        typer.Option("--older-than", metavar="DAYS", min=0, help="Also drop entries added more than DAYS ago."),
     ] = None,
     duplicates: Annotated[bool, typer.Option("--duplicates", help="Also drop entries of duplicate documents.")] = False,
+    color: ColorOption = "auto",
 ) -> None:
     """Drop index entries whose clean file is gone (and, if asked, old or duplicate ones)."""
     with _open_index(outdir) as index:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from cleankit.cli.app import app
-from cleankit.cli.common import err
+from cleankit.cli.common import ColorOption, consoles, usage_error
 from cleankit.core.errors import AuditError, RestoreError
 from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import PROVENANCE_FILE
@@ -22,9 +22,15 @@ def find_record(provenance: Path, source: str) -> ProvenanceRecord:
     from cleankit.audit.records import find_records
     from cleankit.core.provenance import read_records
 
+    if not provenance.is_file():
+        if provenance.name == PROVENANCE_FILE:
+            usage_error(
+                f"{provenance.parent}: no {PROVENANCE_FILE} here; is this the output folder of `cleankit clean`?"
+            )
+        usage_error(f"{provenance}: no such provenance file")
     found = find_records(list(read_records(provenance)), source)
     if not found:
-        raise typer.BadParameter(f"no provenance record for {source!r} in {provenance}")
+        usage_error(f"no provenance record for {source!r} in {provenance}")
     return found[-1]
 
 
@@ -41,13 +47,18 @@ def _clean_text_of(record: ProvenanceRecord, outdir: Path) -> str:
 
 @app.command()
 def restore(
-    outdir: Annotated[Optional[Path], typer.Argument(help="Output folder of a clean run.")] = None,
-    source: Annotated[Optional[str], typer.Argument(help="Input path as recorded in provenance.")] = None,
-    as_bytes: Annotated[bool, typer.Option("--bytes", help="Write the original raw bytes instead of text.")] = False,
-    provenance: Annotated[Optional[Path], typer.Option(help="Provenance file (standard-input runs).")] = None,
-    clean_file: Annotated[
-        Optional[Path], typer.Option("--clean", help="Clean text file (standard-input runs).")
+    outdir: Annotated[Optional[Path], typer.Argument(metavar="[OUTDIR]", help="Output folder of a clean run.")] = None,
+    source: Annotated[
+        Optional[str], typer.Argument(metavar="[SOURCE]", help="Input path as recorded in provenance.")
     ] = None,
+    as_bytes: Annotated[bool, typer.Option("--bytes", help="Write the original raw bytes instead of text.")] = False,
+    provenance: Annotated[
+        Optional[Path], typer.Option(metavar="FILE", help="Provenance file (standard-input runs).")
+    ] = None,
+    clean_file: Annotated[
+        Optional[Path], typer.Option("--clean", metavar="FILE", help="Clean text file (standard-input runs).")
+    ] = None,
+    color: ColorOption = "auto",
 ) -> None:
     """Print the original text of SOURCE, rebuilt from its clean output and provenance alone."""
     try:
@@ -60,7 +71,7 @@ def restore(
                 raise RestoreError(f"{source} failed to clean ({record.get('error')}); nothing to restore")
             clean = _clean_text_of(record, outdir)
         else:
-            raise typer.BadParameter("give OUTDIR SOURCE, or --provenance FILE --clean FILE")
+            usage_error("give OUTDIR SOURCE, or --provenance FILE --clean FILE")
         from cleankit.core.provenance import restore_bytes_from_record, restore_from_record
 
         if as_bytes:
@@ -69,5 +80,5 @@ def restore(
             sys.stdout.buffer.write(restore_from_record(clean, record).encode("utf-8", errors="surrogatepass"))
         sys.stdout.flush()
     except (RestoreError, OSError, UnicodeDecodeError) as exc:
-        err.print(f"restore failed: {exc}")
+        consoles.err.print(f"restore failed: {exc}")
         raise typer.Exit(1) from exc

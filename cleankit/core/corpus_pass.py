@@ -23,8 +23,13 @@ Optional, found by name (``getattr``):
   a rerun redoes a document whose context changed;
 - ``flush()``: make what ``merge`` took durable; called before the provenance lines of the
   merged documents are appended;
+- ``abandon()``: the run stopped before its end (a full disk, Ctrl-C): drop what was merged
+  and not flushed, and let go of open files;
 - ``recover(outdir, data)`` (a module-level function named in the journal) replays what a
   killed run's ``finalize`` had decided.
+
+A file that holds many documents (JSON Lines) hands over one :class:`ObservationBatch` per
+pass; the runner merges its observations one by one.
 """
 
 from __future__ import annotations
@@ -62,6 +67,15 @@ class RecordChanges(Protocol):
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the journal is committed (e.g. commit the pass's own index)."""
         ...
+
+
+class ObservationBatch(list[Any]):
+    """The observations of one pass for every document of one input file (``file``), in
+    line order."""
+
+    def __init__(self, file: str, items: Sequence[Any] = ()) -> None:
+        super().__init__(items)
+        self.file = file
 
 
 @runtime_checkable

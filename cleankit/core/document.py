@@ -194,22 +194,38 @@ class Document:
         return len(batch)
 
     def flag(
-        self, stage: str, rule: str, start: int, end: int, reason: str, details: Mapping[str, Any] | None = None
+        self,
+        stage: str,
+        rule: str,
+        start: int,
+        end: int,
+        reason: str,
+        details: Mapping[str, Any] | None = None,
+        guess: bool = False,
     ) -> None:
         """Note a suspicious span without changing it (offsets into the current text);
-        ``details`` are more fields for the record (a count, say)."""
-        self.flags.append(
-            {
-                "stage": stage,
-                "rule": rule,
-                "step": len(self.steps),
-                "start": start,
-                "end": end,
-                "text": self.text[start:end],
-                "reason": reason,
-                **(details or {}),
-            }
-        )
+        ``details`` are more fields for the record (a count, say). ``guess``: the span holds
+        characters a repair guessed (not read from the input), which the run summary counts
+        per rule."""
+        flag: dict[str, Any] = {
+            "stage": stage,
+            "rule": rule,
+            "step": len(self.steps),
+            "start": start,
+            "end": end,
+            "text": self.text[start:end],
+            "reason": reason,
+            **(details or {}),
+        }
+        if guess:
+            flag["guess"] = True
+        self.flags.append(flag)
+
+    def guessed_share(self) -> float:
+        """The share of the text's non-blank characters that repairs guessed (flags with ``guess``)."""
+        guessed = sum(flag["end"] - flag["start"] for flag in self.flags if flag.get("guess"))
+        visible = len(self.text) - sum(map(self.text.count, " \n"))
+        return min(1.0, guessed / visible) if visible else 0.0
 
 
 def undo_step(text: str, edits: Sequence[Edit]) -> str:

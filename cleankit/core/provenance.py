@@ -23,6 +23,10 @@ from cleankit.io.encoding import BOMS, encode_back
 
 SCHEMA = 1
 BOM_NAMES = frozenset(name for _bom, name in BOMS)
+# A document whose text is more than this share of guessed characters (flags with ``guess``)
+# is still written, but its record warns, and the run says so.
+MOSTLY_GUESSED = 0.5
+
 
 
 def restore_text(clean: str, edits: Iterable[Edit]) -> str:
@@ -75,6 +79,9 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     }
     if document.flags:
         record["flags"] = document.flags
+    guessed = document.guessed_share()
+    if guessed > MOSTLY_GUESSED:
+        record["warnings"] = [f"mostly guessed: {guessed:.0%} of its characters were guessed by repairs (see flags)"]
     return record
 
 

@@ -30,6 +30,10 @@ class RuleTotals(TypedDict, total=False):
     chars_added: int
     reason: str
     documents: int  # in run and corpus totals only
+    # In corpus statistics (cleankit stats): how many of the edits only changed line breaks.
+    layout_edits: int
+    layout_chars_removed: int
+    layout_chars_added: int
 
 
 class EncodingRecord(TypedDict, total=False):
@@ -64,7 +68,8 @@ class ProvenanceRecord(TypedDict, total=False):
     steps: list[str]
     stats: dict[str, RuleTotals]
     edits: list[EditRecord]
-    flags: list[dict[str, Any]]
+    flags: list[dict[str, Any]]  # "guess": true on the spans a repair guessed
+    warnings: list[str]  # e.g. a text that is mostly guessed characters
     file: str  # the input file (several records for JSON Lines)
     file_sha256: str
     run: str

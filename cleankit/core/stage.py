@@ -11,6 +11,7 @@ registry imports every module of that package the first time it is asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -124,13 +125,56 @@ def regex_edits(
             yield Edit(stage="", rule=rule, start=match.start(), end=match.end(), old=old, new=new, reason=reason)
 
 
-def build_stage(name: str, options: dict[str, Any]) -> Stage:
+def stage_option_defaults(name: str) -> dict[str, Any]:
+    """The options a stage takes (``[stage.NAME]``) with their defaults, for a stage that is
+    a dataclass; ``name`` itself and fields set after construction are not options."""
+    info = stage_registry().get(name)
+    factory: Any = info.factory if info else None
+    if factory is None or not dataclasses.is_dataclass(factory):
+        return {}
+    defaults: dict[str, Any] = {}
+    for item in dataclasses.fields(factory):
+        if not item.init or item.name == "name" or item.name.startswith("_"):
+            continue
+        if item.default is not dataclasses.MISSING:
+            defaults[item.name] = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            defaults[item.name] = item.default_factory()
+    return defaults
+
+
+def check_stage_options(name: str, options: dict[str, Any]) -> None:
+    """Refuse an option the stage does not take, or a value of another type than its
+    default, with one line naming the table, the option and what it takes."""
     from cleankit.core.errors import SettingsError
+
+    defaults = stage_option_defaults(name)
+    if not defaults:
+        return
+    for key, value in options.items():
+        if key not in defaults:
+            raise SettingsError(f"[stage.{name}] unknown option {key!r} (known: {', '.join(defaults)})")
+        default = defaults[key]
+        if default is None:
+            continue
+        expected: tuple[type[Any], ...] = (int, float) if isinstance(default, float) else (type(default),)
+        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
+            raise SettingsError(f"[stage.{name}] {key} must be {type(default).__name__}, not {type(value).__name__}")
+
+
+def build_stage(name: str, options: dict[str, Any]) -> Stage:
+    """The stage ``name`` built with ``options``; a :class:`SettingsError` (one line naming
+    ``[stage.NAME]``) when it refuses them."""
+    from cleankit.core.errors import ConfigError, SettingsError
 
     info = stage_registry().get(name)
     if info is None:
         raise SettingsError(f"unknown stage {name!r} (known: {', '.join(stage_registry())})")
+    check_stage_options(name, options)
     try:
         return info.factory(**options)
-    except TypeError as exc:
-        raise SettingsError(f"stage {name!r}: bad options {options!r}: {exc}") from exc
+    except ConfigError as exc:
+        message = str(exc)
+        raise type(exc)(message if message.startswith("[stage.") else f"[stage.{name}] {message}") from exc
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"[stage.{name}] {exc}") from exc

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import fnmatch
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cleankit.core.errors import InputError, OutputBusy, OutputError
+
+if TYPE_CHECKING:
+    from cleankit.io.selection import Selection
 
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
@@ -56,17 +58,6 @@ def display(text: str) -> str:
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
 
 
-def _matches(rel: str, patterns: list[str]) -> bool:
-    name = rel.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
-def _selected(rel: str, include: list[str], exclude: list[str]) -> bool:
-    if include and not _matches(rel, include):
-        return False
-    return not _matches(rel, exclude)
-
-
 def _file_problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as an input file, or None."""
     try:
@@ -85,15 +76,24 @@ def _file_problem(path: Path) -> str | None:
 
 
 def discover(
-    inputs: list[Path], include: list[str], exclude: list[str], skip_dirs: list[Path] | None = None
+    inputs: list[Path],
+    include: list[str],
+    exclude: list[str],
+    skip_dirs: list[Path] | None = None,
+    selection: Selection | None = None,
 ) -> Iterator[InputItem]:
     """Expand files and folders into input items, in a stable order.
 
     A single folder maps to output paths relative to it; with several inputs each keeps
     its own name as the first path component so outputs cannot collide. Hidden files and
     folders (names starting with a dot) are passed over, as are the folders in
-    ``skip_dirs`` (the output folder, when it lies inside an input).
+    ``skip_dirs`` (the output folder, when it lies inside an input). Which files and
+    folders are taken is the ``selection``'s decision (:mod:`cleankit.io.selection`: the
+    include/exclude globs, cleankit output folders), which also records what it passed over.
     """
+    from cleankit.io.selection import Selection
+
+    selection = selection or Selection(include, exclude)
     skip = {os.path.realpath(d) for d in (skip_dirs or [])}
     single_folder = len(inputs) == 1 and inputs[0].is_dir()
     for top in inputs:
@@ -103,11 +103,13 @@ def discover(
         if not top.is_dir():
             yield InputItem(top, top.name, _file_problem(top))
             continue
+        if not selection.wants_folder("", top):
+            continue
         prefix = "" if single_folder else (top.resolve().name + "/")
-        yield from _walk(top, prefix, include, exclude, skip)
+        yield from _walk(top, prefix, selection, skip)
 
 
-def _walk(top: Path, prefix: str, include: list[str], exclude: list[str], skip: set[str]) -> Iterator[InputItem]:
+def _walk(top: Path, prefix: str, selection: Selection, skip: set[str]) -> Iterator[InputItem]:
     """Files under ``top`` in os.walk's top-down order, without recursion (a tree nested a
     thousand folders deep must not end the run with RecursionError). A folder that cannot be
     listed is an input item with its error, so it is named and the run exits 1."""
@@ -135,12 +137,14 @@ def _walk(top: Path, prefix: str, include: list[str], exclude: list[str], skip: 
             if name.startswith("."):
                 continue
             if _is_dir(entry):
-                folders.append(entry.path)
+                under = prefix + ("" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/")
+                if os.path.realpath(entry.path) in skip or selection.wants_folder(under + name, entry.path):
+                    folders.append(entry.path)  # the output folder itself is passed over just below
                 continue
             if TMP_MARK in name:
                 continue
             rel = prefix + (name if rel_dir == "." else f"{rel_dir}/{name}").replace(os.sep, "/")
-            if not _selected(rel, include, exclude):
+            if not selection.wants_file(rel):
                 continue
             path = Path(entry.path)
             yield InputItem(path, rel, _file_problem(path))

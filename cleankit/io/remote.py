@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from cleankit.core.errors import UsageError
-from cleankit.io.files import InputItem, _selected, discover, display, walk_files, write_atomic
+from cleankit.io.files import InputItem, discover, display, walk_files, write_atomic
+from cleankit.io.selection import Selection
 
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # What the staging folder remembers of its last upload: path -> sha256.
@@ -88,9 +89,10 @@ def _walk_url(top: str, prefix: str, include: list[str], exclude: list[str]) -> 
     except OSError as exc:
         yield InputItem(top, prefix or top, f"cannot read folder: {exc}")
         return
+    selection = Selection(include, exclude)
     for path in found:
         rel = str(path)[len(root) :].lstrip("/")
-        if any(part.startswith(".") for part in rel.split("/")) or not _selected(prefix + rel, include, exclude):
+        if any(part.startswith(".") for part in rel.split("/")) or not selection.wants_file(prefix + rel):
             continue
         yield InputItem(_join(top, rel), prefix + rel)
 

@@ -182,6 +182,13 @@ class NearDupPass:
             return False
         return state == "duplicate" if row.status == "duplicate" else state in ("kept", "pending")
 
+    def abandon(self) -> None:
+        """The run stopped early: close the index, dropping what was merged and not flushed
+        (those documents' provenance lines were never appended; a rerun redoes them)."""
+        if self.index is not None:
+            self.index.close(commit=False)
+            self.index = None
+
     def finalize(self, changes: RecordChanges) -> dict[str, int]:
         """Decide every pending document and hand the changes of records and outputs to the
         run, which journals them; the index's decisions are committed by the journal's commit."""
@@ -281,6 +288,11 @@ class NearDupPass:
             self._histograms.popitem(last=False)
         return histogram
 
+    def read_clean(self, output: str) -> str:
+        """The clean text of the document the index knows as ``output`` (JSON Lines runs
+        read one line of a file: :class:`cleankit.run.jsonl.JsonlNearDupPass`)."""
+        return (self.outdir / output).read_text(encoding="utf-8")
+
     def _view(self, output: str | None) -> str | None:
         """Canonical clean text of an output file (a few recent ones cached)."""
         if not output:
@@ -289,8 +301,8 @@ class NearDupPass:
             self._views.move_to_end(output)
             return self._views[output]
         try:
-            text = (self.outdir / output).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = self.read_clean(output)
+        except (OSError, ValueError, LookupError):  # gone, not UTF-8, or a line without text
             view: str | None = None
         else:
             # canonical(text), folded in numpy: six times faster than its str.translate.
@@ -308,7 +320,7 @@ class NearDupPass:
         for doc in kept:
             if not doc.output:
                 continue
-            text = (self.outdir / doc.output).read_text(encoding="utf-8")
+            text = self.read_clean(doc.output)
             spans = list(paragraph_spans(text))
             hashes = [_paragraph_hash(text[s:e], self.paragraph_min_chars) for s, e in spans]
             owners = self._index.paragraph_owner([h for h in hashes if h is not None])

@@ -162,6 +162,14 @@ class NearDupIndex:
         if row is not None:
             self._delete([row[0]])
 
+    def forget_lines(self, file: str) -> None:
+        """Forget every line of a JSON Lines file (sources ``FILE#LINE``): the file is being
+        redone, and a line it no longer has must not stay a kept copy."""
+        low = str(_key(file + "#"))[:-1]  # the stored source up to its closing quote
+        high = low[:-1] + chr(ord("#") + 1)
+        rows = self.db.execute("SELECT rowid FROM docs WHERE source >= ? AND source < ?", (low, high)).fetchall()
+        self._delete([row[0] for row in rows])
+
     def _delete(self, rowids: list[int]) -> None:
         for start in range(0, len(rowids), 500):
             chunk = rowids[start : start + 500]
@@ -283,7 +291,7 @@ class NearDupIndex:
         rows = self.db.execute("SELECT rowid, output, run, state FROM docs").fetchall()
         for rowid, output, run, state in rows:
             output = _path(output)
-            gone = state == "kept" and (output is None or not (outdir / output).is_file())
+            gone = state == "kept" and (output is None or not _output_exists(outdir, output))
             old = cutoff is not None and float(run.split("@", 1)[0]) < cutoff
             # Pending entries (a run killed before its pass) are left for the next run to decide.
             if state != "pending" and (gone or old or (duplicates and state == "duplicate")):
@@ -292,6 +300,14 @@ class NearDupIndex:
         self.db.commit()
         self.db.execute("VACUUM")
         return len(doomed)
+
+
+def _output_exists(outdir: Path, output: str) -> bool:
+    """An output file, or the file of a JSON Lines document (``FILE#LINE``), is there."""
+    if (outdir / output).is_file():
+        return True
+    name, _, line = output.rpartition("#")
+    return bool(name) and line.isdigit() and (outdir / name).is_file()
 
 
 def index_path(outdir: Path) -> Path:

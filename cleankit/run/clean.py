@@ -36,6 +36,7 @@ from cleankit.io.files import (
     PROVENANCE_FILE,
     SUMMARY_FILE,
     FolderLock,
+    InputItem,
     LineAppender,
     display,
     folder_error,
@@ -69,10 +70,15 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def run_passes(settings: Settings, pipeline: Pipeline, outdir: Path) -> list[CorpusPass]:
-    """The stages' corpus passes, then the crawl's near-duplicate pass (folder runs only:
-    JSON Lines and Parquet runs are not deduplicated across documents)."""
+    """The stages' corpus passes, then the crawl's near-duplicate pass (over the lines of
+    JSON Lines input: :class:`cleankit.run.jsonl.JsonlNearDupPass`; Parquet runs are not
+    deduplicated across documents)."""
     passes = pipeline.corpus_passes()
-    if settings.neardup and not settings.jsonl and not settings.parquet:
+    if settings.neardup and settings.jsonl:
+        from cleankit.run.jsonl import JsonlNearDupPass
+
+        passes.append(JsonlNearDupPass.from_settings(settings, outdir))
+    elif settings.neardup and not settings.parquet:
         from cleankit.neardup.crawl import NearDupPass
 
         passes.append(NearDupPass.from_settings(settings, outdir))
@@ -88,11 +94,14 @@ def run_clean(
     on_result: Callable[[FileResult], None] | None = None,
     pipeline: Pipeline | None = None,
     executor: Executor | None = None,
+    items: list[InputItem] | None = None,
 ) -> RunSummary:
     """Clean ``inputs`` into ``outdir``; the summary says what happened to each document.
 
     Raises :class:`OutputError` (the folder cannot be written, or another run holds it) and
-    :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped."""
+    :class:`RunInterrupted` (Ctrl-C); either way a rerun resumes where this run stopped.
+    ``items``: the inputs already discovered (the command line looks before it creates
+    ``outdir``, to warn about patterns that matched nothing); discovered here when None."""
     started = time.perf_counter()
     for top in inputs:
         if isinstance(top, Path) and top.is_dir() and os.path.realpath(top) == os.path.realpath(outdir):
@@ -104,7 +113,7 @@ def run_clean(
         state = RunState(outdir)
         run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
         try:
-            summary = run.clean(inputs, force, on_start, on_result)
+            summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
             raise
         except KeyboardInterrupt:  # before or after the cleaning loop: nothing half-done either way
@@ -138,6 +147,7 @@ class _Run:
         force: bool,
         on_start: Callable[[int], None] | None,
         on_result: Callable[[FileResult], None] | None,
+        items: list[InputItem] | None = None,
     ) -> RunSummary:
         outdir, provenance = self.outdir, self.outdir / PROVENANCE_FILE
         self.state.recover()  # a killed run's end-of-run journal, before anything else
@@ -147,7 +157,8 @@ class _Run:
         except OSError as exc:
             raise (folder_error(exc, outdir) or exc) from exc
         rows = self.state.verified_rows()
-        items = list(discover_inputs(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
+        if items is None:
+            items = list(discover_inputs(inputs, self.settings.include, self.settings.exclude, skip_dirs=[outdir]))
         tasks, bad = plan(items, outdir, {} if force else rows)
         self.total = len(tasks) + len(bad)
         if on_start:
@@ -183,19 +194,25 @@ class _Run:
                 _close(produced)
                 committer.flush()  # the results that arrived are finished: keep them
             self.skipped, self.committed = summary.skipped, committer.committed
+            _abandon(passes)
             raise RunInterrupted(self.committed, self.remaining) from None
         except BaseException:
             _close(produced)
+            _abandon(passes)
             raise
         finally:
             committer.close()
         faults.boundary("cleaned")
 
         end = self.state.changes()
-        for corpus_pass in passes:
-            counts = corpus_pass.finalize(end)
-            summary.duplicates += counts.get("duplicates", 0)
-        end.commit(dumps)
+        try:
+            for corpus_pass in passes:
+                counts = corpus_pass.finalize(end)
+                summary.duplicates += counts.get("duplicates", 0)
+            end.commit(dumps)
+        except BaseException:
+            _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
+            raise
         self._write_summary(summary)
         return summary
 
@@ -298,6 +315,16 @@ def _deferred_interrupt(reraise: bool = True) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if caught and reraise and previous is signal.default_int_handler:
             raise KeyboardInterrupt
+
+
+def _abandon(passes: list[CorpusPass]) -> None:
+    """A run stopped before its end (a full disk, Ctrl-C): each pass drops what it merged and
+    did not flush, and lets go of its files, so another run in this process can use them (a
+    near-duplicate index left in a write transaction would be locked to it)."""
+    for corpus_pass in passes:
+        abandon = getattr(corpus_pass, "abandon", None)
+        if callable(abandon):
+            abandon()
 
 
 def _close(produced: Iterator[FileResult]) -> None:

@@ -1,18 +1,18 @@
 """Cleaning one input file into the output folder: the work each worker does per task.
 
 A worker reads the file, skips it when an earlier run finished it (and its output is still
-what that run wrote), cleans it (every line of a JSON Lines file is a document), writes the
-clean output atomically, serializes the provenance lines, totals them, and asks each corpus
-pass what it observes of the document: the parent only appends and merges. A bug in a stage
-costs that one document (an "internal error" record), never the run; a write that fails
-because of the output folder (disk full, read-only) stops the run instead of failing every
-document after it.
+what that run wrote), cleans it (every line of a JSON Lines file is a document:
+:mod:`cleankit.run.jsonl`), writes the clean output atomically, serializes the provenance
+lines, totals them, and asks each corpus pass what it observes of the document: the parent
+only appends and merges. A bug in a stage costs that one document (an "internal error"
+record), never the run; a write that fails because of the output folder (disk full,
+read-only) stops the run instead of failing every document after it. A JSON or JSON Lines
+file met in a text run fails with a message instead of being cleaned into broken JSON.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import build_record, dumps, failure_record
 from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import display, folder_error, read_input, write_atomic
+from cleankit.run.jsonl import SNIFF_BYTES, clean_jsonl, json_kind
 from cleankit.run.plan import FileResult, Task
 from cleankit.run.state import FileRow, checksum
 from cleankit.run.summary import RunSummary
@@ -58,7 +59,7 @@ class Cleaner:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self.failure(rel, f"cannot read: {message}", task.context)
         sha = hashlib.sha256(raw).hexdigest()
-        if self._already_done(task.prior, sha, task.context):
+        if task.prior is not None and self.already_done(task.prior, sha, task.context):
             return FileResult(rel, size=len(raw), skipped=True)
         self._observations = {}
         written: tuple[str, bytes] | None = None
@@ -67,6 +68,8 @@ class Cleaner:
                 records, written = self._clean_parquet(raw, rel)
             elif self.settings.jsonl:
                 records, written = self._clean_jsonl(raw, rel)
+            elif (kind := json_kind(rel, raw[:SNIFF_BYTES])) is not None:
+                records = [failure_record(rel, json_refusal(kind), self.fingerprint, sha, len(raw))]
             else:
                 records, written = self._clean_document(raw, rel)
         except OutputError as exc:
@@ -117,12 +120,15 @@ class Cleaner:
         )
         return FileResult(rel, lines, len(records), size, observations=observations, totals=totals, row=row)
 
-    def _already_done(self, prior: FileRow | None, sha: str, context: str) -> bool:
+    def already_done(self, prior: FileRow, sha: str, context: str | None = None) -> bool:
         """Did an earlier run finish this file from these bytes, under these settings and
-        what the corpus passes learned, with its output still as written?"""
-        if prior is None or prior.status == "failed":
+        what the corpus passes learned (``context``; None: not asked, as in a dry run), with
+        its output still as written?"""
+        if prior.status == "failed":
             return False
-        if (prior.file_sha256, prior.settings, prior.context) != (sha, self.fingerprint, context):
+        if (prior.file_sha256, prior.settings) != (sha, self.fingerprint):
+            return False
+        if context is not None and prior.context != context:
             return False
         if prior.output is None:
             # A near-duplicate: no clean file by design, and none left behind.
@@ -172,20 +178,21 @@ class Cleaner:
                 self._observations[corpus_pass.name] = observation
 
     def _clean_jsonl(self, raw: bytes, rel: str) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
-        """Each line is a document; other fields are carried through unchanged."""
+        """Each line is a document; output line N is input line N (:mod:`cleankit.run.jsonl`)."""
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)], None
-        records, out_lines = clean_jsonl(self.pipeline, content, rel, self.fingerprint, output=rel)
-        data = "".join(line + "\n" for line in out_lines).encode("utf-8")
+        result = clean_jsonl(self.pipeline, content, rel, self.fingerprint, output=rel, passes=self.passes)
+        data = "".join(line + "\n" for line in result.lines).encode("utf-8", errors="surrogatepass")
         problem = self._write(rel, data)
         if problem:
             return [failure_record(rel, problem, self.fingerprint)], None
-        for record in records:
+        for record in result.records:
             if record["status"] != "failed":
                 record["output_bytes"] = len(data)
-        return records, (rel, data)
+        self._observations = dict(result.observations)
+        return result.records, (rel, data)
 
     def _clean_parquet(self, raw: bytes, rel: str) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
         """Each row is a document (:mod:`cleankit.io.parquet`); other columns carried through."""
@@ -203,34 +210,8 @@ class Cleaner:
         return records, (rel, data)
 
 
-def clean_jsonl(
-    pipeline: Pipeline, content: str, rel: str, fingerprint: str, output: str | None
-) -> tuple[list[ProvenanceRecord], list[str]]:
-    """Clean each line of a JSON Lines text (its ``text_field``): the records (failures
-    included, as ``rel#line``) and the output lines of the documents that were cleaned."""
-    field_name = pipeline.settings.text_field
-    records: list[ProvenanceRecord] = []
-    out_lines: list[str] = []
-    for number, line in enumerate(content.split("\n"), start=1):
-        source = f"{rel}#{number}"
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get(field_name), str):
-                raise InputError(f"no string field {field_name!r}")
-            document = pipeline.clean_text(obj[field_name], source=source)
-        except StageBug as exc:
-            records.append(failure_record(source, f"line {number}: {internal_error(exc)}", fingerprint))
-            continue
-        except (json.JSONDecodeError, *EXPECTED_FAILURES) as exc:
-            records.append(failure_record(source, f"line {number}: {exc}", fingerprint))
-            continue
-        obj[field_name] = document.text
-        record = build_record(document, fingerprint, output)
-        if output is not None:
-            record["output_line"] = len(out_lines)
-            record["text_field"] = field_name
-        records.append(record)
-        out_lines.append(dumps(obj))
-    return records, out_lines
+def json_refusal(kind: str) -> str:
+    """Why a JSON or JSON Lines file is not cleaned as text."""
+    if kind == "jsonl":
+        return "a JSON Lines file: clean it with --jsonl (as text its JSON would be broken), or --exclude it"
+    return "a JSON file, not text or JSON Lines: --exclude it (as text its JSON would be broken)"

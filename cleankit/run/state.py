@@ -25,6 +25,7 @@ file's sha256, so an unchanged file is not decoded again to learn from it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -345,6 +346,30 @@ def rebuild_rows(provenance: Path) -> Iterator[FileRow]:
         )
 
 
+def peek_rows(outdir: Path) -> dict[str, FileRow]:
+    """The finished files of an output folder, read without writing anything (for a dry run):
+    only the rows whose provenance lines are still there byte for byte. None when the folder
+    has no run state."""
+    path, provenance = outdir / STATE_FILE, outdir / PROVENANCE_FILE
+    if not path.is_file() or not provenance.is_file():
+        return {}
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = [FileRow.from_sql(r) for r in db.execute(f"SELECT {COLUMNS} FROM files ORDER BY offset")]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}  # unreadable or damaged: the run itself will say so, or rebuild it
+    good: dict[str, FileRow] = {}
+    with open(provenance, "rb") as handle:
+        for row in rows:
+            handle.seek(row.offset)
+            if checksum(handle.read(row.length)) == row.checksum:
+                good[row.file] = row
+    return good
+
+
 class EndOfRun:
     """The :class:`cleankit.core.corpus_pass.RecordChanges` of a run: what the corpus passes
     change at the end, gathered, then committed as one journal and applied (see the module
@@ -355,6 +380,9 @@ class EndOfRun:
         self.outdir = state.outdir
         self.replaced: dict[str, list[ProvenanceRecord]] = {}
         self.entries: list[tuple[str, str | None, bytes | None]] = []
+        # Outputs rewritten (a JSON Lines file whose lines changed): the rows of the files
+        # that wrote them get the new size and sha256, so a rerun still finds them done.
+        self.written: dict[str, bytes] = {}
         self.commit_actions: list[Callable[[], None]] = []
         self._rows = {row.file: row for row in state.rows()}
 
@@ -375,6 +403,7 @@ class EndOfRun:
 
     def write_output(self, path: str, data: bytes) -> None:
         self.entries.append(("write", _key(path), data))
+        self.written[path] = data
 
     def delete_output(self, path: str) -> None:
         self.entries.append(("delete", _key(path), None))
@@ -401,6 +430,11 @@ class EndOfRun:
                         records = self.replaced[row.file]
                         data = "".join(dumps(record) + "\n" for record in records).encode("utf-8")
                         row = _row_for(row, records)
+                        if row.output is not None and row.output in self.written:
+                            output = self.written[row.output]
+                            row = replace(
+                                row, output_bytes=len(output), output_sha256=hashlib.sha256(output).hexdigest()
+                            )
                     else:
                         source.seek(row.offset)
                         data = source.read(row.length)

@@ -37,6 +37,9 @@ class RunSummary:
     # Per ``stage/rule``: rule searches that ran over their time limit (flags with a
     # ``timeouts`` count), the documents they happened in, and those the rule was stopped in.
     timeouts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per stage/rule of the flags documents carry: documents, flags, and characters guessed.
+    flags: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, result: FileResult) -> None:
         if result.skipped:
@@ -69,6 +72,20 @@ class RunSummary:
                 entry["documents"] += 1
                 entry["timeouts"] += count
                 entry["stopped"] += bool(flag.get("stopped"))
+        self._add_flags(record)
+        self.warnings.extend((record["source"], warning) for warning in record.get("warnings", []))
+
+    def _add_flags(self, record: ProvenanceRecord) -> None:
+        seen: set[str] = set()
+        for flag in record.get("flags") or []:
+            key = f"{flag['stage']}/{flag['rule']}"
+            entry = self.flags.setdefault(key, {"documents": 0, "flags": 0, "guessed_chars": 0})
+            entry["flags"] += 1
+            if flag.get("guess"):
+                entry["guessed_chars"] += flag["end"] - flag["start"]
+            if key not in seen:
+                entry["documents"] += 1
+                seen.add(key)
 
     def merge(self, other: RunSummary) -> None:
         self.documents += other.documents
@@ -91,6 +108,11 @@ class RunSummary:
             entry = self.timeouts.setdefault(key, {"documents": 0, "timeouts": 0, "stopped": 0})
             for name in ("documents", "timeouts", "stopped"):
                 entry[name] += counts.get(name, 0)
+        for key, counts in other.flags.items():
+            entry = self.flags.setdefault(key, {"documents": 0, "flags": 0, "guessed_chars": 0})
+            for name in ("documents", "flags", "guessed_chars"):
+                entry[name] += counts.get(name, 0)
+        self.warnings.extend(other.warnings)
 
     def totals_json(self) -> str:
         """The file-level totals as stored in the run state (:meth:`from_totals` reads them)."""
@@ -104,6 +126,8 @@ class RunSummary:
             "encodings": dict(self.encodings),
             "failures": self.failures,
             "timeouts": self.timeouts,
+            "flags": self.flags,
+            "warnings": self.warnings,
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -120,6 +144,8 @@ class RunSummary:
             encodings=Counter(data["encodings"]),
             failures=[(source, error) for source, error in data["failures"]],
             timeouts=data.get("timeouts", {}),
+            flags=data.get("flags", {}),
+            warnings=[(source, warning) for source, warning in data.get("warnings", [])],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,4 +162,6 @@ class RunSummary:
             "encodings": dict(self.encodings.most_common()),
             "failures": [{"source": s, "error": e} for s, e in self.failures],
             "search_timeouts": dict(sorted(self.timeouts.items())),
+            "flags": dict(sorted(self.flags.items())),
+            "warnings": [{"source": s, "warning": w} for s, w in self.warnings],
         }

@@ -24,6 +24,12 @@ its own step, each only where it changes something:
     (``52.7%,2020年`` → ``52.7%，2020年``). A mark glued to a Latin letter or digit and
     followed by a space is English (``Hello, world! 中文``). So ``1,000``, ``3:30``,
     ``Hello, world`` stay, and URLs, e-mail addresses and `code` are never touched.
+``lost-character`` (a flag, not an edit)
+    A ``?`` or ``？`` that stands for a character lost in conversion (a GBK/UTF-8 mix-up
+    writes ``?`` for what it cannot map) is not a question mark: it touches U+FFFD or another
+    ``?`` such run, or sits inside a word (a Han character or letter/digit right on both
+    sides, at least one Han) in a sentence with nothing that asks (吗, 呢, 什么, 是否, 如何 …).
+    It is left as it is, and flagged so a reviewer sees it; ``width`` never widens it.
 ``cjk-spacing``
     Spaces between Chinese punctuation and Chinese text (``发展 ，推动``) and the spaces of
     letter-spaced Chinese (``通 知``, ``关 于 印 发``) are removed. A space between two
@@ -69,6 +75,18 @@ PROTECTED = re.compile(
 # Text without any of these has nothing to protect (saves the regex pass on most pages).
 _PROTECTED_HINTS = ("://", "www.", "@", "`")
 _URL_TAIL = ".,:;?!)'"
+
+# A '?' or '？' standing for a lost character: a run of them (or of U+FFFD) that holds a
+# U+FFFD or has two or more marks, or one between word characters (below).
+QUESTION_RUN = re.compile("[?？\ufffd]+")
+# What makes a sentence a question; a '?' inside a word in a sentence without any of these
+# is a lost character. Looked for back to the end of the previous sentence.
+QUESTION_CUES = (
+    "吗", "呢", "么", "吧", "嘛", "啊", "什么", "怎", "为何", "如何", "哪", "谁", "几", "多少", "是否",
+    "难道", "可否", "能否", "是不是", "有没有", "还是", "何", "啥", "岂", "否",
+)  # fmt: skip
+SENTENCE_END = re.compile("[。！？!?；;\n]")
+LOST_REASON = "a ? standing for a lost character (next to damaged text, or inside a word): left as it is"
 
 CJK_PUNCT_FOR_SPACING = frozenset("，。、；：？！“”‘’（）《》【】「」『』〔〕")
 SPACE_RUN = re.compile(" +")
@@ -199,13 +217,48 @@ def _english_style(text: str, position: int) -> bool:
     return before.isascii() and before.isalnum() and after == " "
 
 
+def _word_char(char: str) -> bool:
+    return bool(char) and (is_han(char) or (char.isascii() and char.isalnum()))
+
+
+def _asks(text: str, position: int) -> bool:
+    """Does the sentence before ``position`` hold a question word or particle?"""
+    start = position
+    while start > 0 and not SENTENCE_END.match(text, start - 1):
+        start -= 1
+    sentence = text[start:position]
+    return any(cue in sentence for cue in QUESTION_CUES)
+
+
+def lost_character_marks(text: str) -> list[int]:
+    """Positions of the ``?``/``？`` that stand for lost characters (module docstring)."""
+    if "?" not in text and "？" not in text:
+        return []
+    protected = _Protected(text)
+    found: list[int] = []
+    for run in QUESTION_RUN.finditer(text):
+        start, end = run.span()
+        marks = [i for i in range(start, end) if text[i] != "\ufffd"]
+        if not marks or start in protected:
+            continue
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        touches_han = (bool(before) and is_han(before)) or (bool(after) and is_han(after))
+        damaged = "\ufffd" in run.group() or (len(marks) >= 2 and touches_han)
+        in_word = len(marks) == 1 and _word_char(before) and _word_char(after) and touches_han
+        if (damaged or in_word) and not _asks(text, start):
+            found.extend(marks)
+    return found
+
+
 def width_edits(text: str) -> Iterator[Edit]:
     protected = _Protected(text)
+    lost = set(lost_character_marks(text))
     around = _width_neighbours(text)
     chinese_document: bool | None = None  # computed only when a mark needs it
     for match in HALF_WIDTH.finditer(text):
         position = match.start()
-        if position in protected or _english_style(text, position):
+        if position in protected or _english_style(text, position) or position in lost:
             continue
         convert = _in_chinese(around, position, position + 1)
         if not convert:
@@ -360,4 +413,6 @@ class PunctuationStage:
                 changed += document.apply(self.name, edits)
             if not changed:
                 break
+        for position in lost_character_marks(document.text):
+            document.flag(self.name, "lost-character", position, position + 1, LOST_REASON)
         return document

@@ -25,8 +25,19 @@
     return node;
   }
 
+  // A file name breaks only after a "/" (a <wbr> there), never inside a name: each part is
+  // a span that does not wrap (not at a hyphen either, nor anywhere as table cells may).
+  function nameInto(node, name) {
+    String(name).split("/").forEach(function (part, i, parts) {
+      if (i) node.appendChild(document.createElement("wbr"));
+      node.appendChild(el("span", { class: "name-part" }, part + (i < parts.length - 1 ? "/" : "")));
+    });
+    return node;
+  }
+
   function docLink(index, text) {
-    return el("a", { href: "#doc=" + index }, text === undefined ? docs[index].source : text);
+    const link = el("a", { href: "#doc=" + index, class: "name" });
+    return nameInto(link, text === undefined ? docs[index].source : text);
   }
 
   function percent(share) {
@@ -81,7 +92,7 @@
     state.rows.slice(start, start + PAGE_SIZE).forEach(function (index) {
       const doc = docs[index];
       const row = el("tr", { "data-index": String(index), class: "status-" + doc.status.replace(/[^a-z0-9_-]/gi, "") });
-      const name = el("td");
+      const name = el("td", { class: "name" });
       name.appendChild(docLink(index));
       row.appendChild(name);
       row.appendChild(el("td", null, doc.status));
@@ -196,13 +207,21 @@
     return wrap;
   }
 
-  function changeNode(piece, counts) {
+  function pieceNames(piece) {
+    return piece[2].map(function (i) { return data.labels[i]; });
+  }
+
+  // One change: what was removed, what was inserted, then its label, on the same line. A
+  // removed line break shows as ↵ and breaks the line only after the label, so the label
+  // stays with what it labels instead of starting the next line in front of kept text.
+  function changeNode(piece) {
     const old = piece[0], now = piece[1], labels = piece[2], reason = piece[3], refs = piece[4];
-    const names = labels.map(function (i) { return data.labels[i]; });
-    names.forEach(function (name) { counts.set(name, (counts.get(name) || 0) + 1); });
+    const names = pieceNames(piece);
     const wrap = el("span", { class: "chg", title: names.join(", ") + (reason ? " — " + reason : "") });
     wrap.dataset.labels = names.join(" ");
-    if (old) wrap.appendChild(el("del", null, visible(old, true)));
+    const breaksAfter = old.endsWith("\n");
+    const removed = breaksAfter ? old.slice(0, -1) : old;
+    if (old) wrap.appendChild(el("del", null, visible(removed, true) + (breaksAfter ? "↵" : "")));
     if (now) wrap.appendChild(el("ins", null, visible(now, false)));
     const stage = data.label_stage[labels[0]];
     wrap.appendChild(el("span", { class: "label stage-" + (stage < 0 ? "x" : stage % data.palette.length) }, names.join(", ")));
@@ -211,6 +230,7 @@
       wrap.appendChild(document.createTextNode(" "));
       wrap.appendChild(target === undefined ? el("span", { class: "ref" }, "kept copy: " + ref) : docLink(target, "kept copy: " + docs[target].source));
     });
+    if (breaksAfter) wrap.appendChild(document.createTextNode("\n"));
     return wrap;
   }
 
@@ -260,7 +280,7 @@
       view.replaceChildren(el("p", null, "No such document."));
       return;
     }
-    const nodes = [el("h3", null, doc.source), facts(doc)];
+    const nodes = [nameInto(el("h3", { class: "name" }), doc.source), facts(doc)];
     if (doc.flags.length) {
       const flags = el("ul", { class: "flags" });
       doc.flags.forEach(function (flag) {
@@ -285,29 +305,65 @@
     const collapse = el("input", { type: "checkbox", id: "collapse" });
     collapse.checked = true;
     const collapseLabel = el("label", { for: "collapse" }, " collapse long unchanged runs");
+    const layout = el("input", { type: "checkbox", id: "layout" });
+    const layoutLabel = el("label", { for: "layout" }, " show layout edits (line breaks only)");
     const mode = el("select", { id: "mode", "aria-label": "view" });
     mode.appendChild(el("option", { value: "changes" }, "original with changes"));
     mode.appendChild(el("option", { value: "clean" }, "clean text"));
-    controls.append(collapse, collapseLabel, " ", mode);
-    const counts = new Map();
+    controls.append(collapse, collapseLabel, " ", layout, layoutLabel, " ", mode);
+    // Rule chips: each names a stage/rule with its number of changes here; pressing chips
+    // shows only the changes of the pressed rules (the others as the original text, as
+    // `cleankit diff --rule` does), pressing again shows them all.
+    const chosen = new Set();
     const legend = el("ul", { class: "doc-legend" });
     const text = el("div", { class: "text", id: "doc-text" });
+    function shown(piece) {
+      if (piece[5] && !layout.checked) return false;
+      return !chosen.size || pieceNames(piece).some(function (name) { return chosen.has(name); });
+    }
     function draw() {
-      counts.clear();
+      const counts = new Map();
       const fragment = document.createDocumentFragment();
       detail.pieces.forEach(function (piece) {
-        if (typeof piece === "string") fragment.appendChild(unchangedNode(piece, collapse.checked));
-        else if (mode.value === "clean") fragment.appendChild(document.createTextNode(piece[1]));
-        else fragment.appendChild(changeNode(piece, counts));
+        if (typeof piece === "string") {
+          fragment.appendChild(unchangedNode(piece, collapse.checked));
+          return;
+        }
+        if (!piece[5] || layout.checked) {
+          pieceNames(piece).forEach(function (name) { counts.set(name, (counts.get(name) || 0) + 1); });
+        }
+        if (mode.value === "clean") fragment.appendChild(document.createTextNode(piece[1]));
+        else if (shown(piece)) fragment.appendChild(changeNode(piece));
+        // A hidden layout edit reads as the clean layout; a change filtered out by a chip as
+        // the original (the change not made).
+        else fragment.appendChild(document.createTextNode(piece[5] && !layout.checked ? piece[1] : piece[0]));
       });
       if (detail.truncated) fragment.appendChild(el("p", { class: "note" }, "… shortened here: the report shows the first characters of long documents."));
       text.replaceChildren(fragment);
       legend.replaceChildren();
       counts.forEach(function (count, name) {
-        legend.appendChild(el("li", { title: data.reasons[name] || "" }, name + " × " + count));
+        const chip = el("li", { title: data.reasons[name] || "", role: "button", tabindex: "0", "aria-pressed": String(chosen.has(name)) }, name + " × " + count);
+        chip.dataset.label = name;
+        function toggle() {
+          if (chosen.has(name)) chosen.delete(name);
+          else chosen.add(name);
+          draw();
+        }
+        chip.addEventListener("click", toggle);
+        chip.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            toggle();
+          }
+        });
+        legend.appendChild(chip);
       });
     }
     collapse.addEventListener("change", draw);
+    layout.addEventListener("change", function () {
+      if (!layout.checked) chosen.clear();
+      draw();
+    });
     mode.addEventListener("change", draw);
     draw();
     nodes.push(controls, legend, text);

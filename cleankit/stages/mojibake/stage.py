@@ -16,7 +16,7 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
-from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_edits
+from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
 from cleankit.text.plausibility import chinese_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
@@ -58,12 +58,17 @@ class MojibakeStage:
             if self.gbk_as_latin1:
                 document.apply(self.name, gbk_as_latin1_edits(document.text, chinese_model()))
         if self.utf8_as_gbk and may_hold_utf8_as_gbk(document.text):
-            document.apply(self.name, utf8_as_gbk_edits(document.text, chinese_model()))
+            edits, filled = utf8_as_gbk_repairs(document.text, chinese_model())
+            document.apply(self.name, edits)
+            for start, end in positions_after(edits, filled):
+                reason = "character guessed: a byte GBK could not read was filled in"
+                document.flag(self.name, "utf8-as-gbk", start, end, reason, guess=True)
         if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
             edits, lost = byte_shift_edits(document.text, chinese_model())
             document.apply(self.name, edits)
             for start, end in positions_after(edits, lost):
-                document.flag(self.name, "byte-shift", start, end, "character guessed from one surviving byte")
+                reason = "character guessed from one surviving byte"
+                document.flag(self.name, "byte-shift", start, end, reason, guess=True)
         if self.debris:
             self._debris(document)
         if self.replacement_char and "\ufffd" in document.text:

@@ -30,7 +30,14 @@ def utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
     >>> [edit.new for edit in utf8_as_gbk_edits("关于鍒涙柊的通知", chinese_model())]
     ['创新']
     """
+    return utf8_as_gbk_repairs(text, model)[0]
+
+
+def utf8_as_gbk_repairs(text: str, model: ChineseModel) -> tuple[list[Edit], list[tuple[Edit, int]]]:
+    """The repairs of :func:`utf8_as_gbk_edits`, and (edit, index in its new text) of each
+    character decoded with a byte that was filled in (a guess, flagged by the stage)."""
     edits = []
+    guessed: list[tuple[Edit, int]] = []
     cursor = 0
     for lead in _utf8_lead_pattern().finditer(text):
         start = lead.start()
@@ -42,12 +49,14 @@ def utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
         found = _longest_utf8_reading(run.group(), 0, model)
         if found is None:
             continue
-        end, new = found
+        end, new, filled = found
         old = text[start : start + end]
         if reads_better(model, old, new, floor=-math.inf):
-            edits.append(Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK"))
+            edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
+            edits.append(edit)
+            guessed.extend((edit, index) for index in filled)
             cursor = start + end
-    return edits
+    return edits, guessed
 
 
 def may_hold_utf8_as_gbk(text: str) -> bool:
@@ -74,12 +83,13 @@ def _utf8_lead_pattern() -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(_utf8_lead_chars())) + "]")
 
 
-def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[int, str] | None:
+def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[int, str, list[int]] | None:
     """The longest span from ``start`` whose GB18030 bytes read as UTF-8 (>= 2 characters).
 
     A U+FFFD or '?' in the span is a byte the GBK decoder could not place (UTF-8 bytes such
     as 0x80 are no GBK lead byte): it stands for one unknown byte, filled in with the value
-    that reads best (a continuation byte has 64 candidates, a lead byte 6).
+    that reads best (a continuation byte has 64 candidates, a lead byte 6); the indexes of
+    the characters decoded with such a byte (guesses) come third.
     """
     data: list[int] = []
     boundaries = {0: 0}  # byte offset -> characters of ``chars`` consumed
@@ -93,16 +103,20 @@ def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[
                 break
         boundaries[len(data)] = count
     decoded: list[str] = []
-    best: tuple[int, str] | None = None
+    filled: list[int] = []
+    best: tuple[int, str, list[int]] | None = None
     position = 0
     while position < len(data):
         step = _next_utf8_char(data, position, decoded[-1] if decoded else None, model)
         if step is None:
             break
-        char, position = step
+        char, end = step
+        if WILDCARD in data[position:end]:
+            filled.append(len(decoded))
         decoded.append(char)
+        position = end
         if position in boundaries and len(decoded) >= 2:
-            best = (start + boundaries[position], "".join(decoded))
+            best = (start + boundaries[position], "".join(decoded), list(filled))
     return best
 
 

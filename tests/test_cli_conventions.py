@@ -1,0 +1,198 @@
+"""Conventions of the command line (issue 15), through the real command: one-line errors with
+exit code 2, colour only as --color and NO_COLOR say, no wrapping in pipes, --json where a
+machine reads the result, settings found as ruff finds its own, words as help placeholders."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, run_cli
+
+# Select Graphic Rendition: colour, bold, strike-through (cursor control for a progress bar is not a style).
+STYLE = re.compile(rb"\x1b\[[0-9;]*m")
+PAGE = "各市、县人民政府:现将规划印发给你们,请认真贯彻执行。\n"
+
+
+def on_terminal(*args: str, env: dict[str, str] | None = None) -> bytes:
+    """Run the command with its standard output and error on a pseudo-terminal."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update({"TERM": "xterm-256color", "COLUMNS": "120"}, **(env or {}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cleankit", *args], stdout=follower, stderr=follower, env=environment
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=120)
+    os.close(leader)
+    return output
+
+
+@pytest.fixture(scope="module")
+def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("conventions") / "out"
+    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
+    assert result.returncode == 0, result.stderr.decode()
+    return out
+
+
+MISTAKES = [
+    ("settings", '[stage.boilerplate]\ndisable = ["no-such-rule"]\n', "no rule with id"),
+    ("settings", "[stage.hygiene]\nnfd = true\n", "[stage.hygiene] unknown option 'nfd'"),
+    ("settings", '[stage.hygiene]\nnfc = "yes"\n', "[stage.hygiene] nfc must be bool, not str"),
+    ("settings", '[stage.script]\nto = "klingon"\n', "[stage.script]"),
+    ("settings", "[clean]\nmax_bites = 1\n", "unknown setting 'max_bites'"),
+    ("settings", "[clean]\njobs = 2\n[stages.hygiene]\nnfc = false\n", "unknown table or key 'stages'"),
+    ("settings", "[clean\n", "not valid TOML"),
+    ("settings", "[stage.nonsense]\nx = 1\n", "unknown stage 'nonsense'"),
+    ("flags", "--encoding foo", "encoding 'foo' is not an encoding"),
+    ("flags", "--to klingon", "--to 'klingon'"),
+    ("flags", "--skip nonsense", "unknown stage 'nonsense'"),
+    ("flags", "-j abc", "--jobs"),
+    ("flags", "--bogus", "No such option: --bogus"),
+    ("flags", "--rules no-such-folder", "no-such-folder"),
+]
+
+
+@pytest.mark.parametrize(("kind", "mistake", "said"), MISTAKES)
+def test_every_mistake_is_one_line_and_exit_2(tmp_path: Path, kind: str, mistake: str, said: str) -> None:
+    args = ["clean", str(SAMPLES), "-o", str(tmp_path / "out")]
+    if kind == "settings":
+        (tmp_path / "cleankit.toml").write_text(mistake)
+    else:
+        args += mistake.split()
+    result = run_cli(*args, cwd=tmp_path)
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("cleankit: error: ") and said in err, err
+    assert not (tmp_path / "out").exists(), "nothing runs, so no file fails one by one"
+
+
+def test_audit_and_restore_on_a_folder_without_provenance_say_so_alike(tmp_path: Path) -> None:
+    for args in (["restore", str(tmp_path), "a.txt"], ["diff", str(tmp_path)], ["stats", str(tmp_path)]):
+        result = run_cli(*args)
+        err = result.stderr.decode()
+        assert result.returncode == 2 and err.count("\n") == 1, (args, err)
+        assert f"{tmp_path}: no provenance.jsonl here; is this the output folder of `cleankit clean`?" in err
+
+
+def test_color_follows_the_flag_and_no_color(samples_out: Path) -> None:
+    view = ["diff", str(samples_out), "001_e11f24d6c84acc9d.txt", "--inline"]
+    assert STYLE.search(on_terminal(*view)), "a terminal gets colour by default"
+    plain = on_terminal(*view, env={"NO_COLOR": "1"})
+    assert not STYLE.search(plain), "NO_COLOR: no colour, no bold, no strike-through"
+    assert b"[-" in plain and b"-]" in plain, "without styles removals are marked in text"
+    assert not STYLE.search(on_terminal(*view, "--color", "never"))
+    piped = run_cli(*view, "--color", "always")
+    assert STYLE.search(piped.stdout), "--color always styles a pipe too"
+    assert not STYLE.search(run_cli("stats", str(samples_out), "--color", "auto").stdout)
+    summary = on_terminal("clean", str(SAMPLES), "-o", str(samples_out), "--color", "never")
+    assert b"skipped 5 already done" in summary and not STYLE.search(summary)
+
+
+def test_output_to_a_pipe_is_not_wrapped(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "cleankit", "clean", str(SAMPLES), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stderr.decode().splitlines()
+    summary = next(line for line in lines if line.startswith("cleaned 5 document(s)"))
+    assert re.search(r"\(\d+\.\d MB/s\) -> ", summary), summary
+    assert any(len(line) > 80 for line in lines)
+    rows = [line for line in lines if line.startswith("│ ")]
+    assert any("│ boilerplate/breadcrumb-location │" in row for row in rows), "rule names stay whole"
+
+
+def test_verbose_says_which_settings_and_each_file(tmp_path: Path) -> None:
+    (tmp_path / "cleankit.toml").write_text('[clean]\nexclude = ["004_*"]\n')
+    result = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-v", cwd=tmp_path)
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert f"note: settings: {tmp_path / 'cleankit.toml'}" in err
+    assert "cleaned 000_ad233eb0e25883aa.txt" in err and "004_" not in err.split("cleaned 4 document(s)")[0]
+    quiet = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-q", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == b""
+
+
+def test_json_where_a_machine_reads_the_result(tmp_path: Path, samples_out: Path) -> None:
+    clean = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "--json")
+    assert clean.returncode == 0, clean.stderr.decode()
+    summary = json.loads(clean.stdout)
+    assert summary["documents"] == 5 and summary["failed"] == 0 and summary["outdir"] == str(tmp_path / "out")
+    assert b"what each stage changed" not in clean.stderr
+    rules = [json.loads(line) for line in run_cli("rules", "list", "--json").stdout.splitlines()]
+    assert {"id", "family", "zone", "action", "pack", "description"} <= set(rules[0])
+    assert any(rule["id"] == "qr-caption" for rule in rules)
+    tested = json.loads(run_cli("rules", "test", str(SAMPLES / "001_e11f24d6c84acc9d.txt"), "--json").stdout)
+    assert tested["removed"] == sum(v["remove"] for v in tested["verdicts"]) > 0 and "metadata" in tested
+    diff = run_cli("diff", str(samples_out), "--json")
+    documents = [json.loads(line) for line in diff.stdout.splitlines()]
+    assert len(documents) == 5
+    changes = [c for d in documents for c in d["changes"]]
+    assert {"original", "clean", "old", "new", "labels", "layout"} <= set(changes[0])
+    assert any(c["layout"] for c in changes) and any(not c["layout"] for c in changes)
+    assert all(set(c["old"] + c["new"]) <= {"\n", "\r"} for c in changes if c["layout"])
+    stdout_run = run_cli("clean", "-", "--json", stdin=PAGE.encode())
+    assert stdout_run.returncode == 2 and b"give -o OUTDIR" in stdout_run.stderr
+
+
+def test_settings_are_found_upward_as_ruff_finds_its_own(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "docs" / "deep").mkdir(parents=True)
+    (project / "cleankit.toml").write_text('[stage.script]\nto = "tw"\n')
+    deep = project / "docs" / "deep"
+    assert run_cli("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    # A pyproject.toml without [tool.cleankit] is passed over; one with it is used.
+    (project / "docs" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert run_cli("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    (project / "docs" / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.cleankit.stage.script]\nto = "keep"\n'
+    )
+    assert run_cli("clean", "-", stdin="發展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    shown = run_cli("config", cwd=deep)
+    assert shown.stdout.decode().startswith(f"settings: {project / 'docs' / 'pyproject.toml'}")
+
+
+def test_config_show_prints_every_setting_with_stage_defaults(tmp_path: Path) -> None:
+    (tmp_path / "cleankit.toml").write_text("[stage.punctuation]\nnfkc = true\n")
+    result = run_cli("config", "--show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    text = result.stdout.decode()
+    for table in ("[clean]", "[stage.hygiene]", "[stage.mojibake]", "[stage.boilerplate]", "[stage.repeats]"):
+        assert table in text, table
+    assert "nfkc = true" in text and "byte_shift = true" in text and "min_chars = 10" in text
+    assert f"settings: {tmp_path / 'cleankit.toml'}" in result.stderr.decode()
+    again = tmp_path / "again.toml"
+    again.write_text(text)
+    assert run_cli("config", "--show", "--config", str(again)).stdout.decode() == text
+
+
+def test_help_placeholders_are_words() -> None:
+    commands = [["clean"], ["restore"], ["detect"], ["config"], ["diff"], ["stats"], ["report"]]
+    commands += [["rules", "list"], ["rules", "test"], ["index", "stats"], ["index", "prune"]]
+    for command in commands:
+        result = run_cli(*command, "--help")
+        text = result.stdout.decode()
+        assert result.returncode == 0, command
+        assert not re.search(r"<(list\[|str>|int>|path>|float>)|\{\w+\}", text), (command, text)
+        assert "--color WHEN" in text, command
+    assert "INPUT..." in run_cli("clean", "--help").stdout.decode()
