@@ -139,7 +139,14 @@ def fork_run(src: Path, out: Path, fault: str = "", jobs: int = 2) -> int:
         os._exit(code)
 
 
+# Exit codes of forked runs that running() found ended (and so reaped): waitpid cannot give
+# them twice.
+ENDED: dict[int, int] = {}
+
+
 def wait_child(pid: int, timeout: float = 300) -> int:
+    if pid in ENDED:
+        return ENDED.pop(pid)
     deadline = time.time() + timeout
     while time.time() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -151,7 +158,10 @@ def wait_child(pid: int, timeout: float = 300) -> int:
 
 
 def running(pid: int) -> bool:
-    return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        ENDED[pid] = os.waitstatus_to_exitcode(status)
+    return not done
 
 
 def start(src: Path, out: Path, fault: str | None = None, jobs: int = 2, **popen: object) -> subprocess.Popen[bytes]:

@@ -150,6 +150,14 @@ class NearDupPass:
             paragraph_min_chars=settings.neardup_paragraph_chars,
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker needs to observe documents, when the pass is sent to it (the cleaner
+        carries it; the Ray engine pickles it): not the run's index connection or caches."""
+        state = dict(self.__dict__)
+        state.update(index=None, _states=None, _paragraphs=[])
+        state.update(_views=type(self._views)(), _histograms=type(self._histograms)())
+        return state
+
     def prepare(self, files: Sequence[tuple[str, Path]]) -> None:
         """Open the index before any document is cleaned: one built with other signature
         settings is refused now, not after the run."""

@@ -56,11 +56,9 @@ class RayNearDupPass(NearDupPass):
         return cls(**init, session=session)
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a worker needs to observe documents (the cleaner carries the pass): not the
-        driver's index connection, caches or Ray session."""
-        state = dict(self.__dict__)
-        state.update(index=None, session=None, _states=None)
-        state.update(_views=type(self._views)(), _histograms=type(self._histograms)(), _paragraphs=[])
+        """As the local pass's, and without the driver's Ray session."""
+        state = super().__getstate__()
+        state.update(session=None)
         return state
 
     def _decide(self) -> dict[int, tuple[int | None, float]]:

@@ -190,6 +190,11 @@ class JsonlNearDupPass(NearDupPass):
             item.quality = (item.quality[0], item.quality[1], f"{name}#{index:012d}")
         return item
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.update(_files=OrderedDict())
+        return state
+
     def read_clean(self, output: str) -> str:
         name, index = _split_source(output)
         if name not in self._files:
