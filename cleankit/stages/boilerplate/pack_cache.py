@@ -11,6 +11,8 @@ that cannot be read back exactly as a rule is ignored and the pack read afresh.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any, cast
 
 import regex
@@ -59,35 +61,35 @@ def _chars(chars: frozenset[str] | None) -> list[str] | None:
     return None if chars is None else sorted(chars)
 
 
+def _frozen(chars: list[str] | None) -> frozenset[str] | None:
+    return None if chars is None else frozenset(chars)
+
+
+# Rule fields whose values are not JSON as they stand: (to JSON, back from JSON). Every other
+# field is stored as it is, so a field added to Rule is kept without a change here (a list
+# of fields written out by hand once dropped ``fallback``, and cached packs behaved otherwise).
+_CONVERTED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "positives": (
+        lambda examples: [[example.text, example.fields] for example in examples],
+        lambda stored: [Example(text, fields) for text, fields in stored],
+    ),
+    "gate": (_chars, _frozen),
+    "first_chars": (_chars, _frozen),
+    "last_chars": (_chars, _frozen),
+    "more_gates": (lambda gates: [sorted(gate) for gate in gates], lambda stored: tuple(map(frozenset, stored))),
+    "words": (sorted, frozenset),
+}
+# Set when the pack is loaded (``trusted``: shipped packs) or compiled when first used.
+_NOT_STORED = frozenset({"trusted", "compiled", "compiled_lines", "compiled_fields"})
+_STORED = tuple(f.name for f in dataclasses.fields(Rule) if f.name not in _NOT_STORED)
+_AS_IS = (lambda value: value, lambda value: value)
+
+
 def _record(rule: Rule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "family": rule.family,
-        "description": rule.description,
-        "pattern": rule.pattern,
-        "zone": rule.zone,
-        "action": rule.action,
-        "max_chars": rule.max_chars,
-        "fields": rule.fields,
-        "positives": [[example.text, example.fields] for example in rule.positives],
-        "negatives": rule.negatives,
-        "glue": rule.glue,
-        "block": rule.block,
-        "anchor": rule.anchor,
-        "needs_neighbour": rule.needs_neighbour,
-        "fallback": rule.fallback,
-        "introduces_text": rule.introduces_text,
-        "source": rule.source,
-        "gate": _chars(rule.gate),
-        "more_gates": [sorted(gate) for gate in rule.more_gates],
-        "first_chars": _chars(rule.first_chars),
-        "last_chars": _chars(rule.last_chars),
-        "words": sorted(rule.words),
-        "min_words": rule.min_words,
-        "longest_word": rule.longest_word,
-        "compiled": rule.compiled is not None,
-        "compiled_lines": rule.compiled_lines is not None,
-    }
+    record = {name: _CONVERTED.get(name, _AS_IS)[0](getattr(rule, name)) for name in _STORED}
+    record["compiled"] = rule.compiled is not None
+    record["compiled_lines"] = rule.compiled_lines is not None
+    return record
 
 
 class LazyPattern:
@@ -126,10 +128,6 @@ def _lazy(pattern: str, flags: int) -> regex.Pattern[str]:
     return cast("regex.Pattern[str]", LazyPattern(pattern, flags))
 
 
-def _frozen(chars: list[str] | None) -> frozenset[str] | None:
-    return None if chars is None else frozenset(chars)
-
-
 def _rules_from(stored: list[Any]) -> list[Rule] | None:
     """The rules of a cache entry, their patterns compiled as the pack reader compiles them
 (when first used)."""
@@ -137,32 +135,7 @@ def _rules_from(stored: list[Any]) -> list[Rule] | None:
     try:
         rules = []
         for data in stored:
-            rule = Rule(
-                id=data["id"],
-                family=data["family"],
-                description=data["description"],
-                pattern=data["pattern"],
-                zone=data["zone"],
-                action=data["action"],
-                max_chars=data["max_chars"],
-                fields=dict(data["fields"]),
-                positives=[Example(text, fields) for text, fields in data["positives"]],
-                negatives=list(data["negatives"]),
-                glue=data["glue"],
-                block=data["block"],
-                anchor=data["anchor"],
-                needs_neighbour=data["needs_neighbour"],
-                fallback=data["fallback"],
-                introduces_text=data["introduces_text"],
-                source=data["source"],
-                gate=_frozen(data["gate"]),
-                more_gates=tuple(frozenset(gate) for gate in data["more_gates"]),
-                first_chars=_frozen(data["first_chars"]),
-                last_chars=_frozen(data["last_chars"]),
-                words=frozenset(data["words"]),
-                min_words=data["min_words"],
-                longest_word=data["longest_word"],
-            )
+            rule = Rule(**{name: _CONVERTED.get(name, _AS_IS)[1](data[name]) for name in _STORED})
             if data["compiled"]:
                 rule.compiled = _lazy(rule.pattern, flags)
             if data["compiled_lines"]:
