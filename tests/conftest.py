@@ -34,6 +34,19 @@ def pipeline() -> Pipeline:
     return Pipeline.from_settings(Settings())
 
 
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (a run's workers), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
     """Run the installed command in a subprocess, as a user would."""
     import subprocess

@@ -9,20 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import child_pids
 
 from cleankit.run.executor import LocalExecutor, WorkerError
 
 
 def _children() -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                    found.add(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
+    return set(child_pids(os.getpid()))
 
 
 def _lost(task: int, why: str) -> str:

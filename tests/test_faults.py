@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, child_pids
 
 from cleankit import Pipeline, Settings
 from cleankit.audit.records import CleanTextReader
@@ -262,7 +262,7 @@ def test_a_worker_killed(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> 
     out = tmp_path / "out"
     pid = fork_run(src, out)
     wait_for_progress(out, 60)
-    workers = _children(pid)
+    workers = child_pids(pid)
     if workers:
         os.kill(workers[0], signal.SIGKILL)
         TALLY["faults"] += 1
@@ -270,17 +270,6 @@ def test_a_worker_killed(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> 
     assert wait_child(pid) == 0
     rerun_and_check(src, out, reference, "worker killed")
 
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
 def test_ctrl_c(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, child_pids, run_cli
 
 from cleankit import Settings
 from cleankit.core.document import Document
@@ -204,7 +204,7 @@ def test_a_worker_killed_mid_run_does_not_hang_the_run(tmp_path: Path) -> None:
     deadline = time.time() + 120
     while not children and time.time() < deadline and process.poll() is None:
         if (out / "provenance.jsonl").exists():
-            children = _worker_pids(process.pid)
+            children = child_pids(process.pid)
         time.sleep(0.02)
     assert children, "the run ended before a worker could be killed"
     os.kill(children[0], signal.SIGKILL)
@@ -212,17 +212,6 @@ def test_a_worker_killed_mid_run_does_not_hang_the_run(tmp_path: Path) -> None:
     assert process.returncode == 0, stderr.decode()
     check_consistent(out, [f"{i:03d}.txt" for i in range(200)])
 
-
-def _worker_pids(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
 def test_a_document_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
