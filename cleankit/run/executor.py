@@ -104,11 +104,13 @@ class _Pool(Generic[T, R]):
 
     def __init__(self, work: Callable[[T], R], jobs: int) -> None:
         self.work = work
-        self.workers: list[_Worker[T]] = [self._start() for _ in range(jobs)]
+        self.workers: list[_Worker[T]] = []
+        for _ in range(jobs):
+            self.workers.append(self._start())
 
     def _start(self) -> _Worker[T]:
         parent_end, child_end = multiprocessing.Pipe()
-        others = [w.conn for w in getattr(self, "workers", [])] + [parent_end]
+        others = [worker.conn for worker in self.workers] + [parent_end]
         context = multiprocessing.get_context("fork")
         process = context.Process(target=_serve, args=(self.work, child_end, others, os.getpid()), daemon=True)
         process.start()
