@@ -415,7 +415,12 @@ class Run:
 
 
 def timed(
-    name: str, command: list[str], stdin: Path | None = None, stdout: Path | None = None, timeout: float = 3600
+    name: str,
+    command: list[str],
+    stdin: Path | None = None,
+    stdout: Path | None = None,
+    timeout: float = 3600,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """Run ``command`` and take its rusage from ``wait4`` (user + system, the child's own
     waited-for children included, so pool workers count)."""
@@ -428,7 +433,7 @@ def timed(
     ):
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdin=source, stdout=sink, stderr=err)
+        process = subprocess.Popen(command, stdin=source, stdout=sink, stderr=err, env=env)
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
@@ -563,24 +568,39 @@ def run_corpus_rounds(
     return runs, hashes
 
 
+def user_environment() -> dict[str, str]:
+    """The environment of the start-up rows: this one without ``PYTHONDONTWRITEBYTECODE``.
+    A user's Python writes each module's bytecode (``__pycache__``) the first time it runs
+    (``pip install`` compiles site-packages; an editable install's own modules are compiled by
+    their first import); a machine that sets the variable would recompile every cleankit
+    module at every start, which no user pays."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def startup(cleankit: str, python: str, page: Path, repeats: int, timeout: float) -> dict[str, Any]:
-    """Best of ``repeats`` (interleaved) of a bare interpreter, ``--version`` and one page through stdin."""
+    """Best of ``repeats`` (interleaved) of a bare interpreter, ``--version`` and one page through
+    stdin, after one untimed warm-up round (it writes the bytecode and cleankit's start-up cache,
+    as a user's first call does)."""
     commands = {
         "python -c pass": ([python, "-c", "pass"], None),
         "cleankit --version": ([cleankit, "--version"], None),
         "cleankit clean - (18 kB page)": ([cleankit, "clean", "-"], page),
     }
+    env = user_environment()
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     page_out = WORK / "stdin-page.txt"
     page_hashes: set[str] = set()
-    for _ in range(repeats):
+    for number in range(repeats + 1):
         for name, (command, stdin) in commands.items():
-            run = timed("startup", command, stdin=stdin, stdout=page_out if stdin else None, timeout=timeout)
+            run = timed("startup", command, stdin=stdin, stdout=page_out if stdin else None, timeout=timeout, env=env)
             if run.returncode != 0:
                 raise SystemExit(f"bench_speed: {name} failed ({run.returncode}):\n{run.stderr_tail}")
-            runs[name].append(run)
             if stdin:
                 page_hashes.add(hashlib.sha256(page_out.read_bytes()).hexdigest())
+            if number:  # round 0 is the warm-up
+                runs[name].append(run)
     base = min(r.wall for r in runs["python -c pass"])
     base_cpu = min(r.cpu for r in runs["python -c pass"]) or 1e-3
     rows = {}
@@ -591,6 +611,8 @@ def startup(cleankit: str, python: str, page: Path, repeats: int, timeout: float
             "best_wall_s": round(best, 3),
             "best_cpu_s": round(best_cpu, 3),
             "wall_all": [round(r.wall, 3) for r in found],
+            "cpu_all": [round(r.cpu, 3) for r in found],
+            "load_1min": [r.load for r in found],
             "ratio_wall": round(best / base, 1),
             "ratio_cpu": round(best_cpu / base_cpu, 1),
         }
@@ -600,6 +622,49 @@ def startup(cleankit: str, python: str, page: Path, repeats: int, timeout: float
         "stdin_page_bytes": page.stat().st_size,
         "page_hashes": sorted(page_hashes),
     }
+
+
+def startup_table(start: dict[str, Any]) -> list[str]:
+    lines = [
+        f"start-up, best of {start['repeats']} (stdin page {start['stdin_page_bytes']} B):",
+        "",
+        "| command | best wall s | best CPU s | wall / python -c pass | CPU / python -c pass |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in start["rows"].items():
+        lines.append(
+            f"| `{name}` | {row['best_wall_s']} | {row['best_cpu_s']} | {row['ratio_wall']}× | {row['ratio_cpu']}× |"
+        )
+    return lines
+
+
+def startup_only(args: argparse.Namespace, cleankit: str, python: str, commit: str, dirty: int) -> int:
+    """``--startup-only``: the start-up rows alone (the crawl is built only for its stdin page)."""
+    pages = args.pages or SMOKE_PAGES
+    total_mb = args.total_mb or SMOKE_MB * pages / SMOKE_PAGES
+    crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, rebuild=args.rebuild)
+    start = startup(cleankit, python, crawl.stdin_page, args.startup_repeats or 5, args.timeout)
+    failures = [] if len(start["page_hashes"]) == 1 else ["the stdin page's output differs between repeats"]
+    if args.expect and start["page_hashes"] != [args.expect]:
+        failures.append(f"stdin page output {start['page_hashes']} differs from the expected {args.expect}")
+    results = {
+        "commit": commit + (" + uncommitted changes" if dirty else ""),
+        "cleankit": {"executable": cleankit, "python": python},
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "machine": machine() | {"loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "startup": start,
+        "failures": failures,
+    }
+    print()
+    print("\n".join(startup_table(start)))
+    print(f"\nstdin page output sha256: {start['page_hashes'][0]}")
+    target = args.results or RESULTS / commit / "startup.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"results written to {target}")
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def profile(python: str, crawl: Crawl, name: str, top: int, results_dir: Path, timeout: float) -> dict[str, Any]:
@@ -662,18 +727,7 @@ def report(results: dict[str, Any]) -> str:
     lines += ["", "| ratio | measured | target |", "|---|---:|---:|"]
     for name, (value, target) in results["ratios"].items():
         lines.append(f"| {name} | {value if value is not None else '–'} | {target} |")
-    start = results["startup"]
-    lines += [
-        "",
-        f"start-up, best of {start['repeats']} (stdin page {start['stdin_page_bytes']} B):",
-        "",
-        "| command | best wall s | best CPU s | wall / python -c pass | CPU / python -c pass |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, row in start["rows"].items():
-        lines.append(
-            f"| `{name}` | {row['best_wall_s']} | {row['best_cpu_s']} | {row['ratio_wall']}× | {row['ratio_cpu']}× |"
-        )
+    lines += ["", *startup_table(results["startup"])]
     lines += ["", f"output hash: {results['identity']['hash']}"]
     return "\n".join(lines)
 
@@ -700,6 +754,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=int, default=0, help="also time -j 1 on a corpus this many times larger")
     parser.add_argument("--scale-rounds", type=int, default=1)
     parser.add_argument("--startup-repeats", type=int, help="start-up commands, best of N (default 5; smoke 1)")
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="only the start-up rows (best of --startup-repeats); --expect then takes the stdin page's output sha256",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile one -j 1 run, top functions to results")
     parser.add_argument("--top", type=int, default=25, help="functions listed by the profile")
     parser.add_argument("--smoke", action="store_true", help="~50 pages, 1 round: checks it works and outputs agree")
@@ -739,6 +798,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
+    if args.startup_only:
+        return startup_only(args, cleankit, python, commit, dirty)
     crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, rebuild=args.rebuild)
     manifest = crawl.manifest
     print(

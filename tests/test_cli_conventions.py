@@ -196,3 +196,92 @@ def test_help_placeholders_are_words() -> None:
         assert not re.search(r"<(list\[|str>|int>|path>|float>)|\{\w+\}", text), (command, text)
         assert "--color WHEN" in text, command
     assert "INPUT..." in run_cli("clean", "--help").stdout.decode()
+
+
+def typer_parameters() -> list[tuple[str, object, object]]:
+    """Every Typer parameter of every command (and the groups' own, and each one's --help),
+    with its command path and a context of its command."""
+    import typer.main
+    from typer._click import Context
+
+    from cleankit.cli import load_app
+
+    found: list[tuple[str, object, object]] = []
+
+    def walk(command: object, path: str) -> None:
+        context = Context(command)  # type: ignore[arg-type]
+        for param in [*getattr(command, "params", []), command.get_help_option(context)]:  # type: ignore[attr-defined]
+            found.append((f"{path} {param.name}", param, context))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(load_app()), "cleankit")
+    return found
+
+
+PLAIN_VALUES = [None, "", "x", " a b ", "\udcff", "１２", "-", "3", ["a", "b"], ("-",), (), ("1", "2"), 7, True]
+
+
+def coerced(runtime: object, value: object, param: object, context: object) -> tuple[str, object]:
+    """What coercing ``value`` gives (a value and its type), or the error it raises."""
+    from typer._click.exceptions import BadParameter
+
+    try:
+        out = runtime.coerce(value, param=param, ctx=context)  # type: ignore[attr-defined]
+    except BadParameter as exc:
+        return "error", (type(exc).__name__, str(exc))
+    return "value", (type(out).__name__, out)
+
+
+def test_values_coerced_without_pydantic_are_what_typer_gives() -> None:
+    """cleankit answers absent values, strings and lists of strings itself (no pydantic import
+    for one page through `clean -`); for every parameter of every command and each value,
+    the answer is Typer's own coercion's, and the parameters that have a shortcut are many."""
+    from typer._coercion import build_runtime_param
+
+    from cleankit.cli import PlainValues, plain_values_kind
+
+    kinds: dict[str, int] = {}
+    answers: set[str] = set()
+    for path, param, context in typer_parameters():
+        kind = plain_values_kind(param)
+        assert kind is not None, path
+        kinds[kind] = kinds.get(kind, 0) + 1
+        shortcut, typer_own = PlainValues(kind), build_runtime_param(param.type_descriptor)  # type: ignore[attr-defined]
+        for value in PLAIN_VALUES:
+            param._runtime_param = None  # type: ignore[attr-defined]
+            answer = coerced(shortcut, value, param, context)
+            assert answer == coerced(typer_own, value, param, context), (path, value)
+            answers.add(answer[0])
+    assert kinds["str"] >= 20 and kinds["list[str]"] >= 5 and kinds["other"] >= 50, kinds
+    assert answers == {"value", "error"}
+
+
+def test_cleaning_one_page_from_stdin_imports_no_pydantic_scipy_or_datasketch(tmp_path: Path) -> None:
+    """What made one page through `cleankit clean -` slow to start: Typer's pydantic adapters,
+    and datasketch (which imports SciPy) for two answers kept in the start-up cache."""
+    script = (
+        "import sys\n"
+        "sys.argv = ['cleankit', 'clean', '-', '-q']\n"
+        "from cleankit.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    for run in ("fills the cache", "reads it"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=(PAGE * 20).encode(),
+            capture_output=True,
+            env=dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache")),
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "规划印发给你们" in done.stdout.decode()
+        loaded = set(done.stderr.decode().split())
+        assert "cleankit" in loaded and "typer" in loaded
+        assert "pydantic" not in loaded, run
+        if run == "reads it":
+            assert not loaded & {"datasketch", "scipy"}, run

@@ -53,6 +53,80 @@ def name_arguments_by_their_metavar(command: Any) -> None:
         name_arguments_by_their_metavar(sub)
 
 
+class PlainValues:
+    """Typer's coercion of one parameter, for the values that need none.
+
+    Typer (0.2x) coerces every parameter value through a pydantic ``TypeAdapter`` it builds for
+    the parameter when the command runs, defaults and absent options included: for one page
+    through ``cleankit clean -`` that was importing pydantic and building 9 adapters, about a
+    quarter of the command's CPU. For the values where that adapter is not needed, this
+    answers as Typer would without building it: an absent value (``None``: ``()`` for a
+    parameter taking many values, else ``None``, as Typer's ``RuntimeParam.coerce`` answers
+    for every kind of parameter), a ``str`` for a plain ``str`` parameter (the same string),
+    strings for a plain ``list[str]`` one (a new list of them). Any other value is handed to
+    Typer's own coercion, built then (and kept) as Typer builds it.
+    ``tests/test_cli_conventions.py`` checks the answers against Typer's for every parameter.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        many = param.multiple or param.nargs == -1
+        if value is None:
+            return () if many else None
+        if self.kind == "str" and type(value) is str and not many:
+            return value
+        if self.kind == "list[str]" and many and type(value) in (list, tuple) and all(type(v) is str for v in value):
+            return list(value)
+        from typer._coercion import build_runtime_param
+
+        runtime = build_runtime_param(param.type_descriptor)
+        param._runtime_param = runtime
+        return runtime.coerce(value, param=param, ctx=ctx)
+
+
+def plain_values_kind(param: Any) -> str | None:
+    """``str`` or ``list[str]`` for a Typer parameter of that plain type (no parser, no file,
+    no choices), ``other`` for any other Typer parameter, None for what is not a Typer
+    parameter or already has its coercion built."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+        return None
+    info = descriptor.parameter_info
+    if descriptor.file_annotation is not None or getattr(info, "parser", None) is not None or descriptor.is_choice:
+        return "other"
+    if descriptor.annotation is str:
+        return "str"
+    if descriptor.annotation == list[str]:
+        return "list[str]"
+    return "other"
+
+
+def coerce_plain_values_directly(command: Any) -> None:
+    """Give every Typer parameter of ``command`` (and of its subcommands) a
+    :class:`PlainValues`, so that running a command builds no pydantic adapter for values
+    that need none. Does nothing on a Typer without per-parameter runtime coercion."""
+    for param in getattr(command, "params", []):
+        _coerce_directly(param)
+    help_option = getattr(command, "get_help_option", None)
+    if help_option is not None:  # --help is made afresh for each context
+
+        def get_help_option(ctx: Any, made: Any = help_option) -> Any:
+            return _coerce_directly(made(ctx))
+
+        command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        coerce_plain_values_directly(sub)
+
+
+def _coerce_directly(param: Any) -> Any:
+    kind = plain_values_kind(param)
+    if kind is not None:
+        param._runtime_param = PlainValues(kind)
+    return param
+
+
 def one_line(message: str) -> str:
     """A message as one line: a multi-line error (a rule pack's) joined with '; '."""
     return "; ".join(part.strip() for part in message.splitlines() if part.strip())
@@ -74,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     click_exception: type[Exception] = sys.modules[typer.BadParameter.__module__].ClickException
     command = typer.main.get_command(load_app())
     name_arguments_by_their_metavar(command)
+    coerce_plain_values_directly(command)
     try:
         code = command.main(args=args, prog_name="cleankit", standalone_mode=False)
     except click_exception as exc:

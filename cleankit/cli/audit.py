@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from cleankit.cli.app import app
@@ -188,6 +187,8 @@ def _content_counts(entry: dict[str, Any], layout: bool) -> tuple[int, int, int]
 
 
 def _print_stats(figures: dict[str, Any], out: Console, layout: bool) -> None:
+    from rich.table import Table  # only here: every command loads this module
+
     statuses = ", ".join(f"{name} {count}" for name, count in figures["statuses"].items())
     out.print(
         f"{figures['documents']} document(s): {statuses}. {figures['original_chars']:,} original characters, "

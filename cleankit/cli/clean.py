@@ -394,21 +394,11 @@ def _run_with(
     items: list[InputItem] | None,
     executor: Executor | None,
 ) -> RunSummary:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError
     from cleankit.run.clean import RunInterrupted, run_clean
 
     err = consoles.err
-    progress = Progress(
-        TextColumn("cleaning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    progress = _progress(err, disabled=quiet or not err.is_terminal)
     with progress:
         task = progress.add_task("clean", total=None)
 
@@ -452,6 +442,44 @@ def _run_with(
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from exc
+
+
+class _NoProgress:
+    """What a disabled rich ``Progress`` does (nothing), without importing rich.progress."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        return 0
+
+    def update(self, task: int, total: float | None = None) -> None:
+        return None
+
+    def advance(self, task: int) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+def _progress(err: Any, disabled: bool) -> Any:
+    """The progress bar of a run on standard error, or nothing when it would not be shown."""
+    if disabled:
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("cleaning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
 
 
 def _canonical_text_options(settings: Settings, to: str | None, nfkc: bool) -> Settings:

@@ -63,6 +63,28 @@ def code_fingerprint(*modules: str) -> str | None:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=16)
+def source_fingerprint(package: str, *files: str) -> str | None:
+    """A hash of ``files`` (names inside the top-level ``package``'s folder) and of the
+    interpreter's version, found without importing the package: part of the key of what is
+    derived from that package's code. None when the package or a file cannot be read."""
+    try:
+        spec = find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if len(folders) != 1:
+        return None
+    digest = hashlib.sha256(sys.version.encode())
+    for name in files:
+        try:
+            data = (Path(folders[0]) / name).read_bytes()
+        except OSError:
+            return None
+        digest.update(len(name).to_bytes(8, "little") + name.encode() + len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
 def key_of(*parts: str | bytes) -> str:
     """A key for data derived from ``parts`` (and this cleankit version)."""
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())

@@ -4,20 +4,28 @@ They are exactly what datasketch computes for the same shingle hashes
 (``MinHash(scheme="affine32").update_batch``; a test checks it) and can be used as
 datasketch ``LeanMinHash``; LSH banding follows datasketch's ``MinHashLSH`` parameters for
 the threshold. Each band is stored as one 64-bit key in the index.
+
+datasketch itself is imported only when its answers are not in the start-up cache
+(:mod:`cleankit.io.cache`): importing it imports SciPy (for ``_optimal_param``'s integrals),
+which cost more than everything else a one-page ``cleankit clean -`` does. The two things
+taken from it, the permutations of ``MinHash(seed, scheme)`` and the banding of
+``MinHashLSH``'s ``_optimal_param``, are kept on disk under a hash of datasketch's source.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash
-from datasketch.lsh import _optimal_param
 
+from cleankit.io import cache
 from cleankit.text.rolling_hash import MULTIPLIER, window_hashes
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 SEED = 1
 SCHEME = "affine32"
@@ -44,13 +52,61 @@ class SignatureParams:
 
 @lru_cache(maxsize=16)
 def _banding(threshold: float, permutations: int) -> tuple[int, int]:
-    return _optimal_param(threshold, permutations, 0.5, 0.5)
+    def compute() -> list[int]:
+        from datasketch.lsh import _optimal_param
+
+        return list(_optimal_param(threshold, permutations, 0.5, 0.5))
+
+    def valid(value: Any) -> bool:
+        return (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(type(v) is int and v >= 1 for v in value)
+            and value[0] * value[1] <= permutations
+        )
+
+    fingerprint = _datasketch_fingerprint()
+    if fingerprint is None:
+        bands, rows = compute()
+    else:
+        key = cache.key_of(fingerprint, "banding", repr(threshold), str(permutations))
+        bands, rows = cache.cached("minhash-banding", key, compute, valid)
+    return bands, rows
 
 
 @lru_cache(maxsize=8)
 def _permutations(permutations: int) -> tuple[np.ndarray, np.ndarray]:
-    a, b = MinHash(num_perm=permutations, seed=SEED, scheme=SCHEME).permutations
-    return a.astype(np.uint32).reshape(-1, 1), b.astype(np.uint32).reshape(-1, 1)
+    def compute() -> list[list[int]]:
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=permutations, seed=SEED, scheme=SCHEME).permutations
+        return [[int(v) for v in a], [int(v) for v in b]]
+
+    def valid(value: Any) -> bool:
+        return (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(
+                isinstance(part, list)
+                and len(part) == permutations
+                and all(type(v) is int and 0 <= v <= 0xFFFFFFFF for v in part)
+                for part in value
+            )
+        )
+
+    fingerprint = _datasketch_fingerprint()
+    if fingerprint is None:
+        a, b = compute()
+    else:
+        key = cache.key_of(fingerprint, "permutations", str(SEED), SCHEME, str(permutations), np.__version__)
+        a, b = cache.cached("minhash-permutations", key, compute, valid)
+    return np.array(a, dtype=np.uint32).reshape(-1, 1), np.array(b, dtype=np.uint32).reshape(-1, 1)
+
+
+def _datasketch_fingerprint() -> str | None:
+    """A hash of the datasketch modules the cached answers come from (found without importing
+    datasketch), or None when they cannot be read (nothing is cached then)."""
+    return cache.source_fingerprint("datasketch", "__init__.py", "minhash.py", "lsh.py", "hashfunc.py")
 
 
 def shingle_hashes(view: str, size: int) -> np.ndarray:
@@ -100,6 +156,8 @@ def band_keys(sig: np.ndarray, params: SignatureParams) -> list[int]:
 
 
 def lean(sig: np.ndarray) -> LeanMinHash:
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME)
 
 

@@ -131,7 +131,7 @@ def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
     codes = _fold_codes[points]
     unknown = codes == _UNKNOWN_CODE
     if unknown.any():
-        _add({chr(point) for point in np.unique(points[unknown]).tolist()})
+        _add(set(map(chr, points[unknown].tolist())))
         codes = _fold_codes[points]
     kept = codes >= 0
     folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
