@@ -388,13 +388,13 @@ def test_learned_furniture_is_part_of_what_done_means(tmp_path: Path, monkeypatc
     assert "本站由某某信息中心维护" in (out / "0.txt").read_text(encoding="utf-8")  # 4 pages: too few to learn
     (src / "4.txt").write_text(page(4, "本站由某某信息中心维护"), encoding="utf-8")
     surveyed: list[str] = []
-    real_survey = SiteLearningPass.survey
+    real_survey = SiteLearningPass.survey_decoding  # the runner's survey: it keeps the decoding
 
     def survey(self: SiteLearningPass, source: str, raw: bytes) -> object:
         surveyed.append(source)
         return real_survey(self, source, raw)
 
-    monkeypatch.setattr(SiteLearningPass, "survey", survey)
+    monkeypatch.setattr(SiteLearningPass, "survey_decoding", survey)
     summary = run_clean([src], out, settings)
     assert surveyed == ["4.txt"], "unchanged pages are not decoded again to learn from them"
     assert summary.skipped == 0, "the footer is now learned: every page of the site is redone"
@@ -432,13 +432,13 @@ def test_json_lines_learned_templates_are_cached_and_part_of_what_done_means(
     run_clean([src], out, settings)
     assert "某某科技网" in (out / "a.jsonl").read_text(encoding="utf-8")  # 4 pages: too few to learn
     surveyed: list[str] = []
-    real_survey = SiteLearningPass.survey
+    real_survey = SiteLearningPass.survey_decoding  # the runner's survey: it keeps the decoding
 
     def survey(self: SiteLearningPass, source: str, raw: bytes) -> object:
         surveyed.append(source)
         return real_survey(self, source, raw)
 
-    monkeypatch.setattr(SiteLearningPass, "survey", survey)
+    monkeypatch.setattr(SiteLearningPass, "survey_decoding", survey)
     (src / "b.jsonl").write_text(records(range(5, 9)), encoding="utf-8")
     summary = run_clean([src], out, settings)
     assert surveyed == ["b.jsonl"], "an unchanged file is not read again to learn from it"

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from cleankit.core.budget import OverBudget, check_deadline, document_deadline
 from cleankit.core.corpus_pass import CorpusPass
-from cleankit.core.document import Document
+from cleankit.core.document import Document, EncodingInfo
 from cleankit.core.errors import ConfigError, DocumentTimeout, InputError, SettingsError, StageBug
 from cleankit.core.provenance import restore_text
 from cleankit.core.settings import Settings
 from cleankit.core.stage import NeedsCorpus, Stage, build_stage, canonical_stage_name
-from cleankit.io.encoding import detect_and_decode, sniff_binary
+from cleankit.io.encoding import decode, detect_and_decode, sniff_binary
 
 
 def build_stages(settings: Settings) -> list[Stage]:
@@ -56,9 +56,13 @@ class Pipeline:
                     passes.append(found)
         return passes
 
-    def clean_bytes(self, raw: bytes, source: str = "-", doc_id: str | None = None) -> Document:
+    def clean_bytes(
+        self, raw: bytes, source: str = "-", doc_id: str | None = None, decoding: EncodingInfo | None = None
+    ) -> Document:
         """Decode and clean one file's bytes. Raises :class:`InputError` for non-text input,
-        and for a document over its time budget (``document_seconds``)."""
+        and for a document over its time budget (``document_seconds``). ``decoding``: the
+        encoding :func:`detect` chose for these very bytes, under these settings, earlier (the
+        site-learning survey): the bytes are decoded with it, not detected again."""
         if not raw:
             raise InputError("empty file (0 bytes)")
         if len(raw) > self.settings.max_bytes:
@@ -70,7 +74,10 @@ class Pipeline:
         started = time.process_time()
         try:
             with document_deadline(self.settings.document_seconds):
-                text, info = detect_and_decode(raw, self.settings.encoding)
+                if decoding is None:
+                    text, info = detect_and_decode(raw, self.settings.encoding)
+                else:
+                    text, info = decode(raw, decoding), decoding
                 digest = hashlib.sha256(raw).hexdigest()
                 document = Document(
                     id=doc_id or digest[:16], source=source, text=text, sha256=digest, size=len(raw), encoding=info

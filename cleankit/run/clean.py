@@ -28,9 +28,10 @@ from types import FrameType
 from typing import Any
 
 from cleankit.core.corpus_pass import CorpusPass
+from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import OutputError, UsageError
 from cleankit.core.pipeline import Pipeline
-from cleankit.core.provenance import dumps
+from cleankit.core.provenance import dumps, dumps_lines
 from cleankit.core.settings import Settings
 from cleankit.io.files import (
     PROVENANCE_FILE,
@@ -209,7 +210,7 @@ class _Run:
             for corpus_pass in passes:
                 counts = corpus_pass.finalize(end)
                 summary.duplicates += counts.get("duplicates", 0)
-            end.commit(dumps)
+            end.commit(dumps_lines)
         except BaseException:
             _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
             raise
@@ -342,6 +343,7 @@ class SurveyResult:
     sha256: str
     surveys: dict[str, Any]
     fresh: tuple[str, ...]
+    decoding: EncodingInfo | None = None
 
 
 @dataclass
@@ -362,14 +364,19 @@ class _Surveyor:
         sha = hashlib.sha256(raw).hexdigest()
         surveys: dict[str, Any] = {}
         fresh: list[str] = []
+        decoding: EncodingInfo | None = None
         for corpus_pass in self.passes:
             known = self.cached[corpus_pass.name].get(task.rel)
             if known is not None and known[0] == sha:
                 surveys[corpus_pass.name] = json.loads(known[1])
+                continue
+            survey_decoding = getattr(corpus_pass, "survey_decoding", None)
+            if callable(survey_decoding) and decoding is None:
+                surveys[corpus_pass.name], decoding = survey_decoding(task.rel, raw)
             else:
                 surveys[corpus_pass.name] = corpus_pass.survey(task.rel, raw)
-                fresh.append(corpus_pass.name)
-        return SurveyResult(task.rel, sha, surveys, tuple(fresh))
+            fresh.append(corpus_pass.name)
+        return SurveyResult(task.rel, sha, surveys, tuple(fresh), decoding)
 
 
 def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, state: RunState, max_bytes: int) -> None:
@@ -385,11 +392,16 @@ def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, stat
     surveyor = _Surveyor(surveying, {p.name: state.surveys(ids[p.name]) for p in surveying}, max_bytes)
     found: dict[str, dict[str, Any]] = {p.name: {} for p in surveying}
     fresh: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in surveying}
+    decodings: dict[str, tuple[str, EncodingInfo]] = {}
     for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
         for name, data in result.surveys.items():
             found[name][result.rel] = data
+        if result.decoding is not None:
+            decodings[result.rel] = (result.sha256, result.decoding)
         for name in result.fresh:
             fresh[name].append((result.rel, result.sha256, json.dumps(result.surveys[name], ensure_ascii=False)))
+    for task in tasks:
+        task.decoding = decodings.get(task.rel)
     for corpus_pass in surveying:
         state.save_surveys(ids[corpus_pass.name], fresh[corpus_pass.name])
         corpus_pass.learn((task.rel, found[corpus_pass.name].get(task.rel)) for task in tasks)

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from cleankit.core.corpus_pass import CorpusPass
-from cleankit.core.document import Document
+from cleankit.core.document import Document, EncodingInfo
 from cleankit.core.errors import InputError, OutputError, StageBug
 from cleankit.core.pipeline import Pipeline
-from cleankit.core.provenance import build_record, dumps, failure_record
+from cleankit.core.provenance import build_record, dumps_lines, failure_record
 from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import display, folder_error, read_input, write_atomic
 from cleankit.run.jsonl import SNIFF_BYTES, clean_jsonl, json_kind
@@ -71,7 +71,8 @@ class Cleaner:
             elif (kind := json_kind(rel, raw[:SNIFF_BYTES])) is not None:
                 records = [failure_record(rel, json_refusal(kind), self.fingerprint, sha, len(raw))]
             else:
-                records, written = self._clean_document(raw, rel)
+                decoding = task.decoding[1] if task.decoding is not None and task.decoding[0] == sha else None
+                records, written = self._clean_document(raw, rel, decoding)
         except OutputError as exc:
             return FileResult(rel, size=len(raw), output_error=str(exc))
         except Exception as exc:  # a bug in a stage must cost one document, not the run
@@ -100,7 +101,7 @@ class Cleaner:
         for record in records:
             record["run"] = self.run_id
             totals.add_record(record)
-        lines = "".join(dumps(record) + "\n" for record in records).encode("utf-8")
+        lines = dumps_lines(records)
         output, data = written if written is not None else (None, b"")
         row = FileRow(
             file=rel,
@@ -152,12 +153,14 @@ class Cleaner:
             return f"cannot write its output {display(str(path))}: {exc.strerror or exc}"
         return None
 
-    def _clean_document(self, raw: bytes, rel: str) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
+    def _clean_document(
+        self, raw: bytes, rel: str, decoding: EncodingInfo | None = None
+    ) -> tuple[list[ProvenanceRecord], tuple[str, bytes] | None]:
         def failed(error: str) -> tuple[list[ProvenanceRecord], None]:
             return [failure_record(rel, error, self.fingerprint, hashlib.sha256(raw).hexdigest(), len(raw))], None
 
         try:
-            document = self.pipeline.clean_bytes(raw, source=rel)
+            document = self.pipeline.clean_bytes(raw, source=rel, decoding=decoding)
         except StageBug as exc:
             return failed(internal_error(exc))
         except EXPECTED_FAILURES as exc:

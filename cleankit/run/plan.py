@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cleankit.io.files import RESERVED_NAMES, InputItem, display
 
 if TYPE_CHECKING:
+    from cleankit.core.document import EncodingInfo
     from cleankit.run.state import FileRow
     from cleankit.run.summary import RunSummary
 
@@ -22,6 +23,9 @@ class Task:
     prior: FileRow | None
     # What the corpus passes learned for this file (a digest); part of what "done" means.
     context: str = ""
+    # How a corpus pass's survey decoded the file: (sha256 of the bytes it read, encoding).
+    # The cleaner decodes the same bytes the same way instead of detecting the encoding again.
+    decoding: tuple[str, EncodingInfo] | None = None
 
 
 @dataclass

@@ -414,7 +414,7 @@ class EndOfRun:
     def on_commit(self, action: Callable[[], None]) -> None:
         self.commit_actions.append(action)
 
-    def commit(self, dumps: Callable[[ProvenanceRecord], str]) -> None:
+    def commit(self, dumps_lines: Callable[[list[ProvenanceRecord]], bytes]) -> None:
         """Write the compacted provenance (latest finished lines of every file, replaced
         records in their place) beside the old one, commit the journal, then apply it."""
         provenance = self.state.provenance
@@ -428,7 +428,7 @@ class EndOfRun:
                 for row in self.state.rows():
                     if row.file in self.replaced:
                         records = self.replaced[row.file]
-                        data = "".join(dumps(record) + "\n" for record in records).encode("utf-8")
+                        data = dumps_lines(records)
                         row = _row_for(row, records)
                         if row.output is not None and row.output in self.written:
                             output = self.written[row.output]

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from cleankit.core.budget import check_deadline
-from cleankit.core.document import Document, Edit
+from cleankit.core.document import Document, Edit, EncodingInfo
 from cleankit.core.settings import Settings
 from cleankit.core.stage import register_stage
 from cleankit.stages.boilerplate.metadata import METADATA_KEY, PageMetadata
@@ -67,6 +67,7 @@ from cleankit.stages.boilerplate.sitelearn import (
     sentence_like,
     shape_key,
     survey_bytes,
+    survey_bytes_decoding,
 )
 from cleankit.stages.paragraphs import paragraph_spans
 from cleankit.text.fold import match_views
@@ -734,6 +735,11 @@ class SiteLearningPass:
 
     def survey(self, source: str, raw: bytes) -> dict[str, object] | None:
         return survey_bytes(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding, self.jsonl)
+
+    def survey_decoding(self, source: str, raw: bytes) -> tuple[dict[str, object] | None, EncodingInfo | None]:
+        """:meth:`survey`, and how it decoded the bytes (the encoding the cleaner would detect:
+        the same forced encoding, ``self.encoding``, is the settings')."""
+        return survey_bytes_decoding(raw, self.stage.learn_max_chars, self.max_bytes, self.encoding, self.jsonl)
 
     def learn(self, surveys: Iterable[tuple[str, Mapping[str, Any] | None]]) -> None:
         stage = self.stage

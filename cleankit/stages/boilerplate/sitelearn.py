@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from cleankit.core.document import EncodingInfo
 from cleankit.io.encoding import detect_and_decode, sniff_binary
 from cleankit.text.fold import match_views
 
@@ -268,21 +269,33 @@ def survey_bytes(
     """What the pre-pass learns from one input file's bytes (None for what is not a page:
     empty, binary, too large, undecodable; the main pass reports those). ``jsonl`` (text
     field, site fields) reads the bytes as JSON Lines records."""
+    return survey_bytes_decoding(raw, max_chars, max_bytes, encoding, jsonl)[0]
+
+
+def survey_bytes_decoding(
+    raw: bytes,
+    max_chars: int,
+    max_bytes: int,
+    encoding: str | None,
+    jsonl: tuple[str, Sequence[str]] | None = None,
+) -> tuple[dict[str, object] | None, EncodingInfo | None]:
+    """:func:`survey_bytes`, and how the bytes were decoded (None if they were not): the
+    cleaner decodes them the same way without detecting the encoding again."""
     if not raw or len(raw) > max_bytes:
-        return None
+        return None, None
     if jsonl is not None:
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return None
-        return {"records": jsonl_survey(content, max_chars, *jsonl)}
+            return None, None
+        return {"records": jsonl_survey(content, max_chars, *jsonl)}, None
     if sniff_binary(raw) and not encoding:
-        return None
+        return None, None
     try:
-        text, _info = detect_and_decode(raw, encoding)
+        text, info = detect_and_decode(raw, encoding)
     except (ValueError, LookupError):
-        return None
-    return dict(page_survey(text, max_chars))
+        return None, None
+    return dict(page_survey(text, max_chars)), info
 
 
 def jsonl_survey(
