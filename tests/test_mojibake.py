@@ -280,6 +280,9 @@ def test_lost_bytes_are_removed_logged_and_flagged() -> None:
         ("推进?卣虼逖?老服务", "推进老服务"),
         # A lone trail byte read as ASCII after the marker: the decoder is in step after it.
         ("，並?_實執行", "，並實執行"),
+        # Big5 read one byte out of step ("完備之行政支援服" between 提供 and 務機制): debris up
+        # to a trail byte read as ASCII (F), text in step after it, the last character lost.
+        ("提供\ufffd像々圻甈F支援\ufffd\ufffd務機制", "提供支援務機制"),
     ],
 )
 def test_lost_bytes_take_the_garbled_characters_next_to_them(damaged: str, clean: str) -> None:
@@ -325,3 +328,12 @@ def test_byte_shift_guess_uses_both_neighbours_and_full_width_punctuation() -> N
     damaged = "严守纪律?" + run.encode("gbk")[1:-1].decode("gb18030") + "?诚、担当"
     document = repair(damaged)
     assert document.text.startswith("严守纪律,着力打造政治")
+
+
+def test_a_marker_left_next_to_a_realigned_run_is_removed() -> None:
+    """業者所使用 read out of step: the realignment takes the run up to the first '?' of the
+    lost last character, whose other '?' is left alone between ideographs; touching the
+    repair, it is a lost byte, not a question mark."""
+    document = repair("個別?I者所使??自備封條之")
+    assert document.text == "個別業者所使自備封條之"
+    assert [edit.rule for edit in document.edits] == ["byte-shift", "lost-bytes"]

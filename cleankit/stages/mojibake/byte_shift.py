@@ -150,6 +150,17 @@ def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tup
     return [(shift_of[id(edit)] + index, shift_of[id(edit)] + index + 1) for edit, index in lost]
 
 
+def edges_after(edits: list[Edit]) -> list[int]:
+    """Where each edit's new text starts and ends in the text after the step of ``edits``."""
+    edges: list[int] = []
+    delta = 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        start = edit.start + delta
+        edges.extend((start, start + len(edit.new)))
+        delta += len(edit.new) - len(edit.old)
+    return edges
+
+
 _IDEOGRAPH = re.compile("[\u3400-\u9fff]")
 # What a shifted run is mostly made of, with no condition attached: a run of these is
 # skipped in one step; the characters that need a closer look (an ASCII letter, a GBK symbol

@@ -28,14 +28,21 @@ from itertools import pairwise
 from cleankit.core.document import Edit
 from cleankit.text.plausibility import ChineseModel
 
-# A run of lost-byte markers, and what may stand next to it.
+# A run of lost-byte markers.
 MARKER_RUN = re.compile("[?\ufffd]+")
-# At most this many garbled characters are taken on each side of a marker run.
+# Private-use characters taken on each side of a marker run, at most.
 MAX_GARBLED_EDGE = 3
-# Garbled text between two marker runs this close is removed with them when it reads as
-# debris (mean log-probability per character below DEBRIS_SCORE).
-MAX_GARBLED_GAP = 6
-DEBRIS_SCORE = -9.5
+# Garbled text between two marker runs this close (or before a lone trail byte this close
+# after one) is removed with them when it reads as debris: mean log-probability per
+# character below DEBRIS_SCORE (ordinary text, simplified or traditional, scores -4 to -8;
+# GBK or Big5 read out of step -12 to -18).
+MAX_GARBLED_GAP = 20
+DEBRIS_SCORE = -10.0
+
+# A marker touching a CJK or private-use character: every removal needs one.
+_MARKER_BY_CJK = re.compile(
+    r"(?<=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])[?\ufffd]|[?\ufffd](?=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
+)
 
 REASON = "bytes lost in decoding and the characters made of their neighbours removed"
 
@@ -52,107 +59,108 @@ def _is_cjk(char: str) -> bool:
     return _is_ideograph(char) or _is_private(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
 
 
+def _wide(char: str) -> bool:
+    """A character a double-byte decoder can make: not ASCII, not a space."""
+    return not char.isascii() and not char.isspace()
+
+
 def _lone_byte(text: str, index: int) -> bool:
-    """An ASCII letter or symbol standing alone between CJK characters (or a marker and an
-    ideograph): a trail byte whose lead was lost, after which the decoder is in step."""
+    """An ASCII letter or symbol standing alone between double-byte characters or markers,
+    with an ideograph on one side: a trail byte whose lead was lost (the decoder is in step
+    after it)."""
     if not 0 < index < len(text) - 1:
         return False
     char = text[index]
     if not (char.isascii() and char.isprintable() and not char.isspace() and not char.isdigit()) or char == "?":
         return False
     before, after = text[index - 1], text[index + 1]
-    return _is_cjk(after) and (before in "?\ufffd" or _is_cjk(before))
+    if not ((_wide(before) or before == "?") and (_wide(after) or after == "?")):
+        return False
+    return _is_ideograph(before) or _is_ideograph(after)
 
 
-def _garbled(char: str) -> bool:
-    """``char``, next to a marker, is debris: a private-use character (a GB18030 decoder's
-    reading of a pair out of step). Ideographs next to a marker are left: by their
-    neighbours alone they cannot be told from text (tried on the benchmark: removing those
-    that read badly with their other neighbour removed real characters and no more damage)."""
-    return _is_private(char)
-
-
-def _strong(text: str, start: int, end: int) -> bool:
-    """Whether the marker run ``text[start:end]`` is evidence of lost bytes at all."""
+def _strong(text: str, start: int, end: int, repaired: frozenset[int]) -> bool:
+    """Whether the marker run ``text[start:end]`` is evidence of lost bytes by itself."""
     run = text[start:end]
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
     if not (_is_cjk(before or " ") or _is_cjk(after or " ")):
         return False  # not inside Chinese text: left to the replacement-char rule
+    if start in repaired or end in repaired:
+        return True  # what a realignment left of its run's lost bytes
     if "\ufffd" in run:
         # At the end of a line it is a character cut at a chunk boundary (replacement-char).
         return bool(after) and not after.isspace()
-    if (before and _is_private(before)) or (after and _is_private(after)):
-        return True
-    if _lone_byte(text, end):
+    if (before and _is_private(before)) or (after and _is_private(after)) or _lone_byte(text, end):
         return True
     return len(run) >= 2 and _is_ideograph(before or " ") and _is_ideograph(after or " ")
 
 
-def lost_bytes_edits(text: str, model: ChineseModel) -> list[Edit]:
-    """Removals of lost-byte markers and the garbled characters around them.
+def lost_bytes_edits(text: str, model: ChineseModel, repaired: frozenset[int] = frozenset()) -> list[Edit]:
+    """Removals of lost-byte markers and the garbled characters around them; ``repaired``:
+    the edges of spans a repair rewrote just before (a marker touching one is strong).
 
     >>> from cleankit.text.plausibility import chinese_model
-    >>> text = "一体化\ufffd平\ufffd兴业、强县、富\ufffd\ufffd，不断"
+    >>> text = "一体化\\ufffd平\\ufffd兴业、强县、富\\ufffd\\ufffd，不断"
     >>> [(edit.old, edit.new) for edit in lost_bytes_edits(text, chinese_model())]
-    [('\ufffd平\ufffd', ''), ('\ufffd\ufffd', '')]
+    [('\\ufffd平\\ufffd', ''), ('\\ufffd\\ufffd', '')]
     """
-    runs = [(m.start(), m.end(), _strong(text, m.start(), m.end())) for m in MARKER_RUN.finditer(text)]
+    if _MARKER_BY_CJK.search(text) is None:
+        return []  # one scan: a page a wrong codec left as '?' throughout has no Chinese left
+    runs = [(m.start(), m.end()) for m in MARKER_RUN.finditer(text)]
+    strong = [_strong(text, start, end, repaired) for start, end in runs]
     # Two weak markers close together with debris between them are strong together.
-    if not any(strong for _, _, strong in runs) and not any(_paired(text, model, a, b) for a, b in pairwise(runs)):
-        return []
+    for index, (first, second) in enumerate(pairwise(runs)):
+        if not (strong[index] and strong[index + 1]) and _garbled_gap(text, model, first[1], second[0]):
+            strong[index] = strong[index + 1] = True
     spans: list[list[int]] = []
-    for index, (start, end, strong) in enumerate(runs):
-        if not strong and not (
-            (index > 0 and _paired(text, model, runs[index - 1], runs[index]))
-            or (index + 1 < len(runs) and _paired(text, model, runs[index], runs[index + 1]))
-        ):
+    for (start, end), is_strong in zip(runs, strong, strict=True):
+        if not is_strong:
             continue
-        # Garbled characters after the run: private-use characters, or up to a few
-        # characters ending in a lone trail byte (the decoder fell back in step there).
-        right = end
-        while right - end < MAX_GARBLED_EDGE and right < len(text) and _garbled(text[right]):
-            right += 1
-        for ahead in range(right, min(len(text), right + MAX_GARBLED_EDGE + 1)):
-            if _lone_byte(text, ahead):
-                right = ahead + 1
-                break
-            if not _is_cjk(text[ahead]) or text[ahead] in "\u3001\u3002\uff0c\uff1b":
-                break
+        right = _garbled_after(text, model, end)
         left = start
-        while start - left < MAX_GARBLED_EDGE and left > 0 and _garbled(text[left - 1]):
+        while start - left < MAX_GARBLED_EDGE and left > 0 and _is_private(text[left - 1]):
             left -= 1
-        if spans and left - spans[-1][1] <= MAX_GARBLED_GAP:
-            gap = text[spans[-1][1] : left]
-            # Between two U+FFFD runs, one or two characters are what the decoder made of
-            # the bytes between two bytes it could not read.
-            between_replacements = "\ufffd" in text[spans[-1][0] : spans[-1][1]] and "\ufffd" in text[start:end]
-            if (
-                not gap
-                or (between_replacements and len(gap) <= 2 and all(map(_is_cjk, gap)))
-                or _reads_as_debris(model, gap, text[spans[-1][0] - 1] if spans[-1][0] > 0 else None)
-            ):
-                spans[-1][1] = right
-                continue
-        if spans and left < spans[-1][1]:
+        if spans and left <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], right)
-            continue
-        spans.append([left, right])
+        elif spans and left - spans[-1][1] <= MAX_GARBLED_GAP and _garbled_gap(text, model, spans[-1][1], left):
+            spans[-1][1] = right
+        else:
+            spans.append([left, right])
     return [Edit("", "lost-bytes", start, end, text[start:end], "", REASON) for start, end in spans]
 
 
-def _paired(text: str, model: ChineseModel, first: tuple[int, int, bool], second: tuple[int, int, bool]) -> bool:
-    """Two marker runs close together with debris between them (``?卣虼逖?``)."""
-    gap = text[first[1] : second[0]]
-    if not 0 < len(gap) <= MAX_GARBLED_GAP:
+def _garbled_after(text: str, model: ChineseModel, end: int) -> int:
+    """Where the garbled characters right after a marker run end: private-use characters,
+    or characters that read as debris up to a lone trail byte (Big5 and GBK decoders fall
+    back in step after a trail byte that reads as ASCII)."""
+    right = end
+    while right - end < MAX_GARBLED_EDGE and right < len(text) and _is_private(text[right]):
+        right += 1
+    for ahead in range(right, min(len(text) - 1, right + MAX_GARBLED_GAP + 1)):
+        char = text[ahead]
+        if _lone_byte(text, ahead) and (ahead == right or _garbled_gap(text, model, right, ahead)):
+            return ahead + 1
+        if not _wide(char) or char in "\ufffd?":
+            break
+    return right
+
+
+def _garbled_gap(text: str, model: ChineseModel, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (between two markers, or a marker and a lone trail byte) is
+    debris: one or two double-byte characters between two U+FFFD runs, or a short span that
+    reads as debris (lone trail bytes in it count as such)."""
+    gap = text[start:end]
+    if not 0 < len(gap) <= MAX_GARBLED_GAP or gap.isascii():
         return False
-    before = text[first[0] - 1] if first[0] > 0 else None
-    return _reads_as_debris(model, gap, before)
-
-
-def _reads_as_debris(model: ChineseModel, gap: str, before: str | None) -> bool:
-    if any(_is_private(c) for c in gap):
+    if any(c.isspace() for c in gap):
+        return False
+    if any(map(_is_private, gap)):
         return True
-    if not all(_is_cjk(c) for c in gap):
+    wide = "".join(c for i, c in enumerate(gap, start) if _wide(c) or not _lone_byte(text, i))
+    if not wide or not all(map(_wide, wide)):
         return False
-    return model.total_logp(gap, before if before and _is_cjk(before) else None) / len(gap) < DEBRIS_SCORE
+    around = (text[start - 1] if start > 0 else "") + (text[end] if end < len(text) else "")
+    if len(gap) <= 2 and around == "\ufffd\ufffd":
+        return True  # what the decoder made of the bytes between two it could not read
+    return model.total_logp(wide) / len(wide) < DEBRIS_SCORE

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
-from cleankit.stages.mojibake.byte_shift import byte_shift_edits, positions_after
+from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
 from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
@@ -68,24 +68,28 @@ class MojibakeStage:
             for start, end in positions_after(edits, filled):
                 reason = "character guessed: a byte GBK could not read was filled in"
                 document.flag(self.name, "utf8-as-gbk", start, end, reason, guess=True)
+        repaired: frozenset[int] = frozenset()
         if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
             edits, lost = byte_shift_edits(document.text, chinese_model())
             document.apply(self.name, edits)
             for start, end in positions_after(edits, lost):
                 reason = "character guessed from one surviving byte"
                 document.flag(self.name, "byte-shift", start, end, reason, guess=True)
+            repaired = frozenset(edges_after(edits))
         if self.lost_bytes and ("?" in document.text or "\ufffd" in document.text):
-            self._lost_bytes(document)
+            self._lost_bytes(document, repaired)
         if self.debris:
             self._debris(document)
         if self.replacement_char and "\ufffd" in document.text:
             self._replacement_chars(document)
         return document
 
-    def _lost_bytes(self, document: Document) -> None:
+    def _lost_bytes(self, document: Document, repaired: frozenset[int]) -> None:
         """Lost-byte markers and the garbled characters next to them: removed, and the
-        place of each removal flagged (a character was lost there)."""
-        edits = lost_bytes_edits(document.text, chinese_model())
+        place of each removal flagged (a character was lost there). ``repaired``: the edges
+        of the byte-shift repairs just made (a marker touching one is what the realignment
+        left of its run's lost bytes)."""
+        edits = lost_bytes_edits(document.text, chinese_model(), repaired)
         if not edits:
             return
         document.apply(self.name, edits)
