@@ -337,3 +337,17 @@ def test_a_marker_left_next_to_a_realigned_run_is_removed() -> None:
     document = repair("個別?I者所使??自備封條之")
     assert document.text == "個別業者所使自備封條之"
     assert [edit.rule for edit in document.edits] == ["byte-shift", "lost-bytes"]
+
+
+@pytest.mark.parametrize(
+    ("before", "run", "after"),
+    [("展、基础", "设施和公", "共服务提"), ("惠民活动", "，让优质", "文化资源")],
+)
+def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: str, after: str) -> None:
+    """A four-character run read by GB18030 one byte out of step leaves two pairs between
+    two '?': two characters decoded from complete pairs are too few for a repair anywhere,
+    but between two marks and reading as debris the run is a shift for certain."""
+    damaged = before + "?" + run.encode("gbk")[1:-1].decode("gb18030") + "?" + after
+    document = repair(damaged)
+    assert document.text.replace(",", "，") == before + run + after
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]

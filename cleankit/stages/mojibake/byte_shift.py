@@ -135,9 +135,30 @@ def _repair(
     guessed_here = tuple(index - head for index in guessed if head <= index < len(new) - tail)
     # Evidence of a shift: several characters decoded from two surviving bytes each.
     decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
-    if len(decoded) < max(MIN_DECODED, len(guessed_here)) or sum(map(_is_ideograph, replaced)) < 2:
+    needed = max(MIN_DECODED, len(guessed_here))
+    if _bracketed_debris(replaced, model):
+        # A short run between two lost-byte marks that reads as debris is a shift for certain:
+        # its two edge characters are guesses, and one character decoded from a complete
+        # pair is evidence enough (otherwise the run could only be removed).
+        needed = max(1, len(guessed_here) - 1)
+    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < 2:
         return None  # a guess is not a repair
     return head, tail, replacement, guessed_here
+
+
+# What a run between two marks must score (mean log-probability per character) to count
+# as debris: ordinary text -4 to -8, GBK read out of step -12 to -18.
+BRACKETED_DEBRIS = -10.0
+
+
+def _bracketed_debris(replaced: str, model: ChineseModel) -> bool:
+    """``replaced`` starts and ends with a lost-byte mark and what is between reads as debris."""
+    if len(replaced) < 3 or replaced[0] not in "?\ufffd" or replaced[-1] not in "?\ufffd":
+        return False
+    inner = replaced[1:-1]
+    if any(c in "?\ufffd" or c.isspace() or c.isascii() for c in inner):
+        return False
+    return model.total_logp(inner) / len(inner) < BRACKETED_DEBRIS
 
 
 def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tuple[int, int]]:
