@@ -822,7 +822,11 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
         group = [t for t in trials if t["script"] == script]
         if not group:
             continue
-        cleaned, _ = ck.clean_texts(f"damage-{script}", [t["text"] for t in group], to_option(script))
+        # Each trial is its own document; the same paragraph damaged twice must not be taken
+        # for a near-duplicate of the other trial and dropped (that read as "correct text changed").
+        cleaned, _ = ck.clean_texts(
+            f"damage-{script}", [t["text"] for t in group], [*to_option(script), "--no-dedup-documents"]
+        )
         for t, out in zip(group, cleaned, strict=True):
             got = out.rstrip("\n")
             t["exact"] = got == t["orig"]
@@ -844,7 +848,7 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
     res["by_kind"] = {k: dict(v) for k, v in sorted(res["by_kind"].items())}
     # correct text: the same paragraphs without damage
     plain = list(dict.fromkeys(t["orig"] for t in trials if t["script"] == "simplified"))
-    cleaned, _ = ck.clean_texts("damage-control", plain)
+    cleaned, _ = ck.clean_texts("damage-control", plain, ["--no-dedup-documents"])
     res["control"] = {"n": len(plain), "changed": sum(o.rstrip("\n") != p for p, o in zip(plain, cleaned, strict=True))}
     return res
 

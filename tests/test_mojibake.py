@@ -27,7 +27,7 @@ from scaling import MAX_RATIO, best_seconds, doubling_ratio
 import cleankit.stages.mojibake
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document
-from cleankit.core.provenance import build_record
+from cleankit.core.provenance import build_record, restore_text
 from cleankit.stages.mojibake import MojibakeStage
 
 SENTENCES = real_sentences()
@@ -81,7 +81,7 @@ def test_utf8_read_as_gbk_is_repaired() -> None:
     for sentence in cases:
         garbled = utf8_as_gbk(sentence)
         document = repair(garbled)
-        assert {e.rule for e in document.edits} <= {"utf8-as-gbk", "replacement-char"}
+        assert {e.rule for e in document.edits} <= {"utf8-as-gbk", "replacement-char", "lost-bytes"}
         assert Levenshtein.distance(document.text, sentence) <= Levenshtein.distance(garbled, sentence)
         recovered += document.text == sentence
     # Sentences whose UTF-8 byte count is odd lose their last byte to the next character.
@@ -111,7 +111,9 @@ def test_byte_shift_run_is_realigned() -> None:
         total_gain += before - after
         damaged += before
         for edit in document.edits:
-            assert edit.rule == "byte-shift" and edit.old and edit.new
+            # What no realignment reads is removed by the lost-bytes rule (never text: the
+            # distance bound above holds).
+            assert (edit.rule == "byte-shift" and edit.old and edit.new) or (edit.rule == "lost-bytes" and edit.old)
     # About half of the damage is undone on held-out text (benchmarks/README.md).
     assert total_gain >= 0.4 * damaged
 
@@ -144,7 +146,7 @@ def test_byte_shift_flags_guessed_characters_and_can_be_switched_off() -> None:
     document = repair(garbled)
     assert "《方案" in document.text and "斗桨浮" not in document.text
     assert any(flag["rule"] == "byte-shift" for flag in document.flags)
-    assert repair(garbled, byte_shift=False).text == garbled
+    assert repair(garbled, byte_shift=False, lost_bytes=False).text == garbled
 
 
 def test_replacement_chars() -> None:
@@ -153,9 +155,13 @@ def test_replacement_chars() -> None:
     assert document.text == "加快推进科技体制\n下一段"
     assert document.edits[0].rule == "replacement-char"
     inside = "科技\ufffd\ufffd体制改革"
+    # Inside Chinese text the lost-bytes rule removes them (and flags the place) ...
     document = repair(inside)
+    assert document.text == "科技体制改革" and [e.rule for e in document.edits] == ["lost-bytes"]
+    # ... without it they are flagged only, or removed with remove_unrecoverable.
+    document = repair(inside, lost_bytes=False)
     assert document.text == inside and document.flags[0]["text"] == "\ufffd\ufffd"
-    assert repair(inside, remove_unrecoverable=True).text == "科技体制改革"
+    assert repair(inside, lost_bytes=False, remove_unrecoverable=True).text == "科技体制改革"
 
 
 def test_replacement_char_before_separator_controls_takes_linear_time() -> None:
@@ -240,3 +246,108 @@ def test_samples_clean_output_has_no_debris_and_repairs_have_provenance() -> Non
     shifts = [e for e in document.edits if e.rule == "byte-shift"]
     assert len(shifts) == 4 and all("?" in e.old and "?" not in e.new for e in shifts)
     assert "斗桨浮" not in document.text and "萍汲晒" not in document.text
+
+
+# Issue 13 §5: what no reading fits is removed, logged and flagged (the lost-bytes rule).
+# The damage below is made the way a crawler makes it: GBK bytes one byte out of step,
+# read by Python's GBK decoder (U+FFFD where it could not read a byte; it falls back in
+# step after a pair it cannot read) or by a GB18030 decoder with '?' marks.
+def _gbk_out_of_step(run: str) -> str:
+    return "\ufffd" + run.encode("gbk")[1:-1].decode("gbk", errors="replace") + "\ufffd"
+
+
+def test_lost_bytes_are_removed_logged_and_flagged() -> None:
+    damaged = "城乡一体化" + _gbk_out_of_step("推进兴业、强县、富民") + "，不断缩小差距"
+    assert damaged == "城乡一体化\ufffd平\ufffd兴业、强县、富\ufffd\ufffd，不断缩小差距"
+    document = repair(damaged)
+    # The garbled pair and the markers go; the text the decoder read in step stays as it was.
+    assert document.text == "城乡一体化兴业、强县、富，不断缩小差距"
+    assert [(e.rule, e.old, e.new) for e in document.edits] == [
+        ("lost-bytes", "\ufffd平\ufffd", ""),
+        ("lost-bytes", "\ufffd\ufffd", ""),
+    ]
+    flags = [f for f in document.flags if f["rule"] == "lost-bytes"]
+    assert [(f["start"], f["removed"]) for f in flags] == [(5, "\ufffd平\ufffd"), (12, "\ufffd\ufffd")]
+    assert restore_text(document.text, document.edits) == damaged
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # '?' next to a private-use character (a GB18030 decoder's user-defined area).
+        ("稳妥?\ue1f2庵?点领域", "稳妥点领域"),
+        # Two '?' close together with debris between them.
+        ("推进?卣虼逖?老服务", "推进老服务"),
+        # A lone trail byte read as ASCII after the marker: the decoder is in step after it.
+        ("，並?_實執行", "，並實執行"),
+        # Big5 read one byte out of step ("完備之行政支援服" between 提供 and 務機制): debris up
+        # to a trail byte read as ASCII (F), text in step after it, the last character lost.
+        ("提供\ufffd像々圻甈F支援\ufffd\ufffd務機制", "提供支援務機制"),
+    ],
+)
+def test_lost_bytes_take_the_garbled_characters_next_to_them(damaged: str, clean: str) -> None:
+    document = repair(damaged, byte_shift=False)
+    assert document.text == clean
+    assert restore_text(document.text, document.edits) == damaged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这是为什么?我们要问",  # a half-width question mark between ideographs
+        "真的吗?!",
+        "Is it?\ufffd ok",  # outside Chinese text: the replacement-char rule flags it
+        "加快推进科技体制\ufffd\n下一段",  # a character cut at a line's end: replacement-char
+        "What? 什么",
+    ],
+)
+def test_lost_bytes_leave_question_marks_and_other_markers(text: str) -> None:
+    document = repair(text)
+    assert all(edit.rule != "lost-bytes" for edit in document.edits)
+
+
+def test_lost_bytes_can_be_switched_off() -> None:
+    damaged = "城乡一体化" + _gbk_out_of_step("推进兴业、强县、富民") + "，不断缩小差距"
+    assert repair(damaged, lost_bytes=False, byte_shift=False).text == damaged
+
+
+def test_byte_shift_in_step_text_after_a_replacement_character_is_left() -> None:
+    """U+FFFD scores as debris; a reading used to earn its gain by dropping it and 'realigned'
+    the text after it that was in step already (兴业 became 有了业)."""
+    damaged = "城乡一体化" + _gbk_out_of_step("推进兴业、强县、富民") + "，不断缩小差距"
+    document = repair(damaged, lost_bytes=False)
+    assert "兴业、强县、富" in document.text
+    assert all(edit.rule != "byte-shift" for edit in document.edits)
+
+
+def test_byte_shift_guess_uses_both_neighbours_and_full_width_punctuation() -> None:
+    """The first character of the run survives as its trail byte only (AC of ， A3AC): the
+    search reads full-width punctuation as the model knows it (， not ,), and the guess is
+    made with the character after it too."""
+    run = "，着力打造政治忠"
+    damaged = "严守纪律?" + run.encode("gbk")[1:-1].decode("gb18030") + "?诚、担当"
+    document = repair(damaged)
+    assert document.text.startswith("严守纪律,着力打造政治")
+
+
+def test_a_marker_left_next_to_a_realigned_run_is_removed() -> None:
+    """業者所使用 read out of step: the realignment takes the run up to the first '?' of the
+    lost last character, whose other '?' is left alone between ideographs; touching the
+    repair, it is a lost byte, not a question mark."""
+    document = repair("個別?I者所使??自備封條之")
+    assert document.text == "個別業者所使自備封條之"
+    assert [edit.rule for edit in document.edits] == ["byte-shift", "lost-bytes"]
+
+
+@pytest.mark.parametrize(
+    ("before", "run", "after"),
+    [("展、基础", "设施和公", "共服务提"), ("惠民活动", "，让优质", "文化资源")],
+)
+def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: str, after: str) -> None:
+    """A four-character run read by GB18030 one byte out of step leaves two pairs between
+    two '?': two characters decoded from complete pairs are too few for a repair anywhere,
+    but between two marks and reading as debris the run is a shift for certain."""
+    damaged = before + "?" + run.encode("gbk")[1:-1].decode("gb18030") + "?" + after
+    document = repair(damaged)
+    assert document.text.replace(",", "，") == before + run + after
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]

@@ -12,6 +12,9 @@ with its before/after text and each can be switched off with ``[stage.mojibake]`
 * ``byte-shift``      GBK/GB18030 bytes decoded one byte out of step, usually next to a ``?``
   where a byte was lost (``?!斗桨浮沸?`` -> ``。《方案》…``): the run is re-encoded, realigned
   by a search that may assume lost bytes, and kept only when it reads as better Chinese.
+* ``lost-bytes``      lost-byte marks with strong evidence (U+FFFD next to CJK, ``??`` between
+  ideographs, a ``?`` touching a private-use character, a lone trail byte or a repair) and
+  the debris next to them are removed, logged and flagged (``�平�兴业`` -> ``兴业``).
 * ``replacement-char`` a lone U+FFFD ending a paragraph (a multi-byte character cut at a
   chunk boundary) is removed; other U+FFFD runs are flagged.
 * ``debris``          ``锟斤拷`` (U+FFFD bytes read as GBK) and ``烫烫烫``/``屯屯屯`` (uninitialised
@@ -19,12 +22,13 @@ with its before/after text and each can be switched off with ``[stage.mojibake]`
 
 Every repair must read as better Chinese under :mod:`cleankit.text.plausibility` by a margin;
 text that already reads well is never touched. What cannot be recovered is flagged
-(``document.flag``) and removed only when ``remove_unrecoverable`` is set.
+(``document.flag``); lost-byte marks with strong evidence are removed (``lost-bytes``), the
+rest only when ``remove_unrecoverable`` is set.
 
 Layout: :mod:`.stage` holds the stage and the two marker rules (``replacement-char``,
 ``debris``); each repair has its module (:mod:`.latin1` for both Latin-1 misreadings,
-:mod:`.utf8_as_gbk`, :mod:`.gbk_as_utf8`, :mod:`.byte_shift`); :mod:`.common` holds the test
-every repair must pass (:func:`.common.reads_better`).
+:mod:`.utf8_as_gbk`, :mod:`.gbk_as_utf8`, :mod:`.byte_shift`, :mod:`.lost_bytes`); :mod:`.common`
+holds the test every repair must pass (:func:`.common.reads_better`).
 """
 
 from cleankit.stages.mojibake.stage import MojibakeStage

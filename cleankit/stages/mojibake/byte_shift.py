@@ -12,6 +12,7 @@ complete byte pairs.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -134,9 +135,30 @@ def _repair(
     guessed_here = tuple(index - head for index in guessed if head <= index < len(new) - tail)
     # Evidence of a shift: several characters decoded from two surviving bytes each.
     decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
-    if len(decoded) < max(MIN_DECODED, len(guessed_here)) or sum(map(_is_ideograph, replaced)) < 2:
+    needed = max(MIN_DECODED, len(guessed_here))
+    if _bracketed_debris(replaced, model):
+        # A short run between two lost-byte marks that reads as debris is a shift for certain:
+        # its two edge characters are guesses, and one character decoded from a complete
+        # pair is evidence enough (otherwise the run could only be removed).
+        needed = max(1, len(guessed_here) - 1)
+    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < 2:
         return None  # a guess is not a repair
     return head, tail, replacement, guessed_here
+
+
+# What a run between two marks must score (mean log-probability per character) to count
+# as debris: ordinary text -4 to -8, GBK read out of step -12 to -18.
+BRACKETED_DEBRIS = -10.0
+
+
+def _bracketed_debris(replaced: str, model: ChineseModel) -> bool:
+    """``replaced`` starts and ends with a lost-byte mark and what is between reads as debris."""
+    if len(replaced) < 3 or replaced[0] not in "?\ufffd" or replaced[-1] not in "?\ufffd":
+        return False
+    inner = replaced[1:-1]
+    if any(c in "?\ufffd" or c.isspace() or c.isascii() for c in inner):
+        return False
+    return model.total_logp(inner) / len(inner) < BRACKETED_DEBRIS
 
 
 def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tuple[int, int]]:
@@ -147,6 +169,17 @@ def positions_after(edits: list[Edit], lost: list[tuple[Edit, int]]) -> list[tup
         shift_of[id(edit)] = edit.start + delta
         delta += len(edit.new) - len(edit.old)
     return [(shift_of[id(edit)] + index, shift_of[id(edit)] + index + 1) for edit, index in lost]
+
+
+def edges_after(edits: list[Edit]) -> list[int]:
+    """Where each edit's new text starts and ends in the text after the step of ``edits``."""
+    edges: list[int] = []
+    delta = 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        start = edit.start + delta
+        edges.extend((start, start + len(edit.new)))
+        delta += len(edit.new) - len(edit.old)
+    return edges
 
 
 _IDEOGRAPH = re.compile("[\u3400-\u9fff]")
@@ -212,23 +245,61 @@ def _best_realignment(
     ASCII trail byte); the reading with the best gain per character of the realigned part
     wins. The part after the cut is in step again and is left as it is, so it must not
     dilute the verdict."""
-    best: tuple[str, tuple[int, ...], float] | None = None
+    best: tuple[str, tuple[int, ...], float, int] | None = None
     cuts = [cut for cut in range(3, len(old) + 1) if old[cut - 1] in SHIFT_RUN_END or cut == len(old)]
     readings = _realign_prefixes(old, cuts, _Search(before, model))
     for cut in cuts:
         context = old[cut] if cut < len(old) else after
-        old_part = model.total_logp(old[:cut] + context, before or None)
+        # U+FFFD scores as debris, but it is only a marker of bytes already lost: a reading
+        # earns nothing by dropping it, or in-step text after it would be "realigned" for
+        # the marker's sake (兴业 -> 有了业 after a U+FFFD).
+        old_part = model.total_logp(old[:cut].replace("\ufffd", "") + context, before or None)
         for _score, text, _pending, lost in readings.get(cut, []):
             guessed_cost = LOST_BYTE_COST * len(lost)
             new_part = model.total_logp(text + context, before or None) - guessed_cost
             gain = (new_part - old_part) / (cut + 1)
             if best is None or gain > best[2]:
-                best = (text + old[cut:], lost, gain)
-    return best
+                best = (text, lost, gain, cut)
+    if best is None:
+        return None
+    text, lost, gain, cut = best
+    context = old[cut] if cut < len(old) else after
+    refined = _refine_guesses(text, lost, before, context, model)
+    if refined != text:
+        previous = before or None
+        change = model.total_logp(refined + context, previous) - model.total_logp(text + context, previous)
+        gain += change / (cut + 1)
+    folded = "".join(map(_fold_fullwidth, refined))
+    return folded + old[cut:], tuple(_guess_index(entry) for entry in lost), gain
+
+
+def _refine_guesses(text: str, lost: tuple[int, ...], before: str, after: str, model: ChineseModel) -> str:
+    """Choose each character guessed from one surviving byte again, among every GBK
+    character with that byte, by both its neighbours (the search ranked the guesses by the
+    left one only, among the most frequent candidates): 大民 -> 大美 before 青海."""
+    if not lost:
+        return text
+    chars = list(text)
+    logp = model.logp
+    for _ in range(2):  # twice: a guess next to another guess sees the other's new value
+        for entry in lost:
+            index = _guess_index(entry)
+            previous = chars[index - 1] if index > 0 else (before or None)
+            following = chars[index + 1] if index + 1 < len(chars) else (after or None)
+            best_char, best_score = chars[index], -math.inf
+            for candidate in _all_candidates(entry):
+                score = logp(previous, candidate)
+                if following is not None:
+                    score += logp(candidate, following)
+                if score > best_score:
+                    best_char, best_score = candidate, score
+            chars[index] = best_char
+    return "".join(chars)
 
 
 # A reading of the run so far: (score, text, pending, lost). ``pending`` is a lead byte
-# waiting for its trail (WILDCARD: a lost lead), ``lost`` the indexes in ``text`` of
+# waiting for its trail (WILDCARD: a lost lead), ``lost`` the guess entries (index in ``text``
+# and surviving byte, see :func:`_guess_entry`) of
 # characters guessed from one byte. Tuples, not objects: a search builds tens of thousands,
 # and a tuple is built in C.
 _Path = tuple[float, str, "int | None", tuple[int, ...]]
@@ -383,12 +454,12 @@ def _positions(candidates: list[str]) -> dict[str, list[int]]:
 
 @lru_cache(maxsize=1 << 15)
 def _pair_char(lead: int, trail: int) -> str:
-    """The character two bytes decode to as GBK, full-width forms folded ("" if none)."""
+    """The character two bytes decode to as GBK ("" if none). Full-width forms stay full
+    width inside the search (the model knows ， not ,) and are folded in its result."""
     try:
-        char = bytes([lead, trail]).decode("gbk")
+        return bytes([lead, trail]).decode("gbk")
     except UnicodeDecodeError:
         return ""
-    return _fold_fullwidth(char) if char else ""
 
 
 class _Search:
@@ -428,16 +499,16 @@ class _Search:
         score, text, _pending, lost = path
         return (score + self.logp(text[-1] if text else self.before, char), text + char, None, lost)
 
-    def guesses(self, path: _Path, candidates: list[str]) -> list[_Path]:
+    def guesses(self, path: _Path, candidates: list[str], byte: int, is_lead: bool) -> list[_Path]:
+        """Guesses for a character of which only ``byte`` (its lead or trail) survived."""
         score, text, _pending, lost = path
         previous = text[-1] if text else self.before
         key = (previous, id(candidates))
         ranked = self._ranked.get(key)
         if ranked is None:
-            folded = [_fold_fullwidth(char) for char in self._rank(previous, candidates)]
-            ranked = [(char, self.logp(previous, char)) for char in folded]
+            ranked = [(char, self.logp(previous, char)) for char in self._rank(previous, candidates)]
             self._ranked[key] = ranked
-        guessed = (*lost, len(text))
+        guessed = (*lost, _guess_entry(len(text), byte, is_lead))
         return [(score + logp - LOST_BYTE_COST, text + char, None, guessed) for char, logp in ranked]
 
     def start(self, path: _Path, byte: int) -> list[_Path]:
@@ -448,18 +519,18 @@ class _Search:
         if byte < 0x80:
             options = [self.emit(path, chr(byte))]
             if trail is not None:  # an ASCII-range trail byte whose lead was lost
-                options.extend(self.guesses(path, trail))
+                options.extend(self.guesses(path, trail, byte, False))
             return options
         options = [(path[0], path[1], byte, path[3])]
         if trail is not None:  # ... or it is a trail whose lead was lost
-            options.extend(self.guesses(path, trail))
+            options.extend(self.guesses(path, trail, byte, False))
         return options
 
     def lost_trail(self, path: _Path, lead: int, then: int | None = None) -> list[_Path]:
         """The pending lead byte lost its trail; ``then`` (if any) starts afresh."""
         if lead not in self.by_lead:
             return []
-        closed = self.guesses(path, self.by_lead[lead])
+        closed = self.guesses(path, self.by_lead[lead], lead, True)
         if then is None:
             return closed
         return [option for p in closed for option in self.start(p, then)]
@@ -476,9 +547,9 @@ class _Search:
                     nxt.extend(self.start(p, byte))
                 elif pending == WILDCARD:
                     if byte != WILDCARD and byte in by_trail:
-                        nxt.extend(self.guesses(p, by_trail[byte]))
+                        nxt.extend(self.guesses(p, by_trail[byte], byte, False))
                 elif byte == WILDCARD:  # the trail of the pending lead is the lost byte
-                    nxt.extend(self.guesses(p, by_lead.get(pending, _NO_CANDIDATES)))
+                    nxt.extend(self.guesses(p, by_lead.get(pending, _NO_CANDIDATES), pending, True))
                 else:
                     char = _pair_char(pending, byte)
                     if char:
@@ -493,3 +564,29 @@ def _fold_fullwidth(char: str) -> str:
     """Full-width ASCII forms back to ASCII: the runs come from text whose full-width
     punctuation was folded (that is how '?' and '!' got there); stay consistent with it."""
     return chr(ord(char) - 0xFEE0) if "\uff01" <= char <= "\uff5e" else char
+
+
+# A guessed character is kept in a reading as one int: its index in the reading, the byte
+# that survived, and whether that byte is the lead (so the guess can be chosen again).
+_GUESS_SHIFT = 9
+_LEAD_BIT = 0x100
+
+
+def _guess_entry(index: int, byte: int, is_lead: bool) -> int:
+    return (index << _GUESS_SHIFT) | (_LEAD_BIT if is_lead else 0) | byte
+
+
+def _guess_index(entry: int) -> int:
+    return entry >> _GUESS_SHIFT
+
+
+@lru_cache(maxsize=512)
+def _all_candidates(entry: int) -> tuple[str, ...]:
+    """Every GBK character whose lead (or trail) is the surviving byte of ``entry``."""
+    byte, is_lead = entry & 0xFF, bool(entry & _LEAD_BIT)
+    found = []
+    for other in range(0x40, 0xFF) if is_lead else range(0x81, 0xFF):
+        char = _pair_char(byte, other) if is_lead else _pair_char(other, byte)
+        if char:
+            found.append(char)
+    return tuple(found)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
-from cleankit.stages.mojibake.byte_shift import byte_shift_edits, positions_after
+from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
+from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
 from cleankit.text.plausibility import chinese_model
 
@@ -44,6 +45,10 @@ class MojibakeStage:
     byte_shift: bool = True
     replacement_char: bool = True
     debris: bool = True
+    # Remove lost-byte markers whose evidence is strong (U+FFFD inside a line, ``??`` between
+    # ideographs, a ``?`` next to a private-use character or a lone trail byte) with the
+    # garbled characters around them; each removal is logged and flagged.
+    lost_bytes: bool = True
     # Remove what cannot be recovered (debris, U+FFFD runs, lost characters) instead of flagging it.
     remove_unrecoverable: bool = False
 
@@ -63,17 +68,37 @@ class MojibakeStage:
             for start, end in positions_after(edits, filled):
                 reason = "character guessed: a byte GBK could not read was filled in"
                 document.flag(self.name, "utf8-as-gbk", start, end, reason, guess=True)
+        repaired: frozenset[int] = frozenset()
         if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
             edits, lost = byte_shift_edits(document.text, chinese_model())
             document.apply(self.name, edits)
             for start, end in positions_after(edits, lost):
                 reason = "character guessed from one surviving byte"
                 document.flag(self.name, "byte-shift", start, end, reason, guess=True)
+            repaired = frozenset(edges_after(edits))
+        if self.lost_bytes and ("?" in document.text or "\ufffd" in document.text):
+            self._lost_bytes(document, repaired)
         if self.debris:
             self._debris(document)
         if self.replacement_char and "\ufffd" in document.text:
             self._replacement_chars(document)
         return document
+
+    def _lost_bytes(self, document: Document, repaired: frozenset[int]) -> None:
+        """Lost-byte markers and the garbled characters next to them: removed, and the
+        place of each removal flagged (a character was lost there). ``repaired``: the edges
+        of the byte-shift repairs just made (a marker touching one is what the realignment
+        left of its run's lost bytes)."""
+        edits = lost_bytes_edits(document.text, chinese_model(), repaired)
+        if not edits:
+            return
+        document.apply(self.name, edits)
+        delta = 0
+        for edit in sorted(edits, key=lambda e: e.start):
+            at = edit.start + delta
+            delta -= len(edit.old)
+            reason = "characters lost in decoding removed here"
+            document.flag(self.name, "lost-bytes", at, at, reason, {"removed": edit.old})
 
     def _debris(self, document: Document) -> None:
         """``锟斤拷`` (U+FFFD's UTF-8 bytes read as GBK) and ``烫烫烫``/``屯屯屯`` (uninitialised
