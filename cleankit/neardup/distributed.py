@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -205,14 +205,36 @@ def verified_pairs(
     figures: dict[str, int],
 ) -> dict[tuple[int, int], float]:
     """(a, b) with a < b -> verified similarity, for every candidate pair of a pending document."""
-    ray = session.open()
     pending = frozenset(rowid for rowid, doc in docs.items() if doc.state == "pending")
     if not len(entries):
         return {}
     import pyarrow as pa
 
     table = pa.table({"band": entries[:, 0], "key": entries[:, 1], "doc": entries[:, 2]})
-    partitions = shuffle_partitions(len(entries))
+    scores: dict[tuple[int, int], float] = {}
+    candidates = 0
+    # Under Ray Client the shuffles run in an actor on the cluster (RaySession.stream).
+    for batch in session.stream(_verify, table, docs, pending, str(outdir), params, verify):
+        candidates += len(batch["a"])
+        for a, b, score in zip(batch["a"].tolist(), batch["b"].tolist(), batch["score"].tolist(), strict=True):
+            if score >= 0:
+                scores[(a, b)] = float(score)
+    figures.update(band_entries=len(entries), candidate_pairs=candidates, verified_pairs=len(scores))
+    return scores
+
+
+def _verify(
+    ray: Any,
+    table: Any,
+    docs: dict[int, IndexedDoc],
+    pending: frozenset[int],
+    outdir: str,
+    params: SignatureParams,
+    verify: float,
+) -> Iterator[dict[str, np.ndarray]]:
+    """The two shuffles and the verification as Ray Data operations; yields batches of
+    verified candidate pairs (``a``, ``b``, ``score``; -1: not near-duplicates)."""
+    partitions = shuffle_partitions(len(table))
     shared = ray.put(docs)
     context = ray.data.DataContext.get_current()
     # Task-based sort shuffle: no long-lived aggregator actors to start for a small crawl,
@@ -223,14 +245,6 @@ def verified_pairs(
         .groupby(["band", "key"], num_partitions=partitions)  # shuffle 1: band buckets
         .map_groups(bucket_pairs(pending), batch_format="numpy")
         .groupby("a", num_partitions=partitions)  # shuffle 2: a document's pairs together
-        .map_groups(verifier(shared, str(outdir), params, verify), batch_format="numpy")
+        .map_groups(verifier(shared, outdir, params, verify), batch_format="numpy")
     )
-    scores: dict[tuple[int, int], float] = {}
-    candidates = 0
-    for batch in verified.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-        candidates += len(batch["a"])
-        for a, b, score in zip(batch["a"].tolist(), batch["b"].tolist(), batch["score"].tolist(), strict=True):
-            if score >= 0:
-                scores[(a, b)] = float(score)
-    figures.update(band_entries=len(entries), candidate_pairs=candidates, verified_pairs=len(scores))
-    return scores
+    yield from verified.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
