@@ -35,7 +35,7 @@ from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import read_records, restore_from_record
 from cleankit.io.files import INDEX_FILE
 from cleankit.io.remote import RemoteOutput
-from cleankit.neardup.distributed import RayNearDupPass
+from cleankit.neardup.distributed import RayJsonlNearDupPass, RayNearDupPass
 from cleankit.neardup.index import NearDupIndex
 from cleankit.run.clean import run_clean
 from cleankit.run.executor import LocalExecutor
@@ -206,9 +206,34 @@ def test_jsonl_same_as_local(tmp_path: Path, session: RaySession) -> None:
         (src / f"part{shard}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = Settings(jobs=1, jsonl=True, text_field="content")
     run([src], tmp_path / "local", settings, LocalExecutor(1))
-    summary = run([src], tmp_path / "ray", settings, RayExecutor(session))
+    executor = RayExecutor(session)
+    summary = run([src], tmp_path / "ray", settings, executor)
     assert summary.documents == 8 and summary.failed == 2
+    assert summary.duplicates == 3  # notices 1-3 are in both parts
+    # The lines' near-duplicates were decided on Ray too, not by the local pass in the driver.
+    (decided,) = [p for p in executor.passes if isinstance(p, RayJsonlNearDupPass)]
+    assert decided.figures["verified_pairs"] >= 3
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+
+
+def test_paragraphs_seen_before_same_as_local(tmp_path: Path, session: RaySession) -> None:
+    """With --dedup-paragraphs the end of run also rewrites kept documents (their paragraphs
+    seen in an earlier kept one removed): on Ray, in tasks over groups of files, the same
+    records and outputs as the local pass."""
+    top = tmp_path / "in"
+    crawl(top / "crawl", range(2), range(2), seed=6)
+    shared = PARAGRAPHS[40]
+    for n in range(3):
+        page = [*notice(10 + n), shared] if n % 2 else [shared, *notice(10 + n)]
+        (top / "crawl" / f"shared{n}.txt").write_text("\n\n".join(page) + "\n", encoding="utf-8")
+    settings = Settings(jobs=1, neardup_paragraphs=True)
+    run([top], tmp_path / "local", settings, LocalExecutor(1))
+    summary = run([top], tmp_path / "ray", settings, RayExecutor(session))
+    found = comparable(tmp_path / "ray")
+    assert found == comparable(tmp_path / "local")
+    assert summary.duplicates == 2
+    seen = [r for r in found["records"] if any(e["rule"] == "seen-paragraph" for e in r["edits"])]
+    assert len(seen) == 2 and all(shared not in found["files"][r["output"]].decode() for r in seen)
 
 
 def test_parquet_same_as_local_and_restores(tmp_path: Path, session: RaySession) -> None:

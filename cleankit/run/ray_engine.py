@@ -252,11 +252,17 @@ class RayExecutor:
                 yield lost(tasks[index], _death(exc))
 
     def adapt_passes(self, passes: list[CorpusPass]) -> list[CorpusPass]:
-        """The crawl's near-duplicate pass, decided on Ray (same decisions as the local one)."""
+        """The crawl's near-duplicate pass (files or JSON Lines lines), decided and rewritten
+        on Ray (same decisions and records as the local one)."""
         from cleankit.neardup.crawl import NearDupPass
-        from cleankit.neardup.distributed import RayNearDupPass
+        from cleankit.neardup.distributed import RayJsonlNearDupPass, RayNearDupPass
+        from cleankit.run.jsonl import JsonlNearDupPass
 
-        self.passes = [RayNearDupPass.like(p, self.session) if type(p) is NearDupPass else p for p in passes]
+        ray_form: dict[type, type[RayNearDupPass]] = {
+            NearDupPass: RayNearDupPass,
+            JsonlNearDupPass: RayJsonlNearDupPass,
+        }
+        self.passes = [ray_form[type(p)].like(p, self.session) if type(p) in ray_form else p for p in passes]  # type: ignore[arg-type]
         return self.passes
 
     def close(self) -> None:
