@@ -20,7 +20,13 @@ driver adds them to the SQLite index as results arrive. Then:
    decision depends only on documents it was verified against, all in its component, so
    deciding component by component gives exactly the local decisions.
 
-The rewriting of records and outputs, the journal and the index commit stay the local pass's.
+5. **rewriting** the duplicates' records (and outputs): the local pass's own ``_rewrite``, in
+   Ray tasks over groups of files; each parses and checks its files' provenance lines (sent by
+   the driver) and hands the changes back, and the driver applies them in the local pass's
+   order. The journal and the index commit stay the driver's.
+
+JSON Lines runs (:class:`RayJsonlNearDupPass`) go through the same steps, their documents
+being lines (``FILE#LINE``) read as the local JSON Lines pass reads them.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ is where ``work(task)`` runs:
   that kills its worker fails alone (``lost``) while the others complete, as in the local
   engine.
 
+Under Ray Client (``--address ray://host:port``) this process is not a Ray driver, and Ray
+Data needs one (ray-project/ray#48682): the datasets then run in an actor on the cluster
+(:meth:`RaySession.stream`), which hands their batches back; this process still commits.
+
 Site learning is map → reduce → broadcast: the survey of each file is the map (``results``
 with the surveyor), ``learn`` in the driver merges the surveys, and the cleaner that carries
 the learned furniture is broadcast. Crawl near-duplicates are decided by
