@@ -453,6 +453,12 @@ def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
         shutil.rmtree(top, ignore_errors=True)
 
 
+def client_server_logs(top: str) -> str:
+    """What the head's Ray Client servers wrote to stderr (for a failure's report)."""
+    logs = sorted((Path(top) / "ray" / "session_latest" / "logs").glob("ray_client_server*.err"))
+    return "\n".join(f"{log.name}: {log.read_text(errors='replace')[-1500:]}" for log in logs)
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -482,5 +488,5 @@ def test_cli_against_a_started_cluster_same_as_local(tmp_path: Path, ray_head: t
         )
     for name, process in runs.items():
         _, err = process.communicate(timeout=600)
-        assert process.returncode == 0, (name, err.decode()[-3000:])
+        assert process.returncode == 0, (name, err.decode()[-3000:], client_server_logs(env["RAY_TMPDIR"]))
         assert comparable(tmp_path / name) == expected, name
