@@ -8,6 +8,7 @@ CI=true a missing Ray fails the module instead of skipping it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -34,7 +35,7 @@ from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import read_records, restore_from_record
 from cleankit.io.files import INDEX_FILE
 from cleankit.io.remote import RemoteOutput
-from cleankit.neardup.distributed import RayNearDupPass
+from cleankit.neardup.distributed import RayJsonlNearDupPass, RayNearDupPass
 from cleankit.neardup.index import NearDupIndex
 from cleankit.run.clean import run_clean
 from cleankit.run.executor import LocalExecutor
@@ -205,9 +206,34 @@ def test_jsonl_same_as_local(tmp_path: Path, session: RaySession) -> None:
         (src / f"part{shard}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = Settings(jobs=1, jsonl=True, text_field="content")
     run([src], tmp_path / "local", settings, LocalExecutor(1))
-    summary = run([src], tmp_path / "ray", settings, RayExecutor(session))
+    executor = RayExecutor(session)
+    summary = run([src], tmp_path / "ray", settings, executor)
     assert summary.documents == 8 and summary.failed == 2
+    assert summary.duplicates == 3  # notices 1-3 are in both parts
+    # The lines' near-duplicates were decided on Ray too, not by the local pass in the driver.
+    (decided,) = [p for p in executor.passes if isinstance(p, RayJsonlNearDupPass)]
+    assert decided.figures["verified_pairs"] >= 3
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+
+
+def test_paragraphs_seen_before_same_as_local(tmp_path: Path, session: RaySession) -> None:
+    """With --dedup-paragraphs the end of run also rewrites kept documents (their paragraphs
+    seen in an earlier kept one removed): on Ray, in tasks over groups of files, the same
+    records and outputs as the local pass."""
+    top = tmp_path / "in"
+    crawl(top / "crawl", range(2), range(2), seed=6)
+    shared = PARAGRAPHS[40]
+    for n in range(3):
+        page = [*notice(10 + n), shared] if n % 2 else [shared, *notice(10 + n)]
+        (top / "crawl" / f"shared{n}.txt").write_text("\n\n".join(page) + "\n", encoding="utf-8")
+    settings = Settings(jobs=1, neardup_paragraphs=True)
+    run([top], tmp_path / "local", settings, LocalExecutor(1))
+    summary = run([top], tmp_path / "ray", settings, RayExecutor(session))
+    found = comparable(tmp_path / "ray")
+    assert found == comparable(tmp_path / "local")
+    assert summary.duplicates == 2
+    seen = [r for r in found["records"] if any(e["rule"] == "seen-paragraph" for e in r["edits"])]
+    assert len(seen) == 2 and all(shared not in found["files"][r["output"]].decode() for r in seen)
 
 
 def test_parquet_same_as_local_and_restores(tmp_path: Path, session: RaySession) -> None:
@@ -352,3 +378,115 @@ def test_killed_ray_run_resumes_from_what_the_driver_committed(tmp_path: Path, s
     summary = run([top], out, Settings(jobs=1), RayExecutor(session))
     assert 1 <= summary.skipped <= 15 and summary.skipped + summary.documents == 15
     assert comparable(out) == comparable(tmp_path / "local")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def session_pids(session_id: int) -> list[int]:
+    """The processes of one session (``ray start`` and everything Ray started under it), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session_id:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
+    """A real Ray cluster for the module, as a user starts one: ``ray start --head`` with a
+    Ray Client server, 2 CPUs and token authentication (Ray's default), in a temporary folder
+    of its own (so ``--address auto`` finds it there and no other Ray instance on the machine
+    sees it); stopped at the end. Yields its Ray Client address and the environment a
+    client needs (the token; RAY_TMPDIR, where ``auto`` looks)."""
+    import secrets
+    import shutil
+    import signal
+    import tempfile
+
+    # A short path: Ray's Unix sockets live under it.
+    top = tempfile.mkdtemp(prefix="ck-ray-", dir="/tmp")
+    env = dict(os.environ, RAY_TMPDIR=top, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16))
+    client_port = free_port()
+    options = {
+        "--num-cpus": "2",
+        "--include-dashboard": "false",
+        "--node-ip-address": "127.0.0.1",
+        "--port": str(free_port()),
+        "--ray-client-server-port": str(client_port),
+        "--dashboard-agent-listen-port": str(free_port()),
+        "--metrics-export-port": str(free_port()),
+    }
+    command = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--disable-usage-stats"]
+    head = subprocess.Popen(
+        command + [item for pair in options.items() for item in pair],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (Path(top) / "ray" / "ray_current_cluster").exists() or not _listening(client_port):
+            if time.monotonic() > deadline or head.poll() is not None:
+                raise RuntimeError(f"ray start --head did not start (exit code {head.poll()})")
+            time.sleep(0.5)
+        yield f"ray://127.0.0.1:{client_port}", env
+    finally:
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+            pids = session_pids(head.pid)
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            end = time.monotonic() + wait
+            while session_pids(head.pid) and time.monotonic() < end:
+                head.poll()
+                time.sleep(0.2)
+        head.wait(timeout=10)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def client_server_logs(top: str) -> str:
+    """What the head's Ray Client servers wrote to stderr (for a failure's report)."""
+    logs = sorted((Path(top) / "ray" / "session_latest" / "logs").glob("ray_client_server*.err"))
+    return "\n".join(f"{log.name}: {log.read_text(errors='replace')[-1500:]}" for log in logs)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_cli_against_a_started_cluster_same_as_local(tmp_path: Path, ray_head: tuple[str, dict[str, str]]) -> None:
+    """``cleankit clean --engine ray --address ray://HOST:PORT`` (Ray Client: the run's Ray Data
+    work and the near-duplicate shuffles run in an actor on the cluster) and ``--address auto``
+    (a driver on the head's machine, finding the cluster ``ray start`` recorded), each in a
+    process of its own against a cluster started by ``ray start --head``: the outputs are the
+    local engine's, byte for byte, duplicates across shards included."""
+    address, env = ray_head
+    top = tmp_path / "in"
+    crawl(top / "crawl", range(2), range(3), seed=5)
+    run([top], tmp_path / "local", Settings(jobs=1), LocalExecutor(1))
+    expected = comparable(tmp_path / "local")
+    assert sum(1 for r in expected["records"] if r["status"] == "duplicate") == 3
+    runs = {}
+    for name, where in (("client", address), ("auto", "auto")):  # the two at once, on the same cluster
+        command = [sys.executable, "-m", "cleankit", "clean", str(top), "-o", str(tmp_path / name), "--engine", "ray"]
+        runs[name] = subprocess.Popen(
+            [*command, "--address", where, "-q", "-j", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+        )
+    for name, process in runs.items():
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, (name, err.decode()[-3000:], client_server_logs(env["RAY_TMPDIR"]))
+        assert comparable(tmp_path / name) == expected, name

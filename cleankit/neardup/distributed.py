@@ -20,23 +20,33 @@ driver adds them to the SQLite index as results arrive. Then:
    decision depends only on documents it was verified against, all in its component, so
    deciding component by component gives exactly the local decisions.
 
-The rewriting of records and outputs, the journal and the index commit stay the local pass's.
+5. **rewriting** the duplicates' records (and outputs): the local pass's own ``_rewrite``, in
+   Ray tasks over groups of files; each parses and checks its files' provenance lines (sent by
+   the driver) and hands the changes back, and the driver applies them in the local pass's
+   order. The journal and the index commit stay the driver's.
+
+JSON Lines runs (:class:`RayJsonlNearDupPass`) go through the same steps, their documents
+being lines (``FILE#LINE``) read as the local JSON Lines pass reads them.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cleankit.core.corpus_pass import RecordChanges
+from cleankit.core.document import Edit
+from cleankit.core.records import ProvenanceRecord
 from cleankit.neardup.crawl import NearDupPass
 from cleankit.neardup.index import IndexedDoc
-from cleankit.neardup.signature import SignatureParams
+from cleankit.run.jsonl import JsonlNearDupPass
+from cleankit.run.state import parse_lines
 
 # Band bucket entries per shuffle partition.
 ENTRIES_PER_PARTITION = 1_000_000
@@ -52,7 +62,7 @@ class RayNearDupPass(NearDupPass):
 
     @classmethod
     def like(cls, local: NearDupPass, session: Any) -> RayNearDupPass:
-        init = {f.name: getattr(local, f.name) for f in fields(NearDupPass) if f.init}
+        init = {f.name: getattr(local, f.name) for f in fields(local) if f.init}
         return cls(**init, session=session)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -68,7 +78,7 @@ class RayNearDupPass(NearDupPass):
             return {}
         docs = index.docs_in(("pending", "kept"))
         entries = index.band_entries(("pending", "kept"))
-        scores = verified_pairs(self.session, docs, entries, self.outdir, self.params, self.verify, self.figures)
+        scores = verified_pairs(self.session, docs, entries, self, self.figures)
         states = {rowid: doc.state for rowid, doc in docs.items()}
         near = neighbours(scores)
         decisions: dict[int, tuple[int | None, float]] = {}
@@ -84,6 +94,134 @@ class RayNearDupPass(NearDupPass):
                 index.set_state(rowid, "duplicate", dup)
             ordered[rowid] = (dup, score)
         return ordered
+
+    def _rewrite(
+        self,
+        changes: RecordChanges,
+        decisions: dict[int, tuple[int | None, float]],
+        updates: dict[str, list[Edit]],
+    ) -> dict[str, int]:
+        """The local pass's rewrite of the duplicates' records (and outputs), run in Ray tasks
+        on groups of files: each parses and checks its files' provenance lines, rewrites
+        them and hands back the changes, which the driver applies in the local pass's order.
+        (Parsing and checking those lines was a third of the driver's CPU on the bench crawl.)"""
+        lines_of = getattr(changes, "lines_of", None)
+        if not callable(lines_of):
+            return super()._rewrite(changes, decisions, updates)
+        index = self._index
+        duplicates = {rowid: d for rowid, d in decisions.items() if d[0] is not None}
+        known: dict[int, tuple[str, str]] = {}
+        for rowid, (dup_of, _score) in duplicates.items():
+            kept = index.get(dup_of)  # type: ignore[arg-type]
+            known[dup_of] = (kept.source, kept.doc_id)  # type: ignore[index]
+            known.setdefault(rowid, (index.source_of(rowid), ""))
+        by_file: dict[str, dict[int, tuple[int | None, float]]] = defaultdict(dict)
+        for rowid, decision in duplicates.items():
+            by_file[self._file_of(known[rowid][0])][rowid] = decision
+        edited: dict[str, dict[str, list[Edit]]] = defaultdict(dict)
+        for source, edits in updates.items():
+            edited[self._file_of(source)][source] = edits
+        files = sorted(by_file.keys() | edited.keys())
+        if not files:
+            return super()._rewrite(changes, decisions, updates)
+        ray = self.session.open()
+        from cleankit.run.ray_engine import batch_size
+
+        size = batch_size(len(files), int(ray.cluster_resources().get("CPU", 1)))
+        worker = ray.remote(max_retries=0)(_rewrite_files)
+        shared = ray.put(self)
+        refs = []
+        for start in range(0, len(files), size):
+            group = files[start : start + size]
+            lines = lines_of(group)
+            mine = {rowid: d for file in group for rowid, d in by_file.get(file, {}).items()}
+            names = {r: known[r] for rowid, (dup_of, _s) in mine.items() for r in (rowid, dup_of) if r is not None}
+            paragraphs = {source: e for file in group for source, e in edited.get(file, {}).items()}
+            refs.append(worker.remote(shared, lines, names, mine, paragraphs))
+        counts: dict[str, int] = defaultdict(int)
+        for ref in refs:  # in file order: the journal's entries come out as the local pass's
+            done, found = ray.get(ref)
+            for name, value in found.items():
+                counts[name] += value
+            for kind, target, value in done:
+                if kind == "replace":
+                    changes.replace(target, value)
+                elif kind == "write":
+                    changes.write_output(target, value)
+                else:
+                    changes.delete_output(target)
+        return {"duplicates": counts["duplicates"], "paragraphs_removed": counts["paragraphs_removed"]}
+
+    def _file_of(self, source: str) -> str:
+        """The input file whose provenance holds a document's record."""
+        return source
+
+
+@dataclass
+class RayJsonlNearDupPass(RayNearDupPass, JsonlNearDupPass):
+    """The near-duplicate pass over JSON Lines lines (:class:`cleankit.run.jsonl.JsonlNearDupPass`),
+    decided and rewritten on Ray as :class:`RayNearDupPass` does for files."""
+
+    def _file_of(self, source: str) -> str:
+        return source.rpartition("#")[0]
+
+
+class _Names:
+    """What a pass's ``_rewrite`` asks of the index, for the documents of one group of files:
+    their sources (and the kept documents' ids), sent by the driver."""
+
+    def __init__(self, names: dict[int, tuple[str, str]]) -> None:
+        self.names = names
+
+    def get(self, rowid: int) -> Any:
+        source, doc_id = self.names[rowid]
+        return _Named(source, doc_id)
+
+    def source_of(self, rowid: int) -> str:
+        return self.names[rowid][0]
+
+
+@dataclass
+class _Named:
+    source: str
+    doc_id: str
+
+
+class _Gathered:
+    """The :class:`cleankit.core.corpus_pass.RecordChanges` of a Ray task: records read from
+    the provenance lines the driver sent (parsed and checked as the run state does), changes
+    gathered in order for the driver to apply."""
+
+    def __init__(self, outdir: Path, lines: dict[str, bytes]) -> None:
+        self.outdir = outdir
+        self.lines = lines
+        self.done: list[tuple[str, str, Any]] = []
+
+    def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
+        return {file: parse_lines(self.lines[file]) for file in files if file in self.lines}
+
+    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
+        self.done.append(("replace", file, records))
+
+    def write_output(self, path: str, data: bytes) -> None:
+        self.done.append(("write", path, data))
+
+    def delete_output(self, path: str) -> None:
+        self.done.append(("delete", path, None))
+
+
+def _rewrite_files(
+    rewriter: RayNearDupPass,
+    lines: dict[str, bytes],
+    names: dict[int, tuple[str, str]],
+    decisions: dict[int, tuple[int | None, float]],
+    updates: dict[str, list[Edit]],
+) -> tuple[list[tuple[str, str, Any]], dict[str, int]]:
+    """A Ray task: the local pass's ``_rewrite`` of one group of files."""
+    rewriter.index = _Names(names)  # type: ignore[assignment]
+    gathered = _Gathered(rewriter.outdir, lines)
+    counts = super(RayNearDupPass, rewriter)._rewrite(gathered, decisions, updates)  # type: ignore[arg-type]
+    return gathered.done, counts
 
 
 def neighbours(scores: dict[tuple[int, int], float]) -> dict[int, list[tuple[int, float]]]:
@@ -156,13 +294,12 @@ def bucket_pairs(pending: frozenset[int]) -> Callable[[dict[str, np.ndarray]], d
     return pairs
 
 
-def verifier(
-    docs: Any, outdir: str, params: SignatureParams, verify: float
-) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+def verifier(docs: Any, comparer: NearDupPass) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """Ray Data: the candidate pairs of one document ``a`` (a group of the shuffle by pair),
-    made distinct (a pair shares several bands) and verified by the local pass's
-    ``_similarity`` (-1: not near-duplicates), with the documents (signatures, outputs) from
-    the object store."""
+    made distinct (a pair shares several bands) and verified by the pass's own
+    ``_similarity`` (-1: not near-duplicates; ``comparer`` is the pass as pickled for a
+    worker: it reads clean texts as its run wrote them, files or JSON Lines lines), with the
+    documents (signatures, outputs) from the object store."""
     held: dict[str, Any] = {}
 
     def scores(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -170,9 +307,8 @@ def verifier(
             import ray
 
             held["docs"] = ray.get(docs) if isinstance(docs, ray.ObjectRef) else docs
-            held["pass"] = NearDupPass(Path(outdir), params, verify=verify)
         found: dict[int, IndexedDoc] = held["docs"]
-        local: NearDupPass = held["pass"]
+        local = comparer
         pairs = np.unique(np.stack([group["a"], group["b"]], axis=1), axis=0) if len(group["a"]) else np.zeros((0, 2))
         out = []
         for a, b in pairs.astype(np.int64).tolist():
@@ -199,20 +335,38 @@ def verified_pairs(
     session: Any,
     docs: dict[int, IndexedDoc],
     entries: np.ndarray,
-    outdir: Path,
-    params: SignatureParams,
-    verify: float,
+    comparer: NearDupPass,
     figures: dict[str, int],
 ) -> dict[tuple[int, int], float]:
     """(a, b) with a < b -> verified similarity, for every candidate pair of a pending document."""
-    ray = session.open()
     pending = frozenset(rowid for rowid, doc in docs.items() if doc.state == "pending")
     if not len(entries):
         return {}
     import pyarrow as pa
 
     table = pa.table({"band": entries[:, 0], "key": entries[:, 1], "doc": entries[:, 2]})
-    partitions = shuffle_partitions(len(entries))
+    scores: dict[tuple[int, int], float] = {}
+    candidates = 0
+    # Under Ray Client the shuffles run in an actor on the cluster (RaySession.stream).
+    for batch in session.stream(_verify, table, docs, pending, comparer):
+        candidates += len(batch["a"])
+        for a, b, score in zip(batch["a"].tolist(), batch["b"].tolist(), batch["score"].tolist(), strict=True):
+            if score >= 0:
+                scores[(a, b)] = float(score)
+    figures.update(band_entries=len(entries), candidate_pairs=candidates, verified_pairs=len(scores))
+    return scores
+
+
+def _verify(
+    ray: Any,
+    table: Any,
+    docs: dict[int, IndexedDoc],
+    pending: frozenset[int],
+    comparer: NearDupPass,
+) -> Iterator[dict[str, np.ndarray]]:
+    """The two shuffles and the verification as Ray Data operations; yields batches of
+    verified candidate pairs (``a``, ``b``, ``score``; -1: not near-duplicates)."""
+    partitions = shuffle_partitions(len(table))
     shared = ray.put(docs)
     context = ray.data.DataContext.get_current()
     # Task-based sort shuffle: no long-lived aggregator actors to start for a small crawl,
@@ -223,14 +377,6 @@ def verified_pairs(
         .groupby(["band", "key"], num_partitions=partitions)  # shuffle 1: band buckets
         .map_groups(bucket_pairs(pending), batch_format="numpy")
         .groupby("a", num_partitions=partitions)  # shuffle 2: a document's pairs together
-        .map_groups(verifier(shared, str(outdir), params, verify), batch_format="numpy")
+        .map_groups(verifier(shared, comparer), batch_format="numpy")
     )
-    scores: dict[tuple[int, int], float] = {}
-    candidates = 0
-    for batch in verified.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-        candidates += len(batch["a"])
-        for a, b, score in zip(batch["a"].tolist(), batch["b"].tolist(), batch["score"].tolist(), strict=True):
-            if score >= 0:
-                scores[(a, b)] = float(score)
-    figures.update(band_entries=len(entries), candidate_pairs=candidates, verified_pairs=len(scores))
-    return scores
+    yield from verified.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)

@@ -16,6 +16,10 @@ is where ``work(task)`` runs:
   that kills its worker fails alone (``lost``) while the others complete, as in the local
   engine.
 
+Under Ray Client (``--address ray://host:port``) this process is not a Ray driver, and Ray
+Data needs one (ray-project/ray#48682): the datasets then run in an actor on the cluster
+(:meth:`RaySession.stream`), which hands their batches back; this process still commits.
+
 Site learning is map → reduce → broadcast: the survey of each file is the map (``results``
 with the surveyor), ``learn`` in the driver merges the surveys, and the cleaner that carries
 the learned furniture is broadcast. Crawl near-duplicates are decided by
@@ -95,17 +99,67 @@ class RaySession:
                 configure_logging=False,
             )
             self.started = self.connected = True
-        context = ray.data.DataContext.get_current()
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
+        quiet_ray_data(ray)
         return ray
+
+    @property
+    def client(self) -> bool:
+        """Connected through Ray Client (``ray://``): this process is not a Ray driver, and
+        Ray Data, which needs one, runs in an actor on the cluster (:meth:`stream`)."""
+        return bool(self.address and self.address.startswith("ray://"))
+
+    def stream(self, produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
+        """``produce(ray, *args)``'s items, produced here, or under Ray Client by an actor on
+        the cluster (Ray Data does not run in a Ray Client process: ray-project/ray#48682),
+        one item per call, the next asked for while this one is handled. ``produce`` must be
+        importable by the workers (a module-level function of cleankit)."""
+        ray = self.open()
+        if not self.client:
+            yield from produce(ray, *args)
+            return
+        # No CPU of its own: the cluster's CPUs are for the tasks it starts.
+        producer = ray.remote(num_cpus=0, max_restarts=0)(_Producer).remote(produce, *args)
+        try:
+            pending = producer.next.remote()
+            while True:
+                item = ray.get(pending)
+                if isinstance(item, str) and item == _DONE:
+                    return
+                pending = producer.next.remote()
+                yield item
+        finally:
+            ray.kill(producer)
 
     def close(self) -> None:
         ray = import_ray()
         if self.connected and ray.is_initialized():
             ray.shutdown()
         self.started = self.connected = False
+
+
+def quiet_ray_data(ray: Any) -> None:
+    """No progress bars, no line per dataset."""
+    context = ray.data.DataContext.get_current()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+
+
+_DONE = "cleankit: no more items"
+
+
+class _Producer:
+    """The Ray actor of :meth:`RaySession.stream`: runs ``produce`` in the cluster, where
+    Ray Data has a driver (this worker), and hands its items out one per ``next`` call."""
+
+    def __init__(self, produce: Callable[..., Iterator[Any]], *args: Any) -> None:
+        import ray
+
+        quiet_ray_data(ray)
+        self.items = produce(ray, *args)
+
+    def next(self) -> Any:
+        return next(self.items, _DONE)
 
 
 def _run_batch(work: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -120,6 +174,30 @@ def _run_batch(work: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
         return {"result": out, "index": np.asarray(batch["index"])}
 
     return run
+
+
+def _batches(ray: Any, work: Any, pickled: list[bytes], batch: int) -> Iterator[list[tuple[int, bytes]]]:
+    """The tasks (pickled) as a Ray Data dataset of batches of ``batch`` tasks, cleaned with
+    ``map_batches``; yields each batch's (task index, pickled result) as it finishes."""
+    dataset = ray.data.from_items(
+        [{"index": i, "task": data} for i, data in enumerate(pickled)],
+        override_num_blocks=max(1, (len(pickled) + batch - 1) // batch),
+    )
+    with warnings.catch_warnings():
+        # Deprecated from Ray 2.60 without a replacement for max_retries yet (hence the
+        # extra's bound below 2.64).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        mapped = dataset.map_batches(
+            _run_batch(work),
+            batch_size=batch,
+            batch_format="numpy",
+            zero_copy_batch=True,
+            # A batch whose worker died fails the dataset, and its remaining tasks are run
+            # alone (Ray Data would otherwise retry a page that kills its worker forever).
+            ray_remote_args_fn=_no_retries,
+        )
+    for done in mapped.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+        yield [(int(index), data) for index, data in zip(done["index"], done["result"], strict=True)]
 
 
 def _no_retries() -> dict[str, Any]:
@@ -145,28 +223,11 @@ class RayExecutor:
         ray = self.session.open()
         pickled = [pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
         batch = self.batch_tasks or batch_size(len(tasks), int(ray.cluster_resources().get("CPU", 1)))
-        dataset = ray.data.from_items(
-            [{"index": i, "task": data} for i, data in enumerate(pickled)],
-            override_num_blocks=max(1, (len(tasks) + batch - 1) // batch),
-        )
-        with warnings.catch_warnings():
-            # Deprecated from Ray 2.60 without a replacement for max_retries yet (hence the
-            # extra's bound below 2.64).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            mapped = dataset.map_batches(
-                _run_batch(work),
-                batch_size=batch,
-                batch_format="numpy",
-                zero_copy_batch=True,
-                # A batch whose worker died fails the dataset, and its remaining tasks are run
-                # alone (Ray Data would otherwise retry a page that kills its worker forever).
-                ray_remote_args_fn=_no_retries,
-            )
         arrived: set[int] = set()
         try:
-            for batch in mapped.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-                for index, data in zip(batch["index"], batch["result"], strict=True):
-                    arrived.add(int(index))
+            for done in self.session.stream(_batches, work, pickled, batch):
+                for index, data in done:
+                    arrived.add(index)
                     yield pickle.loads(data)
         except ray.exceptions.RayError as exc:  # a worker died, or the work raised
             yield from self._alone(ray, work, lost, tasks, pickled, arrived, exc)
@@ -195,11 +256,17 @@ class RayExecutor:
                 yield lost(tasks[index], _death(exc))
 
     def adapt_passes(self, passes: list[CorpusPass]) -> list[CorpusPass]:
-        """The crawl's near-duplicate pass, decided on Ray (same decisions as the local one)."""
+        """The crawl's near-duplicate pass (files or JSON Lines lines), decided and rewritten
+        on Ray (same decisions and records as the local one)."""
         from cleankit.neardup.crawl import NearDupPass
-        from cleankit.neardup.distributed import RayNearDupPass
+        from cleankit.neardup.distributed import RayJsonlNearDupPass, RayNearDupPass
+        from cleankit.run.jsonl import JsonlNearDupPass
 
-        self.passes = [RayNearDupPass.like(p, self.session) if type(p) is NearDupPass else p for p in passes]
+        ray_form: dict[type, type[RayNearDupPass]] = {
+            NearDupPass: RayNearDupPass,
+            JsonlNearDupPass: RayJsonlNearDupPass,
+        }
+        self.passes = [ray_form[type(p)].like(p, self.session) if type(p) in ray_form else p for p in passes]  # type: ignore[arg-type]
         return self.passes
 
     def close(self) -> None:

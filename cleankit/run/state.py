@@ -387,15 +387,19 @@ class EndOfRun:
         self._rows = {row.file: row for row in state.rows()}
 
     def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
-        found: dict[str, list[ProvenanceRecord]] = {}
+        return {file: parse_lines(data) for file, data in self.lines_of(files).items()}
+
+    def lines_of(self, files: Sequence[str]) -> dict[str, bytes]:
+        """The provenance lines of these input files as written, unparsed (the Ray engine
+        parses them in its workers: cleankit.neardup.distributed)."""
+        found: dict[str, bytes] = {}
         with open(self.state.provenance, "rb") as handle:
             for file in files:
                 row = self._rows.get(file)
                 if row is None:
                     continue
                 handle.seek(row.offset)
-                records = [parse_line(raw + b"\n")[0] for raw in handle.read(row.length).split(b"\n")[:-1]]
-                found[file] = [record for record in records if record is not None]
+                found[file] = handle.read(row.length)
         return found
 
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
@@ -461,6 +465,12 @@ class EndOfRun:
         for action in self.commit_actions:
             action()
         self.state._apply(entries, replays=False)
+
+
+def parse_lines(data: bytes) -> list[ProvenanceRecord]:
+    """The well-formed records of a file's provenance lines (:meth:`EndOfRun.lines_of`)."""
+    records = [parse_line(raw + b"\n")[0] for raw in data.split(b"\n")[:-1]]
+    return [record for record in records if record is not None]
 
 
 def _row_for(row: FileRow, records: list[ProvenanceRecord]) -> FileRow:
