@@ -51,6 +51,11 @@ class RecordChanges(Protocol):
         """The latest records of these input files (read from provenance)."""
         ...
 
+    def lines_of(self, files: Sequence[str]) -> dict[str, bytes]:
+        """The same records as their provenance lines, unparsed (for a pass that parses them
+        elsewhere, as the Ray engine does in its tasks)."""
+        ...
+
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
         """New records for ``file`` (same run): provenance is rewritten with them."""
         ...

@@ -245,9 +245,23 @@ class NearDupPass:
 
     # -- deciding ------------------------------------------------------------------
 
+    def _pending(self) -> list[tuple[int, str, str]]:
+        """The documents still to decide, best quality first: the order decisions are made in
+        and journaled in, by every engine."""
+        return sorted(self._index.pending(), key=lambda row: (tuple(json.loads(row[2])), row[0]))
+
+    def _duplicate_sources(self, decisions: dict[int, tuple[int | None, float]]) -> dict[str, tuple[str, str, float]]:
+        """Each duplicate's source -> (the kept document's source, its id, similarity)."""
+        duplicates: dict[str, tuple[str, str, float]] = {}
+        for rowid, (dup_of, score) in decisions.items():
+            if dup_of is not None:
+                kept = self._index.get(dup_of)
+                duplicates[self._index.source_of(rowid)] = (kept.source, kept.doc_id, score)
+        return duplicates
+
     def _decide(self) -> dict[int, tuple[int | None, float]]:
         """rowid -> (kept rowid it duplicates or None, similarity)."""
-        pending = sorted(self._index.pending(), key=lambda row: (tuple(json.loads(row[2])), row[0]))
+        pending = self._pending()
         decisions: dict[int, tuple[int | None, float]] = {}
         for rowid, _source, _quality in pending:
             best: tuple[float, int] | None = None
@@ -367,11 +381,7 @@ class NearDupPass:
     ) -> dict[str, int]:
         """The records of the duplicates and of documents that lost paragraphs, replaced; the
         duplicates' outputs deleted, the others rewritten (applied by the run's journal)."""
-        duplicates: dict[str, tuple[str, str, float]] = {}
-        for rowid, (dup_of, score) in decisions.items():
-            if dup_of is not None:
-                kept = self._index.get(dup_of)
-                duplicates[self._index.source_of(rowid)] = (kept.source, kept.doc_id, score)
+        duplicates = self._duplicate_sources(decisions)
         counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
         affected = sorted(duplicates.keys() | updates.keys())
         for file, records in changes.records_of(affected).items():

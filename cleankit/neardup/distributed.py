@@ -31,7 +31,6 @@ being lines (``FILE#LINE``) read as the local JSON Lines pass reads them.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -45,7 +44,7 @@ from cleankit.core.document import Edit
 from cleankit.core.records import ProvenanceRecord
 from cleankit.neardup.crawl import NearDupPass
 from cleankit.neardup.index import IndexedDoc
-from cleankit.run.jsonl import JsonlNearDupPass
+from cleankit.run.jsonl import JsonlNearDupPass, split_source
 from cleankit.run.state import parse_lines
 
 # Band bucket entries per shuffle partition.
@@ -73,7 +72,7 @@ class RayNearDupPass(NearDupPass):
 
     def _decide(self) -> dict[int, tuple[int | None, float]]:
         index = self._index
-        pending = sorted(index.pending(), key=lambda row: (tuple(json.loads(row[2])), row[0]))
+        pending = self._pending()
         if not pending:
             return {}
         docs = index.docs_in(("pending", "kept"))
@@ -105,9 +104,6 @@ class RayNearDupPass(NearDupPass):
         on groups of files: each parses and checks its files' provenance lines, rewrites
         them and hands back the changes, which the driver applies in the local pass's order.
         (Parsing and checking those lines was a third of the driver's CPU on the bench crawl.)"""
-        lines_of = getattr(changes, "lines_of", None)
-        if not callable(lines_of):
-            return super()._rewrite(changes, decisions, updates)
         index = self._index
         duplicates = {rowid: d for rowid, d in decisions.items() if d[0] is not None}
         known: dict[int, tuple[str, str]] = {}
@@ -133,7 +129,7 @@ class RayNearDupPass(NearDupPass):
         refs = []
         for start in range(0, len(files), size):
             group = files[start : start + size]
-            lines = lines_of(group)
+            lines = changes.lines_of(group)
             mine = {rowid: d for file in group for rowid, d in by_file.get(file, {}).items()}
             names = {r: known[r] for rowid, (dup_of, _s) in mine.items() for r in (rowid, dup_of) if r is not None}
             paragraphs = {source: e for file in group for source, e in edited.get(file, {}).items()}
@@ -163,7 +159,7 @@ class RayJsonlNearDupPass(RayNearDupPass, JsonlNearDupPass):
     decided and rewritten on Ray as :class:`RayNearDupPass` does for files."""
 
     def _file_of(self, source: str) -> str:
-        return source.rpartition("#")[0]
+        return split_source(source)[0]
 
 
 class _Names:
@@ -197,8 +193,11 @@ class _Gathered:
         self.lines = lines
         self.done: list[tuple[str, str, Any]] = []
 
+    def lines_of(self, files: Sequence[str]) -> dict[str, bytes]:
+        return {file: self.lines[file] for file in files if file in self.lines}
+
     def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
-        return {file: parse_lines(self.lines[file]) for file in files if file in self.lines}
+        return {file: parse_lines(data) for file, data in self.lines_of(files).items()}
 
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
         self.done.append(("replace", file, records))

@@ -147,7 +147,7 @@ def _line_sha256(line: str) -> str:
     return hashlib.sha256(line.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
-def _split_source(source: str) -> tuple[str, int]:
+def split_source(source: str) -> tuple[str, int]:
     """``FILE#LINE`` → (FILE, 0-based line index)."""
     name, _, number = source.rpartition("#")
     return name, int(number) - 1
@@ -186,7 +186,7 @@ class JsonlNearDupPass(NearDupPass):
         item = super().observe(document, output)
         if item is not None:
             # Ties are broken by the earliest path: line 2 must come before line 10.
-            name, index = _split_source(output)
+            name, index = split_source(output)
             item.quality = (item.quality[0], item.quality[1], f"{name}#{index:012d}")
         return item
 
@@ -196,7 +196,7 @@ class JsonlNearDupPass(NearDupPass):
         return state
 
     def read_clean(self, output: str) -> str:
-        name, index = _split_source(output)
+        name, index = split_source(output)
         if name not in self._files:
             self._files[name] = (self.outdir / name).read_bytes().decode("utf-8").split("\n")
             if len(self._files) > 2:
@@ -225,14 +225,10 @@ class JsonlNearDupPass(NearDupPass):
         """The lines of the duplicates and of documents that lost paragraphs, rewritten in
         their output file (which keeps every line), and their records replaced: handed to the
         run, which journals them."""
-        duplicates: dict[str, tuple[str, str, float]] = {}
-        for rowid, (dup_of, score) in decisions.items():
-            if dup_of is not None:
-                kept = self._index.get(dup_of)
-                duplicates[self._index.source_of(rowid)] = (kept.source, kept.doc_id, score)
+        duplicates = self._duplicate_sources(decisions)
         counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
         affected = duplicates.keys() | updates.keys()
-        files = sorted({_split_source(source)[0] for source in affected})
+        files = sorted({split_source(source)[0] for source in affected})
         self._files.clear()
         for file, records in changes.records_of(files).items():
             lines: list[str] | None = None
