@@ -34,17 +34,32 @@ def pipeline() -> Pipeline:
     return Pipeline.from_settings(Settings())
 
 
-def child_pids(parent: int) -> list[int]:
-    """The processes whose parent is ``parent`` (a run's workers), read from /proc."""
+@pytest.fixture(scope="module")
+def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """samples/ cleaned into a folder by the CLI, once per test module that asks for it."""
+    out = tmp_path_factory.mktemp("samples-out") / "out"
+    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
+    assert result.returncode == 0, result.stderr.decode()
+    return out
+
+
+def pids_where(field: int, value: int) -> list[int]:
+    """The processes whose /proc/PID/stat field ``field`` (counted after the command's closing
+    parenthesis: 1 the parent, 3 the session) is ``value``."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[field]) == value:
                     found.append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
     return found
+
+
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (a run's workers)."""
+    return pids_where(1, parent)
 
 
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None):

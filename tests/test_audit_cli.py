@@ -19,14 +19,6 @@ ANSI = re.compile(r"\x1b\[")
 
 
 @pytest.fixture(scope="module")
-def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("audit") / "out"
-    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
-    assert result.returncode == 0, result.stderr.decode()
-    return out
-
-
-@pytest.fixture(scope="module")
 def mixed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """samples/ plus an empty file and an image: two failed records."""
     corpus = tmp_path_factory.mktemp("mixed") / "in"

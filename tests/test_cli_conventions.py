@@ -43,14 +43,6 @@ def on_terminal(*args: str, env: dict[str, str] | None = None) -> bytes:
     return output
 
 
-@pytest.fixture(scope="module")
-def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("conventions") / "out"
-    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
-    assert result.returncode == 0, result.stderr.decode()
-    return out
-
-
 MISTAKES = [
     ("settings", '[stage.boilerplate]\ndisable = ["no-such-rule"]\n', "no rule with id"),
     ("settings", "[stage.hygiene]\nnfd = true\n", "[stage.hygiene] unknown option 'nfd'"),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, pids_where
 
 if os.environ.get("CI") == "true":
     import ray  # noqa: F401  (CI installs cleankit[ray]: a missing Ray is a failure)
@@ -387,16 +387,8 @@ def free_port() -> int:
 
 
 def session_pids(session_id: int) -> list[int]:
-    """The processes of one session (``ray start`` and everything Ray started under it), read from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session_id:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
+    """The processes of one session (``ray start`` and everything Ray started under it)."""
+    return pids_where(3, session_id)
 
 
 @pytest.fixture(scope="module")
