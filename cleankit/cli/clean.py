@@ -9,12 +9,7 @@ error, and when nothing is left to clean no output folder is created (exit code 
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -38,34 +33,16 @@ from cleankit.cli.common import (
     with_rule_packs,
 )
 from cleankit.core.settings import Settings
-from cleankit.io.files import PROVENANCE_FILE, InputItem, display
+from cleankit.io.files import PROVENANCE_FILE, STDIN, InputItem, display
 from cleankit.text.cjk import SCRIPT_TARGETS
 
 if TYPE_CHECKING:
     from cleankit.core.pipeline import Pipeline
-    from cleankit.io.selection import Selection
     from cleankit.run.executor import Executor
+    from cleankit.run.inputs import Looked
     from cleankit.run.plan import FileResult
     from cleankit.run.ray_engine import RayExecutor
     from cleankit.run.summary import RunSummary
-
-STDIN = "-"
-
-
-@dataclass
-class Looked:
-    """What looking at the inputs found, before anything is written."""
-
-    items: list[InputItem]
-    selection: Selection
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def problems(self) -> list[str]:
-        """What exit code 5 stands for: an input that is not there, a pattern that matched nothing."""
-        found = [f"{display(path)}: no such file or folder" for path in self.missing]
-        found += [f"{flag} {pattern!r} matched nothing" for flag, pattern in self.selection.unmatched()]
-        return found
 
 
 @app.command()
@@ -296,67 +273,28 @@ def _exit_code(summary: RunSummary, looked: Looked) -> int:
 
 
 def _json_inputs(settings: Settings, paths: list[Path | str], quiet: bool) -> Settings:
-    """JSON Lines files named without --jsonl: cleaned as text, their JSON would be broken.
-    When every input is one, the run switches to --jsonl (and says so); otherwise it stops."""
-    if settings.jsonl or settings.parquet:
-        return settings
-    from cleankit.run.jsonl import SNIFF_BYTES, json_kind
+    """JSON Lines files named without --jsonl: when every input is one, the run switches to
+    --jsonl and says so (cleaned as text, their JSON would be broken)."""
+    from cleankit.run.inputs import json_lines_inputs
 
-    kinds: dict[Path | str, str | None] = {}
-    for path in paths:
-        if not isinstance(path, Path) or not path.is_file():
-            kinds[path] = None
-            continue
-        try:
-            with open(path, "rb") as handle:
-                kinds[path] = json_kind(path.name, handle.read(SNIFF_BYTES))
-        except OSError:
-            kinds[path] = None  # reported with its reason when the run reads it
-    for path, kind in kinds.items():
-        if kind == "json":
-            usage_error(f"{display(str(path))} holds JSON, not text or JSON Lines (one object per line)")
-    lines = [path for path, kind in kinds.items() if kind == "jsonl"]
+    lines = json_lines_inputs(settings, paths)
     if not lines:
         return settings
-    if len(lines) < len(paths):
-        usage_error(
-            f"{display(str(lines[0]))} is JSON Lines and other inputs are not: give --jsonl to read every input "
-            "as JSON Lines, or clean it in a run of its own"
-        )
     if not quiet:
-        names = ", ".join(display(str(path)) for path in lines)
+        names = ", ".join(display(path) for path in lines)
         note(f"{names}: JSON Lines, cleaning the {settings.text_field!r} field of each line (as with --jsonl)")
     return settings.updated(jsonl=True)
 
 
 def _look(paths: list[Path | str], outdir: Path, settings: Settings, quiet: bool) -> Looked:
-    """Discover the inputs (without writing anything) and say what was left out and why.
-    Inputs that are URLs are listed where they live; what --include/--exclude matched is
-    counted on local inputs only."""
-    from cleankit.io.files import discover
-    from cleankit.io.remote import discover_inputs
-    from cleankit.io.selection import Selection
+    """The run's inputs, with what was missing, unmatched or passed over said on standard error."""
+    from cleankit.run.inputs import look_at_inputs
 
-    local = [path for path in paths if isinstance(path, Path)]
-    for path in local:
-        if path.is_dir() and os.path.realpath(path) == os.path.realpath(outdir):
-            usage_error(f"the output folder {display(str(outdir))} is an input folder; choose another")
-    missing = [str(path) for path in local if not os.path.lexists(path)]
-    selection = Selection(list(settings.include), list(settings.exclude))
-    found: Iterable[InputItem]
-    if len(local) == len(paths):
-        present = [path for path in local if os.path.lexists(path)]
-        found = discover(present, settings.include, settings.exclude, skip_dirs=[outdir], selection=selection)
-    else:
-        present_or_urls = [path for path in paths if not isinstance(path, Path) or os.path.lexists(path)]
-        found = discover_inputs(present_or_urls, settings.include, settings.exclude, skip_dirs=[outdir])
-        selection = Selection()
-    items = list(found)
-    looked = Looked(items, selection, missing)
+    looked = look_at_inputs(paths, outdir, settings)
     for problem in looked.problems:
         warn(problem)
     if not quiet:
-        for folder, why in selection.passed_over:
+        for folder, why in looked.selection.passed_over:
             note(f"passed over {display(folder)}: {why}")
     return looked
 
@@ -510,140 +448,85 @@ def _clean_stdin(
     as_json: bool,
     dry_run: bool,
 ) -> int:
-    """Clean standard input as a run of one file named ``name`` (``-`` by default): into
+    """Standard input as a run of one file named ``name`` (:mod:`cleankit.run.stream`): into
     ``OUTDIR/name`` with ``-o``, else to standard output with provenance where
-    ``--provenance`` says. Either way it goes through the batch runner, so a JSON Lines input
-    is deduplicated across its lines as a folder run is."""
-    if not name or "/" in name or name in (".", "..") or name.startswith("."):
-        usage_error(f"--stdin-name {name!r}: give a file name (no folders, not hidden)")
+    ``--provenance`` says."""
+    from cleankit.run.stream import check_stream_name, clean_stream
+
+    check_stream_name(name)
     if output is not None and provenance is not None:
         usage_error(f"-o writes provenance to OUTDIR/{PROVENANCE_FILE}; --provenance is for standard output")
     if output is None and as_json:
         usage_error("--json prints the run summary on standard output, where the clean text goes: give -o OUTDIR")
     if dry_run:
         usage_error("--dry-run lists files and folders; standard input is always cleaned")
-    raw = sys.stdin.buffer.read()
-    with tempfile.TemporaryDirectory(prefix="cleankit-stdin-") as work:
-        source = Path(work) / "in" / name
-        source.parent.mkdir()
-        source.write_bytes(raw)
-        if not settings.jsonl:
-            from cleankit.run.jsonl import SNIFF_BYTES, json_kind
 
-            if json_kind(name if name != STDIN else "-.jsonl", raw[:SNIFF_BYTES]) == "jsonl":
-                if not quiet:
-                    note(f"standard input is JSON Lines: cleaning the {settings.text_field!r} field of each line")
-                settings = settings.updated(jsonl=True)
-        pipeline = build_pipeline(settings, origin)
-        outdir = output if output is not None else Path(work) / "out"
-        items = [InputItem(source, name)]
-        summary = _run(pipeline, [source], outdir, force or output is None, True, False, items)
-        code = EXIT_FAILED if summary.failed else EXIT_OK
-        if output is not None:
-            if as_json:
-                _print_json_summary(summary, output, None)
-            elif not quiet:
-                where = display(str(output / name))
-                note(f"standard input cleaned to {where}; provenance in {display(str(output / PROVENANCE_FILE))}")
-            return code
-        clean_file = outdir / name
-        if clean_file.is_file():
-            with open(clean_file, "rb") as handle:
-                shutil.copyfileobj(handle, sys.stdout.buffer)
-            sys.stdout.flush()
-        if provenance is not None:
-            from cleankit.io.files import write_atomic
+    def run_quietly(
+        pipeline: Pipeline, paths: list[Path | str], outdir: Path, force: bool, items: list[InputItem]
+    ) -> RunSummary:
+        return _run(pipeline, paths, outdir, force, True, False, items)
 
-            write_atomic(provenance, (outdir / PROVENANCE_FILE).read_bytes())
-            if not quiet:
-                note(f"provenance written to {display(str(provenance))}")
+    stream = clean_stream(
+        sys.stdin.buffer.read(),
+        name,
+        settings,
+        output=output,
+        force=force,
+        build=lambda settings: build_pipeline(settings, origin),
+        run=run_quietly,
+    )
+    if stream.json_lines and not quiet:
+        note(f"standard input is JSON Lines: cleaned the {settings.text_field!r} field of each line")
+    code = EXIT_FAILED if stream.summary.failed else EXIT_OK
+    if output is not None:
+        if as_json:
+            _print_json_summary(stream.summary, output, None)
         elif not quiet:
-            note("provenance not kept: give --provenance FILE, or -o OUTDIR to clean into a folder")
+            where = display(str(output / name))
+            note(f"standard input cleaned to {where}; provenance in {display(str(output / PROVENANCE_FILE))}")
         return code
+    if stream.clean is not None:
+        sys.stdout.buffer.write(stream.clean)
+        sys.stdout.flush()
+    if provenance is not None and stream.provenance is not None:
+        from cleankit.io.files import write_atomic
+
+        write_atomic(provenance, stream.provenance)
+        if not quiet:
+            note(f"provenance written to {display(str(provenance))}")
+    elif not quiet:
+        note("provenance not kept: give --provenance FILE, or -o OUTDIR to clean into a folder")
+    return code
 
 
 # --- dry run --------------------------------------------------------------------------------
 
 
 def _dry_run(pipeline: Pipeline, looked: Looked, outdir: Path, force: bool, as_json: bool) -> int:
-    """Say what a run would do with each input, reading inputs only: clean it, skip it
-    (finished by an earlier run into OUTDIR), or fail it (with why, when that is known
-    before cleaning); and which folders it passes over."""
-    import hashlib
+    """Say what a run would do with each input (:mod:`cleankit.run.dry_run`), writing nothing."""
+    from cleankit.run.dry_run import dry_run
 
-    from cleankit.core.provenance import dumps
-    from cleankit.run.cleaner import Cleaner
-    from cleankit.run.plan import plan
-    from cleankit.run.state import peek_rows
-
-    settings = pipeline.settings
-    tasks, bad = plan(looked.items, outdir, {} if force else peek_rows(outdir))
-    cleaner = Cleaner(pipeline, outdir)
-    verdicts: dict[str, list[Any]] = {"clean": [], "skip": [], "fail": []}
-    for rel, error in bad:
-        verdicts["fail"].append({"source": rel, "error": error})
-    for task in tasks:
-        try:
-            size = os.path.getsize(task.path)
-            if size > settings.max_bytes:
-                raise ValueError(f"file is {size} bytes, over the max_bytes limit of {settings.max_bytes}")
-            with open(task.path, "rb") as handle:
-                raw = handle.read()
-        except (OSError, ValueError) as exc:
-            verdicts["fail"].append({"source": task.rel, "error": getattr(exc, "strerror", None) or str(exc)})
-            continue
-        problem = _known_problem(task.rel, raw, settings)
-        if problem:
-            verdicts["fail"].append({"source": task.rel, "error": problem})
-        elif task.prior is not None and cleaner.already_done(task.prior, hashlib.sha256(raw).hexdigest()):
-            verdicts["skip"].append(task.rel)
-        else:
-            verdicts["clean"].append(task.rel)
-    passed = [{"path": path, "why": why} for path, why in looked.selection.passed_over]
+    verdicts = dry_run(pipeline, looked, outdir, force)
     if as_json:
-        typer.echo(
-            dumps(
-                {
-                    **verdicts,
-                    "passed_over": passed,
-                    "problems": looked.problems,
-                    "outdir": str(outdir),
-                },
-                indent=2,
-            )
-        )
+        from cleankit.core.provenance import dumps
+
+        report = {**verdicts.to_json(), "passed_over": looked.passed_over, "problems": looked.problems}
+        typer.echo(dumps({**report, "outdir": str(outdir)}, indent=2))
     else:
         out = consoles.out
-        for rel in verdicts["clean"]:
+        for rel in verdicts.clean:
             out.print(f"clean  {display(rel)}")
-        for rel in verdicts["skip"]:
+        for rel in verdicts.skip:
             out.print(f"skip   {display(rel)}  (done by an earlier run into {display(str(outdir))})", soft_wrap=True)
-        for failure in verdicts["fail"]:
+        for failure in verdicts.fail:
             out.print(f"fail   {display(failure['source'])}  ({display(failure['error'])})")
-        for entry in passed:
+        for entry in looked.passed_over:
             out.print(f"pass   {display(entry['path'])}  ({entry['why']})")
         consoles.err.print(
-            f"dry run: {len(verdicts['clean'])} to clean, {len(verdicts['skip'])} already done, "
-            f"{len(verdicts['fail'])} would fail, {len(passed)} folder(s) passed over; nothing written"
+            f"dry run: {len(verdicts.clean)} to clean, {len(verdicts.skip)} already done, "
+            f"{len(verdicts.fail)} would fail, {len(looked.passed_over)} folder(s) passed over; nothing written"
         )
     return EXIT_NOTHING_MATCHED if looked.problems else EXIT_OK
-
-
-def _known_problem(rel: str, raw: bytes, settings: Settings) -> str | None:
-    """Why a file would fail, when that is seen without cleaning it."""
-    from cleankit.io.encoding import sniff_binary
-    from cleankit.run.cleaner import json_refusal
-    from cleankit.run.jsonl import SNIFF_BYTES, json_kind
-
-    if not raw:
-        return "empty file (0 bytes)"
-    if settings.jsonl:
-        return None
-    kind = json_kind(rel, raw[:SNIFF_BYTES])
-    if kind:
-        return json_refusal(kind)
-    binary = None if settings.encoding else sniff_binary(raw)
-    return f"not a text document: looks like {binary}" if binary else None
 
 
 # --- the end of a run -----------------------------------------------------------------------
@@ -655,7 +538,7 @@ def _print_json_summary(summary: RunSummary, outdir: Path | str, looked: Looked 
     data = {"outdir": str(outdir), **summary.to_json()}
     if looked is not None:
         data["problems"] = looked.problems
-        data["passed_over"] = [{"path": path, "why": why} for path, why in looked.selection.passed_over]
+        data["passed_over"] = looked.passed_over
     sys.stdout.write(dumps(data, indent=2) + "\n")
     sys.stdout.flush()
 

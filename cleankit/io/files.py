@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 TMP_MARK = ".cleankit-tmp-"
 PROVENANCE_FILE = "provenance.jsonl"
 SUMMARY_FILE = "summary.json"
+# What names standard input on the command line, and in provenance unless --stdin-name says otherwise.
+STDIN = "-"
 INDEX_FILE = "neardup-index.sqlite"
 # The index's name in cleankit 0.1; an output folder that has it is moved to INDEX_FILE.
 LEGACY_INDEX_FILE = "dedup-index.sqlite"
