@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLES, run_cli
@@ -247,6 +248,27 @@ def test_values_coerced_without_pydantic_are_what_typer_gives() -> None:
             answers.add(answer[0])
     assert kinds["str"] >= 20 and kinds["list[str]"] >= 5 and kinds["other"] >= 50, kinds
     assert answers == {"value", "error"}
+
+
+def test_a_typer_without_its_private_coercion_builder_is_left_to_coerce_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PlainValues hands values it does not answer to ``typer._coercion.build_runtime_param``,
+    a private name: a Typer that moves it keeps every parameter as Typer made it."""
+    import typer._coercion
+    import typer.main
+
+    from cleankit.cli import PlainValues, coerce_plain_values_directly, load_app
+
+    def shortcuts(command: Any) -> int:
+        own = sum(isinstance(getattr(p, "_runtime_param", None), PlainValues) for p in getattr(command, "params", []))
+        return own + sum(shortcuts(sub) for sub in getattr(command, "commands", {}).values())
+
+    command = typer.main.get_command(load_app())
+    monkeypatch.delattr(typer._coercion, "build_runtime_param")
+    coerce_plain_values_directly(command)
+    assert shortcuts(command) == 0
+    monkeypatch.undo()
+    coerce_plain_values_directly(command)
+    assert shortcuts(command) >= 25
 
 
 def test_cleaning_one_page_from_stdin_imports_no_pydantic_scipy_or_datasketch(tmp_path: Path) -> None:

@@ -106,7 +106,11 @@ def plain_values_kind(param: Any) -> str | None:
 def coerce_plain_values_directly(command: Any) -> None:
     """Give every Typer parameter of ``command`` (and of its subcommands) a
     :class:`PlainValues`, so that running a command builds no pydantic adapter for values
-    that need none. Does nothing on a Typer without per-parameter runtime coercion."""
+    that need none. Does nothing on a Typer without per-parameter runtime coercion, or whose
+    private builder of it (which :class:`PlainValues` hands other values to) is not where
+    Typer 0.2x keeps it: such a Typer coerces every value itself, as it would without cleankit."""
+    if not callable(getattr(sys.modules.get("typer._coercion"), "build_runtime_param", None)):
+        return
     for param in getattr(command, "params", []):
         _coerce_directly(param)
     help_option = getattr(command, "get_help_option", None)
