@@ -449,3 +449,24 @@ def test_json_lines_learned_templates_are_cached_and_part_of_what_done_means(
     surveyed.clear()
     summary = run_clean([src], out, settings)
     assert surveyed == [] and summary.skipped == 2
+
+
+def test_end_of_run_reads_checked_lines_as_they_are_and_checks_changed_ones(tmp_path: Path) -> None:
+    """Lines whose checksum is their row's are parsed without checking each record again;
+    lines that are not the row's bytes are checked, and a broken record is dropped."""
+    from cleankit.io.files import PROVENANCE_FILE
+    from cleankit.run.clean import run_clean
+    from cleankit.run.state import RunState
+
+    page = tmp_path / "in" / "page.txt"
+    page.parent.mkdir()
+    page.write_text("第一段文字，在这里。\n\n第二段文字，在那里。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_clean([page.parent], out, Settings())
+    provenance = out / PROVENANCE_FILE
+    written = json.loads(provenance.read_bytes())
+    state = RunState(out)
+    assert state.changes().records_of(["page.txt"]) == {"page.txt": [written]}
+    provenance.write_bytes(provenance.read_bytes().replace(b'"status":"ok"', b'"status":"no"'))
+    assert state.changes().records_of(["page.txt"]) == {"page.txt": []}
+    state.close()
