@@ -273,6 +273,32 @@ def test_bad_dedup_settings_are_refused(flag: dict) -> None:
         validate(Settings(**flag))
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="广西科技创新通知，。ab1 ", max_size=300),
+    st.lists(st.tuples(st.integers(0, 299), st.sampled_from(["delete", "insert", "replace"])), max_size=80),
+    st.sampled_from([0.0, 0.5, 0.8, 0.9, 0.99, 1.0]),
+)
+def test_verified_ratio_is_rapidfuzz_ratio(first: str, edits: list[tuple[int, str]], cutoff: float) -> None:
+    """The banded shortcut gives the very float of fuzz.ratio, for texts a few edits apart
+    (within the band) and many edits apart (past it)."""
+    from rapidfuzz import fuzz
+
+    from cleankit.neardup.crawl import verified_ratio
+
+    second = list(first)
+    for position, kind in edits:
+        at = position % (len(second) + 1)
+        if kind == "insert" or at == len(second):
+            second.insert(at, "新")
+        elif kind == "delete":
+            del second[at]
+        else:
+            second[at] = "ab"[at % 2]
+    other = "".join(second)
+    assert verified_ratio(first, other, cutoff) == fuzz.ratio(first, other, score_cutoff=cutoff * 100) / 100
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(alphabet="广西科技创新通知，。ab1 ", max_size=60), st.text(alphabet="广西科技创新通知，。ab1 ", max_size=60)
