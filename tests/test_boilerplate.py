@@ -593,3 +593,25 @@ def test_restore_exact_and_idempotent_on_page_like_text(page: list[str], newline
     assert again.text == document.text and again.edits == []
     for line in BODY:  # body text is never lost (a copy printed again after a footer may go)
         assert document.text.count(line) >= min(1, text.count(line))
+
+
+def test_remembered_verdicts_judge_a_page_as_a_fresh_stage_does() -> None:
+    """The stage remembers per distinct line whether a rule removes it (the body-bound scan)
+    and how a head or tail line is judged: pages judged after others get the verdicts a
+    fresh stage gives them."""
+    pages = [
+        PIPELINE.clean_bytes(sample.read_bytes(), source=sample.name).text for sample in sorted(SAMPLES.iterdir())
+    ]
+    furniture = [
+        "首页 | 政务公开 | 政策文件",
+        "主办：某某市人民政府办公室 联系电话：0771-1234567",
+        "版权所有 某某市人民政府",
+    ]
+    pages += ["\n".join([*furniture[:2], *BODY, furniture[2]]), "\n".join([furniture[0], BODY[1], *furniture[1:]])]
+    warm = BoilerplateStage()
+    for text in pages + pages:
+        warm.analyse(text)
+    assert warm._removed
+    for text in pages:
+        fresh = [(v.remove, v.rule, v.reason, v.zone) for v in BoilerplateStage().analyse(text).lines]
+        assert [(v.remove, v.rule, v.reason, v.zone) for v in warm.analyse(text).lines] == fresh

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import DecodeError
-from cleankit.io.encoding import declared_encoding, detect_and_decode, encode_back, sniff_binary
+from cleankit.io.encoding import (
+    _EUC_TW,
+    _EUC_TW_CUT,
+    _EUC_TW_HAN_OR_NOT,
+    EUC_TW_HAN_LEAD_SHARE,
+    _euc_tw_shaped,
+    declared_encoding,
+    detect_and_decode,
+    encode_back,
+    sniff_binary,
+)
 
 TEXT_S = "广西壮族自治区人民政府关于印发广西科技创新“十四五”规划的通知，请认真贯彻执行。"
 TEXT_T = "廣佛極點建設再進一步。記者4月2日從佛山市科技局獲悉，佛山市科技局、廣州市科技局已於近日聯合制定出臺方案。"
@@ -295,3 +308,28 @@ def test_korean_euc_kr_is_not_taken_for_euc_tw() -> None:
     text += "대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
     decoded, _info = detect_and_decode(text.encode("euc-kr"))
     assert decoded == text
+
+
+# The Han share of EUC-TW-shaped bytes as first counted: each character found, one by one.
+REFERENCE_EUC_TW_CHARACTER = re.compile(rb"\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe]|[\xa1-\xfe][\xa1-\xfe]")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"\x8e", b"\xa1", b"\xb0", b"\xb1", b"\xc3", b"\xc4", b"\xfe", b"a", b"\xff"])))
+def test_euc_tw_han_characters_are_counted_as_one_by_one(pieces: list[bytes]) -> None:
+    head = b"".join(pieces)
+    characters = REFERENCE_EUC_TW_CHARACTER.findall(head)
+    han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
+    found = _EUC_TW_HAN_OR_NOT.findall(head)
+    assert (len(found), len(found) - found.count(b"")) == (len(characters), han)
+    assert _euc_tw_shaped(EUC_TW + head) == _euc_tw_shaped_as_first_written(EUC_TW + head)
+
+
+def _euc_tw_shaped_as_first_written(raw: bytes) -> bool:
+    head = raw[:16384]
+    shaped = _EUC_TW.match(head)
+    if shaped is None or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None:
+        return False
+    characters = REFERENCE_EUC_TW_CHARACTER.findall(head)
+    han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
+    return bool(characters) and han >= EUC_TW_HAN_LEAD_SHARE * len(characters)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cleankit import Pipeline, Settings
 from cleankit.core.document import Document, undo_steps
-from cleankit.stages.hygiene import HygieneStage
+from cleankit.stages.hygiene import EDGE_SPACES, LINE_BREAK_CHARS, HygieneStage
 from cleankit.stages.paragraphs import ParagraphStage
 
 
@@ -54,3 +59,29 @@ def test_paragraphs_one_blank_line_between_and_final_newline() -> None:
 def test_whitespace_only_document_becomes_empty() -> None:
     pipeline = Pipeline.from_settings(Settings())
     assert pipeline.clean_text(" \r\n\u3000\n\t\n").text == ""
+
+
+# The line-edge pattern as first written: "^ +" or a run of spaces ending a line, tried
+# from its first space. EDGE_SPACES is a faster form of it that must find the same spans.
+REFERENCE_EDGE_SPACES = re.compile(r"^ +|(?<! ) +$", re.MULTILINE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \n\r\t a中", max_size=40))
+def test_edge_spaces_finds_what_the_plain_pattern_finds(text: str) -> None:
+    expected = [match.span() for match in REFERENCE_EDGE_SPACES.finditer(text)]
+    assert [match.span() for match in EDGE_SPACES.finditer(text)] == expected
+
+
+def test_edge_spaces_on_lines_of_spaces_and_inner_runs() -> None:
+    text = "  a  b  \n   \n\nc \n d"
+    assert [match.span() for match in EDGE_SPACES.finditer(text)] == [(0, 2), (6, 8), (9, 12), (15, 16), (17, 18)]
+    doc = run(HygieneStage(), "\u3000\u3000第一条  总则  \r\n  \r\n第二条")
+    assert doc.text == "第一条 总则\n\n第二条"
+
+
+def test_line_breaks_are_skipped_only_when_the_text_has_none() -> None:
+    for char in LINE_BREAK_CHARS:
+        doc = run(HygieneStage(), f"第一条{char}第二条")
+        assert doc.text == "第一条\n第二条" and [e.rule for e in doc.edits] == ["line-endings"]
+    assert not run(HygieneStage(), "第一条\n第二条").edits

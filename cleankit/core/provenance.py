@@ -20,8 +20,7 @@ import orjson
 
 from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
 from cleankit.core.errors import EditConflict, RestoreError
-from cleankit.core.records import ProvenanceRecord
-from cleankit.core.stats import edit_totals
+from cleankit.core.records import EditRecord, ProvenanceRecord, RuleTotals
 from cleankit.io.encoding import BOMS, encode_back
 
 SCHEMA = 1
@@ -49,19 +48,43 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     A reason shared by every edit of a rule is stated once, in ``stats``, instead of on
     each edit: provenance of a page with a thousand indentation edits stays small.
     """
-    stats = edit_totals(document.edits)
+    # What edit_totals and Edit.to_json give, in two passes over the edits instead of four
+    # (a page can have thousands): each edit's key is built once.
+    stats: dict[str, RuleTotals] = {}
     reasons: dict[str, set[str]] = {}
+    keys: list[str] = []
     for edit in document.edits:
-        reasons.setdefault(f"{edit.stage}/{edit.rule}", set()).add(edit.reason)
-    shared = {key: next(iter(found)) for key, found in reasons.items() if len(found) == 1}
-    for key, reason in shared.items():
+        key = f"{edit.stage}/{edit.rule}"
+        keys.append(key)
+        entry = stats.get(key)
+        if entry is None:
+            entry = stats[key] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
+            reasons[key] = {edit.reason}
+        else:
+            reasons[key].add(edit.reason)
+        entry["edits"] += 1
+        entry["chars_removed"] += len(edit.old)
+        entry["chars_added"] += len(edit.new)
+    shared = {key for key, found in reasons.items() if len(found) == 1}
+    for key in shared:
+        reason = next(iter(reasons[key]))
         if reason:
             stats[key]["reason"] = reason
-    edits = []
-    for edit in document.edits:
-        item = edit.to_json()
-        if f"{edit.stage}/{edit.rule}" in shared:
-            item.pop("reason", None)
+    edits: list[EditRecord] = []
+    for edit, key in zip(document.edits, keys, strict=True):
+        item: EditRecord = {
+            "step": edit.step,
+            "stage": edit.stage,
+            "rule": edit.rule,
+            "start": edit.start,
+            "end": edit.end,
+            "old": edit.old,
+            "new": edit.new,
+        }
+        if edit.reason and key not in shared:
+            item["reason"] = edit.reason
+        if edit.ref is not None:
+            item["ref"] = edit.ref
         edits.append(item)
     record: ProvenanceRecord = {
         "schema": SCHEMA,

@@ -351,7 +351,12 @@ def _choose_plausible(raw: bytes, valid: dict[str, str], declared: str | None) -
 # counts only when no reading is Chinese and most lead bytes are in CNS's Han rows (EUC-KR
 # Hangul leads are B0-C8, GB2312's common Han B0-D7).
 _EUC_TW = re.compile(rb"(?:[\x00-\x7f]|[\xa1-\xfe][\xa1-\xfe]|\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe])*")
-_EUC_TW_CHARACTER = re.compile(rb"\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe]|[\xa1-\xfe][\xa1-\xfe]")
+# Its characters (8E and three bytes, or two bytes A1-FE), the Han ones (lead byte 8E or
+# C4-FE) captured: ``findall`` gives b"" for each other one, so the Han share is counted
+# without a Python step per character.
+_EUC_TW_HAN_OR_NOT = re.compile(
+    rb"(\x8e[\xa1-\xb0][\xa1-\xfe][\xa1-\xfe]|[\xc4-\xfe][\xa1-\xfe])|[\xa1-\xc3][\xa1-\xfe]"
+)
 # What may follow the shaped part: the start of a character cut at the end of the 16 kB read.
 _EUC_TW_CUT = re.compile(rb"(?:\x8e(?:[\xa1-\xb0][\xa1-\xfe]?)?|[\xa1-\xfe])?")
 EUC_TW_HAN_LEAD_SHARE = 0.8
@@ -364,8 +369,8 @@ def _euc_tw_shaped(raw: bytes) -> bool:
     shaped = _EUC_TW.match(head)
     if shaped is None or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None:
         return False
-    characters = _EUC_TW_CHARACTER.findall(head)
-    han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
+    characters = _EUC_TW_HAN_OR_NOT.findall(head)
+    han = len(characters) - characters.count(b"")
     return bool(characters) and han >= EUC_TW_HAN_LEAD_SHARE * len(characters)
 
 

@@ -198,6 +198,7 @@ class BoilerplateStage:
     site_fields: list[str] = field(default_factory=lambda: ["site", "url"])
     ruleset: RuleSet = field(init=False, repr=False)
     _judged: dict[tuple[str, str], Judgement] = field(default_factory=dict, init=False, repr=False)
+    _removed: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
@@ -365,9 +366,21 @@ class BoilerplateStage:
         return rule.action == "remove" or (rule.action == "both" and not self.keep_metadata_lines)
 
     def _removed_by_a_rule(self, view: str, line: tuple[int, int], budget: SearchBudget) -> bool:
+        # The same furniture lines are checked on every page of a site: each distinct line
+        # once, as in :meth:`analyse` (a verdict reached with a search over the time limit, or
+        # under a budget that stopped a rule, holds for this page only).
+        if not budget.timeouts:
+            known = self._removed.get(view)
+            if known is not None:
+                return known
         tokens = line_words(view)
         budget.line = line
-        return any(rule.match(view, tokens, True, budget) for rule in self._removing.candidates(view))
+        removed = any(rule.match(view, tokens, True, budget) for rule in self._removing.candidates(view))
+        if not budget.timeouts:
+            if len(self._removed) >= JUDGED_LINES_KEPT:
+                self._removed.clear()
+            self._removed[view] = removed
+        return removed
 
     def _body_bounds(
         self, views: Sequence[str], spans: Sequence[tuple[int, int]], budget: SearchBudget
