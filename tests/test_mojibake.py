@@ -351,3 +351,28 @@ def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: s
     document = repair(damaged)
     assert document.text.replace(",", "，") == before + run + after
     assert [edit.rule for edit in document.edits] == ["byte-shift"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "start", "length"),
+    [
+        ("本計畫之經費由教育部補助，各校應於期限內提出申請。", 15, 6),
+        ("主管機關得視實際需要調整補助額度及執行方式。", 10, 6),
+    ],
+)
+def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start: int, length: int) -> None:
+    """Traditional text read by a Big5 decoder one byte out of step (its first byte lost,
+    shown as U+FFFD; the decoder falls back in step by itself at a trail byte it reads as
+    ASCII): the GBK frame reads nothing there, the Big5 frame reads the sentence back."""
+    run = sentence[start : start + length]
+    damaged = (
+        sentence[:start]
+        + "\ufffd"
+        + run.encode("big5")[1:].decode("big5", errors="replace")
+        + sentence[start + length :]
+    )
+    assert damaged != sentence
+    document = repair(damaged)
+    assert document.text == sentence
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]
+    assert restore_text(document.text, document.edits) == damaged
