@@ -356,7 +356,7 @@ def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: s
 @pytest.mark.parametrize(
     ("sentence", "start", "length"),
     [
-        ("本計畫之經費由教育部補助，各校應於期限內提出申請。", 15, 6),
+        ("申請人應於收到通知之日起十日內補正資料，逾期不予受理。", 3, 5),
         ("主管機關得視實際需要調整補助額度及執行方式。", 10, 6),
     ],
 )
@@ -376,3 +376,30 @@ def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start
     assert document.text == sentence
     assert [edit.rule for edit in document.edits] == ["byte-shift"]
     assert restore_text(document.text, document.edits) == damaged
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # 查結 read by GB18030 one byte out of step: 結's trail byte 0x59 is read as 'Y'.
+        (
+            "主管機關應將審?榻Y果以書面通知申請人，並副知相關單位。",
+            "主管機關應將審查結果以書面通知申請人，並副知相關單位。",
+        ),
+        # 到通 read by Big5: 通's trail byte 0x71 is read as 'q'.
+        (
+            "申請人應於收\ufffd麭q知之日起十日內補正資料，逾期不予受理。",
+            "申請人應於收到通知之日起十日內補正資料，逾期不予受理。",
+        ),
+    ],
+)
+def test_byte_shift_short_run_ending_where_the_decoder_fell_back_in_step(damaged: str, clean: str) -> None:
+    """A run that starts with a lost-byte mark and ends with a trail byte read as ASCII is
+    a shift for certain, however short: one guessed character (the first, of which only the
+    trail byte survived) and one decoded from a complete pair are a repair."""
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]
+    assert restore_text(document.text, document.edits) == damaged
+    # Without the lost-byte mark, the same characters are not evidence of anything.
+    assert repair(damaged.replace("?", "").replace("\ufffd", "")).text == damaged.replace("?", "").replace("\ufffd", "")

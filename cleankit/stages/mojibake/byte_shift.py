@@ -21,6 +21,7 @@ from operator import itemgetter
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
+from cleankit.stages.mojibake.resync import fell_back_in_step
 from cleankit.text.plausibility import ChineseModel
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
@@ -146,12 +147,19 @@ def _repair(old: str, before: str, after: str, model: ChineseModel, frame: Frame
     # Evidence of a shift: several characters decoded from two surviving bytes each.
     decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
     needed = max(MIN_DECODED, len(guessed_here))
+    ideographs = 2
     if _bracketed_debris(replaced, model):
         # A short run between two lost-byte marks that reads as debris is a shift for certain:
         # its two edge characters are guesses, and one character decoded from a complete
         # pair is evidence enough (otherwise the run could only be removed).
         needed = max(1, len(guessed_here) - 1)
-    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < 2:
+    elif fell_back_in_step(replaced):
+        # The run ends where its decoder fell back in step (a trail byte read as ASCII):
+        # one character decoded from a complete pair per guessed one is evidence enough.
+        # The two cannot be ideographs too: a run that short is one ideograph between them.
+        needed = max(1, len(guessed_here))
+        ideographs = 1
+    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < ideographs:
         return None  # a guess is not a repair
     return head, tail, replacement, guessed_here, gain
 
