@@ -391,6 +391,8 @@ def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start
             "申請人應於收\ufffd麭q知之日起十日內補正資料，逾期不予受理。",
             "申請人應於收到通知之日起十日內補正資料，逾期不予受理。",
         ),
+        # 第一 read by Big5: 一 is A4 40, its trail byte read as '@'.
+        ("申請案件應依\ufffd臚@項規定辦理，並通知當事人。", "申請案件應依第一項規定辦理，並通知當事人。"),
     ],
 )
 def test_byte_shift_short_run_ending_where_the_decoder_fell_back_in_step(damaged: str, clean: str) -> None:

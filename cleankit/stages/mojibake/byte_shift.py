@@ -21,7 +21,7 @@ from operator import itemgetter
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
-from cleankit.stages.mojibake.resync import fell_back_in_step
+from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
 from cleankit.text.plausibility import ChineseModel
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
@@ -33,9 +33,9 @@ SHIFT_ANCHOR = re.compile(
     r"|[?\ufffd](?=[!?\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
 )
 # Characters a shifted run is made of: CJK, full-width forms folded to ASCII, stray trail bytes.
-SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!A-Za-z\ufffd]")
+SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!@-~\ufffd]")
 # Where a shifted run may end: a lost byte ('?', U+FFFD) or a trail byte read as ASCII.
-SHIFT_RUN_END = frozenset("?\ufffdABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+SHIFT_RUN_END = frozenset("?\ufffd") | ASCII_TRAIL
 
 # Cost of assuming a lost byte, beam width, longest run looked at.
 LOST_BYTE_COST = 4.0
@@ -230,6 +230,11 @@ def _shift_run_char(text: str, index: int) -> bool:
     if char.isascii() and char.isalpha():
         neighbours = text[index - 1 : index] + text[index + 1 : index + 2]
         return not any(c.isascii() and c.isalpha() for c in neighbours)
+    if char.isascii() and char not in "?!":
+        # Another trail byte read as ASCII (@, [, _, ~ ...): only between two characters
+        # that are not ASCII (一 is A4 40 in Big5: 第一項 read out of step ends in '@').
+        neighbours = text[index - 1 : index] + text[index + 1 : index + 2]
+        return len(neighbours) == 2 and not any(c.isascii() for c in neighbours)
     return True
 
 
