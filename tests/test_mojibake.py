@@ -405,3 +405,32 @@ def test_byte_shift_short_run_ending_where_the_decoder_fell_back_in_step(damaged
     assert restore_text(document.text, document.edits) == damaged
     # Without the lost-byte mark, the same characters are not evidence of anything.
     assert repair(damaged.replace("?", "").replace("\ufffd", "")).text == damaged.replace("?", "").replace("\ufffd", "")
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # 關 is E9 50 in GBK: its lead byte lost, its trail byte read as 'P'.
+        ("各機?P應確實執行本辦法之規定。", "各機關應確實執行本辦法之規定。"),
+        # ， is A1 41 in Big5: 'A' after the mark.
+        ("依法行政\ufffdA建设法治政府。", "依法行政，建设法治政府。"),
+        # 生 is C9 FA in GBK; FA B8 (FA, then 福's lead) is no GBK character, so Python's
+        # decoder wrote U+FFFD for FA and read 福 in step: nothing of 生 survived.
+        ("坚持以人民为中心的发展思想，不断增进民\ufffd\ufffd福祉。", "坚持以人民为中心的发展思想，不断增进民生福祉。"),
+    ],
+)
+def test_a_character_of_which_at_most_one_byte_survived_is_guessed_and_flagged(damaged: str, clean: str) -> None:
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["one-byte-char"]
+    assert [(flag["rule"], flag.get("guess")) for flag in document.flags] == [("one-byte-char", True)]
+    assert restore_text(document.text, document.edits) == damaged
+    # Switched off, the marks and the byte next to them are removed (lost-bytes), as before.
+    assert repair(damaged, one_byte_char=False).edits[0].rule == "lost-bytes"
+
+
+def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> None:
+    """確 (B4 5F) between 應 and 實: several characters with trail byte 5F read about as well
+    there, so no guess is made and the lost-bytes rule removes the mark and the byte."""
+    document = repair("各機關應?_實執行本辦法之規定。")
+    assert [edit.rule for edit in document.edits] == ["lost-bytes"]
