@@ -19,16 +19,14 @@ each choice is logged and flagged as a guess. The span must sit between two CJK 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.frames import FRAMES, Frame
 from cleankit.text.plausibility import ChineseModel
 
-_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
-# A mark and a trail byte read as ASCII, or two U+FFFD, between two CJK characters.
-LONE_CHAR = re.compile(f"(?<=[{_CJK}])(?:[?\ufffd][@-~]|\ufffd\ufffd)(?=[{_CJK}])")
+# What follows a mark: a trail byte read as ASCII, or (after U+FFFD) a second U+FFFD.
+_TRAIL = frozenset(chr(byte) for byte in range(0x40, 0x7F))
 # How much the chosen character must beat the next best (log-probability of the two
 # bigrams it makes): a trail byte narrows the candidates to a few hundred; nothing but the
 # next lead byte narrows them far less.
@@ -45,13 +43,33 @@ def lone_char_edits(text: str, model: ChineseModel) -> list[Edit]:
     [('\ufffdA', '，')]
     """
     edits: list[Edit] = []
-    for match in LONE_CHAR.finditer(text):
-        start, end = match.span()
-        span = match.group()
+    for start in _marks(text):
+        end = start + 2
+        span = text[start:end]
+        if len(span) < 2 or not (span[1] in _TRAIL or span == "\ufffd\ufffd"):
+            continue
+        if start == 0 or end == len(text) or not (_is_cjk(text[start - 1]) and _is_cjk(text[end])):
+            continue
         choice = _choose(text[start - 1], span, text[end], model)
         if choice is not None:
             edits.append(Edit("", "one-byte-char", start, end, span, choice, REASON))
     return edits
+
+
+def _marks(text: str) -> list[int]:
+    """Where the lost-byte marks are, in order (str.find: a regex scan of a long page costs
+    far more, and most pages hold no mark or a few question marks)."""
+    found = []
+    for mark in "?\ufffd":
+        at = text.find(mark)
+        while at != -1:
+            found.append(at)
+            at = text.find(mark, at + 1)
+    return sorted(found)
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
 
 
 @lru_cache(maxsize=4096)
