@@ -434,3 +434,15 @@ def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> No
     there, so no guess is made and the lost-bytes rule removes the mark and the byte."""
     document = repair("各機關應?_實執行本辦法之規定。")
     assert [edit.rule for edit in document.edits] == ["lost-bytes"]
+
+
+def test_big5_frame_searches_only_runs_a_big5_decoder_can_have_written() -> None:
+    """A Big5 decoder marks a byte it cannot place with U+FFFD and writes only Big5
+    characters: a run next to a real question mark, or holding simplified characters, is
+    not searched in the Big5 frame (a page full of question marks would pay twice)."""
+    from cleankit.stages.mojibake.frames import BIG5, GBK
+
+    assert BIG5.may_have_decoded("\ufffd鬼鴢h。每案一")
+    assert not BIG5.may_have_decoded("?近日")
+    assert not BIG5.may_have_decoded("\ufffd报记")
+    assert GBK.may_have_decoded("?近日")

@@ -119,6 +119,8 @@ def _best_repair(old: str, before: str, after: str, model: ChineseModel) -> _Rep
         return None  # reads like ordinary Chinese after a real question mark
     best: _Repair | None = None
     for frame in FRAMES:
+        if not frame.may_have_decoded(old):
+            continue
         found = _repair(old, before, after, model, frame)
         if found is not None and (best is None or found[4] > best[4]):
             best = found

@@ -27,13 +27,18 @@ class Frame:
     """One codec's byte frame. Frames are module singletons (compared and hashed by identity,
     so they can key the search's memos)."""
 
-    def __init__(self, name: str, codec: str, encode_as: str, question_mark: bytes) -> None:
+    def __init__(self, name: str, codec: str, encode_as: str, question_mark: bytes, screen: bool = False) -> None:
         self.name = name
         self.codec = codec
         # How a run's characters re-encode: GB18030 for the GBK frame (its private-use
         # characters re-encode to the two bytes a GB18030 decoder read them from).
         self.encode_as = encode_as
         self.question_mark = list(question_mark)  # the full-width ？ a '?' may have been folded from
+        # Search a run only when it holds a U+FFFD and each of its characters is one this
+        # codec decodes to: Big5 decoders (Python's, browsers') mark a byte they cannot place
+        # with U+FFFD and write nothing but Big5 characters. A run next to a real question
+        # mark is then not searched twice (a page full of them would pay for it).
+        self.screen = screen
         self._pairs: dict[int, str] = {}
         self._tables: tuple[dict[int, list[str]], dict[int, list[str]]] | None = None
         self._all: dict[int, tuple[str, ...]] = {}
@@ -99,6 +104,14 @@ class Frame:
             found = self._all[key] = tuple(char for char in chars if char)
         return found
 
+    def may_have_decoded(self, run: str) -> bool:
+        """Whether this codec's decoder can have written ``run`` (marks and ASCII aside)."""
+        if not self.screen:
+            return True
+        if "\ufffd" not in run:
+            return False
+        return all(char in "?\ufffd" or char.isascii() or self.double_byte(char) for char in run)
+
     @lru_cache(maxsize=4096)  # noqa: B019 - frames are module singletons, never freed
     def double_byte(self, char: str) -> bool:
         """Whether ``char`` is one of the frame's two-byte characters (symbol rows too)."""
@@ -111,6 +124,6 @@ class Frame:
 
 
 GBK = Frame("gbk", "gbk", "gb18030", "？".encode("gbk"))
-BIG5 = Frame("big5", "big5", "big5", "？".encode("big5"))
+BIG5 = Frame("big5", "big5", "big5", "？".encode("big5"), screen=True)
 # The frames a run is read in, in order: on a tie the first wins.
 FRAMES = (GBK, BIG5)

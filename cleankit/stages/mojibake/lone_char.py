@@ -19,6 +19,7 @@ each choice is logged and flagged as a guess. The span must sit between two CJK 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from cleankit.core.document import Edit
@@ -27,6 +28,8 @@ from cleankit.text.plausibility import ChineseModel
 
 # What follows a mark: a trail byte read as ASCII, or (after U+FFFD) a second U+FFFD.
 _TRAIL = frozenset(chr(byte) for byte in range(0x40, 0x7F))
+_QUESTION_TRAIL = re.compile(r"\?[@-~]")
+_REPLACEMENT_TRAIL = re.compile("\ufffd[@-~\ufffd]")
 # How much the chosen character must beat the next best (log-probability of the two
 # bigrams it makes): a trail byte narrows the candidates to a few hundred; nothing but the
 # next lead byte narrows them far less.
@@ -57,15 +60,14 @@ def lone_char_edits(text: str, model: ChineseModel) -> list[Edit]:
 
 
 def _marks(text: str) -> list[int]:
-    """Where the lost-byte marks are, in order (str.find: a regex scan of a long page costs
-    far more, and most pages hold no mark or a few question marks)."""
-    found = []
-    for mark in "?\ufffd":
-        at = text.find(mark)
-        while at != -1:
-            found.append(at)
-            at = text.find(mark, at + 1)
-    return sorted(found)
+    """Where a mark is followed by a trail byte read as ASCII or (U+FFFD) a second U+FFFD,
+    in order. Two patterns that start with a literal: the regex engine skips to each
+    occurrence of it (a pattern starting with a class is tried at every position)."""
+    found = [match.start() for match in _QUESTION_TRAIL.finditer(text)] if "?" in text else []
+    if "\ufffd" in text:
+        found.extend(match.start() for match in _REPLACEMENT_TRAIL.finditer(text))
+        found.sort()
+    return found
 
 
 def _is_cjk(char: str) -> bool:
