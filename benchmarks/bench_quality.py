@@ -757,16 +757,24 @@ def _cjk_run(para: str, rng: random.Random, length: int) -> tuple[int, int] | No
 
 
 def _damage(kind: str, run: str) -> str | None:
-    """``run`` as a crawler shows it after losing one byte: the edge characters' lone bytes
-    become marks, the pairs between decode one byte out of step."""
+    """``run`` as a crawler shows it after a decoder fell one byte out of step at its start.
+
+    The first byte (the first character's lead byte) is lost and shows as a mark; the rest is
+    decoded as the decoder reads it: pairs one byte out of step until it falls back in step by
+    itself (an ASCII-range byte where a lead should be; Python's GBK and Big5 decoders also
+    skip one byte of a pair they cannot read) and in step after that. A run still out of step at
+    its end leaves the last character's trail byte alone, which decodes as a mark. This is what
+    the four runs of ``samples/003_*`` show (benchmarks/README.md, 2026-11-28, §5 damage model);
+    until then the last byte was always dropped as well, which lost the run's last character
+    whole whenever the decoder had fallen back in step inside the run.
+    """
     try:
         if kind == "gbk-shift/gb18030":  # GB18030 decoder, '?' marks (private-use results kept)
-            inner = run.encode("gbk")[1:-1].decode("gb18030", errors="replace").replace("\ufffd", "?")
-            return "?" + inner + "?"
+            return "?" + run.encode("gbk")[1:].decode("gb18030", errors="replace").replace("\ufffd", "?")
         if kind == "gbk-shift/gbk":  # GBK decoder, U+FFFD marks
-            return "\ufffd" + run.encode("gbk")[1:-1].decode("gbk", errors="replace") + "\ufffd"
+            return "\ufffd" + run.encode("gbk")[1:].decode("gbk", errors="replace")
         if kind == "big5-shift":
-            return "\ufffd" + run.encode("big5")[1:-1].decode("big5", errors="replace") + "\ufffd"
+            return "\ufffd" + run.encode("big5")[1:].decode("big5", errors="replace")
         if kind == "utf8-as-gbk":
             return run.encode("utf-8").decode("gb18030", errors="replace")
     except UnicodeEncodeError:

@@ -351,3 +351,98 @@ def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: s
     document = repair(damaged)
     assert document.text.replace(",", "，") == before + run + after
     assert [edit.rule for edit in document.edits] == ["byte-shift"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "start", "length"),
+    [
+        ("申請人應於收到通知之日起十日內補正資料，逾期不予受理。", 3, 5),
+        ("主管機關得視實際需要調整補助額度及執行方式。", 10, 6),
+    ],
+)
+def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start: int, length: int) -> None:
+    """Traditional text read by a Big5 decoder one byte out of step (its first byte lost,
+    shown as U+FFFD; the decoder falls back in step by itself at a trail byte it reads as
+    ASCII): the GBK frame reads nothing there, the Big5 frame reads the sentence back."""
+    run = sentence[start : start + length]
+    damaged = (
+        sentence[:start]
+        + "\ufffd"
+        + run.encode("big5")[1:].decode("big5", errors="replace")
+        + sentence[start + length :]
+    )
+    assert damaged != sentence
+    document = repair(damaged)
+    assert document.text == sentence
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]
+    assert restore_text(document.text, document.edits) == damaged
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # 查結 read by GB18030 one byte out of step: 結's trail byte 0x59 is read as 'Y'.
+        (
+            "主管機關應將審?榻Y果以書面通知申請人，並副知相關單位。",
+            "主管機關應將審查結果以書面通知申請人，並副知相關單位。",
+        ),
+        # 到通 read by Big5: 通's trail byte 0x71 is read as 'q'.
+        (
+            "申請人應於收\ufffd麭q知之日起十日內補正資料，逾期不予受理。",
+            "申請人應於收到通知之日起十日內補正資料，逾期不予受理。",
+        ),
+        # 第一 read by Big5: 一 is A4 40, its trail byte read as '@'.
+        ("申請案件應依\ufffd臚@項規定辦理，並通知當事人。", "申請案件應依第一項規定辦理，並通知當事人。"),
+    ],
+)
+def test_byte_shift_short_run_ending_where_the_decoder_fell_back_in_step(damaged: str, clean: str) -> None:
+    """A run that starts with a lost-byte mark and ends with a trail byte read as ASCII is
+    a shift for certain, however short: one guessed character (the first, of which only the
+    trail byte survived) and one decoded from a complete pair are a repair."""
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["byte-shift"]
+    assert restore_text(document.text, document.edits) == damaged
+    # Without the lost-byte mark, the same characters are not evidence of anything.
+    assert repair(damaged.replace("?", "").replace("\ufffd", "")).text == damaged.replace("?", "").replace("\ufffd", "")
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # 關 is E9 50 in GBK: its lead byte lost, its trail byte read as 'P'.
+        ("各機?P應確實執行本辦法之規定。", "各機關應確實執行本辦法之規定。"),
+        # ， is A1 41 in Big5: 'A' after the mark.
+        ("依法行政\ufffdA建设法治政府。", "依法行政，建设法治政府。"),
+        # 生 is C9 FA in GBK; FA B8 (FA, then 福's lead) is no GBK character, so Python's
+        # decoder wrote U+FFFD for FA and read 福 in step: nothing of 生 survived.
+        ("坚持以人民为中心的发展思想，不断增进民\ufffd\ufffd福祉。", "坚持以人民为中心的发展思想，不断增进民生福祉。"),
+    ],
+)
+def test_a_character_of_which_at_most_one_byte_survived_is_guessed_and_flagged(damaged: str, clean: str) -> None:
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["one-byte-char"]
+    assert [(flag["rule"], flag.get("guess")) for flag in document.flags] == [("one-byte-char", True)]
+    assert restore_text(document.text, document.edits) == damaged
+    # Switched off, the marks and the byte next to them are removed (lost-bytes), as before.
+    assert repair(damaged, one_byte_char=False).edits[0].rule == "lost-bytes"
+
+
+def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> None:
+    """確 (B4 5F) between 應 and 實: several characters with trail byte 5F read about as well
+    there, so no guess is made and the lost-bytes rule removes the mark and the byte."""
+    document = repair("各機關應?_實執行本辦法之規定。")
+    assert [edit.rule for edit in document.edits] == ["lost-bytes"]
+
+
+def test_big5_frame_searches_only_runs_a_big5_decoder_can_have_written() -> None:
+    """A Big5 decoder marks a byte it cannot place with U+FFFD and writes only Big5
+    characters: a run next to a real question mark, or holding simplified characters, is
+    not searched in the Big5 frame (a page full of question marks would pay twice)."""
+    from cleankit.stages.mojibake.frames import BIG5, GBK
+
+    assert BIG5.may_have_decoded("\ufffd鬼鴢h。每案一")
+    assert not BIG5.may_have_decoded("?近日")
+    assert not BIG5.may_have_decoded("\ufffd报记")
+    assert GBK.may_have_decoded("?近日")

@@ -9,7 +9,7 @@ with its before/after text and each can be switched off with ``[stage.mojibake]`
 * ``gbk-as-latin1``   GBK read as Latin-1/cp1252 (``¹ãÎ÷`` -> 广西).
 * ``utf8-as-gbk``     UTF-8 read as GBK/GB18030 (``鍒涙柊`` -> 创新).
 * ``gbk-as-utf8``     GBK read as UTF-8 with ``surrogateescape`` (lone surrogates in the text).
-* ``byte-shift``      GBK/GB18030 bytes decoded one byte out of step, usually next to a ``?``
+* ``byte-shift``      GBK/GB18030 or Big5 bytes decoded one byte out of step, usually next to a ``?``
   where a byte was lost (``?!斗桨浮沸?`` -> ``。《方案》…``): the run is re-encoded, realigned
   by a search that may assume lost bytes, and kept only when it reads as better Chinese.
 * ``lost-bytes``      lost-byte marks with strong evidence (U+FFFD next to CJK, ``??`` between
@@ -27,7 +27,8 @@ rest only when ``remove_unrecoverable`` is set.
 
 Layout: :mod:`.stage` holds the stage and the two marker rules (``replacement-char``,
 ``debris``); each repair has its module (:mod:`.latin1` for both Latin-1 misreadings,
-:mod:`.utf8_as_gbk`, :mod:`.gbk_as_utf8`, :mod:`.byte_shift`, :mod:`.lost_bytes`); :mod:`.common`
+:mod:`.utf8_as_gbk`, :mod:`.gbk_as_utf8`, :mod:`.byte_shift` with its codec frames in
+:mod:`.frames`, :mod:`.lost_bytes`); :mod:`.common`
 holds the test every repair must pass (:func:`.common.reads_better`).
 """
 

@@ -1,11 +1,12 @@
-"""GBK/GB18030 bytes decoded one byte out of step: the ``byte-shift`` rule.
+"""GBK/GB18030 or Big5 bytes decoded one byte out of step: the ``byte-shift`` rule.
 
 When a byte is lost, a GBK decoder pairs each trail byte with the next lead byte until it
 falls back in step, and the run usually starts and ends with a ``?`` where a byte could not
 be placed (``?ⅰ斗桨浮返?`` is ``发《方案》的`` decoded one byte out of step). Such a run is
-re-encoded as GBK and decoded in the other byte frame by a beam search that may assume lost
-bytes (a character of which only one byte survived is guessed from its neighbours, and
-flagged). A realignment is kept only when it reads as better Chinese by
+re-encoded and decoded one byte over by a beam search that may assume lost bytes (a
+character of which only one byte survived is guessed from its neighbours, and flagged), in
+each frame of :mod:`~cleankit.stages.mojibake.frames` (GBK; Big5, which traditional pages
+use: the frame whose reading gains most wins). A realignment is kept only when it reads as better Chinese by
 :data:`~cleankit.stages.mojibake.common.MIN_GAIN` per character and enough of it decodes from
 complete byte pairs.
 """
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
-from cleankit.text.plausibility import ChineseModel, chinese_model
+from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
+from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
+from cleankit.text.plausibility import ChineseModel
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
 # Private Use Area (U+E000-U+F8FF) counts: a GB18030 decoder reads the shifted pairs that land
@@ -31,10 +33,9 @@ SHIFT_ANCHOR = re.compile(
     r"|[?\ufffd](?=[!?\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
 )
 # Characters a shifted run is made of: CJK, full-width forms folded to ASCII, stray trail bytes.
-SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!A-Za-z\ufffd]")
+SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!@-~\ufffd]")
 # Where a shifted run may end: a lost byte ('?', U+FFFD) or a trail byte read as ASCII.
-SHIFT_RUN_END = frozenset("?\ufffdABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-FULLWIDTH_FOLDABLE = "!,:;()?"
+SHIFT_RUN_END = frozenset("?\ufffd") | ASCII_TRAIL
 
 # Cost of assuming a lost byte, beam width, longest run looked at.
 LOST_BYTE_COST = 4.0
@@ -42,8 +43,6 @@ BEAM = 16
 SHIFT_WINDOW = 24
 # Characters a realigned run must decode from complete byte pairs to count as repaired.
 MIN_DECODED = 3
-# Candidates tried for a character of which only one byte survived.
-WILDCARD_CANDIDATES = 40
 
 
 def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[tuple[Edit, int]]]:
@@ -84,10 +83,10 @@ def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[t
         # Context characters (not whitespace: the layout stages change it, the verdict must not).
         before = text[start - 1] if start > 0 and not text[start - 1].isspace() else ""
         after = text[end] if end < size and not text[end].isspace() else ""
-        found = _repair(old, before, after, model)
+        found = _best_repair(old, before, after, model)
         if found is None:
             continue
-        head, tail, new, guessed_here = found
+        head, tail, new, guessed_here, _gain = found
         edit = Edit(
             "",
             "byte-shift",
@@ -103,22 +102,36 @@ def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[t
     return edits, lost
 
 
+_Repair = tuple[int, int, str, tuple[int, ...], float]
+
+
 # Memoized like the search under it: a page a wrong codec left as thousands of '?' asks the
 # same question at every one of them.
 @lru_cache(maxsize=4096)
-def _repair(
-    old: str, before: str, after: str, model: ChineseModel
-) -> tuple[int, int, str, tuple[int, ...]] | None:
-    """The repair of one run: characters kept at its head and tail, the new text between,
-    and the indexes in it of characters guessed from one byte (None: no repair)."""
-    # A repair must replace at least two ideographs (checked last below, on the part
+def _best_repair(old: str, before: str, after: str, model: ChineseModel) -> _Repair | None:
+    """The repair of one run in the frame (GBK, Big5) where it reads best (None: none)."""
+    # A repair must replace at least two ideographs (checked last in _repair, on the part
     # replaced): a run without two has none, and its search can be skipped.
     if sum(map(_is_ideograph, old)) < 2:
         return None
     head_score = model.total_logp(old[:4], before or None) / 4
     if head_score > -7.0:
         return None  # reads like ordinary Chinese after a real question mark
-    best = _best_realignment(old, before, after, model)
+    best: _Repair | None = None
+    for frame in FRAMES:
+        if not frame.may_have_decoded(old):
+            continue
+        found = _repair(old, before, after, model, frame)
+        if found is not None and (best is None or found[4] > best[4]):
+            best = found
+    return best
+
+
+def _repair(old: str, before: str, after: str, model: ChineseModel, frame: Frame) -> _Repair | None:
+    """The repair of one run in ``frame``: characters kept at its head and tail, the new
+    text between, the indexes in it of characters guessed from one byte, and the gain per
+    character (None: no repair)."""
+    best = _best_realignment(old, before, after, model, frame)
     if best is None:
         return None
     new, guessed, gain = best
@@ -136,14 +149,21 @@ def _repair(
     # Evidence of a shift: several characters decoded from two surviving bytes each.
     decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
     needed = max(MIN_DECODED, len(guessed_here))
+    ideographs = 2
     if _bracketed_debris(replaced, model):
         # A short run between two lost-byte marks that reads as debris is a shift for certain:
         # its two edge characters are guesses, and one character decoded from a complete
         # pair is evidence enough (otherwise the run could only be removed).
         needed = max(1, len(guessed_here) - 1)
-    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < 2:
+    elif fell_back_in_step(replaced):
+        # The run ends where its decoder fell back in step (a trail byte read as ASCII):
+        # one character decoded from a complete pair per guessed one is evidence enough.
+        # The two cannot be ideographs too: a run that short is one ideograph between them.
+        needed = max(1, len(guessed_here))
+        ideographs = 1
+    if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < ideographs:
         return None  # a guess is not a repair
-    return head, tail, replacement, guessed_here
+    return head, tail, replacement, guessed_here, gain
 
 
 # What a run between two marks must score (mean log-probability per character) to count
@@ -207,23 +227,17 @@ def _shift_run_char(text: str, index: int) -> bool:
     """Whether ``text[index]`` can belong to a shifted run: an ASCII letter only alone
     (a trail byte read as ASCII), never inside a word such as a pinyin annotation."""
     char = text[index]
-    if not SHIFT_RUN_CHAR.match(text, index) and not _gbk_double_byte(char):
+    if not SHIFT_RUN_CHAR.match(text, index) and not any(frame.double_byte(char) for frame in FRAMES):
         return False
     if char.isascii() and char.isalpha():
         neighbours = text[index - 1 : index] + text[index + 1 : index + 2]
         return not any(c.isascii() and c.isalpha() for c in neighbours)
+    if char.isascii() and char not in "?!":
+        # Another trail byte read as ASCII (@, [, _, ~ ...): only between two characters
+        # that are not ASCII (一 is A4 40 in Big5: 第一項 read out of step ends in '@').
+        neighbours = text[index - 1 : index] + text[index + 1 : index + 2]
+        return len(neighbours) == 2 and not any(c.isascii() for c in neighbours)
     return True
-
-
-@lru_cache(maxsize=4096)
-def _gbk_double_byte(char: str) -> bool:
-    """GBK's symbol rows (kana, Greek, box drawing, ①…) show up in shifted runs too."""
-    if char.isascii() or char.isspace():
-        return False
-    try:
-        return len(char.encode("gbk")) == 2
-    except UnicodeEncodeError:
-        return False
 
 
 def _is_ideograph(char: str) -> bool:
@@ -234,12 +248,8 @@ def _is_cjk(char: str) -> bool:
     return _is_ideograph(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
 
 
-# Memoized: the verdict depends on the run and its two context characters only, and a crawl
-# repeats the same text after a real question mark on page after page (each search costs
-# tens of milliseconds and most find nothing).
-@lru_cache(maxsize=4096)
 def _best_realignment(
-    old: str, before: str, after: str, model: ChineseModel
+    old: str, before: str, after: str, model: ChineseModel, frame: Frame
 ) -> tuple[str, tuple[int, ...], float] | None:
     """Try every end of the shifted run within the window (after a lost byte or a stray
     ASCII trail byte); the reading with the best gain per character of the realigned part
@@ -247,7 +257,7 @@ def _best_realignment(
     dilute the verdict."""
     best: tuple[str, tuple[int, ...], float, int] | None = None
     cuts = [cut for cut in range(3, len(old) + 1) if old[cut - 1] in SHIFT_RUN_END or cut == len(old)]
-    readings = _realign_prefixes(old, cuts, _Search(before, model))
+    readings = _realign_prefixes(old, cuts, _Search(before, model, frame))
     for cut in cuts:
         context = old[cut] if cut < len(old) else after
         # U+FFFD scores as debris, but it is only a marker of bytes already lost: a reading
@@ -264,7 +274,7 @@ def _best_realignment(
         return None
     text, lost, gain, cut = best
     context = old[cut] if cut < len(old) else after
-    refined = _refine_guesses(text, lost, before, context, model)
+    refined = _refine_guesses(text, lost, before, context, model, frame)
     if refined != text:
         previous = before or None
         change = model.total_logp(refined + context, previous) - model.total_logp(text + context, previous)
@@ -273,9 +283,11 @@ def _best_realignment(
     return folded + old[cut:], tuple(_guess_index(entry) for entry in lost), gain
 
 
-def _refine_guesses(text: str, lost: tuple[int, ...], before: str, after: str, model: ChineseModel) -> str:
-    """Choose each character guessed from one surviving byte again, among every GBK
-    character with that byte, by both its neighbours (the search ranked the guesses by the
+def _refine_guesses(
+    text: str, lost: tuple[int, ...], before: str, after: str, model: ChineseModel, frame: Frame
+) -> str:
+    """Choose each character guessed from one surviving byte again, among every
+    character of the frame with that byte, by both its neighbours (the search ranked the guesses by the
     left one only, among the most frequent candidates): 大民 -> 大美 before 青海."""
     if not lost:
         return text
@@ -287,7 +299,7 @@ def _refine_guesses(text: str, lost: tuple[int, ...], before: str, after: str, m
             previous = chars[index - 1] if index > 0 else (before or None)
             following = chars[index + 1] if index + 1 < len(chars) else (after or None)
             best_char, best_score = chars[index], -math.inf
-            for candidate in _all_candidates(entry):
+            for candidate in frame.all_candidates(entry & 0xFF, bool(entry & _LEAD_BIT)):
                 score = logp(previous, candidate)
                 if following is not None:
                     score += logp(candidate, following)
@@ -311,8 +323,8 @@ _NO_CANDIDATES: list[str] = []
 
 
 def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int, list[_Path]]:
-    """Best readings of ``chars[:cut]`` for every ``cut``, re-encoded as GBK and decoded in
-    the other byte frame.
+    """Best readings of ``chars[:cut]`` for every ``cut``, re-encoded in the search's frame
+    and decoded one byte over.
 
     The beam after k characters does not depend on where the run will be cut, so one pass
     over the longest prefix serves every cut (instead of one search per cut)."""
@@ -320,8 +332,9 @@ def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int,
     wanted = set(cuts)
     paths = [_START]
     feed = search.feed
+    alternatives_of = search.frame.alternatives
     for count, char in enumerate(chars[: max(cuts, default=0)], start=1):
-        alternatives = _char_alternatives(char)
+        alternatives = alternatives_of(char)
         if not alternatives:
             break  # no prefix reaching past here has a reading
         grown: list[_Path] = []
@@ -372,48 +385,11 @@ def _dedupe(paths: list[_Path], keep: int) -> list[_Path]:
 GUESS_BRANCHES = 3
 
 
-def _char_alternatives(char: str) -> list[list[int]]:
-    """Byte readings of one character of a shifted run."""
-    if char in "?\ufffd":
-        # A byte the decoder could not place, or a full-width question mark folded to ASCII.
-        return [[WILDCARD], [0xA3, 0xBF]] if char == "?" else [[WILDCARD]]
-    if char in FULLWIDTH_FOLDABLE:
-        return [[ord(char)], list(chr(ord(char) + 0xFEE0).encode("gbk"))]
-    try:
-        # NFC first: compatibility ideographs (U+F900…) become what hygiene will make of them.
-        return [list(unicodedata.normalize("NFC", char).encode("gb18030"))]
-    except UnicodeEncodeError:
-        return []
-
-
-@lru_cache(maxsize=1)
-def _gbk_tables() -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """GBK characters by lead byte and by trail byte, most frequent first."""
-    model = chinese_model()
-    by_lead: dict[int, list[str]] = {}
-    by_trail: dict[int, list[str]] = {}
-    for lead in range(0x81, 0xFF):
-        for trail in range(0x40, 0xFF):
-            if trail == 0x7F:
-                continue
-            try:
-                char = bytes([lead, trail]).decode("gbk")
-            except UnicodeDecodeError:
-                continue
-            by_lead.setdefault(lead, []).append(char)
-            by_trail.setdefault(trail, []).append(char)
-    for table in (by_lead, by_trail):
-        for key, chars in table.items():
-            chars.sort(key=model.unigram, reverse=True)
-            table[key] = chars[:WILDCARD_CANDIDATES]
-    return by_lead, by_trail
-
-
 # Best guesses per (previous character, candidate list), each with its folded form and that
 # form's log-probability: the same ones recur within a search and from one search to the
 # next, and emitting them needs no rescoring. Kept per model (the entry holds the model, so
 # a recycled id cannot pick up another model's rankings); the candidate lists are the
-# permanent ones of _gbk_tables, so their ids are stable.
+# permanent ones of Frame.tables, so their ids are stable.
 _RANKED: dict[int, tuple[ChineseModel, dict[tuple[str | None, int], list[tuple[str, float]]]]] = {}
 RANKED_KEPT = 1 << 16
 
@@ -427,7 +403,7 @@ def _ranked_guesses(model: ChineseModel) -> dict[tuple[str | None, int], list[tu
     return entry[1]
 
 
-# Per candidate list of _gbk_tables (permanent, so their ids are stable) and model: each
+# Per candidate list of Frame.tables (permanent, so their ids are stable) and model: each
 # candidate's log-probability after a character it was never seen after, and its position.
 _UNSEEN_KEYS: dict[tuple[int, int], tuple[ChineseModel, list[str], list[float]]] = {}
 _POSITIONS: dict[int, tuple[list[str], dict[str, list[int]]]] = {}
@@ -452,24 +428,15 @@ def _positions(candidates: list[str]) -> dict[str, list[int]]:
     return entry[1]
 
 
-@lru_cache(maxsize=1 << 15)
-def _pair_char(lead: int, trail: int) -> str:
-    """The character two bytes decode to as GBK ("" if none). Full-width forms stay full
-    width inside the search (the model knows ， not ,) and are folded in its result."""
-    try:
-        return bytes([lead, trail]).decode("gbk")
-    except UnicodeDecodeError:
-        return ""
-
-
 class _Search:
     """Transitions of the realignment search: each consumes one byte of the re-encoded run."""
 
-    def __init__(self, before: str, model: ChineseModel) -> None:
+    def __init__(self, before: str, model: ChineseModel, frame: Frame = GBK) -> None:
         self.before = before or None
         self.logp = model.logp
         self.model = model
-        self.by_lead, self.by_trail = _gbk_tables()
+        self.frame = frame
+        self.by_lead, self.by_trail = frame.tables()
         self._ranked = _ranked_guesses(model)
 
     def _rank(self, previous: str | None, candidates: list[str]) -> list[str]:
@@ -539,6 +506,7 @@ class _Search:
         """Every way of extending ``path`` by the bytes ``data``."""
         paths = [path]
         by_trail, by_lead = self.by_trail, self.by_lead
+        pair_char = self.frame.pair_char
         for byte in data:
             nxt: list[_Path] = []
             for p in paths:
@@ -551,7 +519,7 @@ class _Search:
                 elif byte == WILDCARD:  # the trail of the pending lead is the lost byte
                     nxt.extend(self.guesses(p, by_lead.get(pending, _NO_CANDIDATES), pending, True))
                 else:
-                    char = _pair_char(pending, byte)
+                    char = pair_char(pending, byte)
                     if char:
                         nxt.append(self.emit(p, char))
                     nxt.extend(self.lost_trail(p, pending, byte))
@@ -578,15 +546,3 @@ def _guess_entry(index: int, byte: int, is_lead: bool) -> int:
 
 def _guess_index(entry: int) -> int:
     return entry >> _GUESS_SHIFT
-
-
-@lru_cache(maxsize=512)
-def _all_candidates(entry: int) -> tuple[str, ...]:
-    """Every GBK character whose lead (or trail) is the surviving byte of ``entry``."""
-    byte, is_lead = entry & 0xFF, bool(entry & _LEAD_BIT)
-    found = []
-    for other in range(0x40, 0xFF) if is_lead else range(0x81, 0xFF):
-        char = _pair_char(byte, other) if is_lead else _pair_char(other, byte)
-        if char:
-            found.append(char)
-    return tuple(found)

@@ -16,6 +16,7 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
+from cleankit.stages.mojibake.lone_char import lone_char_edits
 from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
 from cleankit.text.plausibility import chinese_model
@@ -43,6 +44,9 @@ class MojibakeStage:
     utf8_as_gbk: bool = True
     gbk_as_utf8: bool = True
     byte_shift: bool = True
+    # A character of which at most one byte survived, between in-step neighbours (``?_``,
+    # ``\ufffdA``, ``\ufffd\ufffd``): chosen by the language model when one reading is clearly best.
+    one_byte_char: bool = True
     replacement_char: bool = True
     debris: bool = True
     # Remove lost-byte markers whose evidence is strong (U+FFFD inside a line, ``??`` between
@@ -76,6 +80,8 @@ class MojibakeStage:
                 reason = "character guessed from one surviving byte"
                 document.flag(self.name, "byte-shift", start, end, reason, guess=True)
             repaired = frozenset(edges_after(edits))
+        if self.one_byte_char and ("?" in document.text or "\ufffd" in document.text):
+            repaired = self._one_byte_chars(document, repaired)
         if self.lost_bytes and ("?" in document.text or "\ufffd" in document.text):
             self._lost_bytes(document, repaired)
         if self.debris:
@@ -83,6 +89,22 @@ class MojibakeStage:
         if self.replacement_char and "\ufffd" in document.text:
             self._replacement_chars(document)
         return document
+
+    def _one_byte_chars(self, document: Document, repaired: frozenset[int]) -> frozenset[int]:
+        """Characters of which at most one byte survived: chosen, logged and flagged as
+        guesses. Returns ``repaired`` (positions in the text) moved past the edits."""
+        edits = lone_char_edits(document.text, chinese_model())
+        if not edits:
+            return repaired
+        document.apply(self.name, edits)
+        moved = frozenset(at + sum(len(e.new) - len(e.old) for e in edits if e.end <= at) for at in repaired)
+        delta = 0
+        for edit in sorted(edits, key=lambda e: e.start):
+            at = edit.start + delta
+            delta += len(edit.new) - len(edit.old)
+            reason = "character guessed: at most one of its bytes survived"
+            document.flag(self.name, "one-byte-char", at, at + len(edit.new), reason, guess=True)
+        return moved
 
     def _lost_bytes(self, document: Document, repaired: frozenset[int]) -> None:
         """Lost-byte markers and the garbled characters next to them: removed, and the
