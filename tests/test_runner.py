@@ -199,7 +199,10 @@ def test_a_folder_nested_990_deep_is_walked(tmp_path: Path) -> None:
 
 
 def test_a_worker_killed_mid_run_does_not_hang_the_run(tmp_path: Path) -> None:
-    src, out = crawl(tmp_path / "in", 200), tmp_path / "out"
+    # 120 documents: the worker is killed at the first batch of provenance (half a second
+    # in), most of the run still to do.
+    count = 120
+    src, out = crawl(tmp_path / "in", count), tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", "2", "-q"],
         stderr=subprocess.PIPE,
@@ -215,7 +218,7 @@ def test_a_worker_killed_mid_run_does_not_hang_the_run(tmp_path: Path) -> None:
     os.kill(children[0], signal.SIGKILL)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr.decode()
-    check_consistent(out, [f"{i:03d}.txt" for i in range(200)])
+    check_consistent(out, [f"{i:03d}.txt" for i in range(count)])
 
 
 
