@@ -97,3 +97,36 @@ def test_keys_depend_on_every_part() -> None:
     assert cache.key_of("a") == cache.key_of("a")
     assert cache.code_fingerprint("cleankit.io.cache") is not None
     assert cache.code_fingerprint("cleankit.no_such_module") is None
+
+
+def model_tables(model: object) -> tuple[object, ...]:
+    """A model's counts, in their order (the order a search over followers meets them)."""
+    return (list(model.chars.items()), list(model.bigrams.items()), model.total)  # type: ignore[attr-defined]
+
+
+def test_the_language_model_from_the_cache_is_the_table(cache_home: Path) -> None:
+    from importlib import resources
+
+    from cleankit.text.plausibility import ChineseModel, chinese_model
+
+    table = resources.files("cleankit.text").joinpath("data/hanzi_freq.tsv").read_text(encoding="utf-8")
+    parsed = model_tables(ChineseModel.from_tsv(table))
+    chinese_model.cache_clear()
+    try:
+        assert model_tables(chinese_model()) == parsed  # parsed, and kept
+        entries = sorted(cache_home.glob("hanzi-model-*.json"))
+        assert len(entries) == 1
+        chinese_model.cache_clear()
+        assert model_tables(chinese_model()) == parsed  # from the entry
+        for damage in (b"\x00 not json", b'[{"\\u7684": "many"}, {}]', b"[{}]"):
+            entries[0].write_bytes(damage)
+            chinese_model.cache_clear()
+            assert model_tables(chinese_model()) == parsed, damage
+    finally:
+        chinese_model.cache_clear()
+
+
+def test_an_entry_orjson_refuses_is_read_by_json(cache_home: Path) -> None:
+    big = [2**70, {"a": 1}]
+    cache.store("probe", "k", big)
+    assert cache.load("probe", "k") == big

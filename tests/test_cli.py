@@ -197,7 +197,10 @@ def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     pages = [p.read_bytes() for p in sorted(SAMPLES.iterdir())]
-    for index in range(400):
+    # 160 documents: the kill lands after 40 provenance lines (a batch is written every half
+    # second), most of the run still to do; 400 cost the suite ~4 minutes of one worker.
+    count = 160
+    for index in range(count):
         (src / f"{index:04d}.txt").write_bytes(pages[index % len(pages)] * (1 + index % 3))
     out = tmp_path / "out"
     process = subprocess.Popen(
@@ -215,13 +218,13 @@ def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     done_before = provenance.read_bytes().count(b"\n")
-    assert 0 < done_before < 400, "the run must be killed part-way"
+    assert 0 < done_before < count, "the run must be killed part-way"
 
     result = run_cli("clean", str(src), "-o", str(out), "-j", "2")
     assert result.returncode == 0, result.stderr.decode()
     recs = records(out)
     sources = [r["source"] for r in recs]
-    assert len(sources) == len(set(sources)) == 400, "no provenance line lost or doubled"
+    assert len(sources) == len(set(sources)) == count, "no provenance line lost or doubled"
     assert not list(out.rglob("*.cleankit-tmp-*"))
     for record in recs:
         if record["status"] == "duplicate":  # the pages repeat: copies are near-duplicates, not written
@@ -229,8 +232,8 @@ def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
             continue
         clean = (out / record["output"]).read_text()
         assert hashlib.sha256(clean.encode()).hexdigest() == record["output_sha256"]
-    assert sum(r["status"] == "duplicate" for r in recs) >= 400 - 3 * len(pages)
-    for name in ("0000.txt", "0399.txt"):
+    assert sum(r["status"] == "duplicate" for r in recs) >= count - 3 * len(pages)
+    for name in ("0000.txt", f"{count - 1:04d}.txt"):
         assert run_cli("restore", str(out), name).stdout == (src / name).read_bytes()
     assert f"skipped {done_before}".encode() in result.stderr or b"skipped" in result.stderr
 

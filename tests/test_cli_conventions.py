@@ -212,6 +212,105 @@ def typer_parameters() -> list[tuple[str, object, object]]:
     return found
 
 
+def help_texts(command: object, path: list[str], parent: object = None) -> dict[str, str]:
+    """The help of ``command`` and of each of its subcommands, by command path."""
+    from typer._click import Context
+
+    context = Context(command, info_name=path[-1], parent=parent)  # type: ignore[arg-type]
+    texts = {" ".join(path): command.get_help(context)}  # type: ignore[attr-defined]
+    for name, sub in getattr(command, "commands", {}).items():
+        texts.update(help_texts(sub, [*path, name], context))
+    return texts
+
+
+def test_a_command_built_alone_is_that_command_of_the_whole_app() -> None:
+    """`cleankit NAME ...` builds NAME's click command alone (`command_alone`: its module
+    alone imported); its parameters, help and subcommands are those NAME has in the whole
+    app, and every command of the whole app is found by its name."""
+    import typer.main
+
+    from cleankit.cli import COMMAND_MODULE, command_alone, load_app
+
+    whole = typer.main.get_command(load_app())
+    assert sorted(whole.commands) == sorted(COMMAND_MODULE)  # type: ignore[attr-defined]
+    for name, command in whole.commands.items():  # type: ignore[attr-defined]
+        callbacks = [command.callback, *(sub.callback for sub in getattr(command, "commands", {}).values())]
+        assert {f.__module__ for f in callbacks if f is not None} == {f"cleankit.cli.{COMMAND_MODULE[name]}"}, name
+        alone_app = command_alone(name)
+        assert alone_app is not None, name
+        alone = typer.main.get_command(alone_app)
+        assert list(alone.commands) == [name]  # type: ignore[attr-defined]
+        assert [p.name for p in alone.params] == [p.name for p in whole.params]
+        texts = help_texts(alone.commands[name], ["cleankit", name])  # type: ignore[attr-defined]
+        assert texts == help_texts(command, ["cleankit", name]), name
+        assert len(texts) >= 1
+    assert command_alone("clen") is None and command_alone("--help") is None
+
+
+def test_commands_are_listed_in_one_order_whichever_was_built_first() -> None:
+    """A process that ran one command (its module imported first) and then builds the whole
+    app lists the commands as a fresh one does."""
+    script = (
+        "import sys, typer.main\n"
+        "from cleankit.cli import command_alone, load_app\n"
+        "for name in sys.argv[1:]:\n"
+        "    command_alone(name)\n"
+        "print(list(typer.main.get_command(load_app()).commands))\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
+    first = ["index", "stats", "rules", "clean"]
+    later = subprocess.run([sys.executable, "-c", script, *first], capture_output=True, check=True)
+    assert later.stdout == fresh
+    listed = "['clean', 'restore', 'detect', 'config', 'diff', 'stats', 'report', 'rules', 'index']"
+    assert fresh.decode().startswith(listed)
+
+
+PLAIN_LINES = [
+    "note: provenance not kept: give --provenance FILE, or -o OUTDIR to clean into a folder",
+    "",
+    "  spaces around  ",
+    "standard input cleaned to 输出/关于印发《通知》的通知.txt",
+    "[red]not markup[/red] :smile: [link=x]y[/link]",
+    "wide 全角ＡＢＣ，emoji 😀🇨🇳, combining e\u0301, zero width a\u200bb",
+    "x" * 250_000,
+    "a\tb",
+    "two\nlines",
+    "cr\rbell\x07",
+    "nbsp\xa0and\u2028",
+]
+
+
+@pytest.mark.parametrize("color", ["auto", "never"])
+def test_a_plain_line_is_what_the_rich_console_prints(color: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notes and warnings on a stream that is not a terminal skip rich (its import is ~40 ms
+    of one page through `clean -`); what they print is what rich's console prints."""
+    import io
+
+    from cleankit.cli.common import Consoles, note, warn
+
+    for line in PLAIN_LINES:
+        for stderr in (True, False):
+            written: list[str] = []
+            for use_rich in (False, True):
+                stream = io.StringIO()
+                monkeypatch.setattr(sys, "stderr" if stderr else "stdout", stream)
+                consoles = Consoles()
+                consoles.set_color(color)
+                if use_rich:
+                    (consoles.err if stderr else consoles.out).print(line)
+                else:
+                    consoles.say(line, stderr=stderr)
+                written.append(stream.getvalue())
+            assert written[0] == written[1], (line[:80], stderr)
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setattr("cleankit.cli.common.consoles", Consoles())
+    note("a 文件")
+    warn("b\tc")
+    warn("d")
+    assert stream.getvalue() == "note: a 文件\nwarning: b      c\nwarning: d\n"
+
+
 PLAIN_VALUES = [None, "", "x", " a b ", "\udcff", "１２", "-", "3", ["a", "b"], ("-",), (), ("1", "2"), 7, True]
 
 

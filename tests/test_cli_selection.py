@@ -110,3 +110,37 @@ def test_dry_run_lists_what_would_be_done_and_writes_nothing(tmp_path: Path) -> 
     again = json.loads(run_cli("clean", str(src), "-o", str(out), "--dry-run", "--json").stdout)
     assert sorted(again["skip"]) == sorted(p.name for p in SAMPLES.iterdir()) and again["clean"] == []
     assert again["fail"] == [{"source": "empty.txt", "error": "empty file (0 bytes)"}]
+
+
+def test_the_walk_asks_realpath_only_of_the_output_folder_itself(tmp_path: Path, monkeypatch) -> None:
+    """A folder is compared with the output folder by its realpath only when it is that
+    folder (same device and inode): realpath of every folder of a deep tree was an lstat per
+    level of each (a million for a tree 990 deep). The output folder is still passed over
+    when it lies inside the input, under its own name or through a symlink."""
+    import os
+
+    from cleankit.io.files import discover
+
+    src = path = tmp_path / "in"
+    src.mkdir()
+    for _ in range(40):
+        path = path / "d"
+        path.mkdir()
+    (path / "page.txt").write_text("正文。\n", encoding="utf-8")
+    out = src / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("已清洗。\n", encoding="utf-8")
+    (src / "link-to-out").symlink_to(out, target_is_directory=True)
+    asked: list[str] = []
+    realpath = os.path.realpath
+
+    def counted(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(str(name))
+        return realpath(name, *args, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", counted)
+    found = [item.rel for item in discover([src], [], [], skip_dirs=[out])]
+    assert found == ["d/" * 40 + "page.txt"]
+    # The skip list itself, then the output folder and the link to it where they are listed
+    # and again where they are taken from the stack: never one of the 41 other folders.
+    assert sorted(asked) == sorted([str(out)] * 3 + [str(src / "link-to-out")] * 2)

@@ -18,6 +18,19 @@ if TYPE_CHECKING:
     import typer
 
 COMMAND_MODULES = ("clean", "restore", "detect", "config", "rules", "audit", "index")
+# The module that registers each top-level command (a group, such as ``rules``, with its
+# subcommands). ``tests/test_cli_conventions.py`` checks it against the registrations.
+COMMAND_MODULE = {
+    "clean": "clean",
+    "restore": "restore",
+    "detect": "detect",
+    "config": "config",
+    "rules": "rules",
+    "diff": "audit",
+    "stats": "audit",
+    "report": "audit",
+    "index": "index",
+}
 
 # Exit codes (README, "Exit codes").
 EXIT_OK = 0
@@ -37,7 +50,52 @@ def load_app() -> typer.Typer:
 
     for name in COMMAND_MODULES:
         import_module(f"cleankit.cli.{name}")
+    _in_module_order(app)
     return app
+
+
+def _in_module_order(app: typer.Typer) -> None:
+    """Commands and groups in the order of :data:`COMMAND_MODULES` (as ``--help`` lists
+    them), whichever command module a process imported first (:func:`command_alone`)."""
+
+    def rank(callback: Any) -> int:
+        module = getattr(callback, "__module__", "").rpartition(".")[2]
+        return COMMAND_MODULES.index(module) if module in COMMAND_MODULES else len(COMMAND_MODULES)
+
+    app.registered_commands.sort(key=lambda info: rank(info.callback))
+    app.registered_groups.sort(key=lambda info: rank(_group_callback(info)))
+
+
+def _group_callback(info: Any) -> Any:
+    """A function of the module that registered a group: its first command's."""
+    commands = info.typer_instance.registered_commands if info.typer_instance is not None else []
+    return commands[0].callback if commands else None
+
+
+def command_alone(name: str) -> typer.Typer | None:
+    """An app with only the top-level command (or group) ``name`` on it, its module alone
+    imported: what ``cleankit NAME ...`` runs. Building the click commands of all of them
+    and importing every command module was ~45 ms of CPU (about 1x a bare ``python -c
+    pass``) on each call of one command; help, usage errors and behaviour of the command
+    are its own. None for a name that is not a command (the whole app answers that)."""
+    import copy
+    from importlib import import_module
+
+    from cleankit.cli.app import app
+
+    module = COMMAND_MODULE.get(name)
+    if module is None:
+        return None
+    import_module(f"cleankit.cli.{module}")
+    alone = copy.copy(app)
+    alone.registered_commands = [info for info in app.registered_commands if _command_name(info) == name]
+    alone.registered_groups = [info for info in app.registered_groups if info.name == name]
+    return alone if alone.registered_commands or alone.registered_groups else None
+
+
+def _command_name(info: Any) -> str:
+    """A registered command's name as Typer gives it (the function's, dashed, when unnamed)."""
+    return info.name or info.callback.__name__.lower().replace("_", "-")
 
 
 def name_arguments_by_their_metavar(command: Any) -> None:
@@ -150,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     # Typer's click (vendored in newer Typer, the click package in older ones) reports usage
     # errors through its ClickException; its module is found from the public BadParameter.
     click_exception: type[Exception] = sys.modules[typer.BadParameter.__module__].ClickException
-    command = typer.main.get_command(load_app())
+    alone = command_alone(args[0]) if args else None
+    command = typer.main.get_command(alone if alone is not None else load_app())
     name_arguments_by_their_metavar(command)
     coerce_plain_values_directly(command)
     try:

@@ -335,8 +335,10 @@ def _run_with(
     from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError
     from cleankit.run.clean import RunInterrupted, run_clean
 
-    err = consoles.err
-    progress = _progress(err, disabled=quiet or not err.is_terminal)
+    # The rich console only where it is needed: a run on a pipe that fails nothing prints
+    # its notes without importing rich (common.Consoles.plain).
+    disabled = quiet or consoles.plain(stderr=True) or not consoles.err.is_terminal
+    progress = _progress(None if disabled else consoles.err, disabled)
     with progress:
         task = progress.add_task("clean", total=None)
 
@@ -346,11 +348,11 @@ def _run_with(
         def on_result(result: FileResult) -> None:
             progress.advance(task)
             for source, error in result.failures:
-                err.print(failure_line(source, error))
+                consoles.err.print(failure_line(source, error))
             for source, warning in result.totals.warnings if result.totals else []:
                 warn(f"{display(source)}: {warning}")
             if verbose:
-                err.print(f"{'skipped' if result.skipped else 'cleaned'} {display(result.rel)}", markup=False)
+                consoles.err.print(f"{'skipped' if result.skipped else 'cleaned'} {display(result.rel)}", markup=False)
 
         try:
             return run_clean(
@@ -367,14 +369,14 @@ def _run_with(
         except NearDupIndexError as exc:
             usage_error(f"cannot use the near-duplicate index: {exc}")
         except OutputBusy as exc:
-            err.print(f"output folder in use: {exc}", soft_wrap=True)
+            consoles.err.print(f"output folder in use: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_BUSY) from exc
         except OutputError as exc:
-            err.print(f"cannot write the output: {exc}; a rerun resumes once that is fixed", soft_wrap=True)
+            consoles.err.print(f"cannot write the output: {exc}; a rerun resumes once that is fixed", soft_wrap=True)
             raise typer.Exit(EXIT_OUTPUT) from exc
         except RunInterrupted as exc:
             progress.stop()
-            err.print(
+            consoles.err.print(
                 f"interrupted: {exc.finished} document file(s) finished in this run are recorded, "
                 f"{exc.remaining} not yet; run the same command again to finish them",
                 soft_wrap=True,

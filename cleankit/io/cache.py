@@ -24,6 +24,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cleankit import __version__
 
 # Part of every key: an entry written by another version (or another layout of an entry)
@@ -101,8 +103,18 @@ def load(kind: str, key: str) -> Any:
         return None
     try:
         with open(folder / f"{kind}-{key}.json", "rb") as handle:
-            return json.loads(handle.read())
-    except (OSError, ValueError):
+            data = handle.read()
+    except OSError:
+        return None
+    try:
+        # orjson: the same values as the json module, read 2-3x faster (the language model's
+        # entry is 0.6 MB); what it refuses (an integer beyond 64 bits) is left to json.
+        return orjson.loads(data)
+    except ValueError:
+        pass
+    try:
+        return json.loads(data)
+    except ValueError:
         return None
 
 

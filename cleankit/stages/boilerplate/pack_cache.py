@@ -27,17 +27,24 @@ DERIVED_BY = (
     "cleankit.stages.boilerplate.gates",
     "cleankit.stages.boilerplate.regex_safety",
     "cleankit.stages.boilerplate.pack_cache",
+    "cleankit.stages.boilerplate.pack_yaml",
     "cleankit.text.fold",
 )
 KIND = "rules"
 
 
 def _libraries() -> str:
-    """Versions of the libraries that read packs and patterns and convert the examples' script."""
+    """Versions of the libraries that read packs and patterns and convert the examples' script.
+    PyYAML's is the hash of its ``__init__.py`` (which holds its version), found without
+    importing it: a cached pack is read with no YAML import."""
     import opencc
-    import yaml
 
-    return f"regex={regex.__version__};opencc={getattr(opencc, '__version__', '?')};yaml={yaml.__version__}"
+    yaml_version = cache.source_fingerprint("yaml", "__init__.py")
+    if yaml_version is None:
+        import yaml
+
+        yaml_version = yaml.__version__
+    return f"regex={regex.__version__};opencc={getattr(opencc, '__version__', '?')};yaml={yaml_version}"
 
 
 def parsed_pack(text: str, where: str) -> list[Rule]:

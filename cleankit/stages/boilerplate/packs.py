@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
 from cleankit.core.errors import RuleError
 from cleankit.stages.boilerplate.gates import edge_gates, gate_chars, line_local
@@ -439,32 +438,17 @@ def example_failures(rule: Rule) -> list[str]:
     return failures
 
 
-class _AliasRefused(yaml.YAMLError):
-    def __init__(self, what: str, mark: Any) -> None:
-        line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        super().__init__(f"YAML {what} are not allowed in rule packs{line}")
-
-
-class PackLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors and aliases. Aliases let a few lines of YAML
-    stand for a structure of 10^8 elements (an "alias bomb"), which the checks of each rule
-    would then walk; a rule pack never needs them (each rule is written out), so the first
-    anchor or alias ends loading with the line it is on, before anything is built."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise _AliasRefused("aliases (*name)", event.start_mark)
-        if getattr(event, "anchor", None) is not None:
-            raise _AliasRefused("anchors (&name)", event.start_mark)
-        return super().compose_node(parent, index)
-
-
 def parse_pack(text: str, where: str) -> list[Rule]:
     """Rules of one pack's YAML text (``where`` names it in errors)."""
+    # YAML is read here only: a process whose packs come from the start-up cache never
+    # imports it (~25 ms of CPU).
+    import yaml
+
+    from cleankit.stages.boilerplate.pack_yaml import AliasRefused, PackLoader
+
     try:
         data = yaml.load(text, Loader=PackLoader)
-    except _AliasRefused as exc:
+    except AliasRefused as exc:
         raise RuleError(f"{where}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(f"{where}: not valid YAML: {exc}") from exc
