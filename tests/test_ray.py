@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -451,6 +452,14 @@ def client_server_logs(top: str) -> str:
     return "\n".join(f"{log.name}: {log.read_text(errors='replace')[-1500:]}" for log in logs)
 
 
+# What Ray's client transport says when it fails, not cleankit: the client server not starting,
+# its gRPC channel or event loop breaking.
+RAY_TRANSPORT_FAILURE = re.compile(
+    r"Starting Ray client server failed|epoll_wait error|ConnectionError: (ray client connection timeout|"
+    r"GRPC connection failed|Client is shutting down)|StatusCode\.UNAVAILABLE"
+)
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -468,17 +477,26 @@ def test_cli_against_a_started_cluster_same_as_local(tmp_path: Path, ray_head: t
     run([top], tmp_path / "local", Settings(jobs=1), LocalExecutor(1))
     expected = comparable(tmp_path / "local")
     assert sum(1 for r in expected["records"] if r["status"] == "duplicate") == 3
-    runs = {}
-    for name, where in (("client", address), ("auto", "auto")):  # the two at once, on the same cluster
+
+    def start(name: str, where: str) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "cleankit", "clean", str(top), "-o", str(tmp_path / name), "--engine", "ray"]
-        runs[name] = subprocess.Popen(
+        return subprocess.Popen(
             [*command, "--address", where, "-q", "-j", "1"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
             cwd=ROOT,
         )
+
+    where = {"client": address, "auto": "auto"}
+    runs = {name: start(name, at) for name, at in where.items()}  # the two at once, on the same cluster
     for name, process in runs.items():
         _, err = process.communicate(timeout=600)
+        if process.returncode != 0 and RAY_TRANSPORT_FAILURE.search(err.decode(errors="replace")):
+            # Ray's client transport failing under load (seen at a load of 15-20 on 2 cores):
+            # the same command once more, into the same folder, which a rerun resumes. A
+            # failure of cleankit's own still fails here at once.
+            process = start(name, where[name])
+            _, err = process.communicate(timeout=600)
         assert process.returncode == 0, (name, err.decode()[-3000:], client_server_logs(env["RAY_TMPDIR"]))
         assert comparable(tmp_path / name) == expected, name
