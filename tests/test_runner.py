@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,43 +235,34 @@ def test_a_document_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     assert summary.failures[0][0] == "bomb.txt" and "worker process cleaning it" in summary.failures[0][1]
 
 
-def _interrupted_run(src: Path, out: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    """A run sent SIGINT once its first batch is committed; (process, stderr, what was seen)."""
-    started = time.time()
+# A terminal's Ctrl-C reaches a program that left SIGINT at its default. A shell starts a
+# background job (`cmd &`) with SIGINT ignored, and that disposition is inherited down to the
+# test's subprocess, where Python keeps it (rightly: a background job ignores Ctrl-C); so the
+# command is started as from a terminal, SIGINT at its default, whatever ran the suite.
+AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'cleankit', *sys.argv[1:]])"
+)
+
+
+def test_ctrl_c_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path) -> None:
+    src, out = crawl(tmp_path / "in", 300), tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", "2"],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, "clean", str(src), "-o", str(out), "-j", "2"],
         stderr=subprocess.PIPE,
         env=cli_env(),
         start_new_session=True,
     )
-    deadline = started + 120
+    deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         provenance = out / "provenance.jsonl"
         if provenance.exists() and provenance.stat().st_size > 0:
             break
         time.sleep(0.02)
-    try:  # the parent's signal masks as the kernel sees them when the interrupt is sent
-        status = Path(f"/proc/{process.pid}/status").read_text().splitlines()
-        masks = [line for line in status if line[:6] in ("SigIgn", "SigCgt")]
-    except OSError:
-        masks = ["gone"]
-    seen = f"SIGINT sent {time.time() - started:.1f} s after the start (process {process.poll()!r}, {masks})"
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: every process of the group
     _, stderr = process.communicate(timeout=60)
-    return process, stderr.decode(), f"{seen}, ended {time.time() - started:.1f} s after the start"
-
-
-def test_ctrl_c_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path) -> None:
-    src, out = crawl(tmp_path / "in", 300), tmp_path / "out"
-    process, text, seen = _interrupted_run(src, out)
-    if process.returncode == 0 and "interrupted" not in text:
-        # The interrupt did not land: the run went on to its end (seen a few times in full
-        # suites under load, never alone; the cause is not known). Said, and tried once more
-        # in a fresh folder, so the behaviour below is still checked on every run.
-        warnings.warn(f"Ctrl-C did not interrupt the run ({seen}); tried once more", stacklevel=1)
-        out = tmp_path / "out-again"
-        process, text, seen = _interrupted_run(src, out)
-    assert process.returncode == 130, (seen, text)
+    text = stderr.decode()
+    assert process.returncode == 130, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
     assert [line for line in text.splitlines() if line.strip()] == [
         next(line for line in text.splitlines() if line.startswith("interrupted:"))
