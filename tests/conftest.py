@@ -75,3 +75,13 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
         env=env,
         timeout=300,
     )
+
+
+# A terminal's Ctrl-C reaches a program that left SIGINT at its default. A shell starts a
+# background job (`cmd &`) with SIGINT ignored, and that disposition is inherited down to the
+# test's subprocess, where Python keeps it (rightly: a background job ignores Ctrl-C); so the
+# command is started as from a terminal, SIGINT at its default, whatever ran the suite.
+AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'cleankit', *sys.argv[1:]])"
+)

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, child_pids
+from conftest import AS_FROM_A_TERMINAL, SAMPLES, child_pids
 
 from cleankit import Pipeline, Settings
 from cleankit.audit.records import CleanTextReader
@@ -164,12 +164,17 @@ def running(pid: int) -> bool:
     return not done
 
 
-def start(src: Path, out: Path, fault: str | None = None, jobs: int = 2, **popen: object) -> subprocess.Popen[bytes]:
+def start(
+    src: Path, out: Path, fault: str | None = None, jobs: int = 2, terminal: bool = False, **popen: object
+) -> subprocess.Popen[bytes]:
+    """The command in a process of its own; ``terminal``: with SIGINT at its default, as a
+    terminal starts it (conftest.AS_FROM_A_TERMINAL), for the Ctrl-C trial."""
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
     if fault:
         env["CLEANKIT_FAULT"] = fault
+    program = ["-c", AS_FROM_A_TERMINAL] if terminal else ["-m", "cleankit"]
     return subprocess.Popen(
-        [sys.executable, "-m", "cleankit", "clean", str(src), "-o", str(out), "-j", str(jobs), "-q"],
+        [sys.executable, *program, "clean", str(src), "-o", str(out), "-j", str(jobs), "-q"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -275,7 +280,7 @@ def test_a_worker_killed(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> 
 def test_ctrl_c(crawl: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     src, reference = crawl
     out = tmp_path / "out"
-    process = start(src, out, start_new_session=True)  # the command itself: exit code and message
+    process = start(src, out, terminal=True, start_new_session=True)  # the command itself: exit code and message
     wait_for_progress(out, 60)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

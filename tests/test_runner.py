@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, child_pids, run_cli
+from conftest import AS_FROM_A_TERMINAL, SAMPLES, child_pids, run_cli
 
 from cleankit import Settings
 from cleankit.core.document import Document
@@ -233,16 +233,6 @@ def test_a_document_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     summary = run_clean([src], tmp_path / "out", settings, pipeline=Pipeline.from_settings(settings))
     assert summary.documents == 12 and summary.failed == 1
     assert summary.failures[0][0] == "bomb.txt" and "worker process cleaning it" in summary.failures[0][1]
-
-
-# A terminal's Ctrl-C reaches a program that left SIGINT at its default. A shell starts a
-# background job (`cmd &`) with SIGINT ignored, and that disposition is inherited down to the
-# test's subprocess, where Python keeps it (rightly: a background job ignores Ctrl-C); so the
-# command is started as from a terminal, SIGINT at its default, whatever ran the suite.
-AS_FROM_A_TERMINAL = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'cleankit', *sys.argv[1:]])"
-)
 
 
 def test_ctrl_c_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path) -> None:
