@@ -20,7 +20,8 @@ import orjson
 
 from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
 from cleankit.core.errors import EditConflict, RestoreError
-from cleankit.core.records import EditRecord, ProvenanceRecord, RuleTotals
+from cleankit.core.records import EditRecord, ProvenanceRecord
+from cleankit.core.stats import edit_totals
 from cleankit.io.encoding import BOMS, encode_back
 
 SCHEMA = 1
@@ -48,23 +49,11 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     A reason shared by every edit of a rule is stated once, in ``stats``, instead of on
     each edit: provenance of a page with a thousand indentation edits stays small.
     """
-    # What edit_totals and Edit.to_json give, in two passes over the edits instead of four
-    # (a page can have thousands): each edit's key is built once.
-    stats: dict[str, RuleTotals] = {}
+    stats = edit_totals(document.edits)
     reasons: dict[str, set[str]] = {}
-    keys: list[str] = []
-    for edit in document.edits:
-        key = f"{edit.stage}/{edit.rule}"
-        keys.append(key)
-        entry = stats.get(key)
-        if entry is None:
-            entry = stats[key] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
-            reasons[key] = {edit.reason}
-        else:
-            reasons[key].add(edit.reason)
-        entry["edits"] += 1
-        entry["chars_removed"] += len(edit.old)
-        entry["chars_added"] += len(edit.new)
+    keys = [f"{edit.stage}/{edit.rule}" for edit in document.edits]
+    for edit, key in zip(document.edits, keys, strict=True):
+        reasons.setdefault(key, set()).add(edit.reason)
     shared = {key for key, found in reasons.items() if len(found) == 1}
     for key in shared:
         reason = next(iter(reasons[key]))
@@ -72,19 +61,9 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
             stats[key]["reason"] = reason
     edits: list[EditRecord] = []
     for edit, key in zip(document.edits, keys, strict=True):
-        item: EditRecord = {
-            "step": edit.step,
-            "stage": edit.stage,
-            "rule": edit.rule,
-            "start": edit.start,
-            "end": edit.end,
-            "old": edit.old,
-            "new": edit.new,
-        }
-        if edit.reason and key not in shared:
-            item["reason"] = edit.reason
-        if edit.ref is not None:
-            item["ref"] = edit.ref
+        item = edit.to_json()
+        if key in shared:
+            item.pop("reason", None)
         edits.append(item)
     record: ProvenanceRecord = {
         "schema": SCHEMA,
