@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import typer
 
-COMMAND_MODULES = ("clean", "restore", "detect", "config", "rules", "audit", "index")
 # The module that registers each top-level command (a group, such as ``rules``, with its
-# subcommands). ``tests/test_cli_conventions.py`` checks it against the registrations.
+# subcommands), in the order ``--help`` lists them. ``tests/test_cli_conventions.py`` checks
+# it against the registrations.
 COMMAND_MODULE = {
     "clean": "clean",
     "restore": "restore",
@@ -31,6 +31,7 @@ COMMAND_MODULE = {
     "report": "audit",
     "index": "index",
 }
+COMMAND_MODULES = tuple(dict.fromkeys(COMMAND_MODULE.values()))
 
 # Exit codes (README, "Exit codes").
 EXIT_OK = 0
