@@ -158,14 +158,13 @@ def chinese_model() -> ChineseModel:
     raw = resources.files("cleankit.text").joinpath("data/hanzi_freq.tsv").read_bytes()
     code = cache.code_fingerprint(__name__)
     key = cache.key_of(MODEL_KIND, code, raw) if code is not None else None
-    stored = cache.load(MODEL_KIND, key) if key is not None else None
-    if _counts_table(stored):
-        chars, bigrams = stored
-        return ChineseModel(chars, bigrams)
-    model = ChineseModel.from_tsv(raw.decode("utf-8"))
-    if key is not None:
-        cache.store(MODEL_KIND, key, [model.chars, model.bigrams])
-    return model
+
+    def parse() -> list[dict[str, int]]:
+        model = ChineseModel.from_tsv(raw.decode("utf-8"))
+        return [model.chars, model.bigrams]
+
+    chars, bigrams = parse() if key is None else cache.cached(MODEL_KIND, key, parse, _counts_table)
+    return ChineseModel(chars, bigrams)
 
 
 MODEL_KIND = "hanzi-model"
