@@ -109,6 +109,17 @@ LEAD_PUNCTUATION = re.compile(r"[,，、:：;；。!！?？]")
 ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
 
 
+def remember(memo: dict[Any, Any], key: Any, value: Any, budget: SearchBudget) -> None:
+    """Keep a line's verdict for the next pages of a site (furniture repeats from page to
+    page), unless a search of this page ran over the time limit or a rule was stopped: such a
+    verdict holds for this page only. At most JUDGED_LINES_KEPT verdicts are kept."""
+    if budget.timeouts:
+        return
+    if len(memo) >= JUDGED_LINES_KEPT:
+        memo.clear()
+    memo[key] = value
+
+
 class RuleIndex:
     """The rules of one zone, indexed by their gate characters: a line is tried only against
     the rules whose gate it passes (most lines pass few), in the rules' order."""
@@ -280,11 +291,7 @@ class BoilerplateStage:
                     judged = known
                 else:
                     judged = self._judge(view, original, self._by_zone[zone].candidates(view), True, budget)
-                    if len(self._judged) >= JUDGED_LINES_KEPT:
-                        self._judged.clear()
-                    # A judgement made with a rule timed out or stopped holds for this page only.
-                    if not budget.timeouts:
-                        self._judged[(zone, original)] = judged
+                    remember(self._judged, (zone, original), judged, budget)
             fired, chosen, fields, fallback_fields = judged
             verdict.fired.extend(fired)
             verdict.fields.update(fields)
@@ -376,10 +383,7 @@ class BoilerplateStage:
         tokens = line_words(view)
         budget.line = line
         removed = any(rule.match(view, tokens, True, budget) for rule in self._removing.candidates(view))
-        if not budget.timeouts:
-            if len(self._removed) >= JUDGED_LINES_KEPT:
-                self._removed.clear()
-            self._removed[view] = removed
+        remember(self._removed, view, removed, budget)
         return removed
 
     def _body_bounds(
