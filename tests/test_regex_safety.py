@@ -206,8 +206,8 @@ def paired(pattern: Pattern, build: Callable[[int], Any], n: int, rounds: int = 
     small = large = float("inf")
     for _ in range(rounds):
         small = min(small, seconds(pattern, small_input, 2.0))
-        large = min(large, seconds(pattern, large_input, 4.0))
-        if large >= 4.0:
+        large = min(large, seconds(pattern, large_input, LARGE_CAP))
+        if large >= LARGE_CAP:
             break
     return small, large
 
@@ -223,6 +223,9 @@ REGRESSIONS: dict[str, list[Callable[[int], Any]]] = {
 # cache and allocator effects alone moved a linear pattern's ratio past 3 (rules/copyright:
 # 6.3 ms at n=8192, 19.8 ms at 2n, in 1 of 6 runs on an idle machine).
 MIN_SPENT = 0.02
+# How long an input of size 2n may run (wall time) before it is stopped: a run stopped there
+# is at least that slow, however long its n took.
+LARGE_CAP = 4.0
 
 
 def scaling(pattern: Pattern, examples: list[str], name: str = "") -> tuple[float, float, int, str]:
@@ -261,4 +264,6 @@ def test_the_timing_catches_what_the_checker_refuses() -> None:
     for text in (r"(\w|\d)+$", r"\d*\d*\d*x$", r"(a+)+b"):
         assert pattern_problems(text)
         small, large, n, shape = scaling(regex.compile(text, regex.VERSION0), [])
-        assert large > 3 * small, (text, small, large, n, shape)
+        # Stopped at the cap counts too: the CI run of c38c081 measured 1.33 s at n=512 for
+        # \d*\d*\d*x$ and stopped 2n at 4.0 s, which is not "more than 3x" only because of the cap.
+        assert large > 3 * small or large >= LARGE_CAP, (text, small, large, n, shape)
