@@ -277,7 +277,10 @@ def find_fixed_points(ck: Cleankit, docs: list[Doc]) -> dict[str, float]:
         pool = [(d, p) for d in docs if d.script == script for p in d.paragraphs]
         if not pool:
             continue
-        cleaned, _ = ck.clean_texts(f"fixed-{script}", [p for _, p in pool], to_option(script))
+        # Each paragraph alone: one JSON Lines record each, and no near-duplicate pass across
+        # the records (the same sentence in two reports would otherwise make one a duplicate, and
+        # which paragraphs count as fixed points would change with the crawl pass, not the text).
+        cleaned, _ = ck.clean_texts(f"fixed-{script}", [p for _, p in pool], [*to_option(script), "--no-neardup"])
         kept = 0
         for (doc, para), out in zip(pool, cleaned, strict=True):
             if out == para + "\n":

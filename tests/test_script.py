@@ -273,3 +273,56 @@ def test_word_association_tells_words_from_chance_neighbours() -> None:
     for junction in ("的干", "和干"):
         assert model.association(junction) < WORD_ASSOCIATION
     assert model.association("干县") is None
+
+
+# Executive Yuan Gazette sentences (Taiwan, traditional): characters both scripts write, each
+# with its own meaning in traditional text, that s2tw/s2hk/s2t would replace.
+GAZETTE = [
+    ("入學前經判處有期徒刑以上之刑而未宣告緩刑或未准易科罰金者，不得入學。", "准"),  # not 準
+    ("由本局擇期公布入圍名單及得獎名單，並於公布得獎名單同時舉行頒獎典禮。", "布"),  # not 佈
+    ("換言之，系爭刑事判決無法證明台南市山上區公所之主張。", "台"),  # not 臺
+]
+
+
+@pytest.mark.parametrize("to", ["tw", "hk", "traditional"])
+@pytest.mark.parametrize(("text", "char"), GAZETTE)
+def test_a_traditional_page_keeps_the_characters_both_scripts_write(text: str, char: str, to: str) -> None:
+    from cleankit.text.cjk import SCRIPT_TARGETS, opencc_converter
+
+    document = run(text, to=to)
+    assert document.text == text
+    assert document.metadata["script"]["before"]["label"] == "traditional"
+    by_opencc = opencc_converter(SCRIPT_TARGETS[to]).convert(text)
+    if by_opencc != text:  # what OpenCC alone writes, with the writer's character replaced
+        assert char not in by_opencc or by_opencc.count(char) < text.count(char)
+        assert document.metadata["script"]["kept_shared"] == sum(a != b for a, b in zip(text, by_opencc, strict=True))
+    if to == "tw":
+        assert by_opencc != text, "the case this test is about"
+
+
+def test_shared_characters_are_not_simplified_evidence() -> None:
+    # Counted as simplified, 准 and 云 outnumbered 經 and 後 and the line read as a simplified
+    # page whose two traditional characters were names to keep.
+    text = "經行政院核准後施行，云云。"
+    assert script_mix(text)["label"] == "traditional"
+    assert run(text).text == "经行政院核准后施行，云云。"
+
+
+def test_shared_characters_of_a_simplified_page_are_converted_as_opencc_reads_them() -> None:
+    # Among simplified characters 准 is the simplified 准 of 標準.
+    assert run("这个标准经核准后公布。", to="tw").text == "這個標準經核准後公佈。"
+
+
+def test_shared_table_is_what_opencc_lists() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from cleankit.stages.script.shared import shared_characters
+
+    tool_file = Path(__file__).parent.parent / "tools" / "build_shared_han.py"
+    spec = importlib.util.spec_from_file_location("build_shared_han", tool_file)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert shared_characters() == frozenset(key for key, _ in tool.shared(tool.read_st_characters()))
+    assert {"准", "云", "台", "后", "表", "布"} <= shared_characters() and "发" not in shared_characters()

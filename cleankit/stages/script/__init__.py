@@ -46,6 +46,7 @@ from cleankit.core.errors import SettingsError
 from cleankit.core.stage import register_stage
 from cleankit.io import cache as disk_cache
 from cleankit.stages.script.pinyin_gloss import find_glosses
+from cleankit.stages.script.shared import keep_shared, shared_characters
 from cleankit.stages.script.stray import judge_strays
 from cleankit.stages.script.variants import conversion_chain
 from cleankit.text.cjk import HAN_BLOCKS, SCRIPT_TARGETS, code_points, opencc_converter
@@ -94,6 +95,10 @@ def _char_flags() -> np.ndarray:
         table[low : high + 1] |= _HAN_FLAG if (low, high) in PROBED_BLOCKS else _HAN_FLAG | _UNPROBED_FLAG
     for config, flag in (("t2s.json", _TRADITIONAL_FLAG), ("s2t.json", _SIMPLIFIED_FLAG)):
         table[[ord(c) for c in _changed_alone(config)]] |= flag
+    # Characters both scripts write (准, 云, 台, 后: s2t changes them alone, yet 核准 and 台灣 are
+    # traditional) are evidence of neither: counted as simplified, a short traditional line
+    # with two of them read as a simplified page whose 經 and 後 were names to keep.
+    table[[ord(c) for c in shared_characters()]] &= ~np.uint8(_SIMPLIFIED_FLAG)
     return table
 
 
@@ -217,12 +222,21 @@ class ScriptStage:
             info["variant"] = variant.to_json()
         info["config"] = "+".join(chain)
         converted = 0
+        # A page already in traditional characters keeps those both scripts write (核准, 云云)
+        # when converted to a traditional target (:mod:`cleankit.stages.script.shared`).
+        keep = self.to != "simplified" and label == "traditional"
+        kept: set[int] = set()  # offsets (no step of OpenCC's changes a length)
         for config in chain:
             text = document.text
             target = converter(config).convert(text)
+            if keep:
+                target, offsets = keep_shared(text, target)
+                kept.update(offsets)
             rule = "opencc-" + config.removesuffix(".json")
             reason = f"OpenCC {config}" + (f" ({_REGION_NAMES[variant.name]} page)" if variant is not None else "")
             converted += document.apply(self.name, conversion_edits(text, target, rule, reason))
+        if kept:
+            info["kept_shared"] = len(kept)
         return converted
 
     def _simplified_page(self, document: Document, info: dict[str, Any]) -> int:
