@@ -286,7 +286,9 @@ def test_lost_bytes_are_removed_logged_and_flagged() -> None:
     ],
 )
 def test_lost_bytes_take_the_garbled_characters_next_to_them(damaged: str, clean: str) -> None:
-    document = repair(damaged, byte_shift=False)
+    # Without the word model: the two neighbours alone leave 確 and 服 open (with it they are
+    # guessed, see test_a_lost_character_chosen_by_its_sentence).
+    document = repair(damaged, byte_shift=False, context_choice=False)
     assert document.text == clean
     assert restore_text(document.text, document.edits) == damaged
 
@@ -431,9 +433,32 @@ def test_a_character_of_which_at_most_one_byte_survived_is_guessed_and_flagged(d
 
 def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> None:
     """確 (B4 5F) between 應 and 實: several characters with trail byte 5F read about as well
-    there, so no guess is made and the lost-bytes rule removes the mark and the byte."""
-    document = repair("各機關應?_實執行本辦法之規定。")
+    next to these two neighbours, so without the word model no guess is made and the
+    lost-bytes rule removes the mark and the byte. 稱 (B7 51) in 所稱: no reading is clear
+    even by the words around it."""
+    document = repair("各機關應?_實執行本辦法之規定。", context_choice=False)
     assert [edit.rule for edit in document.edits] == ["lost-bytes"]
+    document = repair("本要點所?Q補助對象，以依法設立之團體為限。")
+    assert [edit.rule for edit in document.edits] == ["lost-bytes"]
+    assert document.text == "本要點所補助對象，以依法設立之團體為限。"
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        ("各機關應?_實執行本辦法之規定。", "各機關應確實執行本辦法之規定。"),  # 確實 is a word
+        ("行政院應依法審查各機關?A算，並提出檢討報告。", "行政院應依法審查各機關預算，並提出檢討報告。"),
+        ("提供\ufffd像々圻甈F支援\ufffd\ufffd務機制", "提供支援服務機制"),  # 服務 (Big5 AA 41)
+    ],
+)
+def test_a_lost_character_chosen_by_its_sentence(damaged: str, clean: str) -> None:
+    """Where the two neighbours leave the lost character open, the words around it decide
+    when one reading is clearly best; the choice is logged and flagged as a guess."""
+    document = repair(damaged, byte_shift=False)
+    assert document.text == clean
+    assert "one-byte-char" in [edit.rule for edit in document.edits]
+    assert any(flag["rule"] == "one-byte-char" and flag.get("guess") for flag in document.flags)
+    assert restore_text(document.text, document.edits) == damaged
 
 
 def test_big5_frame_searches_only_runs_a_big5_decoder_can_have_written() -> None:
@@ -446,3 +471,82 @@ def test_big5_frame_searches_only_runs_a_big5_decoder_can_have_written() -> None
     assert not BIG5.may_have_decoded("?近日")
     assert not BIG5.may_have_decoded("\ufffd报记")
     assert GBK.may_have_decoded("?近日")
+
+
+# --- the word model: guessed characters chosen by their sentence (context_choice.py) ---
+
+
+def test_word_model_scores_words_over_their_characters() -> None:
+    """A word of the list reads better than the same characters with one changed; a
+    character that is no ideograph scores what the character model gives it, not the floor."""
+    from cleankit.text.plausibility import WordModel
+
+    words = WordModel({"牛鼻子": 20, "牛": 400, "鼻": 5, "子": 900, "是": 5000, "的": 100000}, {"，": -3.0})
+    assert words.logp("牛鼻子") > words.logp("牛是子")
+    assert words.logp("") == 0.0
+    assert words.logp("牛，") == pytest.approx(words.logp("牛") - 3.0)
+    assert words.logp("牛x") == pytest.approx(words.logp("牛") - words.log_total)
+
+
+def _gb18030_out_of_step(run: str) -> str:
+    return "?" + run.encode("gbk")[1:].decode("gb18030", errors="replace").replace("\ufffd", "?")
+
+
+def _big5_out_of_step(run: str) -> str:
+    return "\ufffd" + run.encode("big5")[1:].decode("big5", errors="replace")
+
+
+def _utf8_read_as_gbk(run: str) -> str:
+    return run.encode("utf-8").decode("gb18030", errors="replace")
+
+
+def _gbk_read_from_second_byte(run: str) -> str:
+    return "\ufffd" + run.encode("gbk")[1:].decode("gbk", errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "run", "damage", "first_guess"),
+    [
+        # 鼻 survives as one byte; 牛是子 has the frequent pair, 牛鼻子 is the word.
+        ("要把科技创新当作“牛鼻子”来抓，带动全局。", "鼻子”来抓，", _gb18030_out_of_step, "牛是子"),
+        # 省 guessed from its trail byte: 全住 by the pair, 全省人民 by the words.
+        ("全省人民团结奋斗，经济社会发展取得新成效。", "省人民团", _gbk_read_from_second_byte, "全住人民"),
+        # Big5: 興 from its trail byte, 有建 by the pair, 興建 by the words.
+        ("本府將持續推動社會住宅興建，照顧弱勢家庭。", "興建，照", _big5_out_of_step, "住宅有建"),
+        # UTF-8 read as GBK, a byte filled in: 以务 by the pair, 任务 by the words.
+        ("坚决落实国家任务，确保各项工作按期完成。", "国家任", _utf8_read_as_gbk, "国家以务"),
+    ],
+)
+def test_guessed_character_is_chosen_by_its_sentence(sentence: str, run: str, damage, first_guess: str) -> None:
+    start = sentence.index(run)
+    damaged = sentence[:start] + damage(run) + sentence[start + len(run) :]
+    assert first_guess in repair(damaged, context_choice=False).text
+    document = repair(damaged)
+    assert document.text.replace(",", "，") == sentence
+    assert restore_text(document.text, document.edits) == damaged
+    assert any(flag.get("guess") for flag in document.flags)
+
+
+def test_word_model_loads_only_for_a_guess() -> None:
+    """Pages without a guessed character never load the word list (half a second of CPU)."""
+    from cleankit.text.plausibility import word_model
+
+    word_model.cache_clear()
+    repair("我们要深入推进生态文明建设？持续改善空气质量。")
+    repair("第一章 总则\n本办法自发布之日起施行。")
+    assert word_model.cache_info().misses == 0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "run"),
+    [("深化东西部协作机制。", "东西部"), ("全面提升治理水平。", "提升治理"), ("加快建设制造强省。", "建设制造")],
+)
+def test_utf8_as_gbk_reading_stops_before_the_text_in_step(sentence: str, run: str) -> None:
+    """The Chinese text after a UTF-8-read-as-GBK run is in step, and its GBK pairs often
+    read as a two-byte UTF-8 letter (协 is D0 AD in GBK, Э in UTF-8; 水平 would become ˮƽ):
+    the reading does not take them."""
+    start = sentence.index(run)
+    damaged = sentence[:start] + _utf8_read_as_gbk(run) + sentence[start + len(run) :]
+    document = repair(damaged)
+    assert document.text == sentence
+    assert restore_text(document.text, document.edits) == damaged

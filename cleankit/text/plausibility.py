@@ -15,10 +15,12 @@ between readings of the same bytes are meaningful.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import TypeGuard
 
 # Interpolation weight of the bigram estimate.
@@ -177,3 +179,104 @@ def _counts_table(stored: object) -> TypeGuard[list[dict[str, int]]]:
         and len(stored) == 2
         and all(isinstance(table, dict) and all(type(count) is int for count in table.values()) for table in stored)
     )
+
+
+# Longest word the word model looks up (jieba's dictionary has a few of up to 16 characters;
+# longer ones change no choice between readings that differ in one character).
+LONGEST_WORD = 8
+WORD_MODEL_KIND = "word-model"
+
+
+class WordModel:
+    """Word frequencies, and the log-probability of a string under its most probable
+    segmentation into words (a unigram word model, as jieba segments with it).
+
+    Scores differences of readings in their sentence: ``牛鼻子`` is a word, ``牛是子`` is not,
+    though both of their bigrams may have been counted. An ideograph that is no word counts
+    once; a character that is no ideograph (punctuation, digits, which the word list lacks) is
+    a token of its own with the log-probability ``symbols`` gives it (the character model's:
+    ``，`` must not lose to every one-character word), else the floor.
+    """
+
+    def __init__(self, freq: dict[str, int], symbols: dict[str, float] | None = None) -> None:
+        self.freq = freq
+        self.log_total = math.log(float(sum(freq.values())) or 1.0)
+        self.longest = min(LONGEST_WORD, max(map(len, freq), default=1))
+        self.symbols = symbols or {}
+
+    @classmethod
+    def from_jieba_dict(cls, text: str) -> WordModel:
+        """Parse jieba's ``dict.txt`` (``word count tag`` per line)."""
+        freq: dict[str, int] = {}
+        for line in text.splitlines():
+            word, _, rest = line.partition(" ")
+            count = rest.partition(" ")[0]
+            if word and count.isdigit() and int(count) > 0:
+                freq[word] = int(count)
+        return cls(freq)
+
+    def logp(self, text: str) -> float:
+        """log-probability of ``text`` under its best segmentation (0.0 for empty text)."""
+        freq = self.freq
+        log_total = self.log_total
+        longest = self.longest
+        size = len(text)
+        best = [0.0] + [-math.inf] * size
+        for end in range(1, size + 1):
+            top = -math.inf
+            for start in range(max(0, end - longest), end):
+                word = text[start:end]
+                count = freq.get(word)
+                if count is not None:
+                    score = best[start] + math.log(count) - log_total
+                elif end - start > 1:
+                    continue
+                else:
+                    score = best[start] + self.symbols.get(word, -log_total)
+                if score > top:
+                    top = score
+            best[end] = top
+        return best[size]
+
+
+@lru_cache(maxsize=1)
+def word_model() -> WordModel:
+    """The word model: jieba's dictionary (about 349,000 words with their counts in a large
+    general corpus; simplified forms only, so traditional text is converted before it is
+    scored). Loaded only when a repair has guessed characters to choose among: parsing the
+    5 MB file costs about half a second of CPU, read back from the start-up cache
+    (:mod:`cleankit.io.cache`) in about a fifth of that."""
+    from cleankit.io import cache
+
+    raw = _jieba_dictionary()
+    code = cache.code_fingerprint(__name__)
+    key = cache.key_of(WORD_MODEL_KIND, code, raw) if code is not None else None
+
+    def parse() -> dict[str, int]:
+        return WordModel.from_jieba_dict(raw.decode("utf-8")).freq
+
+    freq = parse() if key is None else cache.cached(WORD_MODEL_KIND, key, parse, _word_counts)
+    chars = chinese_model()
+    symbols = {
+        char: math.log(chars.unigram(char)) for char in chars.chars if char not in freq and not _ideograph(char)
+    }
+    return WordModel(freq, symbols)
+
+
+def _ideograph(char: str) -> bool:
+    code = ord(char)
+    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000
+
+
+def _jieba_dictionary() -> bytes:
+    """The bytes of jieba's ``dict.txt``, found without importing jieba (whose import sets up
+    its segmenter's logging and state, none of which is used here)."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed; it ships the word list of the word model")
+    return (Path(spec.origin).parent / "dict.txt").read_bytes()
+
+
+def _word_counts(stored: object) -> TypeGuard[dict[str, int]]:
+    """Is ``stored`` a cache entry of the word model: words and their counts?"""
+    return isinstance(stored, dict) and all(type(count) is int for count in stored.values())

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
+from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
 from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
-from cleankit.text.plausibility import ChineseModel
+from cleankit.text.plausibility import ChineseModel, WordModel
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
 # Private Use Area (U+E000-U+F8FF) counts: a GB18030 decoder reads the shifted pairs that land
@@ -45,11 +47,15 @@ SHIFT_WINDOW = 24
 MIN_DECODED = 3
 
 
-def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[tuple[Edit, int]]]:
+def byte_shift_edits(
+    text: str, model: ChineseModel, words: Callable[[], WordModel] | None = None
+) -> tuple[list[Edit], list[tuple[Edit, int]]]:
     """GBK text decoded one byte out of step, realigned run by run around '?' anchors.
 
     Returns the edits and, for each character guessed from one surviving byte, its edit and
-    its index in ``edit.new`` (the stage flags those). Below, the text was 关于印发《实施方案》的通知:
+    its index in ``edit.new`` (the stage flags those). ``words``: the word model's loader; with
+    it, each guessed character is chosen again by the reading of its sentence
+    (:mod:`~cleankit.stages.mojibake.context_choice`). Below, the text was 关于印发《实施方案》的通知:
     the characters between the lost bytes come back, the two guessed from one byte do not.
 
     >>> from cleankit.text.plausibility import chinese_model
@@ -86,7 +92,11 @@ def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[t
         found = _best_repair(old, before, after, model)
         if found is None:
             continue
-        head, tail, new, guessed_here, _gain = found
+        head, tail, new, guessed_here, _gain, choices = found
+        if words is not None and guessed_here:
+            left = text[max(0, start + head - WINDOW - 1) : start + head]
+            right = text[end - tail : end - tail + WINDOW]
+            new = _in_context(left, new, right, guessed_here, choices, model, words())
         edit = Edit(
             "",
             "byte-shift",
@@ -102,7 +112,27 @@ def byte_shift_edits(text: str, model: ChineseModel) -> tuple[list[Edit], list[t
     return edits, lost
 
 
-_Repair = tuple[int, int, str, tuple[int, ...], float]
+# Characters kept at the head and tail, the new text, the indexes in it of characters guessed
+# from one byte, the gain per character, and the candidates of each guess.
+_Repair = tuple[int, int, str, tuple[int, ...], float, tuple[tuple[str, ...], ...]]
+
+
+# Memoized like the search: a page that repeats a damaged run asks again.
+@lru_cache(maxsize=4096)
+def _in_context(
+    left: str,
+    new: str,
+    right: str,
+    guessed: tuple[int, ...],
+    choices: tuple[tuple[str, ...], ...],
+    model: ChineseModel,
+    words: WordModel,
+) -> str:
+    """``new`` (between ``left`` and ``right``) with its guessed characters chosen again by
+    the reading of their sentence."""
+    slots = [(len(left) + index, candidates) for index, candidates in zip(guessed, choices, strict=True)]
+    chosen = rechoose(left + new + right, slots, model, words)
+    return "".join(map(_fold_fullwidth, chosen[len(left) : len(left) + len(new)]))
 
 
 # Memoized like the search under it: a page a wrong codec left as thousands of '?' asks the
@@ -134,7 +164,7 @@ def _repair(old: str, before: str, after: str, model: ChineseModel, frame: Frame
     best = _best_realignment(old, before, after, model, frame)
     if best is None:
         return None
-    new, guessed, gain = best
+    new, guessed, gain, choices = best
     if gain < MIN_GAIN:
         return None
     # Keep the edit minimal: trim what the realignment left as it was.
@@ -145,7 +175,9 @@ def _repair(old: str, before: str, after: str, model: ChineseModel, frame: Frame
     while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     replaced, replacement = old[head : len(old) - tail], new[head : len(new) - tail]
-    guessed_here = tuple(index - head for index in guessed if head <= index < len(new) - tail)
+    kept = [i for i, index in enumerate(guessed) if head <= index < len(new) - tail]
+    guessed_here = tuple(guessed[i] - head for i in kept)
+    choices_here = tuple(choices[i] for i in kept)
     # Evidence of a shift: several characters decoded from two surviving bytes each.
     decoded = [c for i, c in enumerate(replacement) if i not in guessed_here and _is_cjk(c)]
     needed = max(MIN_DECODED, len(guessed_here))
@@ -163,7 +195,7 @@ def _repair(old: str, before: str, after: str, model: ChineseModel, frame: Frame
         ideographs = 1
     if len(decoded) < needed or sum(map(_is_ideograph, replaced)) < ideographs:
         return None  # a guess is not a repair
-    return head, tail, replacement, guessed_here, gain
+    return head, tail, replacement, guessed_here, gain, choices_here
 
 
 # What a run between two marks must score (mean log-probability per character) to count
@@ -250,7 +282,7 @@ def _is_cjk(char: str) -> bool:
 
 def _best_realignment(
     old: str, before: str, after: str, model: ChineseModel, frame: Frame
-) -> tuple[str, tuple[int, ...], float] | None:
+) -> tuple[str, tuple[int, ...], float, tuple[tuple[str, ...], ...]] | None:
     """Try every end of the shifted run within the window (after a lost byte or a stray
     ASCII trail byte); the reading with the best gain per character of the realigned part
     wins. The part after the cut is in step again and is left as it is, so it must not
@@ -280,7 +312,8 @@ def _best_realignment(
         change = model.total_logp(refined + context, previous) - model.total_logp(text + context, previous)
         gain += change / (cut + 1)
     folded = "".join(map(_fold_fullwidth, refined))
-    return folded + old[cut:], tuple(_guess_index(entry) for entry in lost), gain
+    choices = tuple(frame.all_candidates(entry & 0xFF, bool(entry & _LEAD_BIT)) for entry in lost)
+    return folded + old[cut:], tuple(_guess_index(entry) for entry in lost), gain, choices
 
 
 def _refine_guesses(

@@ -20,11 +20,13 @@ each choice is logged and flagged as a guess. The span must sit between two CJK 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from cleankit.core.document import Edit
+from cleankit.stages.mojibake.context_choice import WINDOW, reading_scores
 from cleankit.stages.mojibake.frames import FRAMES, Frame
-from cleankit.text.plausibility import ChineseModel
+from cleankit.text.plausibility import ChineseModel, WordModel
 
 # What follows a mark: a trail byte read as ASCII, or (after U+FFFD) a second U+FFFD.
 _TRAIL = frozenset(chr(byte) for byte in range(0x40, 0x7F))
@@ -38,8 +40,11 @@ MARGIN_WHOLE = 2.5
 REASON = "character guessed from its neighbours: at most one of its bytes survived decoding"
 
 
-def lone_char_edits(text: str, model: ChineseModel) -> list[Edit]:
-    """Edits choosing the lost characters of ``text``.
+def lone_char_edits(text: str, model: ChineseModel, words: Callable[[], WordModel] | None = None) -> list[Edit]:
+    """Edits choosing the lost characters of ``text``. ``words``: the word model's loader;
+    with it, where the two neighbours leave the choice open, the best candidates are scored
+    again by the reading of their sentence (:mod:`~cleankit.stages.mojibake.context_choice`)
+    and the margin is taken on that score.
 
     >>> from cleankit.text.plausibility import chinese_model
     >>> [(e.old, e.new) for e in lone_char_edits("应当提高效率\ufffdA确保安全", chinese_model())]
@@ -54,6 +59,12 @@ def lone_char_edits(text: str, model: ChineseModel) -> list[Edit]:
         if start == 0 or end == len(text) or not (_is_cjk(text[start - 1]) and _is_cjk(text[end])):
             continue
         choice = _choose(text[start - 1], span, text[end], model)
+        if choice is None and words is not None:
+            # Only where the neighbours leave it open: the word list has no punctuation, so
+            # where they choose a clear ， the words around would only argue for an ideograph.
+            left, right = text[max(0, start - WINDOW) : start], text[end : end + WINDOW]
+            previous = text[start - WINDOW - 1] if start > WINDOW else None
+            choice = _choose_in_sentence(left, span, right, previous, model, words())
         if choice is not None:
             edits.append(Edit("", "one-byte-char", start, end, span, choice, REASON))
     return edits
@@ -77,15 +88,38 @@ def _is_cjk(char: str) -> bool:
 @lru_cache(maxsize=4096)
 def _choose(before: str, span: str, after: str, model: ChineseModel) -> str | None:
     """The character ``span`` stands for between ``before`` and ``after`` (None: no clear one)."""
+    scored = _ranked(before, span, after, model)
+    if len(scored) < 2:
+        return None
+    margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
+    if scored[0][0] - scored[1][0] < margin:
+        return None
+    return scored[0][1]
+
+
+def _ranked(before: str, span: str, after: str, model: ChineseModel) -> list[tuple[float, str]]:
+    """The candidates for ``span`` between ``before`` and ``after``, best first, with the
+    log-probability of the two bigrams each makes."""
     whole = span[1] in "?\ufffd"
     candidates: set[str] = set()
     for frame in FRAMES:
         candidates.update(_whole_candidates(frame, after) if whole else frame.all_candidates(ord(span[1]), False))
-    if len(candidates) < 2:
-        return None
     logp = model.logp
-    scored = sorted(((logp(before, char) + logp(char, after), char) for char in candidates), reverse=True)
-    margin = MARGIN_WHOLE if whole else MARGIN_TRAIL
+    return sorted(((logp(before, char) + logp(char, after), char) for char in candidates), reverse=True)
+
+
+@lru_cache(maxsize=4096)
+def _choose_in_sentence(
+    left: str, span: str, right: str, previous: str | None, model: ChineseModel, words: WordModel
+) -> str | None:
+    """The character ``span`` stands for between ``left`` and ``right``, chosen among the
+    character model's best by the reading of the sentence (None: no clear one)."""
+    ranked = _ranked(left[-1], span, right[0], model)
+    if len(ranked) < 2:
+        return None
+    candidates = [char for _score, char in ranked]
+    scored = sorted(reading_scores(left, candidates, right, previous, model, words), reverse=True)
+    margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
     if scored[0][0] - scored[1][0] < margin:
         return None
     return scored[0][1]

@@ -19,7 +19,7 @@ from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1
 from cleankit.stages.mojibake.lone_char import lone_char_edits
 from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
-from cleankit.text.plausibility import chinese_model
+from cleankit.text.plausibility import chinese_model, word_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
@@ -47,6 +47,9 @@ class MojibakeStage:
     # A character of which at most one byte survived, between in-step neighbours (``?_``,
     # ``\ufffdA``, ``\ufffd\ufffd``): chosen by the language model when one reading is clearly best.
     one_byte_char: bool = True
+    # Choose each character guessed from one surviving byte again by the reading of its
+    # sentence (a word model over a window around it), not by its two neighbours alone.
+    context_choice: bool = True
     replacement_char: bool = True
     debris: bool = True
     # Remove lost-byte markers whose evidence is strong (U+FFFD inside a line, ``??`` between
@@ -67,14 +70,18 @@ class MojibakeStage:
             if self.gbk_as_latin1:
                 document.apply(self.name, gbk_as_latin1_edits(document.text, chinese_model()))
         if self.utf8_as_gbk and may_hold_utf8_as_gbk(document.text):
-            edits, filled = utf8_as_gbk_repairs(document.text, chinese_model())
+            edits, filled = utf8_as_gbk_repairs(
+                document.text, chinese_model(), word_model if self.context_choice else None
+            )
             document.apply(self.name, edits)
             for start, end in positions_after(edits, filled):
                 reason = "character guessed: a byte GBK could not read was filled in"
                 document.flag(self.name, "utf8-as-gbk", start, end, reason, guess=True)
         repaired: frozenset[int] = frozenset()
         if self.byte_shift and ("?" in document.text or "\ufffd" in document.text):
-            edits, lost = byte_shift_edits(document.text, chinese_model())
+            edits, lost = byte_shift_edits(
+                document.text, chinese_model(), word_model if self.context_choice else None
+            )
             document.apply(self.name, edits)
             for start, end in positions_after(edits, lost):
                 reason = "character guessed from one surviving byte"
@@ -93,7 +100,7 @@ class MojibakeStage:
     def _one_byte_chars(self, document: Document, repaired: frozenset[int]) -> frozenset[int]:
         """Characters of which at most one byte survived: chosen, logged and flagged as
         guesses. Returns ``repaired`` (positions in the text) moved past the edits."""
-        edits = lone_char_edits(document.text, chinese_model())
+        edits = lone_char_edits(document.text, chinese_model(), word_model if self.context_choice else None)
         if not edits:
             return repaired
         document.apply(self.name, edits)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import WILDCARD, reads_better
-from cleankit.text.plausibility import ChineseModel
+from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
+from cleankit.text.plausibility import ChineseModel, WordModel
 
 # Non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
 UTF8_AS_GBK_RUN = re.compile(r"(?:[^\x00-\x7f\s]|\?){2,}")
@@ -33,9 +35,14 @@ def utf8_as_gbk_edits(text: str, model: ChineseModel) -> list[Edit]:
     return utf8_as_gbk_repairs(text, model)[0]
 
 
-def utf8_as_gbk_repairs(text: str, model: ChineseModel) -> tuple[list[Edit], list[tuple[Edit, int]]]:
+def utf8_as_gbk_repairs(
+    text: str, model: ChineseModel, words: Callable[[], WordModel] | None = None
+) -> tuple[list[Edit], list[tuple[Edit, int]]]:
     """The repairs of :func:`utf8_as_gbk_edits`, and (edit, index in its new text) of each
-    character decoded with a byte that was filled in (a guess, flagged by the stage)."""
+    character decoded with a byte that was filled in (a guess, flagged by the stage).
+    ``words``: the word model's loader; with it, each such character is chosen again among
+    those its known bytes allow, by the reading of its sentence
+    (:mod:`~cleankit.stages.mojibake.context_choice`)."""
     edits = []
     guessed: list[tuple[Edit, int]] = []
     cursor = 0
@@ -49,9 +56,15 @@ def utf8_as_gbk_repairs(text: str, model: ChineseModel) -> tuple[list[Edit], lis
         found = _longest_utf8_reading(run.group(), 0, model)
         if found is None:
             continue
-        end, new, filled = found
+        end, new, filled, choices = found
         old = text[start : start + end]
         if reads_better(model, old, new, floor=-math.inf):
+            slots = [(index, options) for index, options in zip(filled, choices, strict=True) if len(options) > 1]
+            if words is not None and slots:
+                left = text[max(0, start - WINDOW - 1) : start]
+                right = text[start + end : start + end + WINDOW]
+                moved = [(len(left) + index, options) for index, options in slots]
+                new = rechoose(left + new + right, moved, model, words())[len(left) : len(left) + len(new)]
             edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
             edits.append(edit)
             guessed.extend((edit, index) for index in filled)
@@ -83,13 +96,16 @@ def _utf8_lead_pattern() -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(_utf8_lead_chars())) + "]")
 
 
-def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[int, str, list[int]] | None:
+def _longest_utf8_reading(
+    chars: str, start: int, model: ChineseModel
+) -> tuple[int, str, list[int], list[tuple[str, ...]]] | None:
     """The longest span from ``start`` whose GB18030 bytes read as UTF-8 (>= 2 characters).
 
     A U+FFFD or '?' in the span is a byte the GBK decoder could not place (UTF-8 bytes such
     as 0x80 are no GBK lead byte): it stands for one unknown byte, filled in with the value
     that reads best (a continuation byte has 64 candidates, a lead byte 6); the indexes of
-    the characters decoded with such a byte (guesses) come third.
+    the characters decoded with such a byte (guesses) come third, and fourth, for each, the
+    characters that fill its unknown bytes at the same cost.
     """
     data: list[int] = []
     boundaries = {0: 0}  # byte offset -> characters of ``chars`` consumed
@@ -104,26 +120,32 @@ def _longest_utf8_reading(chars: str, start: int, model: ChineseModel) -> tuple[
         boundaries[len(data)] = count
     decoded: list[str] = []
     filled: list[int] = []
-    best: tuple[int, str, list[int]] | None = None
+    choices: list[tuple[str, ...]] = []
+    best: tuple[int, str, list[int], list[tuple[str, ...]]] | None = None
     position = 0
     while position < len(data):
         step = _next_utf8_char(data, position, decoded[-1] if decoded else None, model)
         if step is None:
             break
-        char, end = step
+        char, end, options = step
         if WILDCARD in data[position:end]:
             filled.append(len(decoded))
+            choices.append(options)
         decoded.append(char)
         position = end
-        if position in boundaries and len(decoded) >= 2:
-            best = (start + boundaries[position], "".join(decoded), list(filled))
+        # A reading does not end in a character of two UTF-8 bytes (U+0080-U+07FF: Latin,
+        # Greek, Cyrillic letters): the Chinese text after a run is in step, and its GBK
+        # pairs often read as such a character (协, D0 AD in GBK, is Э in UTF-8).
+        if position in boundaries and len(decoded) >= 2 and not "\u0080" <= char <= "\u07ff":
+            best = (start + boundaries[position], "".join(decoded), list(filled), list(choices))
     return best
 
 
 def _next_utf8_char(
     data: list[int], position: int, previous: str | None, model: ChineseModel
-) -> tuple[str, int] | None:
+) -> tuple[str, int, tuple[str, ...]] | None:
     """Decode one UTF-8 character (2 or 3 bytes); unknown bytes are filled in by the model.
+    Third: every character that fills them at the same cost as the chosen one.
 
     Inside a run an unknown continuation byte is almost always 0x80, the one continuation
     byte that is no GBK lead byte; other values stay possible at a cost (a byte before an
@@ -144,7 +166,8 @@ def _next_utf8_char(
     unknown = (lead == WILDCARD) + tail.count(WILDCARD)
     if unknown > 2 or (unknown == 2 and lead == WILDCARD):
         return None
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, float] | None = None
+    by_cost: dict[float, list[str]] = {}
     for first in leads:
         for rest in _continuations(tail, unknown, free_last=position + size == len(data)):
             try:
@@ -155,10 +178,11 @@ def _next_utf8_char(
             if position + size == len(data):
                 unlikely = 0  # the last byte of a run: a lead whose ASCII trail GBK refused
             cost = UNLIKELY_BYTE_COST * unlikely
+            by_cost.setdefault(cost, []).append(char)
             score = model.logp(previous, char) - cost
             if best is None or score > best[0]:
-                best = (score, char)
-    return (best[1], position + size) if best else None
+                best = (score, char, cost)
+    return (best[1], position + size, tuple(by_cost[best[2]])) if best else None
 
 
 def _continuations(tail: list[int], unknown: int, free_last: bool) -> list[list[int]]:

@@ -1,0 +1,118 @@
+"""Choose a guessed character by its sentence: the word model over a window around it.
+
+A character of which one byte survived is first guessed by the character model from its two
+neighbours, which prefers the frequent pair: ``中共`` becomes ``中国``, and ``牛鼻子``, whose
+bigrams were never counted, becomes ``牛是子``. Here each guessed character is chosen again
+among every character that fits its surviving byte, by the log-probability of the reading
+of a window of text around it (:data:`WINDOW` characters on each side) under the word model
+of :mod:`cleankit.text.plausibility` (less the candidate's own, so that only words that span
+it count) plus the character model: words that span the guess decide (``牛鼻子`` is a word),
+and where no word does, the character model does as before.
+Traditional text is scored through OpenCC ``t2s`` (the word list is simplified).
+
+The choice stays a guess, flagged as before; it only changes which character is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+
+from cleankit.text.cjk import opencc_converter
+from cleankit.text.plausibility import ChineseModel, WordModel
+
+# Characters of context on each side of a guess that the reading is scored over.
+WINDOW = 4
+# Weight of the word model against the character model (both log-probabilities).
+WORD_WEIGHT = 1.5
+# Candidates (the character model's best by both neighbours) scored by the words.
+SHORTLIST = 40
+# How much better the reading with another character must be than with the first guess for
+# that character to replace it.
+MARGIN = 2.0
+
+
+def rechoose(
+    text: str,
+    slots: Sequence[tuple[int, Sequence[str]]],
+    model: ChineseModel,
+    words: WordModel,
+) -> str:
+    """``text`` with each guessed character (``slots``: its index and its candidates) chosen
+    again by the reading of its window (converted to simplified for the word model, whose
+    words are simplified; simplified text passes through unchanged).
+
+    >>> from cleankit.text.plausibility import chinese_model, word_model
+    >>> rechoose("把牛是子来抓", [(2, "是鼻")], chinese_model(), word_model())
+    '把牛鼻子来抓'
+    """
+    if not slots:
+        return text
+    chars = list(text)
+    for _ in range(2):  # twice: a guess next to another guess sees the other's new value
+        for index, candidates in slots:
+            low, high = max(0, index - WINDOW), min(len(chars), index + WINDOW + 1)
+            left, right = "".join(chars[low:index]), "".join(chars[index + 1 : high])
+            previous = chars[low - 1] if low > 0 else None
+            current = chars[index]
+            scored = reading_scores(left, (current, *candidates), right, previous, model, words)
+            best_score, best_char = max(scored)
+            current_score = next(score for score, char in scored if char == current)
+            if best_score - current_score >= MARGIN:
+                chars[index] = best_char
+    return "".join(chars)
+
+
+def reading_scores(
+    left: str,
+    candidates: Iterable[str],
+    right: str,
+    previous: str | None,
+    model: ChineseModel,
+    words: WordModel,
+) -> list[tuple[float, str]]:
+    """Scores of the best candidates between ``left`` and ``right`` (``previous``: the
+    character before ``left``): the character model's log-probability of the window plus what
+    the words around the candidate add over the candidate alone (a frequent character that
+    joins no word gains nothing over a rare one; the character model decides between those).
+
+    Only the :data:`SHORTLIST` candidates that the character model ranks best by both
+    neighbours are scored by the words (and the first one given, the guess in place); the
+    character model's score is taken on the two bigrams the candidate makes, which is what
+    differs between the windows."""
+    logp = model.logp
+    before = left[-1] if left else previous
+    after = right[0] if right else None
+    ranked: list[tuple[float, str]] = []
+    first = None
+    for candidate in dict.fromkeys(candidates):
+        first = candidate if first is None else first
+        score = logp(before, candidate) + (logp(candidate, after) if after is not None else 0.0)
+        ranked.append((score, candidate))
+    ranked.sort(key=itemgetter(0), reverse=True)
+    shortlist = ranked[:SHORTLIST]
+    if first is not None and all(char != first for _score, char in shortlist):
+        shortlist.extend(pair for pair in ranked if pair[1] == first)
+    simple_left, simple_right = _simplified(left), _simplified(right)
+    word_logp = words.logp
+    scored = []
+    for score, candidate in shortlist:
+        simple = _simplified(candidate)
+        gain = word_logp(simple_left + simple + simple_right) - word_logp(simple)
+        scored.append((score + WORD_WEIGHT * gain, candidate))
+    return scored
+
+
+# Each character's or context's simplified form (OpenCC t2s), kept: the same few thousand
+# candidates come back in every search.
+_SIMPLIFIED: dict[str, str] = {}
+SIMPLIFIED_KEPT = 1 << 16
+
+
+def _simplified(text: str) -> str:
+    found = _SIMPLIFIED.get(text)
+    if found is None:
+        if len(_SIMPLIFIED) >= SIMPLIFIED_KEPT:
+            _SIMPLIFIED.clear()  # bounded memory over a long crawl
+        found = _SIMPLIFIED[text] = opencc_converter("t2s").convert(text)
+    return found
