@@ -3,8 +3,10 @@ with corpus size, and at start-up (issue 12). One command; cleankit is driven on
 through its ``cleankit`` command line, in subprocesses.
 
 1. Builds (seeded; reused when its parameters are identical) a crawl of real government
-   text: ``make_corpus.py``'s text pools, cuts, web debris and encoding mix (UTF-8, UTF-8
-   with BOM, GBK, GB18030, Big5, UTF-16; traditional pages through OpenCC ``s2tw``), laid
+   text: page bodies from ``text_pool.ParagraphStream`` (report text and the Executive Yuan
+   Gazette, each paragraph used once, so only the planted reprints are near-duplicates), and
+   ``make_corpus.py``'s web debris and encoding mix (UTF-8, UTF-8 with BOM, GBK, GB18030,
+   Big5, UTF-16; traditional and simplified pages through OpenCC ``s2tw``/``tw2s``), laid
    out as pages of 50 sites with site furniture (header, menu, breadcrumb, meta line, related
    links, footer with ICP number), ~30 % reprints (an earlier site's notice again, in another
    site's furniture and encoding, with small edits), a pasted-twice paragraph on ~10 % of the
@@ -14,7 +16,8 @@ through its ``cleankit`` command line, in subprocesses.
    (charset-normalizer -> OpenCC t2s -> datasketch MinHash + LSH, see ``naive_clean``):
    wall clock and CPU (the child's rusage from ``wait4``, its waited-for workers included).
 3. ``--scale 10``: cleankit ``-j 1`` on a corpus 10x as large (pages and bytes), per-document
-   CPU against the small corpus (flat-cost target: within 10 %).
+   CPU against the small corpus (flat-cost target: within 10 %). For each crawl it prints the
+   near-duplicate share cleankit marked, planted (reprint families) and accidental.
 4. Start-up, best of ``--startup-repeats``: ``python -c pass``, ``cleankit --version`` and one
    ~18 kB page through ``cleankit clean -``, as ratios to ``python -c pass``.
 5. Identical output: a sha256 over every clean output file and every provenance record with
@@ -53,13 +56,14 @@ from pathlib import Path
 from typing import Any
 
 import make_corpus
+import text_pool
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / "work" / "speed"
 RESULTS = HERE / "results"
 
-CRAWL_FORMAT = 1
+CRAWL_FORMAT = 2  # 2: body text from text_pool.ParagraphStream (each paragraph once)
 DEFAULT_PAGES = 2000
 DEFAULT_MB = 13.5
 SMOKE_PAGES = 50
@@ -261,6 +265,7 @@ def build_crawl(
     seed: int,
     source: Path | None,
     samples: Path | None,
+    gazette: Path | None = text_pool.GAZETTE_MIRROR,
     root: Path | None = None,
     rebuild: bool = False,
 ) -> Crawl:
@@ -276,6 +281,9 @@ def build_crawl(
         "damaged": DAMAGED_SHARE,
         "source": str(source) if source and source.exists() else None,
         "samples": str(samples) if samples and samples.is_dir() else None,
+        "gazette": str(gazette) if gazette and make_corpus._is_git_dir(gazette) else None,
+        "gazette_commit": text_pool.GAZETTE_COMMIT,
+        "min_han": text_pool.MIN_HAN,
     }
     root = root or make_corpus.DATA / f"speed-{pages}p-{total_mb:g}mb-s{seed}"
     crawl = Crawl(root, root / "crawl", root / "page-18k.txt")
@@ -290,7 +298,8 @@ def build_crawl(
     started = time.perf_counter()
     if params["source"] is None:
         print(f"bench_speed: text source {source} missing; the crawl is cut from samples/ alone", file=sys.stderr)
-    pools = make_corpus.load_pools(source, samples)
+    pools = make_corpus.load_pools(source, samples)  # the stdin page's text (unchanged)
+    stream = text_pool.ParagraphStream(seed, source, gazette, samples)
     to_traditional, to_simplified = opencc.OpenCC("s2tw.json"), opencc.OpenCC("t2s.json")
     if root.exists():
         shutil.rmtree(root)
@@ -328,9 +337,8 @@ def build_crawl(
             body = reprint_edits(rng, body, sites[original.site])
             entry["reprint_of"] = original.file
         else:
-            docs = pools.for_codec(variant, codec)
             chars = max(20, int(size / make_corpus.BYTES_PER_CHAR[name]))
-            body = make_corpus._cut(rng, docs, chars)
+            body = stream.take(variant, codec, chars)
             title = headline(body[0])
             if rng.random() < REPEAT_SHARE and len(body) > 2:  # a paragraph pasted twice
                 index = rng.randrange(len(body) - 1)
@@ -354,9 +362,11 @@ def build_crawl(
     body = make_corpus._cut(page_rng, pools.simplified, int((STDIN_PAGE_BYTES - FURNITURE_BYTES) / 2.9))
     lines = page_text(page_rng, sites[0], headline(body[0]), "2024-05-20", body, [], "simplified", to_traditional)
     crawl.stdin_page.write_bytes(make_corpus._debris(page_rng, lines, "utf-8").encode("utf-8"))
+    stream.close()
     crawl.manifest = {
         "params": params,
         "source_repository": make_corpus.SOURCE_REPO if params["source"] else None,
+        "text_pool": stream.stats(),
         "files": len(entries),
         "bytes": sum(e["bytes"] for e in entries),
         "encodings": counts,
@@ -492,6 +502,52 @@ def output_hash(out: Path, corpus: Path) -> dict[str, Any]:
     return {"hash": combined, "texts": texts.hexdigest(), "provenance": prov, "files": files, "statuses": statuses}
 
 
+def near_duplicates(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The crawl's near-duplicate share as cleankit measured it (pages its provenance marks
+    ``duplicate``), split by the manifest: a duplicate of its own reprint family (the original
+    and its reprints) is a planted reprint found; any other is accidental."""
+    family = {e["file"]: e.get("reprint_of", e["file"]) for e in manifest["entries"]}
+    marked = planted = 0
+    accidental: list[tuple[str, str]] = []
+    provenance = out / "provenance.jsonl"
+    with open(provenance, encoding="utf-8") as handle:
+        for line in handle:
+            if '"duplicate_of"' not in line:
+                continue
+            record = json.loads(line)
+            source, kept = record.get("source"), record.get("duplicate_of")
+            if record.get("status") != "duplicate" or not kept:
+                continue
+            marked += 1
+            if family.get(source, source) == family.get(kept, kept):
+                planted += 1
+            else:
+                accidental.append((source, kept))
+    pages = manifest["files"]
+    reprints = manifest["reprints"]
+    return {
+        "pages": pages,
+        "marked": marked,
+        "marked_share": round(marked / pages, 4),
+        "planted_reprints": reprints,
+        "planted_share": round(reprints / pages, 4),
+        "planted_found": planted,
+        "planted_missed": reprints - planted,
+        "accidental": len(accidental),
+        "accidental_share": round(len(accidental) / pages, 4),
+        "accidental_examples": accidental[:10],
+    }
+
+
+def near_duplicate_line(found: dict[str, Any]) -> str:
+    return (
+        f"near-duplicates marked by cleankit: {found['marked']:,} of {found['pages']:,} pages "
+        f"({100 * found['marked_share']:.1f} %); planted reprints {found['planted_reprints']:,} "
+        f"({100 * found['planted_share']:.1f} %): {found['planted_found']:,} found, {found['planted_missed']:,} not; "
+        f"accidental {found['accidental']:,} ({100 * found['accidental_share']:.1f} %)"
+    )
+
+
 # ---------------------------------------------------------------------------- the benchmark
 
 
@@ -542,9 +598,12 @@ def summarize(runs: list[Run], corpus_bytes: int, pages: int) -> dict[str, Any]:
 
 def run_corpus_rounds(
     crawl: Crawl, configs: dict[str, list[str]], rounds: int, timeout: float
-) -> tuple[dict[str, list[Run]], dict[str, list[dict[str, Any]]]]:
+) -> tuple[dict[str, list[Run]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Each config once per round (order rotated); the output hash of each cleankit run and the
+    near-duplicate share of the first one."""
     runs: dict[str, list[Run]] = {c: [] for c in configs}
     hashes: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
+    found: dict[str, Any] = {}
     corpus_bytes = crawl.manifest["bytes"]
     order = list(configs)
     for number in range(rounds):
@@ -565,7 +624,10 @@ def run_corpus_rounds(
                 f"{corpus_bytes / 1e6 / run.wall:5.2f} MB/s  load {run.load}",
                 flush=True,
             )
-    return runs, hashes
+            if config != "naive" and not found:
+                found = near_duplicates(out, crawl.manifest)
+                print(f"  {near_duplicate_line(found)}", flush=True)
+    return runs, hashes, found
 
 
 def user_environment() -> dict[str, str]:
@@ -642,7 +704,7 @@ def startup_only(args: argparse.Namespace, cleankit: str, python: str, commit: s
     """``--startup-only``: the start-up rows alone (the crawl is built only for its stdin page)."""
     pages = args.pages or SMOKE_PAGES
     total_mb = args.total_mb or SMOKE_MB * pages / SMOKE_PAGES
-    crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, rebuild=args.rebuild)
+    crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, args.gazette, rebuild=args.rebuild)
     start = startup(cleankit, python, crawl.stdin_page, args.startup_repeats or 5, args.timeout)
     failures = [] if len(start["page_hashes"]) == 1 else ["the stdin page's output differs between repeats"]
     if args.expect and start["page_hashes"] != [args.expect]:
@@ -724,6 +786,10 @@ def report(results: dict[str, Any]) -> str:
             f"| {name} | {row['wall_s']} | {row['cpu_s']} | {row['mb_per_s']} | {row['mb_per_cpu_s']} "
             f"| {row['cpu_ms_per_doc']} | {', '.join(map(str, row['load_1min']))} |"
         )
+    lines += ["", f"{corpus['files']:,} pages: {near_duplicate_line(results['near_duplicates'])}"]
+    if results.get("scaled"):
+        big = results["scaled"]
+        lines.append(f"{big['corpus']['files']:,} pages: {near_duplicate_line(big['near_duplicates'])}")
     lines += ["", "| ratio | measured | target |", "|---|---:|---:|"]
     for name, (value, target) in results["ratios"].items():
         lines.append(f"| {name} | {value if value is not None else '–'} | {target} |")
@@ -766,6 +832,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cleankit", help="cleankit executable (default: next to this python, else on PATH)")
     parser.add_argument("--source", type=Path, default=make_corpus.DEFAULT_SOURCE, help="real text: git mirror/folder")
     parser.add_argument("--samples", type=Path, default=make_corpus.DEFAULT_SAMPLES)
+    parser.add_argument(
+        "--gazette", type=Path, default=text_pool.GAZETTE_MIRROR, help="Executive Yuan Gazette git mirror (more text)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpus even if an identical one exists")
     parser.add_argument("--results", type=Path, help="results JSON (default: results/<short commit>/<corpus>.json)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per command")
@@ -800,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.startup_only:
         return startup_only(args, cleankit, python, commit, dirty)
-    crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, rebuild=args.rebuild)
+    crawl = build_crawl(pages, total_mb, args.seed, args.source, args.samples, args.gazette, rebuild=args.rebuild)
     manifest = crawl.manifest
     print(
         f"corpus {crawl.corpus}: {manifest['files']} pages, {manifest['bytes'] / 1e6:.2f} MB, "
@@ -817,7 +886,7 @@ def main(argv: list[str] | None = None) -> int:
         "cleankit-j1": [cleankit, "clean", corpus, "-o", "{out}", "-j", "1", "-q"],
         f"cleankit-j{args.jobs}": [cleankit, "clean", corpus, "-o", "{out}", "-j", str(args.jobs), "-q"],
     }
-    runs, hashes = run_corpus_rounds(crawl, configs, rounds, args.timeout)
+    runs, hashes, neardups = run_corpus_rounds(crawl, configs, rounds, args.timeout)
     start = startup(cleankit, python, crawl.stdin_page, startup_repeats, args.timeout)
     summary = {name: summarize(found, manifest["bytes"], manifest["files"]) for name, found in runs.items()}
 
@@ -836,7 +905,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scaled: dict[str, Any] | None = None
     if args.scale > 1:
-        big = build_crawl(pages * args.scale, total_mb * args.scale, args.seed, args.source, args.samples)
+        big = build_crawl(pages * args.scale, total_mb * args.scale, args.seed, args.source, args.samples, args.gazette)
         print(f"scaled corpus {big.corpus}: {big.manifest['files']} pages, {big.manifest['bytes'] / 1e6:.1f} MB")
         for path in big.corpus.rglob("*"):
             if path.is_file():
@@ -844,13 +913,14 @@ def main(argv: list[str] | None = None) -> int:
         big_configs = {
             f"cleankit-j1 {args.scale}x": [cleankit, "clean", str(big.corpus), "-o", "{out}", "-j", "1", "-q"]
         }
-        big_runs, big_hashes = run_corpus_rounds(big, big_configs, args.scale_rounds, args.timeout)
+        big_runs, big_hashes, big_neardups = run_corpus_rounds(big, big_configs, args.scale_rounds, args.timeout)
         name = next(iter(big_runs))
         summary[name] = summarize(big_runs[name], big.manifest["bytes"], big.manifest["files"])
         scaled = {
             "factor": args.scale,
             "corpus": {k: v for k, v in big.manifest.items() if k != "entries"} | {"path": str(big.corpus)},
             "hash": big_hashes[name][0],
+            "near_duplicates": big_neardups,
         }
 
     ratios: dict[str, tuple[float | None, str]] = {
@@ -899,6 +969,7 @@ def main(argv: list[str] | None = None) -> int:
             "stdin_page_output": start["page_hashes"][0],
             "per_round": {name: [h["hash"] for h in hashes[name]] for name in (j1, jn)},
         },
+        "near_duplicates": neardups,
         "scaled": scaled,
         "runs": {name: [asdict(r) for r in found] for name, found in runs.items()},
         "failures": failures,
