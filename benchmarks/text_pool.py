@@ -94,7 +94,11 @@ class ParagraphStream:
         reports: Path | None = make_corpus.DEFAULT_SOURCE,
         gazette: Path | None = GAZETTE_MIRROR,
         samples: Path | None = make_corpus.DEFAULT_SAMPLES,
+        reuse: bool = False,
     ) -> None:
+        """``reuse``: when every paragraph has been used, start again from the first (the
+        paragraphs then repeat, so the crawl's near-duplicate share is no longer the planted one:
+        for a smoke run on a machine without the mirrors, which only checks that things work)."""
         import opencc
 
         self.to_traditional = opencc.OpenCC("s2tw.json")
@@ -133,6 +137,8 @@ class ParagraphStream:
         self.chars_used = 0
         self.paragraphs_used = 0
         self.duplicates_skipped = 0
+        self.reuse = reuse
+        self.passes = 1
         self._iterator = self._paragraphs()
 
     # ------------------------------------------------------------------ reading
@@ -140,7 +146,7 @@ class ParagraphStream:
     def _chunk_docs(self, chunk: Chunk) -> tuple[str, list[list[str]]]:
         """(native script, documents as lists of paragraphs) of one chunk."""
         if chunk.kind == "reports":
-            text = self.report_texts.pop(chunk.ref)
+            text = self.report_texts[chunk.ref]
             return "simplified", [make_corpus._paragraphs(text)] if _mostly_han(text) else []
         if chunk.kind == "sample":
             text = Path(chunk.ref).read_text(encoding="utf-8", errors="replace")
@@ -162,6 +168,15 @@ class ParagraphStream:
         return "traditional", docs
 
     def _paragraphs(self) -> Iterator[Paragraph]:
+        while True:
+            used = self.paragraphs_used
+            yield from self._one_pass()
+            if not self.reuse or self.paragraphs_used == used:
+                return
+            self.passes += 1
+            self.seen.clear()
+
+    def _one_pass(self) -> Iterator[Paragraph]:
         for chunk in self.chunks:
             script, docs = self._chunk_docs(chunk)
             self.chunks_read += 1
@@ -219,6 +234,7 @@ class ParagraphStream:
             "paragraphs_used": self.paragraphs_used,
             "repeated_paragraphs_skipped": self.duplicates_skipped,
             "chars_drawn": self.chars_used,
+            "passes": self.passes,
         }
 
     def close(self) -> None:
