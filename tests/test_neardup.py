@@ -381,6 +381,8 @@ def test_workers_verify_the_pairs_one_worker_verifies(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
     monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 1)
+    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
+    monkeypatch.setattr(crawl, "FILES_PER_TASK", 2)
     src = tmp_path / "crawl"
     _generations(src, random.Random(7))
     rounds: list[int] = []
@@ -406,12 +408,13 @@ def test_workers_verify_the_pairs_one_worker_verifies(tmp_path: Path, monkeypatc
 
 
 class _Unreliable(LocalExecutor):
-    """Workers that hand the pair tasks back in reverse order and die on every other one."""
+    """Workers that hand the end-of-run tasks (pairs, rewrites) back in reverse order and die
+    on every other one."""
 
     def results(self, tasks: list[Any], work: Any, lost: Any) -> Iterator[Any]:
-        from cleankit.neardup.crawl import PairVerifier
+        from cleankit.neardup.crawl import FileRewriter, PairVerifier
 
-        if not isinstance(work, PairVerifier):
+        if not isinstance(work, PairVerifier | FileRewriter):
             yield from super().results(tasks, work, lost)
             return
         for number, task in enumerate(reversed(tasks)):
@@ -423,6 +426,8 @@ def test_decisions_do_not_depend_on_how_pairs_come_back(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
     monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 2)
+    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
+    monkeypatch.setattr(crawl, "FILES_PER_TASK", 3)
     src = tmp_path / "crawl"
     _generations(src, random.Random(13))
     one = run_clean([src], tmp_path / "one", Settings(jobs=1))

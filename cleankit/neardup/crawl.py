@@ -60,6 +60,7 @@ from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
 from cleankit.neardup.index import IndexedDoc, NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
+from cleankit.run.state import records_from
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.fold import canonical, canonical_pieces
 
@@ -76,6 +77,9 @@ CLOSE_DISTANCE = 64
 # fewest pairs of a round worth sending to the workers rather than verifying in the parent.
 PAIRS_PER_TASK = 32
 WORKER_ROUND_PAIRS = 64
+# Rewriting the records of the duplicates: files per task, and the fewest files worth the workers.
+FILES_PER_TASK = 32
+WORKER_REWRITE_FILES = 64
 
 
 class CharCounts(NamedTuple):
@@ -174,6 +178,49 @@ class PairVerifier:
     def __call__(self, task: PairTask) -> PairScores:
         docs = task.docs
         return PairScores(task.pairs, [self.comparer._similarity(docs[a], docs[b]) for a, b in task.pairs])
+
+
+@dataclass
+class RewriteTask:
+    """A group of input files whose records the end of a run rewrites: each file's
+    provenance lines and the checksum they are trusted with (None: check every record), the
+    duplicates among its documents (source -> kept source, kept id, similarity) and the
+    paragraphs removed from the others."""
+
+    start: int
+    lines: dict[str, tuple[bytes, int | None]]
+    duplicates: dict[str, tuple[str, str, float]]
+    updates: dict[str, list[Edit]]
+
+
+class GatheredChanges:
+    """Changes of records and outputs gathered in order, for the parent to apply."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, str, Any]] = []
+
+    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
+        self.done.append(("replace", file, records))
+
+    def write_output(self, path: str, data: bytes) -> None:
+        self.done.append(("write", path, data))
+
+    def delete_output(self, path: str) -> None:
+        self.done.append(("delete", path, None))
+
+
+@dataclass
+class FileRewriter:
+    """The work of a worker at the end of a run: the pass's own rewrite of a group of files."""
+
+    rewriter: NearDupPass
+
+    def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
+        gathered = GatheredChanges()
+        for file, (data, trusted) in task.lines.items():
+            records = records_from(data, trusted)
+            self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
+        return task.start, gathered.done
 
 
 def describe(document: Document, source: str, output: str, params: SignatureParams) -> NearDupInput:
@@ -531,23 +578,79 @@ class NearDupPass:
         duplicates = self._duplicate_sources(decisions)
         counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
         affected = sorted(duplicates.keys() | updates.keys())
+        if self.workers is not None and len(affected) >= WORKER_REWRITE_FILES:
+            self._rewrite_in_workers(changes, affected, duplicates, updates)
+            return counts
         for file, records in changes.records_of(affected).items():
-            new_records = []
-            for record in records:
-                source = record["source"]
-                if record["status"] == "failed" or "output_line" in record or source not in affected:
-                    new_records.append(record)
-                elif source in duplicates:
-                    record = self._as_duplicate(record, *duplicates[source])
-                    if record.get("output") is None:
-                        changes.delete_output(str(record.get("file", source)))
-                    new_records.append(record)
-                else:
-                    record, data = self._with_edits(record, updates[source])
-                    changes.write_output(str(record["output"]), data)
-                    new_records.append(record)
-            changes.replace(file, new_records)
+            self._rewrite_file(file, records, duplicates, updates, changes)
         return counts
+
+    def _rewrite_file(
+        self,
+        file: str,
+        records: list[ProvenanceRecord],
+        duplicates: dict[str, tuple[str, str, float]],
+        updates: dict[str, list[Edit]],
+        changes: Any,
+    ) -> None:
+        """The new records of one input file (and its output changes), into ``changes``."""
+        new_records = []
+        for record in records:
+            source = record["source"]
+            if record["status"] == "failed" or "output_line" in record:
+                new_records.append(record)
+            elif source in duplicates:
+                record = self._as_duplicate(record, *duplicates[source])
+                if record.get("output") is None:
+                    changes.delete_output(str(record.get("file", source)))
+                new_records.append(record)
+            elif source in updates:
+                record, data = self._with_edits(record, updates[source])
+                changes.write_output(str(record["output"]), data)
+                new_records.append(record)
+            else:
+                new_records.append(record)
+        changes.replace(file, new_records)
+
+    def _rewrite_in_workers(
+        self,
+        changes: RecordChanges,
+        affected: list[str],
+        duplicates: dict[str, tuple[str, str, float]],
+        updates: dict[str, list[Edit]],
+    ) -> None:
+        """:meth:`_rewrite_file` of every affected file in the run's workers, in groups: each
+        parses its files' provenance lines (trusted as the run state trusts them: only parsed
+        when their checksum is their row's, else checked record by record) and hands back the
+        changes, applied here in file order, as the parent would have made them."""
+        lines = changes.lines_of(affected)
+        trusted = getattr(changes, "row_checksum", None)
+        files = [file for file in affected if file in lines]
+        tasks = []
+        for start in range(0, len(files), FILES_PER_TASK):
+            group = files[start : start + FILES_PER_TASK]
+            tasks.append(
+                RewriteTask(
+                    start,
+                    {file: (lines[file], trusted(file) if callable(trusted) else None) for file in group},
+                    {file: duplicates[file] for file in group if file in duplicates},
+                    {file: updates[file] for file in group if file in updates},
+                )
+            )
+        done: dict[int, list[tuple[str, str, Any]]] = {}
+        for result in self.workers.results(tasks, FileRewriter(self), lambda task, _why: (task.start, None)):
+            done[result[0]] = result[1]
+        for task in tasks:
+            found = done.get(task.start)
+            if found is None:  # its worker died: rewritten here
+                found = FileRewriter(self)(task)[1]
+            for kind, target, value in found:
+                if kind == "replace":
+                    changes.replace(target, value)
+                elif kind == "write":
+                    changes.write_output(target, value)
+                else:
+                    changes.delete_output(target)
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
         record = record.copy()
