@@ -4,12 +4,15 @@ working tree and a pinned baseline revision, interleaved in one session (issue 1
 Each run is ``cleankit clean CORPUS -o OUT -j N -q`` into a fresh folder, through the command
 line as a user runs it. Measured per run: wall time, the CPU of the whole process tree
 (the children's rusage), and the CPU of the parent process alone (its ``/proc/PID/stat`` user+system,
-sampled every 20 ms until it exits): the parent's share is the serial part of a run, which
+sampled every 20 ms until it exits), and of those samples the parent's CPU while it had no
+worker process alive (``/proc/PID/task/PID/children`` empty): the serial part of a run, which
 bounds what more workers can give. After the runs, the clean outputs of every configuration
 are compared file by file (they must be identical).
 
     python benchmarks/bench_runner.py --baseline f1ec70d            # 2,000 pages, 3 rounds
     python benchmarks/bench_runner.py --corpus /tmp/crawl2000 --rounds 5
+    python benchmarks/bench_runner.py --corpus data/speed-2000p-13.5mb-s20240612/crawl \
+        --baseline c72413b --pin HEAD    # bench_speed's crawl; both sides snapshots
 
 The corpus is built by ``make_corpus.py --files 2000 --total-mb 13`` when missing.
 """
@@ -44,25 +47,41 @@ def own_cpu(pid: int) -> tuple[float, bool] | None:
     return (int(fields[11]) + int(fields[12])) / TICK, fields[0] in ("T", "t")
 
 
+def has_children(pid: int) -> bool:
+    """Does ``pid`` have child processes now (its pool workers)?"""
+    try:
+        return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    except OSError:
+        return False
+
+
 def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "cleankit", "clean", str(corpus), "-o", str(out), "-j", str(jobs), "-q"]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parent = 0.0
+    # The parent's CPU while it has no worker process: the serial part of the run (start-up,
+    # site learning, the decisions between rounds, the end-of-run commit), sampled.
+    serial = 0.0
+    alone = True
     stopped = False
     while process.poll() is None:
         sample = own_cpu(process.pid)
+        alone_now = not has_children(process.pid)
         if sample is not None:
+            if alone and alone_now:
+                serial += sample[0] - parent
             parent, halted = sample
             stopped = stopped or halted
+        alone = alone_now
         time.sleep(0.02)
     wall = time.perf_counter() - started
     if process.returncode not in (0, 1):
         raise SystemExit(f"cleankit failed ({process.returncode}): {process.stderr.read().decode()[-2000:]}")
     if stopped:
         print(f"  (-j{jobs}: the process was stopped from outside during the run; its wall time is void)")
-    return {"wall": wall, "parent_cpu": parent, "stopped": float(stopped)}
+    return {"wall": wall, "parent_cpu": parent, "serial_cpu": serial, "stopped": float(stopped)}
 
 
 def tree_cpu() -> float:
@@ -86,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=WORK / "crawl2000")
     parser.add_argument("--baseline", help="revision to compare with (a snapshot of its cleankit/)")
+    parser.add_argument("--pin", help="measure this revision (a snapshot) instead of the working tree")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
@@ -96,9 +116,9 @@ def main() -> None:
         env, what = pin_cleankit.pinned(args.baseline)
         configs.append((f"baseline {args.baseline}", env))
         print(f"baseline: {what}")
-    env, what = pin_cleankit.pinned(None)
-    configs.append(("this tree", env))
-    print(f"this tree: {what}")
+    env, what = pin_cleankit.pinned(args.pin)
+    configs.append((args.pin or "this tree", env))
+    print(f"{args.pin or 'this tree'}: {what}")
     print(f"corpus: {args.corpus} ({sum(1 for p in args.corpus.rglob('*') if p.is_file())} files); "
           f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     figures: dict[tuple[str, int], list[dict[str, float]]] = {}
@@ -114,17 +134,31 @@ def main() -> None:
                 if round_number == 0:
                     hashes[(name, jobs)] = outputs(out)
                 print(f"round {round_number + 1} {name:>18} -j{jobs}: wall {result['wall']:6.1f} s, "
-                      f"cpu {result['cpu']:6.1f} s, parent cpu {result['parent_cpu']:5.1f} s", flush=True)
+                      f"cpu {result['cpu']:6.1f} s, parent cpu {result['parent_cpu']:5.1f} s "
+                      f"(alone {result['serial_cpu']:4.1f} s), "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
     print()
-    print("| cleankit | -j | wall s (median) | CPU s, all processes | CPU s, parent | -j2 / -j1 throughput |")
-    print("|---|---|---|---|---|---|")
+    # Two readings of what -jN can give on N free cores, from CPU alone (the wall ratio needs
+    # a quiet machine): the run's CPU over its longest process (the parent, or a worker if
+    # the workers share the rest evenly); and Amdahl's, the -j1 CPU over the wall time of
+    # the parent's CPU with no worker alive (serial) plus the rest spread over N cores.
+    print("| cleankit | -j | wall s (median) | CPU s, all processes | CPU s, parent | parent share "
+          "| parent alone (serial) s | CPU / max(parent, per worker) | Amdahl: CPU(-j1) / (serial + rest / N) "
+          "| -jN / -j1 throughput (wall) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, _env in configs:
         walls = {jobs: statistics.median(r["wall"] for r in figures[(name, jobs)]) for jobs in args.jobs}
+        one = statistics.median(r["cpu"] for r in figures[(name, args.jobs[0])])
         for jobs in args.jobs:
             runs = figures[(name, jobs)]
+            cpu = statistics.median(r["cpu"] for r in runs)
+            parent = statistics.median(r["parent_cpu"] for r in runs)
+            serial = statistics.median(r["serial_cpu"] for r in runs)
+            worker = (cpu - parent) / jobs if jobs > 1 else 0.0
+            amdahl = one / (serial + (cpu - serial) / jobs)
             ratio = f"{walls[args.jobs[0]] / walls[jobs]:.2f}×" if jobs != args.jobs[0] else ""
-            print(f"| {name} | {jobs} | {walls[jobs]:.1f} | {statistics.median(r['cpu'] for r in runs):.1f} | "
-                  f"{statistics.median(r['parent_cpu'] for r in runs):.1f} | {ratio} |")
+            print(f"| {name} | {jobs} | {walls[jobs]:.1f} | {cpu:.1f} | {parent:.1f} | {parent / cpu:.0%} "
+                  f"| {serial:.1f} | {cpu / max(parent, worker):.2f}× | {amdahl:.2f}× | {ratio} |")
     reference = next(iter(hashes.values()))
     same = all(found == reference for found in hashes.values())
     print(f"\nclean outputs identical across configurations: {same} ({len(reference)} files)")

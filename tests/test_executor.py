@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import child_pids
@@ -32,6 +33,29 @@ def test_large_results_come_through_whole() -> None:
     # Larger than a pipe's buffer: the parent reads while the worker writes.
     results = list(LocalExecutor(2).results([1, 2, 3, 4], lambda n: "页" * (n * 1_000_000), _lost))
     assert sorted(len(r) for r in results) == [1_000_000, 2_000_000, 3_000_000, 4_000_000]
+
+
+def _large_both_ways(done: Any) -> None:
+    tasks = ["任" * 300_000 + str(n) for n in range(6)]
+    results = LocalExecutor(2).results(tasks, lambda task: task[::-1] + "果" * 300_000, _lost)
+    done.put(sorted(len(result) for result in results))
+
+
+def test_large_tasks_with_large_results_do_not_deadlock() -> None:
+    # Tasks and results both larger than a pipe's buffer: a task sent ahead to a busy worker
+    # would block the parent while that worker blocks sending its result. Run in a process
+    # of its own, so a deadlock fails the test instead of hanging the suite.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    done = context.Queue()
+    process = context.Process(target=_large_both_ways, args=(done,))
+    process.start()
+    try:
+        assert done.get(timeout=120) == [600_001] * 6
+    finally:
+        process.kill()
+        process.join()
 
 
 def test_a_task_that_kills_its_worker_twice_is_lost_and_the_others_complete(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opencc
@@ -20,6 +23,7 @@ from cleankit.io.files import INDEX_FILE
 from cleankit.neardup.index import NearDupIndex
 from cleankit.neardup.signature import SCHEME, SEED, SignatureParams, lean, shingle_hash, signature
 from cleankit.run.clean import run_clean
+from cleankit.run.executor import LocalExecutor
 from cleankit.text.fold import canonical
 
 T2TW = opencc.OpenCC("s2tw")
@@ -317,3 +321,116 @@ def test_ratio_upper_bound_never_below_the_real_ratio(first: str, second: str) -
     total = a.total() + b.total()
     distance = sum(abs(n - b[c]) for c, n in a.items()) + sum(n for c, n in b.items() if c not in a)
     assert bound == (1 - distance / total if total else 1.0)
+
+
+def _generations(folder: Path, rng: random.Random) -> None:
+    """:func:`_crawl` and second-generation copies: each notice with its last paragraph
+    replaced (another page of the same site, close to the notice) reprinted by three sites.
+    Deciding them takes two rounds of pairs: a reprint of a variant waits until the
+    variant's own decision says whether it is kept."""
+    _crawl(folder, rng)
+    for number in range(3):
+        body = notice(number)[:-1] + notice(20 + number)[:1]
+        for site in range(3):
+            (folder / f"variant{site}").mkdir(exist_ok=True)
+            (folder / f"variant{site}/notice{number}.txt").write_text(reprint(body, site, rng), encoding="utf-8")
+
+
+def _comparable(out: Path) -> tuple[list[str], dict[str, bytes]]:
+    """Records without their run id, sorted, and every clean output: what must not depend on
+    the number of workers."""
+    lines = []
+    for record in records(out).values():
+        record.pop("run")
+        lines.append(json.dumps(record, sort_keys=True, ensure_ascii=False))
+    written = {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in out.rglob("*.txt")
+        if p.is_file() and not p.name.startswith(".")
+    }
+    return sorted(lines), written
+
+
+def _log_pairs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Append every verified pair (and the process that verified it) to the file the returned
+    list holds (set it before each run)."""
+    from cleankit.neardup import crawl
+
+    similarity = crawl.NearDupPass._similarity
+    log: list[Path] = []
+
+    def logged(self: crawl.NearDupPass, first: Any, second: Any) -> float | None:
+        with open(log[0], "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\t{first.source}\t{second.source}\n")
+        return similarity(self, first, second)
+
+    monkeypatch.setattr(crawl.NearDupPass, "_similarity", logged)
+    return log
+
+
+def _pairs(log: Path) -> tuple[set[tuple[str, str]], set[int]]:
+    rows = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+    return {(first, second) for _pid, first, second in rows}, {int(pid) for pid, _f, _s in rows}
+
+
+def test_workers_verify_the_pairs_one_worker_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every round goes to the workers, one pair per task: the pairs verified are exactly the
+    # pairs a one-worker run verifies (no speculative pair), in other processes, and the
+    # records and outputs are the one-worker run's.
+    from cleankit.neardup import crawl
+
+    monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
+    monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 1)
+    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
+    monkeypatch.setattr(crawl, "FILES_PER_TASK", 2)
+    src = tmp_path / "crawl"
+    _generations(src, random.Random(7))
+    rounds: list[int] = []
+    verify = crawl.NearDupPass._verify
+
+    def counted(self: crawl.NearDupPass, pairs: list[tuple[int, int]], scores: dict[Any, Any]) -> None:
+        rounds.append(len(pairs))
+        verify(self, pairs, scores)
+
+    monkeypatch.setattr(crawl.NearDupPass, "_verify", counted)
+    log = _log_pairs(monkeypatch)
+    log.append(tmp_path / "one.log")
+    one = run_clean([src], tmp_path / "one", Settings(jobs=1))
+    assert len([n for n in rounds if n]) >= 2  # the second generation needs a second round
+    log[0] = tmp_path / "two.log"
+    two = run_clean([src], tmp_path / "two", Settings(jobs=2))
+    assert one.duplicates == two.duplicates >= 9
+    pairs_one, pids_one = _pairs(tmp_path / "one.log")
+    pairs_two, pids_two = _pairs(tmp_path / "two.log")
+    assert pids_one == {os.getpid()}
+    assert pairs_two == pairs_one and os.getpid() not in pids_two
+    assert _comparable(tmp_path / "one") == _comparable(tmp_path / "two")
+
+
+class _Unreliable(LocalExecutor):
+    """Workers that hand the end-of-run tasks (pairs, rewrites) back in reverse order and die
+    on every other one."""
+
+    def results(self, tasks: list[Any], work: Any, lost: Any) -> Iterator[Any]:
+        from cleankit.neardup.crawl import FileRewriter, PairVerifier
+
+        if not isinstance(work, PairVerifier | FileRewriter):
+            yield from super().results(tasks, work, lost)
+            return
+        for number, task in enumerate(reversed(tasks)):
+            yield lost(task, "killed") if number % 2 else work(task)
+
+
+def test_decisions_do_not_depend_on_how_pairs_come_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleankit.neardup import crawl
+
+    monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
+    monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 2)
+    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
+    monkeypatch.setattr(crawl, "FILES_PER_TASK", 3)
+    src = tmp_path / "crawl"
+    _generations(src, random.Random(13))
+    one = run_clean([src], tmp_path / "one", Settings(jobs=1))
+    odd = run_clean([src], tmp_path / "odd", Settings(jobs=2), executor=_Unreliable(2))
+    assert one.duplicates == odd.duplicates >= 9
+    assert _comparable(tmp_path / "one") == _comparable(tmp_path / "odd")

@@ -478,3 +478,21 @@ def test_end_of_run_reads_checked_lines_as_they_are_and_checks_changed_ones(tmp_
     provenance.write_bytes(provenance.read_bytes().replace(b'"status":"ok"', b'"status":"no"'))
     assert state.changes().records_of(["page.txt"]) == {"page.txt": []}
     state.close()
+
+
+def test_plan_refuses_an_output_that_resolves_to_its_input(tmp_path: Path) -> None:
+    # The output folder is a symlink to the input folder: every output path names an
+    # existing input; a fresh folder names nothing and costs no realpath.
+    from cleankit.io.files import InputItem
+    from cleankit.run.plan import plan
+
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.txt").write_text("一", encoding="utf-8")
+    items = [InputItem(src / "sub" / "a.txt", "sub/a.txt")]
+    linked = tmp_path / "linked"
+    linked.symlink_to(src, target_is_directory=True)
+    tasks, bad = plan(items, linked, {})
+    assert not tasks and [rel for rel, _why in bad] == ["sub/a.txt"] and "overwrite the input" in bad[0][1]
+    tasks, bad = plan(items, tmp_path / "fresh", {})
+    assert [task.rel for task in tasks] == ["sub/a.txt"] and not bad

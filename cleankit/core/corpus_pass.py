@@ -23,6 +23,10 @@ Optional, found by name (``getattr``):
   a rerun redoes a document whose context changed;
 - ``flush()``: make what ``merge`` took durable; called before the provenance lines of the
   merged documents are appended;
+- ``share_workers(executor)``: called before ``finalize`` when the run has several local
+  workers, idle by then: ``finalize`` may hand per-item work to ``executor.results`` (the
+  near-duplicate pass verifies its candidate pairs there); its outcome must not depend on
+  how the items are spread or in what order they come back;
 - ``abandon()``: the run stopped before its end (a full disk, Ctrl-C): drop what was merged
   and not flushed, and let go of open files;
 - ``recover(outdir, data)`` (a module-level function named in the journal) replays what a

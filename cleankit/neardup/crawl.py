@@ -22,6 +22,15 @@ reaches ``neardup_verify`` makes it a duplicate of the most similar one; otherwi
 kept. Comparing with kept documents only (not with other duplicates) stops chains of
 small edits from drifting a cluster away from its canonical copy.
 
+The comparisons are made in rounds (:meth:`NearDupPass._decide`): every pair a waiting
+document needs (it and a better candidate already kept) is verified, then every document
+whose better candidates are all decided and verified is decided, in quality order; the
+next round verifies the pairs the newly kept documents add. A decision depends only on its
+better candidates' decisions and on the pair scores, a pure function of the two documents,
+so the rounds give the quality-order decisions exactly and verify the same pairs, however
+the pairs of a round are spread. A multi-worker run verifies a round's pairs in its
+workers (:meth:`NearDupPass.share_workers`), a one-worker run in the parent.
+
 A duplicate is not written (unless ``keep_duplicates``): its record gets one more step,
 ``neardup/duplicate-document``, an edit that removes the whole clean text, so its clean
 text is empty and ``cleankit restore`` rebuilds the original from the record alone.
@@ -49,8 +58,9 @@ from cleankit.core.provenance import text_sha256
 from cleankit.core.records import ProvenanceRecord
 from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
-from cleankit.neardup.index import NearDupIndex, index_path
+from cleankit.neardup.index import IndexedDoc, NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
+from cleankit.run.state import records_from
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.fold import canonical, canonical_pieces
 
@@ -62,6 +72,14 @@ VIEW_CACHE = 256
 # searched only up to this bound, is exact and costs a band of the full alignment (on the
 # 1,009 alignments of the benchmark crawl, half are within 64).
 CLOSE_DISTANCE = 64
+# Candidate pairs per task when the run's workers verify them (a task's pairs are sorted
+# by their better document, so a reprinted notice's view is read once per task), and the
+# fewest pairs of a round worth sending to the workers rather than verifying in the parent.
+PAIRS_PER_TASK = 32
+WORKER_ROUND_PAIRS = 64
+# Rewriting the records of the duplicates: files per task, and the fewest files worth the workers.
+FILES_PER_TASK = 32
+WORKER_REWRITE_FILES = 64
 
 
 class CharCounts(NamedTuple):
@@ -132,6 +150,79 @@ class NearDupInput:
     band_keys: list[int] = field(default_factory=list)
 
 
+@dataclass
+class PairTask:
+    """Candidate pairs ``(document, better candidate)`` for a worker to verify, with the
+    index's records of the documents they name."""
+
+    docs: dict[int, IndexedDoc]
+    pairs: list[tuple[int, int]]
+
+
+@dataclass
+class PairScores:
+    """The verified similarity of each pair of a task (None: not near-duplicates); ``scores``
+    is None when the worker verifying them died (the parent verifies them itself)."""
+
+    pairs: list[tuple[int, int]]
+    scores: list[float | None] | None
+
+
+@dataclass
+class PairVerifier:
+    """The work of a worker at the end of a run: verify a task's pairs with the pass's own
+    ``_similarity`` (the pass as the worker holds it: it reads clean texts as its run wrote them)."""
+
+    comparer: NearDupPass
+
+    def __call__(self, task: PairTask) -> PairScores:
+        docs = task.docs
+        return PairScores(task.pairs, [self.comparer._similarity(docs[a], docs[b]) for a, b in task.pairs])
+
+
+@dataclass
+class RewriteTask:
+    """A group of input files whose records the end of a run rewrites: each file's
+    provenance lines and the checksum they are trusted with (None: check every record), the
+    duplicates among its documents (source -> kept source, kept id, similarity) and the
+    paragraphs removed from the others."""
+
+    start: int
+    lines: dict[str, tuple[bytes, int | None]]
+    duplicates: dict[str, tuple[str, str, float]]
+    updates: dict[str, list[Edit]]
+
+
+class GatheredChanges:
+    """Changes of records and outputs gathered in order, for the parent to apply."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, str, Any]] = []
+
+    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
+        self.done.append(("replace", file, records))
+
+    def write_output(self, path: str, data: bytes) -> None:
+        self.done.append(("write", path, data))
+
+    def delete_output(self, path: str) -> None:
+        self.done.append(("delete", path, None))
+
+
+@dataclass
+class FileRewriter:
+    """The work of a worker at the end of a run: the pass's own rewrite of a group of files."""
+
+    rewriter: NearDupPass
+
+    def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
+        gathered = GatheredChanges()
+        for file, (data, trusted) in task.lines.items():
+            records = records_from(data, trusted)
+            self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
+        return task.start, gathered.done
+
+
 def describe(document: Document, source: str, output: str, params: SignatureParams) -> NearDupInput:
     """Everything the index stores of a document, computed in the worker (the parent only inserts)."""
     view = canonical_pieces(document.text, [(0, len(document.text))])[0]  # canonical(), in numpy
@@ -157,6 +248,8 @@ class NearDupPass:
     run: str = field(default_factory=lambda: f"{time.time():.3f}@{os.getpid()}")
     index: NearDupIndex | None = field(default=None, init=False)
     added: int = 0
+    # The run's executor, when its workers may verify candidate pairs (share_workers).
+    workers: Any = field(default=None, init=False, repr=False)
     _states: dict[str, tuple[str, str]] | None = field(default=None, init=False, repr=False)
     _paragraphs: list[tuple[int, int]] = field(default_factory=list, init=False, repr=False)
     _views: OrderedDict[str, str | None] = field(default_factory=OrderedDict, init=False, repr=False)
@@ -177,7 +270,7 @@ class NearDupPass:
         """What a worker needs to observe documents, when the pass is sent to it (the cleaner
         carries it; the Ray engine pickles it): not the run's index connection or caches."""
         state = dict(self.__dict__)
-        state.update(index=None, _states=None, _paragraphs=[])
+        state.update(index=None, _states=None, _paragraphs=[], workers=None)
         state.update(_views=type(self._views)(), _histograms=type(self._histograms)())
         return state
 
@@ -212,6 +305,11 @@ class NearDupPass:
         if doc_id != row.file_sha256[:16]:
             return False
         return state == "duplicate" if row.status == "duplicate" else state in ("kept", "pending")
+
+    def share_workers(self, executor: Any) -> None:
+        """The run's workers are idle once every document is cleaned: the candidate pairs of
+        the decisions are verified there (``executor.results``), the parent only decides."""
+        self.workers = executor
 
     def abandon(self) -> None:
         """The run stopped early: close the index, dropping what was merged and not flushed
@@ -283,24 +381,97 @@ class NearDupPass:
         return duplicates
 
     def _decide(self) -> dict[int, tuple[int | None, float]]:
-        """rowid -> (kept rowid it duplicates or None, similarity)."""
-        pending = self._pending()
+        """rowid -> (kept rowid it duplicates or None, similarity), in quality order, decided
+        in rounds (module docstring)."""
+        index = self._index
+        order = [rowid for rowid, _source, _quality in self._pending()]
+        place = {rowid: position for position, rowid in enumerate(order)}
+        # Each document's better candidates: kept by earlier runs, or this run's and better.
+        better: dict[int, list[int]] = {}
+        states: dict[int, str] = {}
+        for rowid in order:
+            found = index.candidates(rowid, ("kept", "pending"))
+            better[rowid] = [other for other in found if place.get(other, -1) < place[rowid]]
+            for other in better[rowid]:
+                states.setdefault(other, "pending" if other in place else "kept")
+        scores: dict[tuple[int, int], float | None] = {}
+        decided: dict[int, tuple[int | None, float]] = {}
+        waiting = order
+        while waiting:
+            waiting = self._decide_ready(waiting, better, states, scores, decided)
+            needed = {
+                (rowid, other)
+                for rowid in waiting
+                for other in better[rowid]
+                if states[other] == "kept" and (rowid, other) not in scores
+            }
+            self._verify(sorted(needed, key=lambda pair: (pair[1], pair[0])), scores)
         decisions: dict[int, tuple[int | None, float]] = {}
-        for rowid, _source, _quality in pending:
-            best: tuple[float, int] | None = None
-            mine = self._index.get(rowid)
-            for other in self._index.candidates(rowid, ("kept",)):
-                score = self._similarity(mine, self._index.get(other))
-                if score is not None and (best is None or score > best[0]):
-                    best = (score, other)
-            if best is None:
-                self._index.set_state(rowid, "kept")
-                decisions[rowid] = (None, 1.0)
+        for rowid in order:  # in quality order: the order of the journal
+            dup, _score = decisions[rowid] = decided[rowid]
+            if dup is None:
+                index.set_state(rowid, "kept")
             else:
-                self._index.set_state(rowid, "duplicate", best[1])
-                decisions[rowid] = (best[1], best[0])
+                index.set_state(rowid, "duplicate", dup)
         # Not committed here: the run commits the decisions after its journal (run/state.py).
         return decisions
+
+    @staticmethod
+    def _decide_ready(
+        waiting: list[int],
+        better: dict[int, list[int]],
+        states: dict[int, str],
+        scores: dict[tuple[int, int], float | None],
+        decided: dict[int, tuple[int | None, float]],
+    ) -> list[int]:
+        """Decide, in quality order, every waiting document whose better candidates are all
+        decided and verified: a duplicate of the most similar kept one (ties to the lowest
+        row id), else kept. Returns the documents still waiting (in order)."""
+        still: list[int] = []
+        for rowid in waiting:
+            best: tuple[float, int] | None = None
+            ready = True
+            for other in better[rowid]:  # sorted by row id
+                state = states[other]
+                if state == "pending" or (state == "kept" and (rowid, other) not in scores):
+                    ready = False
+                    break
+                score = scores.get((rowid, other)) if state == "kept" else None
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, other)
+            if not ready:
+                still.append(rowid)
+            elif best is None:
+                states[rowid] = "kept"
+                decided[rowid] = (None, 1.0)
+            else:
+                states[rowid] = "duplicate"
+                decided[rowid] = (best[1], best[0])
+        return still
+
+    def _verify(self, pairs: list[tuple[int, int]], scores: dict[tuple[int, int], float | None]) -> None:
+        """Score ``pairs`` (a document and a better candidate) into ``scores``: in the run's
+        workers when it has them and the round is large enough, else here."""
+        docs: dict[int, IndexedDoc] = {}
+        for pair in pairs:
+            for rowid in pair:
+                if rowid not in docs:
+                    docs[rowid] = self._index.get(rowid)
+        left = pairs
+        if self.workers is not None and len(pairs) >= WORKER_ROUND_PAIRS:
+            tasks = []
+            for start in range(0, len(pairs), PAIRS_PER_TASK):
+                chunk = pairs[start : start + PAIRS_PER_TASK]
+                tasks.append(PairTask({rowid: docs[rowid] for pair in chunk for rowid in pair}, chunk))
+            left = []
+            lost = lambda task, _why: PairScores(task.pairs, None)  # noqa: E731
+            for result in self.workers.results(tasks, PairVerifier(self), lost):
+                if result.scores is None:
+                    left.extend(result.pairs)
+                else:
+                    scores.update(zip(result.pairs, result.scores, strict=True))
+        for first, second in left:
+            scores[(first, second)] = self._similarity(docs[first], docs[second])
 
     def _similarity(self, first: Any, second: Any) -> float | None:
         """Verified similarity of two indexed documents, or None when not duplicates."""
@@ -407,23 +578,79 @@ class NearDupPass:
         duplicates = self._duplicate_sources(decisions)
         counts = {"duplicates": len(duplicates), "paragraphs_removed": sum(len(e) for e in updates.values())}
         affected = sorted(duplicates.keys() | updates.keys())
+        if self.workers is not None and len(affected) >= WORKER_REWRITE_FILES:
+            self._rewrite_in_workers(changes, affected, duplicates, updates)
+            return counts
         for file, records in changes.records_of(affected).items():
-            new_records = []
-            for record in records:
-                source = record["source"]
-                if record["status"] == "failed" or "output_line" in record or source not in affected:
-                    new_records.append(record)
-                elif source in duplicates:
-                    record = self._as_duplicate(record, *duplicates[source])
-                    if record.get("output") is None:
-                        changes.delete_output(str(record.get("file", source)))
-                    new_records.append(record)
-                else:
-                    record, data = self._with_edits(record, updates[source])
-                    changes.write_output(str(record["output"]), data)
-                    new_records.append(record)
-            changes.replace(file, new_records)
+            self._rewrite_file(file, records, duplicates, updates, changes)
         return counts
+
+    def _rewrite_file(
+        self,
+        file: str,
+        records: list[ProvenanceRecord],
+        duplicates: dict[str, tuple[str, str, float]],
+        updates: dict[str, list[Edit]],
+        changes: Any,
+    ) -> None:
+        """The new records of one input file (and its output changes), into ``changes``."""
+        new_records = []
+        for record in records:
+            source = record["source"]
+            if record["status"] == "failed" or "output_line" in record:
+                new_records.append(record)
+            elif source in duplicates:
+                record = self._as_duplicate(record, *duplicates[source])
+                if record.get("output") is None:
+                    changes.delete_output(str(record.get("file", source)))
+                new_records.append(record)
+            elif source in updates:
+                record, data = self._with_edits(record, updates[source])
+                changes.write_output(str(record["output"]), data)
+                new_records.append(record)
+            else:
+                new_records.append(record)
+        changes.replace(file, new_records)
+
+    def _rewrite_in_workers(
+        self,
+        changes: RecordChanges,
+        affected: list[str],
+        duplicates: dict[str, tuple[str, str, float]],
+        updates: dict[str, list[Edit]],
+    ) -> None:
+        """:meth:`_rewrite_file` of every affected file in the run's workers, in groups: each
+        parses its files' provenance lines (trusted as the run state trusts them: only parsed
+        when their checksum is their row's, else checked record by record) and hands back the
+        changes, applied here in file order, as the parent would have made them."""
+        lines = changes.lines_of(affected)
+        trusted = getattr(changes, "row_checksum", None)
+        files = [file for file in affected if file in lines]
+        tasks = []
+        for start in range(0, len(files), FILES_PER_TASK):
+            group = files[start : start + FILES_PER_TASK]
+            tasks.append(
+                RewriteTask(
+                    start,
+                    {file: (lines[file], trusted(file) if callable(trusted) else None) for file in group},
+                    {file: duplicates[file] for file in group if file in duplicates},
+                    {file: updates[file] for file in group if file in updates},
+                )
+            )
+        done: dict[int, list[tuple[str, str, Any]]] = {}
+        for result in self.workers.results(tasks, FileRewriter(self), lambda task, _why: (task.start, None)):
+            done[result[0]] = result[1]
+        for task in tasks:
+            found = done.get(task.start)
+            if found is None:  # its worker died: rewritten here
+                found = FileRewriter(self)(task)[1]
+            for kind, target, value in found:
+                if kind == "replace":
+                    changes.replace(target, value)
+                elif kind == "write":
+                    changes.write_output(target, value)
+                else:
+                    changes.delete_output(target)
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
         record = record.copy()

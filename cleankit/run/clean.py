@@ -206,6 +206,7 @@ class _Run:
         faults.boundary("cleaned")
 
         end = self.state.changes()
+        _share_workers(passes, self.executor)
         try:
             for corpus_pass in passes:
                 counts = corpus_pass.finalize(end)
@@ -326,6 +327,17 @@ def _abandon(passes: list[CorpusPass]) -> None:
         abandon = getattr(corpus_pass, "abandon", None)
         if callable(abandon):
             abandon()
+
+
+def _share_workers(passes: list[CorpusPass], executor: Executor) -> None:
+    """Every document is cleaned: a pass with per-item work at the end (verifying candidate
+    pairs) gets the run's workers for it, when there is more than one."""
+    if not (isinstance(executor, LocalExecutor) and executor.jobs > 1):
+        return
+    for corpus_pass in passes:
+        share = getattr(corpus_pass, "share_workers", None)
+        if callable(share):
+            share(executor)
 
 
 def _close(produced: Iterator[FileResult]) -> None:

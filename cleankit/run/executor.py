@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
@@ -27,6 +28,11 @@ from cleankit.io.files import release_inherited_locks
 PR_SET_PDEATHSIG = 1
 # Tasks sent ahead to each worker: one running, one waiting, so no worker waits for the parent.
 PER_WORKER = 2
+# A task is sent ahead to a busy worker only if it fits in a pipe's buffer (64 KiB on Linux)
+# with room to spare: a larger one could block the parent in its send while the worker is
+# blocked sending a large result the parent is not reading (a deadlock). A larger task
+# waits until its worker is idle, reading its pipe.
+AHEAD_BYTES = 16384
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -104,6 +110,7 @@ class _Pool(Generic[T, R]):
 
     def __init__(self, work: Callable[[T], R], jobs: int) -> None:
         self.work = work
+        self.pending: tuple[tuple[T, int], bytes] | None = None
         self.workers: list[_Worker[T]] = []
         for _ in range(jobs):
             self.workers.append(self._start())
@@ -124,14 +131,23 @@ class _Pool(Generic[T, R]):
         for index in range(len(self.workers)):
             while queue and len(self.workers[index].sent) < PER_WORKER:
                 worker = self.workers[index]
+                data = self._pickled(queue[0])
+                if worker.sent and len(data) > AHEAD_BYTES:
+                    break  # sent when this worker is idle (AHEAD_BYTES)
                 try:
-                    worker.conn.send(queue[0][0])
+                    worker.conn.send_bytes(data)
                 except OSError:  # died while idle: nothing of ours was lost with it
                     if worker.sent:
                         break  # ready() sees the death and gives back what it held
                     self.workers[index] = self._restart(worker)
                     continue
                 worker.sent.append(queue.popleft())
+
+    def _pickled(self, item: tuple[T, int]) -> bytes:
+        """The task of a queue item as its pipe message (kept while it waits to be sent)."""
+        if self.pending is None or self.pending[0] is not item:
+            self.pending = (item, bytes(ForkingPickler.dumps(item[0])))
+        return self.pending[1]
 
     def ready(self) -> Iterator[tuple[T, int, R | _Died | _Raised]]:
         """Wait until some worker answers or dies; yield what came back."""

@@ -63,7 +63,7 @@ def plan(
             error = f"output path collides with {display(str(seen[item.rel].path))}"
         elif error is None and item.rel in RESERVED_NAMES:
             error = "output name would overwrite cleankit's own file"
-        elif error is None and os.path.realpath(outdir / item.rel) == os.path.realpath(item.path):
+        elif error is None and _same_file(os.path.join(outdir, item.rel), str(item.path)):
             error = "output would overwrite the input itself (choose another output folder)"
         if error:
             bad.append((item.rel, error))
@@ -71,3 +71,13 @@ def plan(
             seen[item.rel] = item
             tasks.append(Task(str(item.path), item.rel, prior.get(item.rel)))
     return tasks, bad
+
+
+def _same_file(output: str, source: str) -> bool:
+    """Would writing ``output`` overwrite ``source``? Their resolved paths are compared only
+    when the output path names something: a path that names nothing cannot resolve to an
+    existing input (the common case, a fresh output folder, then costs one ``stat``, not a
+    ``realpath`` of both, which is an ``lstat`` per path component)."""
+    if not os.path.exists(output) and os.path.exists(source):
+        return False
+    return os.path.realpath(output) == os.path.realpath(source)

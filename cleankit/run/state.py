@@ -392,13 +392,13 @@ class EndOfRun:
         the rows read them checked), so they are only parsed: the end of a run rewrites many
         duplicates' records, and checking each again was a third of its time. Any other lines
         are checked record by record (:func:`parse_lines`)."""
-        found: dict[str, list[ProvenanceRecord]] = {}
-        for file, data in self.lines_of(files).items():
-            if checksum(data) == self._rows[file].checksum:
-                found[file] = [json.loads(line) for line in data.split(b"\n")[:-1]]
-            else:
-                found[file] = parse_lines(data)
-        return found
+        return {file: records_from(data, self._rows[file].checksum) for file, data in self.lines_of(files).items()}
+
+    def row_checksum(self, file: str) -> int | None:
+        """The checksum of a file's provenance lines in its row (lines that have it were
+        checked when the row was made: :func:`records_from` only parses them)."""
+        row = self._rows.get(file)
+        return None if row is None else row.checksum
 
     def lines_of(self, files: Sequence[str]) -> dict[str, bytes]:
         """The provenance lines of these input files as written, unparsed (the Ray engine
@@ -476,6 +476,14 @@ class EndOfRun:
         for action in self.commit_actions:
             action()
         self.state._apply(entries, replays=False)
+
+
+def records_from(data: bytes, trusted: int | None) -> list[ProvenanceRecord]:
+    """The records of a file's provenance lines: only parsed when their checksum is
+    ``trusted`` (their row's), else checked record by record (:func:`parse_lines`)."""
+    if trusted is not None and checksum(data) == trusted:
+        return [json.loads(line) for line in data.split(b"\n")[:-1]]
+    return parse_lines(data)
 
 
 def parse_lines(data: bytes) -> list[ProvenanceRecord]:
