@@ -214,7 +214,9 @@ class Cleankit:
         return proc
 
     def clean_texts(self, name: str, texts: list[str], extra: Iterable[str] = ()) -> tuple[list[str], list[dict]]:
-        """Clean each text as one JSON Lines document; returns clean texts and provenance records."""
+        """Clean each text as one JSON Lines document; returns clean texts and provenance records.
+        The records are independent trials: no near-duplicate pass across them (the same report
+        opening in two trials would otherwise empty one of them)."""
         run_dir = self.work / name
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
@@ -223,7 +225,8 @@ class Cleankit:
             for i, text in enumerate(texts):
                 fh.write(json.dumps({"n": i, "text": text}, ensure_ascii=False) + "\n")
         out = run_dir / "out"
-        proc = self._run(["clean", str(src), "-o", str(out), "--jsonl", "-q", "-j", str(self.jobs), *extra])
+        args = ["clean", str(src), "-o", str(out), "--jsonl", "-q", "-j", str(self.jobs), "--no-neardup", *extra]
+        proc = self._run(args)
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"cleankit clean failed ({proc.returncode}): {proc.stderr[-2000:]}")
         cleaned = [""] * len(texts)
@@ -277,10 +280,9 @@ def find_fixed_points(ck: Cleankit, docs: list[Doc]) -> dict[str, float]:
         pool = [(d, p) for d in docs if d.script == script for p in d.paragraphs]
         if not pool:
             continue
-        # Each paragraph alone: one JSON Lines record each, and no near-duplicate pass across
-        # the records (the same sentence in two reports would otherwise make one a duplicate, and
-        # which paragraphs count as fixed points would change with the crawl pass, not the text).
-        cleaned, _ = ck.clean_texts(f"fixed-{script}", [p for _, p in pool], [*to_option(script), "--no-neardup"])
+        # Each paragraph alone (clean_texts: no near-duplicate pass across the records, or which
+        # paragraphs count as fixed points would change with the crawl pass, not the text).
+        cleaned, _ = ck.clean_texts(f"fixed-{script}", [p for _, p in pool], to_option(script))
         kept = 0
         for (doc, para), out in zip(pool, cleaned, strict=True):
             if out == para + "\n":
@@ -357,7 +359,7 @@ def suite_grafts(ck: Cleankit, docs: list[Doc], rng: random.Random, n: int) -> d
         trials.append({"host": b, "source": a, "passage": passage, "graft_first": graft_first, "boundary": at_boundary})
         texts.append(page_text)
         texts.append("\n\n".join(order))  # control: the same page without the graft
-    cleaned, _ = ck.clean_texts("grafts", texts, ["--no-dedup-documents"])
+    cleaned, _ = ck.clean_texts("grafts", texts)
     res: dict = {"trials": len(trials)}
     by: dict[str, Counter] = {"all": Counter(), "graft first": Counter(), "original first": Counter()}
     by["graft at sentence boundary"] = Counter()
@@ -836,7 +838,7 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
         # Each trial is its own document; the same paragraph damaged twice must not be taken
         # for a near-duplicate of the other trial and dropped (that read as "correct text changed").
         cleaned, _ = ck.clean_texts(
-            f"damage-{script}", [t["text"] for t in group], [*to_option(script), "--no-dedup-documents"]
+            f"damage-{script}", [t["text"] for t in group], to_option(script)
         )
         for t, out in zip(group, cleaned, strict=True):
             got = out.rstrip("\n")
@@ -859,7 +861,7 @@ def suite_damage(ck: Cleankit, docs: list[Doc], rng: random.Random, per_kind: in
     res["by_kind"] = {k: dict(v) for k, v in sorted(res["by_kind"].items())}
     # correct text: the same paragraphs without damage
     plain = list(dict.fromkeys(t["orig"] for t in trials if t["script"] == "simplified"))
-    cleaned, _ = ck.clean_texts("damage-control", plain, ["--no-dedup-documents"])
+    cleaned, _ = ck.clean_texts("damage-control", plain)
     res["control"] = {"n": len(plain), "changed": sum(o.rstrip("\n") != p for p, o in zip(plain, cleaned, strict=True))}
     return res
 
