@@ -42,7 +42,7 @@ import numpy as np
 from cleankit.core.corpus_pass import RecordChanges
 from cleankit.core.document import Edit
 from cleankit.core.records import ProvenanceRecord
-from cleankit.neardup.crawl import NearDupPass
+from cleankit.neardup.crawl import GatheredChanges, NearDupPass
 from cleankit.neardup.index import IndexedDoc
 from cleankit.run.jsonl import JsonlNearDupPass, split_source
 from cleankit.run.state import parse_lines
@@ -183,30 +183,21 @@ class _Named:
     doc_id: str
 
 
-class _Gathered:
+class _Gathered(GatheredChanges):
     """The :class:`cleankit.core.corpus_pass.RecordChanges` of a Ray task: records read from
     the provenance lines the driver sent (parsed and checked as the run state does), changes
     gathered in order for the driver to apply."""
 
     def __init__(self, outdir: Path, lines: dict[str, bytes]) -> None:
+        super().__init__()
         self.outdir = outdir
         self.lines = lines
-        self.done: list[tuple[str, str, Any]] = []
 
     def lines_of(self, files: Sequence[str]) -> dict[str, bytes]:
         return {file: self.lines[file] for file in files if file in self.lines}
 
     def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
         return {file: parse_lines(data) for file, data in self.lines_of(files).items()}
-
-    def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
-        self.done.append(("replace", file, records))
-
-    def write_output(self, path: str, data: bytes) -> None:
-        self.done.append(("write", path, data))
-
-    def delete_output(self, path: str) -> None:
-        self.done.append(("delete", path, None))
 
 
 def _rewrite_files(
