@@ -84,6 +84,32 @@ def test_near_identical_repeat_removed(variant) -> None:
     assert restore_text(document.text, document.edits) == layout(body, SENTENCES[7], copy)
 
 
+# Parallel clauses of one regulation (Executive Yuan Gazette, Taiwan): near-identical, each its
+# own text. Both used to be taken for a repeat of the clause before them.
+PARALLEL_CLAUSES = [
+    (
+        "依參賽作品之作曲、作詞、編曲類別創作者得選出入圍作品六名，各頒發獎牌一面。"
+        "其中最優得獎者一名至三名，各頒發傳藝金曲獎獎座一座及獎金新臺幣十五萬元。",
+        "依參賽作品之演奏、演唱、詮釋類別創作者得選出入圍作品六名，各頒發獎牌一面。"
+        "其中最優得獎者一名至三名，各頒發傳藝金曲獎獎座一座及獎金新臺幣十五萬元。",
+    ),
+    (
+        "申報相關業務資料：依照本行對新臺幣特定金錢信託投資外幣有價證券業務之規定辦理申報。",
+        "申報相關業務資料：依照本行對外幣特定金錢信託投資外幣有價證券業務之規定辦理申報。",
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), PARALLEL_CLAUSES)
+def test_parallel_clauses_that_differ_by_words_stay(first: str, second: str) -> None:
+    text = layout(first, second)
+    assert fuzz.ratio(canonical(first), canonical(second)) >= 90, "near-identical by the similarity alone"
+    assert paragraphs(dedup(text).text) == [first, second]
+    # The same clause again, or with a character lost at a cut, is still a repeat.
+    assert paragraphs(dedup(layout(first, second, second)).text) == [first, second]
+    assert paragraphs(dedup(layout(first, second, "\ufffd" + second[1:])).text) == [first, second]
+
+
 def test_different_paragraphs_sharing_phrases_stay() -> None:
     first = "".join(SENTENCES[2:5])
     second = SENTENCES[2][:20] + "，" + "".join(SENTENCES[8:11])

@@ -55,6 +55,7 @@ from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
+from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
 from cleankit.text.rolling_hash import window_hashes
 
@@ -417,7 +418,7 @@ class RepeatsStage:
             )
             if any(len(mine) > self.anchor_chars and not _edited(mine, theirs) for mine, theirs in edges):
                 continue
-            if self._similar(view, other[lo:hi]):
+            if self._similar(view, other[lo:hi]) and not different_words(view, other[lo:hi]):
                 return segment
         return None
 
@@ -735,6 +736,39 @@ def _out_of_order(text: str) -> int:
             count += 1
         last[kind] = value
     return count
+
+
+def different_words(view: str, other: str) -> bool:
+    """Whether two near-identical canonical views differ by whole words: a run of two or more
+    Han characters where the other has other Han characters. A regulation's parallel clauses
+    read so (``依參賽作品之作曲、作詞、編曲類別…`` / ``…演奏、演唱、詮釋類別…``; ``對新臺幣特定金錢信託``
+    / ``對外幣特定金錢信託``): each is the page's own text. A scraper's copy differs by what a
+    window or a cut leaves (a truncated or dropped character, width, script: folded away
+    in the view) or by a character changed here and there, not by other words.
+
+    >>> different_words("依参赛作品之作曲类别创作者得选出", "依参赛作品之演奏类别创作者得选出")
+    True
+    >>> different_words("依照本行对新台币特定金钱信托投资", "依照本行对外币特定金钱信托投资")
+    True
+    >>> different_words("推进新型工业化的发展和改革", "推进新型工业和的发展及改革")  # single characters
+    False
+    """
+    if view == other:
+        return False
+    # Adjacent edits form one differing run (新台币 / 外币 is a replacement and a deletion).
+    runs: list[list[int]] = []
+    for op in Levenshtein.opcodes(view, other):
+        if op.tag == "equal":
+            continue
+        if runs and runs[-1][1] == op.src_start and runs[-1][3] == op.dest_start:
+            runs[-1][1], runs[-1][3] = op.src_end, op.dest_end
+        else:
+            runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+    for start, end, other_start, other_end in runs:
+        mine, theirs = view[start:end], other[other_start:other_end]
+        if mine and theirs and max(len(mine), len(theirs)) >= 2 and all(map(is_han, mine + theirs)):
+            return True
+    return False
 
 
 def _edited(mine: str, theirs: str) -> bool:
