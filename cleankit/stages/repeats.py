@@ -437,7 +437,12 @@ class RepeatsStage:
         if segment.end - segment.start < self.passage_chars:
             return None
         other = kept_views[segment.kept]
-        if not self._similar(view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]):
+        mine, theirs = view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]
+        if not self._similar(mine, theirs) or different_words(mine, theirs):
+            return None
+        # Two parallel clauses (near-identical paragraphs that differ by words) share long
+        # passages; neither is a graft in the other.
+        if self._similar(view, other) and different_words(view, other):
             return None
         here = memo.copy(index, para_text, view, segment.start, segment.end)
         there = memo.copy(segment.kept, kept_text, other, segment.kept_start, segment.kept_end)
