@@ -193,6 +193,17 @@ class RewriteTask:
     updates: dict[str, list[Edit]]
 
 
+def apply_gathered(done: list[tuple[str, str, Any]], changes: RecordChanges) -> None:
+    """Make the changes a :class:`GatheredChanges` gathered (in a worker or a Ray task), in order."""
+    for kind, target, value in done:
+        if kind == "replace":
+            changes.replace(target, value)
+        elif kind == "write":
+            changes.write_output(target, value)
+        else:
+            changes.delete_output(target)
+
+
 class GatheredChanges:
     """Changes of records and outputs gathered in order, for the parent to apply."""
 
@@ -644,13 +655,7 @@ class NearDupPass:
             found = done.get(task.start)
             if found is None:  # its worker died: rewritten here
                 found = FileRewriter(self)(task)[1]
-            for kind, target, value in found:
-                if kind == "replace":
-                    changes.replace(target, value)
-                elif kind == "write":
-                    changes.write_output(target, value)
-                else:
-                    changes.delete_output(target)
+            apply_gathered(found, changes)
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
         record = record.copy()

@@ -42,7 +42,7 @@ import numpy as np
 from cleankit.core.corpus_pass import RecordChanges
 from cleankit.core.document import Edit
 from cleankit.core.records import ProvenanceRecord
-from cleankit.neardup.crawl import GatheredChanges, NearDupPass
+from cleankit.neardup.crawl import GatheredChanges, NearDupPass, apply_gathered
 from cleankit.neardup.index import IndexedDoc
 from cleankit.run.jsonl import JsonlNearDupPass, split_source
 from cleankit.run.state import parse_lines
@@ -139,13 +139,7 @@ class RayNearDupPass(NearDupPass):
             done, found = ray.get(ref)
             for name, value in found.items():
                 counts[name] += value
-            for kind, target, value in done:
-                if kind == "replace":
-                    changes.replace(target, value)
-                elif kind == "write":
-                    changes.write_output(target, value)
-                else:
-                    changes.delete_output(target)
+            apply_gathered(done, changes)
         return {"duplicates": counts["duplicates"], "paragraphs_removed": counts["paragraphs_removed"]}
 
     def _file_of(self, source: str) -> str:

@@ -160,8 +160,10 @@ class RunSummary:
             "seconds": round(self.seconds, 3),
             "rules": dict(sorted(self.rules.items())),
             "encodings": dict(self.encodings.most_common()),
-            "failures": [{"source": s, "error": e} for s, e in self.failures],
+            # In source order: the order results arrive in depends on the engine and the timing
+            # (two JSON Lines files on Ray), and summary.json must not.
+            "failures": [{"source": s, "error": e} for s, e in sorted(self.failures)],
             "search_timeouts": dict(sorted(self.timeouts.items())),
             "flags": dict(sorted(self.flags.items())),
-            "warnings": [{"source": s, "warning": w} for s, w in self.warnings],
+            "warnings": [{"source": s, "warning": w} for s, w in sorted(self.warnings)],
         }
