@@ -13,10 +13,23 @@ tuned on (the earlier benchmarks all used ``aldohemsn/chinese-political-corpora`
 Both are read at run time from local git mirrors (``--reports-mirror``, ``--gazette-mirror``;
 defaults under ``/work/.mirror/``); no text of theirs is committed.
 
+**A second held-out set** (``--split fresh``), from sources no rule, table or threshold was
+ever tuned or checked on, for figures measured once after the work they judge:
+
+* **news** (simplified): the CCTV evening news transcripts (新闻联播) collected in
+  ``china-data/xwlb``, ``assets/2025/*.json`` (field ``videoList[].video_detail.content``, tags
+  stripped), the first ``--news-days`` days of 2025, one document per day, commit ``710ba229``;
+* **gazette** of another year: the first ``--fresh-gazette-files`` issue files of ROC year 105
+  (``105/``), same repository and commit as above.
+
+A FRESH paragraph that is also a paragraph of the TUNE/HELD-OUT sources (a formula the gazette
+prints every year) is dropped, so FRESH holds only text never seen by the work.
+
 **Split.** A document (one report, one gazette record) is HELD-OUT when the first 8 hex
 digits of ``sha256("cleankit-issue13-split:" + document text)`` are odd, TUNE otherwise —
 except that a document containing a line quoted in issue 13 (the issue's author showed those
-pages; fixes will be written against them) always goes to TUNE. Tune on TUNE, report HELD-OUT.
+pages; fixes will be written against them) always goes to TUNE. Tune on TUNE, report HELD-OUT;
+FRESH is every document of its two sources (run it once, never tune on it).
 
 cleankit is driven only through its CLI (``cleankit clean``/``cleankit detect`` in
 subprocesses, ``--jsonl`` or folders), never imported, so it survives module renames.
@@ -65,6 +78,11 @@ DEFAULT_GAZETTE = Path("/work/.mirror/kong0107+ey-gazette-data/repo")
 GAZETTE_REPO = "kong0107/ey-gazette-data"
 GAZETTE_COMMIT = "c4fa5f3cdfec3fd107955ca807262dda70c98a4f"
 GAZETTE_DIR = "104/"
+FRESH_GAZETTE_DIR = "105/"
+DEFAULT_NEWS = Path("/work/.mirror/china-data+xwlb/repo")
+NEWS_REPO = "china-data/xwlb"
+NEWS_COMMIT = "710ba229765c537beb474d9eb272fbc097981bc0"
+NEWS_DIR = "assets/2025/"
 
 SPLIT_SALT = "cleankit-issue13-split:"
 # Lines issue 13 quotes from real pages: a document holding one is always TUNE.
@@ -168,10 +186,13 @@ def _html_lines(fragment: str) -> list[str]:
     return [re.sub(r"\s+", "", x) for x in text.split("\n")]
 
 
-def load_gazette(mirror: Path, commit: str, files: int) -> list[Doc]:
-    """Executive Yuan Gazette records (traditional, Taiwan) with at least three body paragraphs."""
+def load_gazette(mirror: Path, commit: str, files: int, under: str = GAZETTE_DIR, split: str = "") -> list[Doc]:
+    """Executive Yuan Gazette records (traditional, Taiwan) with at least three body paragraphs.
+
+    ``split`` given: every record goes to it; otherwise each goes to TUNE or HELD-OUT by its hash.
+    """
     docs: list[Doc] = []
-    listed = [p for p, size in _git_ls(mirror, commit, GAZETTE_DIR) if p.endswith(".xml") and 0 < size < 4_000_000]
+    listed = [p for p, size in _git_ls(mirror, commit, under) if p.endswith(".xml") and 0 < size < 4_000_000]
     for path in listed[:files]:
         try:
             xml = _git_show(mirror, commit, path).decode("utf-8")
@@ -188,8 +209,28 @@ def load_gazette(mirror: Path, commit: str, files: int) -> list[Doc]:
             meta = _METAID.search(rec)
             doc_id = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
             doc = Doc(doc_id, f"{GAZETTE_REPO}:{path}#{meta.group(1) if meta else '?'}", "traditional", paras)
-            doc.split = _split_of(text)
+            doc.split = split or _split_of(text)
             docs.append(doc)
+    return docs
+
+
+def load_news(mirror: Path, commit: str, days: int) -> list[Doc]:
+    """One FRESH document per day of CCTV evening news: the body paragraphs of its items, in order."""
+    docs: list[Doc] = []
+    listed = [p for p, _ in _git_ls(mirror, commit, NEWS_DIR) if p.endswith(".json")]
+    for path in listed[:days]:
+        items = json.loads(_git_show(mirror, commit, path)).get("videoList") or []
+        lines: list[str] = []
+        for item in items:
+            lines += _html_lines((item.get("video_detail") or {}).get("content") or "")
+        paras = list(dict.fromkeys(x for x in lines if _is_body(x)))
+        if len(paras) < 3:
+            continue
+        text = "\n".join(paras)
+        doc_id = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+        doc = Doc(doc_id, f"{NEWS_REPO}:{path}", "simplified", paras)
+        doc.split = "fresh"
+        docs.append(doc)
     return docs
 
 
@@ -1037,7 +1078,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--gazette-commit", default=GAZETTE_COMMIT)
     ap.add_argument("--gazette-files", type=int, default=12, help="issue files of ROC year 104 to read")
-    ap.add_argument("--split", choices=("tune", "heldout", "both"), default="both")
+    ap.add_argument("--fresh-gazette-files", type=int, default=6, help="issue files of ROC year 105 (--split fresh)")
+    ap.add_argument(
+        "--news-mirror",
+        type=Path,
+        default=DEFAULT_NEWS,
+        help=f"git mirror of {NEWS_REPO}, simplified text of --split fresh (default: %(default)s)",
+    )
+    ap.add_argument("--news-commit", default=NEWS_COMMIT)
+    ap.add_argument("--news-days", type=int, default=40, help="days of 2025 read for --split fresh")
+    ap.add_argument(
+        "--split",
+        choices=("tune", "heldout", "both", "fresh"),
+        default="both",
+        help="both = tune and heldout; fresh = the second held-out set (other sources; run once)",
+    )
     ap.add_argument("--suite", action="append", choices=SUITES, help="repeatable; default: all")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--grafts", type=int, default=200)
@@ -1053,23 +1108,36 @@ def main(argv: list[str] | None = None) -> int:
     suites = args.suite or list(SUITES)
 
     t0 = time.perf_counter()
-    docs, _raw = load_reports(args.reports_mirror, args.reports_commit)
-    if args.gazette_mirror.exists():
-        docs += load_gazette(args.gazette_mirror, args.gazette_commit, args.gazette_files)
-    else:
+    gazette_found = args.gazette_mirror.exists()
+    if not gazette_found:
         print(f"note: {args.gazette_mirror} not found; no traditional text", file=sys.stderr)
-    splits = ["tune", "heldout"] if args.split == "both" else [args.split]
-    version = subprocess.run([args.cleankit, "--version"], capture_output=True, text=True).stdout.strip()
-    results: dict = {
-        "cleankit": version,
-        "seed": args.seed,
-        "sources": {
+    docs, _raw = load_reports(args.reports_mirror, args.reports_commit)
+    if gazette_found:
+        docs += load_gazette(args.gazette_mirror, args.gazette_commit, args.gazette_files)
+    if args.split == "fresh":
+        seen = {p for d in docs for p in d.paragraphs}
+        docs = load_news(args.news_mirror, args.news_commit, args.news_days)
+        if gazette_found:
+            docs += load_gazette(
+                args.gazette_mirror, args.gazette_commit, args.fresh_gazette_files, FRESH_GAZETTE_DIR, "fresh"
+            )
+        for d in docs:
+            d.paragraphs = [p for p in d.paragraphs if p not in seen]
+        sources = {
+            "news": f"{NEWS_REPO}@{args.news_commit[:8]}:{NEWS_DIR} first {args.news_days} days",
+            "gazette": (
+                f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{FRESH_GAZETTE_DIR} first {args.fresh_gazette_files} files"
+            ),
+        }
+    else:
+        sources = {
             "reports": f"{REPORTS_REPO}@{args.reports_commit[:8]}:{REPORTS_DIR}*.csv",
             "gazette": f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{GAZETTE_DIR} first {args.gazette_files} files",
-        },
-        "splits": {},
-    }
-    print(f"{version}; sources: {results['sources']['reports']}, {results['sources']['gazette']}")
+        }
+    splits = {"both": ["tune", "heldout"]}.get(args.split, [args.split])
+    version = subprocess.run([args.cleankit, "--version"], capture_output=True, text=True).stdout.strip()
+    results: dict = {"cleankit": version, "seed": args.seed, "sources": sources, "splits": {}}
+    print(f"{version}; sources: {', '.join(sources.values())}")
     forced = [d.origin for d in docs if d.forced_tune]
     print(f"forced to TUNE (quoted in issue 13): {len(forced)} documents")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_quality-"))
