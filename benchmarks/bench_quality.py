@@ -22,8 +22,11 @@ ever tuned or checked on, for figures measured once after the work they judge:
 * **gazette** of another year: the first ``--fresh-gazette-files`` issue files of ROC year 105
   (``105/``), same repository and commit as above.
 
-A FRESH paragraph that is also a paragraph of the TUNE/HELD-OUT sources (a formula the gazette
-prints every year) is dropped, so FRESH holds only text never seen by the work.
+``--split fresh-tune`` is the same kinds of text from other years (news of 2024, gazette of ROC
+year 103), to tune on when FRESH shows a gap, without looking at FRESH's failures.
+
+A FRESH paragraph that is also a paragraph of the TUNE/HELD-OUT or FRESH-TUNE sources (a formula
+the gazette prints every year) is dropped, so FRESH holds only text never seen by the work.
 
 **Split.** A document (one report, one gazette record) is HELD-OUT when the first 8 hex
 digits of ``sha256("cleankit-issue13-split:" + document text)`` are odd, TUNE otherwise —
@@ -78,11 +81,11 @@ DEFAULT_GAZETTE = Path("/work/.mirror/kong0107+ey-gazette-data/repo")
 GAZETTE_REPO = "kong0107/ey-gazette-data"
 GAZETTE_COMMIT = "c4fa5f3cdfec3fd107955ca807262dda70c98a4f"
 GAZETTE_DIR = "104/"
-FRESH_GAZETTE_DIR = "105/"
 DEFAULT_NEWS = Path("/work/.mirror/china-data+xwlb/repo")
 NEWS_REPO = "china-data/xwlb"
 NEWS_COMMIT = "710ba229765c537beb474d9eb272fbc097981bc0"
-NEWS_DIR = "assets/2025/"
+# The second held-out set and a tuning set of the same kinds of text: (news year, gazette year).
+FRESH_SPLITS = {"fresh": ("assets/2025/", "105/"), "fresh-tune": ("assets/2024/", "103/")}
 
 SPLIT_SALT = "cleankit-issue13-split:"
 # Lines issue 13 quotes from real pages: a document holding one is always TUNE.
@@ -214,10 +217,10 @@ def load_gazette(mirror: Path, commit: str, files: int, under: str = GAZETTE_DIR
     return docs
 
 
-def load_news(mirror: Path, commit: str, days: int) -> list[Doc]:
-    """One FRESH document per day of CCTV evening news: the body paragraphs of its items, in order."""
+def load_news(mirror: Path, commit: str, days: int, under: str, split: str) -> list[Doc]:
+    """One document per day of CCTV evening news: the body paragraphs of its items, in order."""
     docs: list[Doc] = []
-    listed = [p for p, _ in _git_ls(mirror, commit, NEWS_DIR) if p.endswith(".json")]
+    listed = [p for p, _ in _git_ls(mirror, commit, under) if p.endswith(".json")]
     for path in listed[:days]:
         items = json.loads(_git_show(mirror, commit, path)).get("videoList") or []
         lines: list[str] = []
@@ -229,7 +232,7 @@ def load_news(mirror: Path, commit: str, days: int) -> list[Doc]:
         text = "\n".join(paras)
         doc_id = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
         doc = Doc(doc_id, f"{NEWS_REPO}:{path}", "simplified", paras)
-        doc.split = "fresh"
+        doc.split = split
         docs.append(doc)
     return docs
 
@@ -1089,9 +1092,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--news-days", type=int, default=40, help="days of 2025 read for --split fresh")
     ap.add_argument(
         "--split",
-        choices=("tune", "heldout", "both", "fresh"),
+        choices=("tune", "heldout", "both", *FRESH_SPLITS),
         default="both",
-        help="both = tune and heldout; fresh = the second held-out set (other sources; run once)",
+        help="both = tune and heldout; fresh = the second held-out set (other sources; run once); "
+        "fresh-tune = the same kinds of text of another year, to tune on",
     )
     ap.add_argument("--suite", action="append", choices=SUITES, help="repeatable; default: all")
     ap.add_argument("--seed", type=int, default=13)
@@ -1114,20 +1118,27 @@ def main(argv: list[str] | None = None) -> int:
     docs, _raw = load_reports(args.reports_mirror, args.reports_commit)
     if gazette_found:
         docs += load_gazette(args.gazette_mirror, args.gazette_commit, args.gazette_files)
-    if args.split == "fresh":
+    if args.split in FRESH_SPLITS:
+
+        def fresh_docs(split: str) -> list[Doc]:
+            news_dir, gazette_dir = FRESH_SPLITS[split]
+            found = load_news(args.news_mirror, args.news_commit, args.news_days, news_dir, split)
+            if gazette_found:
+                found += load_gazette(
+                    args.gazette_mirror, args.gazette_commit, args.fresh_gazette_files, gazette_dir, split
+                )
+            return found
+
         seen = {p for d in docs for p in d.paragraphs}
-        docs = load_news(args.news_mirror, args.news_commit, args.news_days)
-        if gazette_found:
-            docs += load_gazette(
-                args.gazette_mirror, args.gazette_commit, args.fresh_gazette_files, FRESH_GAZETTE_DIR, "fresh"
-            )
+        if args.split == "fresh":  # nor text of the set tuned on for it
+            seen |= {p for d in fresh_docs("fresh-tune") for p in d.paragraphs}
+        news_dir, gazette_dir = FRESH_SPLITS[args.split]
+        docs = fresh_docs(args.split)
         for d in docs:
             d.paragraphs = [p for p in d.paragraphs if p not in seen]
         sources = {
-            "news": f"{NEWS_REPO}@{args.news_commit[:8]}:{NEWS_DIR} first {args.news_days} days",
-            "gazette": (
-                f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{FRESH_GAZETTE_DIR} first {args.fresh_gazette_files} files"
-            ),
+            "news": f"{NEWS_REPO}@{args.news_commit[:8]}:{news_dir} first {args.news_days} days",
+            "gazette": f"{GAZETTE_REPO}@{args.gazette_commit[:8]}:{gazette_dir} first {args.fresh_gazette_files} files",
         }
     else:
         sources = {
