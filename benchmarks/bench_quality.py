@@ -1081,15 +1081,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--gazette-commit", default=GAZETTE_COMMIT)
     ap.add_argument("--gazette-files", type=int, default=12, help="issue files of ROC year 104 to read")
-    ap.add_argument("--fresh-gazette-files", type=int, default=6, help="issue files of ROC year 105 (--split fresh)")
+    ap.add_argument(
+        "--fresh-gazette-files", type=int, default=6, help="gazette files, --split fresh (ROC 105) / fresh-tune (103)"
+    )
     ap.add_argument(
         "--news-mirror",
         type=Path,
         default=DEFAULT_NEWS,
-        help=f"git mirror of {NEWS_REPO}, simplified text of --split fresh (default: %(default)s)",
+        help=f"git mirror of {NEWS_REPO}, simplified text of --split fresh and fresh-tune (default: %(default)s)",
     )
     ap.add_argument("--news-commit", default=NEWS_COMMIT)
-    ap.add_argument("--news-days", type=int, default=40, help="days of 2025 read for --split fresh")
+    ap.add_argument("--news-days", type=int, default=40, help="news days, --split fresh (2025) / fresh-tune (2024)")
     ap.add_argument(
         "--split",
         choices=("tune", "heldout", "both", *FRESH_SPLITS),
