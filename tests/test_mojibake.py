@@ -534,13 +534,49 @@ def test_guessed_character_is_chosen_by_its_sentence(sentence: str, run: str, da
 
 
 def test_word_model_loads_only_for_a_guess() -> None:
-    """Pages without a guessed character never load the word list (half a second of CPU)."""
-    from cleankit.text.plausibility import word_model
+    """Pages without a guessed character never load the word list (half a second of CPU)
+    nor the finer bigrams."""
+    from cleankit.text.plausibility import fine_model, word_model
 
     word_model.cache_clear()
+    fine_model.cache_clear()
     repair("我们要深入推进生态文明建设？持续改善空气质量。")
     repair("第一章 总则\n本办法自发布之日起施行。")
     assert word_model.cache_info().misses == 0
+    assert fine_model.cache_info().misses == 0
+
+
+def test_fine_model_adds_the_rarer_bigrams_of_the_same_source() -> None:
+    """The finer model keeps every count of the main one and adds the bigrams seen 2 to 14
+    times, which the main table leaves out."""
+    from cleankit.text.plausibility import chinese_model, fine_model
+
+    base, fine = chinese_model(), fine_model()
+    assert fine.chars == base.chars
+    assert all(fine.bigrams[bigram] == count for bigram, count in base.bigrams.items())
+    added = {bigram: count for bigram, count in fine.bigrams.items() if bigram not in base.bigrams}
+    assert len(added) > 50_000 and all(2 <= count < 15 for count in added.values())
+
+
+def test_finer_bigrams_choose_a_lost_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    """动 (B6 AF) before 黄 (BB C6): AF BB is no GBK character, so Python's decoder wrote
+    U+FFFD for AF and nothing of 动 survived. 动黄 is seen twice in the model's source, below
+    the main table's 15: with the main table alone no reading is clear and the span is
+    removed; with the finer bigrams 动 is."""
+    import cleankit.stages.mojibake.lone_char as lone_char
+    from cleankit.text.plausibility import chinese_model
+
+    damaged = "推\ufffd\ufffd黄河流域生态保护。"
+    lone_char._choose_in_sentence.cache_clear()
+    document = repair(damaged)
+    assert document.text == "推动黄河流域生态保护。"
+    assert [edit.rule for edit in document.edits] == ["one-byte-char"]
+    monkeypatch.setattr(lone_char, "fine_model", chinese_model)
+    lone_char._choose_in_sentence.cache_clear()
+    try:
+        assert repair(damaged).text == "推黄河流域生态保护。"
+    finally:
+        lone_char._choose_in_sentence.cache_clear()
 
 
 @pytest.mark.parametrize(

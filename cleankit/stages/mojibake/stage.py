@@ -21,7 +21,7 @@ from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.short_run import REASON as SHORT_RUN_REASON
 from cleankit.stages.mojibake.short_run import short_run_reading
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
-from cleankit.text.plausibility import chinese_model, word_model
+from cleankit.text.plausibility import chinese_model, fine_model, word_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
@@ -148,7 +148,7 @@ class MojibakeStage:
         for removal in removals:
             if removal.start in repaired or removal.end in repaired:
                 continue  # what a realignment left of its run: its bytes belong to the repair
-            found = short_run_reading(text, removal.start, removal.end, chinese_model(), word_model())
+            found = short_run_reading(text, removal.start, removal.end, fine_model(), word_model())
             if found is not None:
                 new, guessed = found
                 edit = Edit("", "short-run", removal.start, removal.end, removal.old, new, SHORT_RUN_REASON)

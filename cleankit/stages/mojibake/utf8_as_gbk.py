@@ -17,7 +17,7 @@ from functools import lru_cache
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import WILDCARD, reads_better
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
-from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # Non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
 UTF8_AS_GBK_RUN = re.compile(r"(?:[^\x00-\x7f\s]|\?){2,}")
@@ -64,7 +64,7 @@ def utf8_as_gbk_repairs(
                 left = text[max(0, start - WINDOW - 1) : start]
                 right = text[start + end : start + end + WINDOW]
                 moved = [(len(left) + index, options) for index, options in slots]
-                new = rechoose(left + new + right, moved, model, words())[len(left) : len(left) + len(new)]
+                new = rechoose(left + new + right, moved, fine_model(), words())[len(left) : len(left) + len(new)]
             edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
             edits.append(edit)
             guessed.extend((edit, index) for index in filled)
