@@ -581,6 +581,26 @@ def test_finer_bigrams_choose_a_lost_character(monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize(
     ("sentence", "run"),
+    [
+        ("本条例第一条（以下简称本条）所称单位", "（以下简称本条）"),
+        ("在此，我代表市人民政府，向全市人民致以新春的祝福。", "，我代表市人民政府"),
+        ("本府將持續推動（含社會住宅）興建計畫", "（含社會住宅）興"),
+    ],
+)
+def test_utf8_as_gbk_run_starting_with_full_width_punctuation(sentence: str, run: str) -> None:
+    """UTF-8 of the full-width forms (，（）：；！？) starts with EF BC or EF BD, which GBK reads
+    as 锛 or 锝: a run starting there is read from there (it used to start at the next
+    ideograph's bytes and leave 锛屾垜 for ，我)."""
+    start = sentence.index(run)
+    damaged = sentence[:start] + _utf8_read_as_gbk(run) + sentence[start + len(run) :]
+    assert damaged[start] in "锛锝"
+    document = repair(damaged)
+    assert document.text == sentence
+    assert restore_text(document.text, document.edits) == damaged
+
+
+@pytest.mark.parametrize(
+    ("sentence", "run"),
     [("深化东西部协作机制。", "东西部"), ("全面提升治理水平。", "提升治理"), ("加快建设制造强省。", "建设制造")],
 )
 def test_utf8_as_gbk_reading_stops_before_the_text_in_step(sentence: str, run: str) -> None:

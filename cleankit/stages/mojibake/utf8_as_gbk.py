@@ -80,7 +80,9 @@ def may_hold_utf8_as_gbk(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _utf8_lead_chars() -> frozenset[str]:
     """Characters whose GBK bytes are a UTF-8 lead byte of a CJK character or punctuation
-    (E2-E9) and a continuation byte: where UTF-8 read as GBK starts. Rare in real text."""
+    (E2-E9) and a continuation byte, and the two that start the full-width forms
+    (，（）：；！？ are EF BC xx, EF BD xx in UTF-8: 锛, 锝): where UTF-8 read as GBK starts.
+    Rare in real text (not the rest of row EF: 飯, 飲 and 飾 are in it)."""
     chars = set()
     for lead in range(0xE2, 0xEA):
         for trail in range(0x80, 0xC0):
@@ -88,6 +90,7 @@ def _utf8_lead_chars() -> frozenset[str]:
                 chars.add(bytes([lead, trail]).decode("gbk"))
             except UnicodeDecodeError:
                 continue
+    chars.update(bytes([0xEF, trail]).decode("gbk") for trail in (0xBC, 0xBD))
     return frozenset(chars)
 
 
