@@ -259,7 +259,10 @@ def _gbk_out_of_step(run: str) -> str:
 def test_lost_bytes_are_removed_logged_and_flagged() -> None:
     damaged = "城乡一体化" + _gbk_out_of_step("推进兴业、强县、富民") + "，不断缩小差距"
     assert damaged == "城乡一体化\ufffd平\ufffd兴业、强县、富\ufffd\ufffd，不断缩小差距"
-    document = repair(damaged)
+    # By default the first span is read as a whole (short-run: 推进 is clearly best in its
+    # sentence); the second, of which nothing survived, is removed.
+    assert repair(damaged).text == "城乡一体化推进兴业、强县、富，不断缩小差距"
+    document = repair(damaged, short_run=False)
     # The garbled pair and the markers go; the text the decoder read in step stays as it was.
     assert document.text == "城乡一体化兴业、强县、富，不断缩小差距"
     assert [(e.rule, e.old, e.new) for e in document.edits] == [
@@ -427,8 +430,9 @@ def test_a_character_of_which_at_most_one_byte_survived_is_guessed_and_flagged(d
     assert [edit.rule for edit in document.edits] == ["one-byte-char"]
     assert [(flag["rule"], flag.get("guess")) for flag in document.flags] == [("one-byte-char", True)]
     assert restore_text(document.text, document.edits) == damaged
-    # Switched off, the marks and the byte next to them are removed (lost-bytes), as before.
-    assert repair(damaged, one_byte_char=False).edits[0].rule == "lost-bytes"
+    # Switched off, the marks and the byte next to them are removed (lost-bytes), as before
+    # (or, where the sentence leaves one reading clearly best, read as a short run).
+    assert repair(damaged, one_byte_char=False, short_run=False).edits[0].rule == "lost-bytes"
 
 
 def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> None:
@@ -448,7 +452,9 @@ def test_a_lost_character_without_a_clear_reading_is_removed_not_guessed() -> No
     [
         ("各機關應?_實執行本辦法之規定。", "各機關應確實執行本辦法之規定。"),  # 確實 is a word
         ("行政院應依法審查各機關?A算，並提出檢討報告。", "行政院應依法審查各機關預算，並提出檢討報告。"),
-        ("提供\ufffd像々圻甈F支援\ufffd\ufffd務機制", "提供支援服務機制"),  # 服務 (Big5 AA 41)
+        # 服務 (Big5 AA 41); the run before it, between a mark and a trail byte read as ASCII,
+        # is read as a whole (short-run): 完備之行政.
+        ("提供\ufffd像々圻甈F支援\ufffd\ufffd務機制", "提供完備之行政支援服務機制"),
     ],
 )
 def test_a_lost_character_chosen_by_its_sentence(damaged: str, clean: str) -> None:
@@ -528,13 +534,69 @@ def test_guessed_character_is_chosen_by_its_sentence(sentence: str, run: str, da
 
 
 def test_word_model_loads_only_for_a_guess() -> None:
-    """Pages without a guessed character never load the word list (half a second of CPU)."""
-    from cleankit.text.plausibility import word_model
+    """Pages without a guessed character never load the word list (half a second of CPU)
+    nor the finer bigrams."""
+    from cleankit.text.plausibility import fine_model, word_model
 
     word_model.cache_clear()
+    fine_model.cache_clear()
     repair("我们要深入推进生态文明建设？持续改善空气质量。")
     repair("第一章 总则\n本办法自发布之日起施行。")
     assert word_model.cache_info().misses == 0
+    assert fine_model.cache_info().misses == 0
+
+
+def test_fine_model_adds_the_rarer_bigrams_of_the_same_source() -> None:
+    """The finer model keeps every count of the main one and adds the bigrams seen 2 to 14
+    times, which the main table leaves out."""
+    from cleankit.text.plausibility import chinese_model, fine_model
+
+    base, fine = chinese_model(), fine_model()
+    assert fine.chars == base.chars
+    assert all(fine.bigrams[bigram] == count for bigram, count in base.bigrams.items())
+    added = {bigram: count for bigram, count in fine.bigrams.items() if bigram not in base.bigrams}
+    assert len(added) > 50_000 and all(2 <= count < 15 for count in added.values())
+
+
+def test_finer_bigrams_choose_a_lost_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    """动 (B6 AF) before 黄 (BB C6): AF BB is no GBK character, so Python's decoder wrote
+    U+FFFD for AF and nothing of 动 survived. 动黄 is seen twice in the model's source, below
+    the main table's 15: with the main table alone no reading is clear and the span is
+    removed; with the finer bigrams 动 is."""
+    import cleankit.stages.mojibake.lone_char as lone_char
+    from cleankit.text.plausibility import chinese_model
+
+    damaged = "推\ufffd\ufffd黄河流域生态保护。"
+    lone_char._choose_in_sentence.cache_clear()
+    document = repair(damaged)
+    assert document.text == "推动黄河流域生态保护。"
+    assert [edit.rule for edit in document.edits] == ["one-byte-char"]
+    monkeypatch.setattr(lone_char, "fine_model", chinese_model)
+    lone_char._choose_in_sentence.cache_clear()
+    try:
+        assert repair(damaged).text == "推黄河流域生态保护。"
+    finally:
+        lone_char._choose_in_sentence.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "run"),
+    [
+        ("本条例第一条（以下简称本条）所称单位", "（以下简称本条）"),
+        ("在此，我代表市人民政府，向全市人民致以新春的祝福。", "，我代表市人民政府"),
+        ("本府將持續推動（含社會住宅）興建計畫", "（含社會住宅）興"),
+    ],
+)
+def test_utf8_as_gbk_run_starting_with_full_width_punctuation(sentence: str, run: str) -> None:
+    """UTF-8 of the full-width forms (，（）：；！？) starts with EF BC or EF BD, which GBK reads
+    as 锛 or 锝: a run starting there is read from there (it used to start at the next
+    ideograph's bytes and leave 锛屾垜 for ，我)."""
+    start = sentence.index(run)
+    damaged = sentence[:start] + _utf8_read_as_gbk(run) + sentence[start + len(run) :]
+    assert damaged[start] in "锛锝"
+    document = repair(damaged)
+    assert document.text == sentence
+    assert restore_text(document.text, document.edits) == damaged
 
 
 @pytest.mark.parametrize(
@@ -550,3 +612,59 @@ def test_utf8_as_gbk_reading_stops_before_the_text_in_step(sentence: str, run: s
     document = repair(damaged)
     assert document.text == sentence
     assert restore_text(document.text, document.edits) == damaged
+
+
+def _shifted(text: str, start: int, end: int) -> str:
+    """``text`` with ``text[start:end]`` and the character after it as Python's GBK decoder
+    shows them when the run's first byte was lost: a U+FFFD for it, the pairs one byte out
+    of step, and U+FFFD where the decoder could not pair a trail byte with the next lead
+    byte (it is in step again after it)."""
+    run = text[start : end + 1]
+    return text[:start] + "\ufffd" + run.encode("gbk")[1:].decode("gbk", errors="replace") + text[end + 1 :]
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "我们要持续优化营商环境，提升服务水平。",  # 优化: 呕 between the marks (C5 C5 BB AF)
+        "各地要加强组织领导，压实工作责任。",  # 组织
+        "全面推进教育强国建设，办好人民满意的教育。",  # 教育
+        "坚持推进高质量发展，着力扩大内需。",  # 推进 (the module's example)
+    ],
+)
+def test_a_short_run_between_two_marks_is_read_as_a_whole(clean: str) -> None:
+    """Two characters one byte out of step leave a mark, one character made of the wrong
+    pair and a second mark: nothing decodes from a complete pair, so the realignment does not
+    count it as a repair. Read as a whole (both guessed characters together, by the words of
+    the sentence), one reading is clearly best; it is logged and both characters flagged."""
+    start = next(i for i in range(len(clean)) if clean[i : i + 2] in ("优化", "组织", "教育", "推进"))
+    damaged = _shifted(clean, start, start + 2)
+    assert damaged.count("\ufffd") == 2 and len(damaged) == len(clean) + 1
+    document = repair(damaged)
+    assert document.text == clean
+    assert [edit.rule for edit in document.edits] == ["short-run"]
+    flags = [flag for flag in document.flags if flag["rule"] == "short-run" and flag.get("guess")]
+    guesses = [(flag["start"], flag["end"]) for flag in flags]
+    assert guesses == [(start, start + 1), (start + 1, start + 2)]
+    assert restore_text(document.text, document.edits) == damaged
+    # Switched off, the span is removed (lost-bytes), as before.
+    assert [edit.rule for edit in repair(damaged, short_run=False).edits] == ["lost-bytes"]
+
+
+def test_a_short_run_without_a_clear_reading_is_removed() -> None:
+    """依法行 one byte out of step (\ufffd婪ㄐ\ufffd): several readings of the two guessed
+    characters are about as good, so none is guessed and the span is removed and flagged."""
+    damaged = _shifted("各级政府要依法行政，接受人大监督。", 5, 7)
+    document = repair(damaged)
+    assert [edit.rule for edit in document.edits] == ["lost-bytes"]
+    assert "\ufffd" not in document.text
+
+
+def test_a_short_run_in_traditional_text_is_not_read_as_simplified_characters() -> None:
+    """In traditional text a character only simplified writing uses is no reading."""
+    from cleankit.stages.mojibake.short_run import read_span
+    from cleankit.text.plausibility import chinese_model, word_model
+
+    # 」之 is A1 B9 D6 AE in GBK: B9 is 」's trail byte and 补's (B2 B9) as well.
+    found = read_span("標準", "\ufffd怪\ufffd", "規定；其", None, chinese_model(), word_model())
+    assert found is None or not any(char in found[0] for char in "补助")

@@ -11,6 +11,12 @@ Full-width punctuation is counted as written. The output keeps every character s
 ``--min-char`` times and every bigram of two CJK characters/punctuation seen at least
 ``--min-bigram`` times, one ``item<TAB>count`` per line, characters first.
 
+It also writes the finer bigrams, ``cleankit/text/data/hanzi_bigrams_fine.tsv.xz``: every
+bigram seen at least ``--min-fine-bigram`` times but fewer than ``--min-bigram`` (those are in
+the main table), one ``bigram<TAB>count`` per line, xz-compressed. They are loaded only to
+choose a guessed character (:func:`cleankit.text.plausibility.fine_model`), never to decide
+whether text is damaged.
+
     python tools/build_char_freq.py [--mirror PATH]
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import lzma
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -26,7 +33,8 @@ from pathlib import Path
 import opencc
 
 MIRROR = Path("/work/.mirror/aldohemsn+chinese-political-corpora/repo")
-OUT = Path(__file__).resolve().parent.parent / "cleankit" / "data" / "hanzi_freq.tsv"
+OUT = Path(__file__).resolve().parent.parent / "cleankit" / "text" / "data" / "hanzi_freq.tsv"
+FINE_OUT = OUT.with_name("hanzi_bigrams_fine.tsv.xz")
 
 
 def _is_cjk(char: str) -> bool:
@@ -39,6 +47,7 @@ def main() -> None:
     parser.add_argument("--mirror", type=Path, default=MIRROR)
     parser.add_argument("--min-char", type=int, default=2)
     parser.add_argument("--min-bigram", type=int, default=15)
+    parser.add_argument("--min-fine-bigram", type=int, default=2)
     args = parser.parse_args()
     blob = subprocess.run(
         ["git", "--git-dir", str(args.mirror), "show", "HEAD:government_work_reports.jsonl"],
@@ -58,6 +67,10 @@ def main() -> None:
     lines += [f"{b}\t{n}" for b, n in bigrams.most_common() if n >= args.min_bigram]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # In character order, which compresses to about half of the count order.
+    fine = [f"{b}\t{n}" for b, n in sorted(bigrams.items()) if args.min_fine_bigram <= n < args.min_bigram]
+    FINE_OUT.write_bytes(lzma.compress(("\n".join(fine) + "\n").encode("utf-8"), preset=9))
+    print(f"{FINE_OUT}: {len(fine)} bigrams, {FINE_OUT.stat().st_size} bytes")
     print(
         f"{OUT}: {sum(1 for c in chars.values() if c >= args.min_char)} characters, "
         f"{sum(1 for n in bigrams.values() if n >= args.min_bigram)} bigrams, {OUT.stat().st_size} bytes"

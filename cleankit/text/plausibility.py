@@ -170,6 +170,36 @@ def chinese_model() -> ChineseModel:
 
 
 MODEL_KIND = "hanzi-model"
+FINE_MODEL_KIND = "hanzi-fine-model"
+
+
+@lru_cache(maxsize=1)
+def fine_model() -> ChineseModel:
+    """The shipped model with the finer bigrams: those seen 2 to 14 times in the same source
+    (``data/hanzi_bigrams_fine.tsv.xz``, 101,000 bigrams, built by the same tool), which the
+    main table leaves out. Used only to choose among the readings of a guessed character
+    (``牛鼻子``: none of its bigrams reaches the main table), never to decide whether text is
+    damaged; so it is loaded only when a page has a guess to make, and kept in the start-up
+    cache (:mod:`cleankit.io.cache`) like the main model."""
+    import lzma
+
+    from cleankit.io import cache
+
+    base = chinese_model()
+    raw = resources.files("cleankit.text").joinpath("data/hanzi_bigrams_fine.tsv.xz").read_bytes()
+    code = cache.code_fingerprint(__name__)
+    key = cache.key_of(FINE_MODEL_KIND, code, raw) if code is not None else None
+
+    def parse() -> dict[str, int]:
+        finer: dict[str, int] = {}
+        for line in lzma.decompress(raw).decode("utf-8").splitlines():
+            item, _, count = line.rpartition("\t")
+            if item:
+                finer[item] = int(count)
+        return finer
+
+    finer = parse() if key is None else cache.cached(FINE_MODEL_KIND, key, parse, _word_counts)
+    return ChineseModel(base.chars, {**finer, **base.bigrams})
 
 
 def _counts_table(stored: object) -> TypeGuard[list[dict[str, int]]]:

@@ -15,6 +15,9 @@ with its before/after text and each can be switched off with ``[stage.mojibake]`
 * ``lost-bytes``      lost-byte marks with strong evidence (U+FFFD next to CJK, ``??`` between
   ideographs, a ``?`` touching a private-use character, a lone trail byte or a repair) and
   the debris next to them are removed, logged and flagged (``�平�兴业`` -> ``兴业``).
+* ``short-run``       a span lost-bytes would remove, read as a whole (its guessed characters
+  chosen together by their sentence) when one reading is clearly best, and flagged
+  (``�平�兴业`` -> ``推进兴业``).
 * ``replacement-char`` a lone U+FFFD ending a paragraph (a multi-byte character cut at a
   chunk boundary) is removed; other U+FFFD runs are flagged.
 * ``debris``          ``锟斤拷`` (U+FFFD bytes read as GBK) and ``烫烫烫``/``屯屯屯`` (uninitialised
@@ -28,7 +31,7 @@ rest only when ``remove_unrecoverable`` is set.
 Layout: :mod:`.stage` holds the stage and the two marker rules (``replacement-char``,
 ``debris``); each repair has its module (:mod:`.latin1` for both Latin-1 misreadings,
 :mod:`.utf8_as_gbk`, :mod:`.gbk_as_utf8`, :mod:`.byte_shift` with its codec frames in
-:mod:`.frames`, :mod:`.lost_bytes`); :mod:`.common`
+:mod:`.frames`, :mod:`.lost_bytes`, :mod:`.short_run`); :mod:`.common`
 holds the test every repair must pass (:func:`.common.reads_better`).
 """
 

@@ -24,7 +24,7 @@ from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
 from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
-from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
 # Private Use Area (U+E000-U+F8FF) counts: a GB18030 decoder reads the shifted pairs that land
@@ -96,7 +96,9 @@ def byte_shift_edits(
         if words is not None and guessed_here:
             left = text[max(0, start + head - WINDOW - 1) : start + head]
             right = text[end - tail : end - tail + WINDOW]
-            new = _in_context(left, new, right, guessed_here, choices, model, words())
+            # Chosen with the finer bigrams (fine_model): the search decided the run is a
+            # shift; which character a guess is, is what the finer counts are for.
+            new = _in_context(left, new, right, guessed_here, choices, fine_model(), words())
         edit = Edit(
             "",
             "byte-shift",

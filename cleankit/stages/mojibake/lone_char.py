@@ -26,7 +26,7 @@ from functools import lru_cache
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.context_choice import WINDOW, reading_scores
 from cleankit.stages.mojibake.frames import FRAMES, Frame
-from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # What follows a mark: a trail byte read as ASCII, or (after U+FFFD) a second U+FFFD.
 _TRAIL = frozenset(chr(byte) for byte in range(0x40, 0x7F))
@@ -118,7 +118,7 @@ def _choose_in_sentence(
     if len(ranked) < 2:
         return None
     candidates = [char for _score, char in ranked]
-    scored = sorted(reading_scores(left, candidates, right, previous, model, words), reverse=True)
+    scored = sorted(reading_scores(left, candidates, right, previous, fine_model(), words), reverse=True)
     margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
     if scored[0][0] - scored[1][0] < margin:
         return None

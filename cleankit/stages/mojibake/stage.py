@@ -18,8 +18,10 @@ from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
 from cleankit.stages.mojibake.lone_char import lone_char_edits
 from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
+from cleankit.stages.mojibake.short_run import REASON as SHORT_RUN_REASON
+from cleankit.stages.mojibake.short_run import short_run_reading
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
-from cleankit.text.plausibility import chinese_model, word_model
+from cleankit.text.plausibility import chinese_model, fine_model, word_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
@@ -56,6 +58,10 @@ class MojibakeStage:
     # ideographs, a ``?`` next to a private-use character or a lone trail byte) with the
     # garbled characters around them; each removal is logged and flagged.
     lost_bytes: bool = True
+    # A short run the lost-bytes rule would remove (``\ufffd平\ufffd``) read as a whole instead,
+    # all its guessed characters chosen together in their sentence, when one reading is
+    # clearly best; each guessed character is flagged.
+    short_run: bool = True
     # Remove what cannot be recovered (debris, U+FFFD runs, lost characters) instead of flagging it.
     remove_unrecoverable: bool = False
 
@@ -121,6 +127,10 @@ class MojibakeStage:
         edits = lost_bytes_edits(document.text, chinese_model(), repaired)
         if not edits:
             return
+        if self.short_run and self.context_choice:
+            edits = self._short_runs(document, edits, repaired)
+            if not edits:
+                return
         document.apply(self.name, edits)
         delta = 0
         for edit in sorted(edits, key=lambda e: e.start):
@@ -128,6 +138,31 @@ class MojibakeStage:
             delta -= len(edit.old)
             reason = "characters lost in decoding removed here"
             document.flag(self.name, "lost-bytes", at, at, reason, {"removed": edit.old})
+
+    def _short_runs(self, document: Document, removals: list[Edit], repaired: frozenset[int]) -> list[Edit]:
+        """Spans the lost-bytes rule would remove, read as a whole where one reading is
+        clearly best (applied, and each guessed character flagged). Returns the removals
+        left, on the text after the readings."""
+        text = document.text
+        readings: list[tuple[Edit, tuple[int, ...]]] = []
+        for removal in removals:
+            if removal.start in repaired or removal.end in repaired:
+                continue  # what a realignment left of its run: its bytes belong to the repair
+            found = short_run_reading(text, removal.start, removal.end, fine_model(), word_model())
+            if found is not None:
+                new, guessed = found
+                edit = Edit("", "short-run", removal.start, removal.end, removal.old, new, SHORT_RUN_REASON)
+                readings.append((edit, guessed))
+        if not readings:
+            return removals
+        edits = [edit for edit, _guessed in readings]
+        document.apply(self.name, edits)
+        lost = [(edit, index) for edit, guessed in readings for index in guessed]
+        for start, end in positions_after(edits, lost):
+            reason = "character guessed: a short run between lost-byte marks read as a whole"
+            document.flag(self.name, "short-run", start, end, reason, guess=True)
+        moved = frozenset(at + sum(len(e.new) - len(e.old) for e in edits if e.end <= at) for at in repaired)
+        return lost_bytes_edits(document.text, chinese_model(), moved)
 
     def _debris(self, document: Document) -> None:
         """``锟斤拷`` (U+FFFD's UTF-8 bytes read as GBK) and ``烫烫烫``/``屯屯屯`` (uninitialised

@@ -17,7 +17,7 @@ from functools import lru_cache
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import WILDCARD, reads_better
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
-from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # Non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
 UTF8_AS_GBK_RUN = re.compile(r"(?:[^\x00-\x7f\s]|\?){2,}")
@@ -64,7 +64,7 @@ def utf8_as_gbk_repairs(
                 left = text[max(0, start - WINDOW - 1) : start]
                 right = text[start + end : start + end + WINDOW]
                 moved = [(len(left) + index, options) for index, options in slots]
-                new = rechoose(left + new + right, moved, model, words())[len(left) : len(left) + len(new)]
+                new = rechoose(left + new + right, moved, fine_model(), words())[len(left) : len(left) + len(new)]
             edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
             edits.append(edit)
             guessed.extend((edit, index) for index in filled)
@@ -80,7 +80,9 @@ def may_hold_utf8_as_gbk(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _utf8_lead_chars() -> frozenset[str]:
     """Characters whose GBK bytes are a UTF-8 lead byte of a CJK character or punctuation
-    (E2-E9) and a continuation byte: where UTF-8 read as GBK starts. Rare in real text."""
+    (E2-E9) and a continuation byte, and the two that start the full-width forms
+    (，（）：；！？ are EF BC xx, EF BD xx in UTF-8: 锛, 锝): where UTF-8 read as GBK starts.
+    Rare in real text (not the rest of row EF: 飯, 飲 and 飾 are in it)."""
     chars = set()
     for lead in range(0xE2, 0xEA):
         for trail in range(0x80, 0xC0):
@@ -88,6 +90,7 @@ def _utf8_lead_chars() -> frozenset[str]:
                 chars.add(bytes([lead, trail]).decode("gbk"))
             except UnicodeDecodeError:
                 continue
+    chars.update(bytes([0xEF, trail]).decode("gbk") for trail in (0xBC, 0xBD))
     return frozenset(chars)
 
 
