@@ -32,6 +32,7 @@ from cleankit.stages.boilerplate.regex_safety import (
     parse_as_written,
     pattern_problems,
 )
+from cleankit.text.lazy_pattern import LazyPattern
 
 Pattern = Any  # re.Pattern or regex.Pattern
 
@@ -56,6 +57,8 @@ def package_patterns() -> dict[str, Pattern]:
             continue
         loaded = importlib.import_module(module.name)
         for name, value in vars(loaded).items():
+            if isinstance(value, LazyPattern):  # compiled when first used: the same pattern
+                value = value.compiled()
             if isinstance(value, re.Pattern | regex.Pattern) and id(value) not in seen:
                 seen.add(id(value))
                 found[f"{module.name}.{name}"] = value

@@ -43,7 +43,6 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
@@ -56,6 +55,7 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
+from cleankit.text.lazy_pattern import lazy_compile
 from cleankit.text.small import use_numpy
 
 if TYPE_CHECKING:
@@ -736,13 +736,13 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
 # A sentence that can head a paragraph: an enumerated item or a dash-led line, or a short
 # sentence with no comma (government text heads its paragraphs with a short topic sentence:
 # 持续优化城乡空间布局。).
-HEADING_OPENING = re.compile(
+HEADING_OPENING = lazy_compile(
     r"(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
     r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
 )
 HEADING_CHARS = 16
 # An enumerated item at the start of a sentence: (一) 一是 一、 第一 (the kind and the numeral).
-_ITEM = re.compile(
+_ITEM = lazy_compile(
     r"(?:^|[。！？；;：:])[\s”’」』）)]*(?:[（(]([一二三四五六七八九十])[）)]|([一二三四五六七八九十])是"
     r"|([一二三四五六七八九十])、|第([一二三四五六七八九十])[，,、是])"
 )
