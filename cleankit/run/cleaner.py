@@ -23,7 +23,7 @@ from cleankit.core.pipeline import Pipeline
 from cleankit.core.provenance import build_record, dumps_lines, failure_record
 from cleankit.core.records import ProvenanceRecord
 from cleankit.io.files import display, folder_error, read_input, write_atomic
-from cleankit.run.jsonl import SNIFF_BYTES, clean_jsonl, json_kind
+from cleankit.run.json_kind import SNIFF_BYTES, json_kind
 from cleankit.run.plan import FileResult, Task
 from cleankit.run.state import FileRow, checksum
 from cleankit.run.summary import RunSummary
@@ -186,6 +186,8 @@ class Cleaner:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return [failure_record(rel, f"JSON Lines input is not UTF-8: {exc}", self.fingerprint)], None
+        from cleankit.run.jsonl import clean_jsonl  # imports the near-duplicate pass and numpy
+
         result = clean_jsonl(self.pipeline, content, rel, self.fingerprint, output=rel, passes=self.passes)
         data = "".join(line + "\n" for line in result.lines).encode("utf-8", errors="surrogatepass")
         problem = self._write(rel, data)

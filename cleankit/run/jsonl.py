@@ -46,28 +46,10 @@ from cleankit.core.records import ProvenanceRecord
 from cleankit.core.settings import Settings
 from cleankit.neardup.crawl import NearDupInput, NearDupPass, _append_step
 
-# File names that hold JSON or JSON Lines: cleaned as text they would come out as invalid
-# JSON (the punctuation stage widens the commas and colons of the syntax).
-JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
-# How much of a file is looked at to tell JSON Lines from a single JSON document.
-SNIFF_BYTES = 1 << 16
-
-
-def json_kind(name: str, head: bytes) -> str | None:
-    """``"jsonl"`` when a file named ``name`` that starts with ``head`` holds JSON Lines (its
-    first non-blank line is a JSON object), ``"json"`` when it holds other JSON, None when
-    it is not JSON (whatever its name). Only names ending in ``.jsonl``, ``.ndjson`` or
-    ``.json`` are looked at: a page that happens to start with ``{`` is a page."""
-    if not name.lower().endswith(JSON_SUFFIXES):
-        return None
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
-    if not text.startswith(("{", "[")):
-        return None
-    first = text.split("\n", 1)[0].strip()
-    try:
-        return "jsonl" if isinstance(json.loads(first), dict) else "json"
-    except json.JSONDecodeError:
-        return "json"
+# Re-exported (the sniffing lives apart, so that a run of one page need not import this module).
+from cleankit.run.json_kind import JSON_SUFFIXES as JSON_SUFFIXES
+from cleankit.run.json_kind import SNIFF_BYTES as SNIFF_BYTES
+from cleankit.run.json_kind import json_kind as json_kind
 
 
 def _split_lines(content: str) -> list[str]:

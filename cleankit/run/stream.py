@@ -55,12 +55,17 @@ def clean_stream(
     check_stream_name(name)
     json_lines = False
     if not settings.jsonl:
-        from cleankit.run.jsonl import SNIFF_BYTES, json_kind
+        from cleankit.run.json_kind import SNIFF_BYTES, json_kind
 
         # A stream has no name to go by: sniffed as if it were named *.jsonl.
         if json_kind(name if name != STDIN else "-.jsonl", raw[:SNIFF_BYTES]) == "jsonl":
             settings = settings.updated(jsonl=True)
             json_lines = True
+    if output is None and not settings.jsonl:
+        # One document into a new temporary folder is nobody's near-duplicate: the crawl's
+        # pass (an index, a signature, numpy's import) could not change its output or its
+        # provenance. ``neardup`` is not an output field: the settings hash stays the same.
+        settings = settings.updated(neardup=False)
     with tempfile.TemporaryDirectory(prefix="cleankit-stdin-") as work:
         source = Path(work) / "in" / name
         source.parent.mkdir()

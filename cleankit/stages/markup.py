@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import regex_edits, register_stage
 from cleankit.stages.hygiene import EDGE_SPACES, SPACE_RUNS, SPACE_VARIANTS
+from cleankit.text.lazy_pattern import lazy_compile
 
 BLOCK_TAGS = (
     "p|div|br|hr|li|ul|ol|dl|dt|dd|tr|table|tbody|thead|tfoot|h[1-6]|section|article|header|footer|"
@@ -39,8 +40,8 @@ INLINE_TAGS = (
     "picture|svg|path|map|area|ins|del"
 )
 _ATTRS = r"(?:\s[^<>]{0,2000})?"
-BLOCK_TAG = re.compile(rf"</?(?:{BLOCK_TAGS}){_ATTRS}/?>", re.IGNORECASE)
-INLINE_TAG = re.compile(rf"</?(?:{INLINE_TAGS}){_ATTRS}/?>", re.IGNORECASE)
+BLOCK_TAG = lazy_compile(rf"</?(?:{BLOCK_TAGS}){_ATTRS}/?>", re.IGNORECASE)
+INLINE_TAG = lazy_compile(rf"</?(?:{INLINE_TAGS}){_ATTRS}/?>", re.IGNORECASE)
 # A block is an opening, then the nearest closer of its kind (``-->`` for a comment).
 BLOCK_OPENING = re.compile(r"<(style|script|noscript)\b[^>]{0,2000}>|<!--", re.IGNORECASE)
 BLOCK_CLOSERS = {
@@ -54,7 +55,7 @@ _ATTR = r"""[A-Za-z][\w:-]*\s*=\s*(?:"[^"\n]{0,500}"|'[^'\n]{0,500}'|[^\s"'<>]+)
 # ":", so without it a run of adjacent pairs (a=ba=ba=b…) that ends in no ">" was split
 # every possible way before failing (×5 per two more pairs: 17 s for 20). Giving back
 # characters inside an item only ever mattered on such runs.
-ATTRIBUTE_TAIL = re.compile(
+ATTRIBUTE_TAIL = lazy_compile(
     rf"""^[ \t]*(?:(?>(?:{_CSS_DECL}|{_ATTR})[ \t]*)+(?:{_CSS_LAST})?["']?|{_CSS_LAST}["'])[ \t]*/?>[ \t]*""",
     re.MULTILINE,
 )

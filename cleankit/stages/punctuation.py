@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.text.cjk import HAN, han_count, is_chinese, is_han
+from cleankit.text.lazy_pattern import lazy_compile
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 # Marks skipped when looking for the text around a mark, so that converting one mark never
@@ -61,11 +62,11 @@ _SKIPPED_BY_WIDTH = frozenset(",:;?!，：；？！() \n")
 HALF_WIDTH = re.compile(r"[,:;?!]")
 PARENS = re.compile(r"[()]")
 STRAIGHT_QUOTE = re.compile('"')
-HAN_CHAR = re.compile(HAN)
+HAN_CHAR = lazy_compile(HAN)
 
 # An address is tried only from the start of its run of address characters: tried from
 # every character of a long run without "@", the search costs the square of the run.
-PROTECTED = re.compile(
+PROTECTED = lazy_compile(
     r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
       | www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
       | (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+

@@ -43,12 +43,10 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from cleankit.core.budget import check_deadline
@@ -57,7 +55,11 @@ from cleankit.core.stage import register_stage
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
-from cleankit.text.rolling_hash import window_hashes
+from cleankit.text.lazy_pattern import lazy_compile
+from cleankit.text.small import use_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SENTENCE_ENDS = frozenset("。！？!?；;…")
 # Where a passage may start or end without cutting a sentence: a colon introduces what follows.
@@ -66,9 +68,10 @@ PASSAGE_EDGES = SENTENCE_ENDS | frozenset("：:")
 # of a common phrase, bounded so a page of one phrase repeated stays linear.
 MAX_ANCHOR_PLACES = 8
 CLOSERS = frozenset("”’」』）)】〕\"'")
-# A paragraph's repeated anchor offsets: an int32 array, or every offset (a range).
-Offsets: TypeAlias = "np.ndarray | range"
-EMPTY_OFFSETS = np.zeros(0, dtype=np.int32)
+# A paragraph's repeated anchor offsets: an int32 array, a list (a small page without numpy,
+# :mod:`cleankit.text.small`), or every offset (a range).
+Offsets: TypeAlias = "np.ndarray | list[int] | range"
+EMPTY_OFFSETS = range(0)
 OFFSETS_PER_SLICE = 65536
 # Paragraphs compared between two looks at the document's time budget.
 DEADLINE_EVERY_PARAGRAPHS = 256
@@ -325,7 +328,7 @@ class RepeatsStage:
         last = len(view) - size
         # Walk the (few, ascending) repeated offsets rather than every stride offset of
         # the paragraph; ``last`` is the suffix anchor: short windows repeat a paragraph's end.
-        if isinstance(repeated, np.ndarray):
+        if not isinstance(repeated, (range, list)):  # an array
             repeated = repeated[(repeated <= last) & ((repeated % stride == 0) | (repeated == last))]
         for offset in _ints(repeated):
             if offset > last or (offset % stride and offset != last):
@@ -505,8 +508,17 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     Memory: a page of one character repeated has every offset repeated; this holds at most
     about 24 bytes per character at once (32-bit code points, 64-bit hashes, the sort's order
     and the sorted hashes), each array dropped as soon as it is used, and hands back 4 bytes
-    per offset instead of a Python list (36 bytes per offset)."""
+    per offset instead of a Python list (36 bytes per offset).
+
+    A small page without numpy (:mod:`cleankit.text.small`) takes :func:`_repeated_offsets_pure`,
+    which gives the same offsets (the same hashes, twins among the same windows) as lists."""
     joined = "\n".join(views)  # canonical views hold no whitespace: "\n" separates them
+    if not use_numpy(len(joined)):
+        return _repeated_offsets_pure(views, joined, size)
+    import numpy as np
+
+    from cleankit.text.rolling_hash import window_hashes
+
     encoded = joined.encode("utf-32-le", errors="surrogatepass")
     del joined
     points = np.frombuffer(encoded, dtype=np.uint32)
@@ -545,10 +557,45 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     return [positions[bounds[i] : bounds[i + 1]] for i in range(len(views))]
 
 
+_HASH_MASK = (1 << 64) - 1
+
+
+def _repeated_offsets_pure(views: list[str], joined: str, size: int) -> list[Offsets]:
+    """:func:`repeated_anchor_offsets` in Python: the 64-bit hash of every window of ``joined``
+    (:func:`cleankit.text.rolling_hash.window_hashes`, rolled: ``h = h * MULTIPLIER + point``
+    modulo 2**64), a window repeated where another window, separators included, has its hash."""
+    from cleankit.text.rolling_hash import MULTIPLIER
+
+    count = len(joined) - size + 1
+    result: list[Offsets] = [EMPTY_OFFSETS for _ in views]
+    if count <= 1:
+        return result
+    points = [ord(char) for char in joined]
+    top = pow(MULTIPLIER, size - 1, 1 << 64)  # the weight of a window's first point
+    value = 0
+    for point in points[:size]:
+        value = (value * MULTIPLIER + point) & _HASH_MASK
+    hashes = [value]
+    for first, point in zip(points[: count - 1], points[size:], strict=True):
+        value = ((value - first * top) * MULTIPLIER + point) & _HASH_MASK
+        hashes.append(value)
+    seen: dict[int, int] = {}
+    for value in hashes:
+        seen[value] = seen.get(value, 0) + 1
+    start = 0
+    for index, view in enumerate(views):
+        # The windows inside a view are the valid ones (no separator inside).
+        found = [offset for offset in range(len(view) - size + 1) if seen[hashes[start + offset]] > 1]
+        if found:
+            result[index] = found
+        start += len(view) + 1
+    return result
+
+
 def _ints(offsets: Offsets) -> Iterator[int]:
     """The offsets as Python ints, a slice at a time (a list of all of them would cost 36
     bytes each on a page of one repeated character)."""
-    if isinstance(offsets, range):
+    if isinstance(offsets, (range, list)):
         yield from offsets
         return
     for start in range(0, len(offsets), OFFSETS_PER_SLICE):
@@ -689,13 +736,13 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
 # A sentence that can head a paragraph: an enumerated item or a dash-led line, or a short
 # sentence with no comma (government text heads its paragraphs with a short topic sentence:
 # 持续优化城乡空间布局。).
-HEADING_OPENING = re.compile(
+HEADING_OPENING = lazy_compile(
     r"(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}[是、]"
     r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
 )
 HEADING_CHARS = 16
 # An enumerated item at the start of a sentence: (一) 一是 一、 第一 (the kind and the numeral).
-_ITEM = re.compile(
+_ITEM = lazy_compile(
     r"(?:^|[。！？；;：:])[\s”’」』）)]*(?:[（(]([一二三四五六七八九十])[）)]|([一二三四五六七八九十])是"
     r"|([一二三四五六七八九十])、|第([一二三四五六七八九十])[，,、是])"
 )

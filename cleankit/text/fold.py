@@ -25,11 +25,14 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
-
-import numpy as np
-import opencc
+from typing import TYPE_CHECKING
 
 from cleankit.text.cjk import code_points, opencc_converter
+from cleankit.text.small import use_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import opencc
 
 # Quotes and brackets whose variants NFKC does not fold but copies swap freely.
 _EXTRA_FOLDS = {
@@ -93,7 +96,8 @@ def _add(missing: set[str]) -> None:
         for char in missing:
             folded = _fold(char)
             _table[ord(char)] = folded
-            _fold_codes[ord(char)] = _DROPPED_CODE if folded is None else ord(folded)
+            if _fold_codes is not None:
+                _fold_codes[ord(char)] = _DROPPED_CODE if folded is None else ord(folded)
         _known.update(missing)
 
 
@@ -101,8 +105,23 @@ _known: set[str] = set()
 
 # The fold table again as one array over all code points, for :func:`canonical_pieces`:
 # the code point of a character's fold, _DROPPED_CODE, or _UNKNOWN_CODE (not folded yet).
+# Made when numpy is first used (:mod:`cleankit.text.small`), from the folds known by then.
 _UNKNOWN_CODE, _DROPPED_CODE = -2, -1
-_fold_codes = np.full(0x110000, _UNKNOWN_CODE, dtype=np.int32)
+_fold_codes: np.ndarray | None = None
+
+
+def _codes() -> np.ndarray:
+    global _fold_codes
+    if _fold_codes is None:
+        import numpy as np
+
+        with _lock:
+            if _fold_codes is None:
+                codes = np.full(0x110000, _UNKNOWN_CODE, dtype=np.int32)
+                for code, folded in _table.items():
+                    codes[code] = _DROPPED_CODE if folded is None else ord(folded)
+                _fold_codes = codes
+    return _fold_codes
 
 
 _t2s_cache: dict[str, str] = {}
@@ -127,13 +146,20 @@ def canonical(text: str) -> str:
 def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
     """``canonical(text[start:end])`` for each span, folded in one vectorized pass over the
     whole text: a ``str.translate`` per paragraph looks every character up in a dict, and a
-    ``set(text)`` per call finds the characters not folded yet."""
+    ``set(text)`` per call finds the characters not folded yet. A small text without numpy
+    (:mod:`cleankit.text.small`) is folded a piece at a time with ``str.translate``."""
+    if not use_numpy(len(text)):
+        table = _ensure(text)
+        return [text[start:end].translate(table) for start, end in spans]
+    import numpy as np
+
+    fold_codes = _codes()
     points = code_points(text)
-    codes = _fold_codes[points]
+    codes = fold_codes[points]
     unknown = codes == _UNKNOWN_CODE
     if unknown.any():
         _add(set(map(chr, points[unknown].tolist())))
-        codes = _fold_codes[points]
+        codes = fold_codes[points]
     kept = codes >= 0
     folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")
     spans = list(spans)
@@ -150,9 +176,13 @@ def canonical_pieces(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
 def view_positions(text: str) -> list[int]:
     """For each character of ``canonical(text)``, its offset in ``text`` (every character
     folds to one character or is dropped, so these are the offsets of those not dropped)."""
-    _ensure(text)
+    table = _ensure(text)
+    if not use_numpy(len(text)):
+        return [offset for offset, char in enumerate(text) if table[ord(char)] is not None]
+    import numpy as np
+
     points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-    return np.flatnonzero(_fold_codes[points] != _DROPPED_CODE).tolist()
+    return np.flatnonzero(_codes()[points] != _DROPPED_CODE).tolist()
 
 
 # --- the match view ----------------------------------------------------------------------
@@ -175,6 +205,10 @@ def fold_width(text: str) -> str:
     Chinese text, this at several hundred."""
     if not text:
         return text
+    if not use_numpy(len(text)):
+        return text.translate(_width_map())
+    import numpy as np
+
     codes = _width_table()[np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)]
     return codes.tobytes().decode("utf-32-le", errors="surrogatepass")
 
@@ -183,13 +217,22 @@ def fold_width(text: str) -> str:
 def _width_table() -> np.ndarray:
     """What :func:`fold_width` makes of every code point, as one array (4.4 MB, once per
     process): a text is folded with one lookup per character instead of a pass per fold."""
+    import numpy as np
+
     table = np.arange(0x110000, dtype=np.uint32)
-    table[0xFF01:0xFF5F] -= 0xFEE0
-    # Lone surrogates (JSON Lines input can carry them) cannot go through OpenCC: U+FFFD in the view.
-    table[0xD800:0xE000] = 0xFFFD
-    for source, target in _MATCH_FOLDS.items():
+    for source, target in _width_map().items():
         table[source] = target
     return table
+
+
+@cache
+def _width_map() -> dict[int, int]:
+    """The code points :func:`fold_width` changes, and what it makes of each."""
+    folds = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    # Lone surrogates (JSON Lines input can carry them) cannot go through OpenCC: U+FFFD in the view.
+    folds.update(dict.fromkeys(range(0xD800, 0xE000), 0xFFFD))
+    folds.update(_MATCH_FOLDS)
+    return folds
 
 
 def match_view(text: str) -> str:

@@ -7,7 +7,10 @@ the array's width, so the 32-bit hash of a window is the 64-bit one modulo 2**32
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MULTIPLIER = 1_000_003
 
@@ -17,6 +20,8 @@ def window_hashes(points: np.ndarray, size: int, dtype: np.dtype | type | None =
     (default: that of ``points``; a wider one lets ``points`` stay narrow, half the memory
     of a page's code points as 64-bit): ``h = h * MULTIPLIER + point`` over the window. In
     place: no temporary array per window character."""
+    import numpy as np
+
     count = len(points) - size + 1
     hashes = np.zeros(max(count, 0), dtype=dtype or points.dtype)
     multiplier = hashes.dtype.type(MULTIPLIER)

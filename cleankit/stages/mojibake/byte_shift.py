@@ -14,7 +14,6 @@ complete byte pairs.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from operator import itemgetter
@@ -24,18 +23,19 @@ from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
 from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
+from cleankit.text.lazy_pattern import lazy_compile
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # A '?' or U+FFFD touching a CJK character: where a byte-shift run starts or ends. The
 # Private Use Area (U+E000-U+F8FF) counts: a GB18030 decoder reads the shifted pairs that land
 # in its user-defined areas (lead bytes AA-AF, F8-FE; A1-A7 with trail bytes 40-A0) as
 # private-use characters, and they re-encode to the same two bytes.
-SHIFT_ANCHOR = re.compile(
+SHIFT_ANCHOR = lazy_compile(
     r"(?<=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])[?\ufffd]"
     r"|[?\ufffd](?=[!?\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
 )
 # Characters a shifted run is made of: CJK, full-width forms folded to ASCII, stray trail bytes.
-SHIFT_RUN_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!@-~\ufffd]")
+SHIFT_RUN_CHAR = lazy_compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!@-~\ufffd]")
 # Where a shifted run may end: a lost byte ('?', U+FFFD) or a trail byte read as ASCII.
 SHIFT_RUN_END = frozenset("?\ufffd") | ASCII_TRAIL
 
@@ -236,11 +236,11 @@ def edges_after(edits: list[Edit]) -> list[int]:
     return edges
 
 
-_IDEOGRAPH = re.compile("[\u3400-\u9fff]")
+_IDEOGRAPH = lazy_compile("[\u3400-\u9fff]")
 # What a shifted run is mostly made of, with no condition attached: a run of these is
 # skipped in one step; the characters that need a closer look (an ASCII letter, a GBK symbol
 # outside these blocks) are judged one at a time.
-_PLAIN_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!\ufffd]+")
+_PLAIN_RUN = lazy_compile(r"[\u3000-\u303f\u3400-\u9fff\ue000-\ufaff\uff00-\uffef?!\ufffd]+")
 
 
 def _run_end(text: str, start: int, limit: int) -> int:

@@ -26,6 +26,7 @@ import re
 from itertools import pairwise
 
 from cleankit.core.document import Edit
+from cleankit.text.lazy_pattern import lazy_compile
 from cleankit.text.plausibility import ChineseModel
 
 # A run of lost-byte markers.
@@ -40,7 +41,7 @@ MAX_GARBLED_GAP = 20
 DEBRIS_SCORE = -10.0
 
 # A marker touching a CJK or private-use character: every removal needs one.
-_MARKER_BY_CJK = re.compile(
+_MARKER_BY_CJK = lazy_compile(
     r"(?<=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])[?\ufffd]|[?\ufffd](?=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
 )
 

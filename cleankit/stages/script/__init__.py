@@ -35,11 +35,10 @@ characters, else ``mixed``; ``none`` without any).
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.errors import SettingsError
@@ -50,6 +49,10 @@ from cleankit.stages.script.shared import keep_shared, shared_characters
 from cleankit.stages.script.stray import judge_strays
 from cleankit.stages.script.variants import conversion_chain
 from cleankit.text.cjk import HAN_BLOCKS, SCRIPT_TARGETS, code_points, opencc_converter
+from cleankit.text.small import use_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The blocks whose characters are probed to learn which ones are script-specific. The
 # supplementary-plane blocks (70,000 rare characters, about 900 of them in OpenCC's tables)
@@ -90,6 +93,8 @@ def _char_flags() -> np.ndarray:
     """One byte per code point: Han, traditional-only (t2s changes it alone),
     simplified-only (s2t changes it alone), Han but not probed. A table lookup counts a 100 kB document in
     well under a millisecond; a regex class of 4,000 characters is ten times slower."""
+    import numpy as np
+
     table = np.zeros(0x110000, dtype=np.uint8)
     for low, high in HAN_BLOCKS:
         table[low : high + 1] |= _HAN_FLAG if (low, high) in PROBED_BLOCKS else _HAN_FLAG | _UNPROBED_FLAG
@@ -102,14 +107,48 @@ def _char_flags() -> np.ndarray:
     return table
 
 
+@cache
+def _script_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """The traditional-only and the simplified-only characters of :func:`_char_flags`, as sets
+    (a small page without numpy, :mod:`cleankit.text.small`)."""
+    traditional = frozenset(_changed_alone("t2s.json"))
+    simplified = frozenset(_changed_alone("s2t.json")) - shared_characters()
+    return traditional, simplified
+
+
+def _mix_counts(text: str) -> tuple[int, int, int, int]:
+    """Han, traditional-only, simplified-only and rare (unprobed Han) characters of ``text``."""
+    if use_numpy(len(text)):
+        import numpy as np
+
+        flags = _char_flags()[code_points(text)]
+        return (
+            int(np.count_nonzero(flags & _HAN_FLAG)),
+            int(np.count_nonzero(flags & _TRADITIONAL_FLAG)),
+            int(np.count_nonzero(flags & _SIMPLIFIED_FLAG)),
+            int(np.count_nonzero(flags & _UNPROBED_FLAG)),
+        )
+    traditional_set, simplified_set = _script_sets()
+    han = traditional = simplified = rare = 0
+    for char, count in Counter(text).items():
+        code = ord(char)
+        for low, high in HAN_BLOCKS:
+            if low <= code <= high:
+                han += count
+                if (low, high) not in PROBED_BLOCKS:
+                    rare += count
+                break
+        if char in traditional_set:
+            traditional += count
+        if char in simplified_set:
+            simplified += count
+    return han, traditional, simplified, rare
+
+
 def script_mix(text: str) -> dict[str, Any]:
     """How many Han, traditional-only and simplified-only characters ``text`` has (the
     supplementary-plane ones count as Han only; ``rare`` says how many there are)."""
-    flags = _char_flags()[code_points(text)]
-    rare = int(np.count_nonzero(flags & _UNPROBED_FLAG))
-    han = int(np.count_nonzero(flags & _HAN_FLAG))
-    traditional = int(np.count_nonzero(flags & _TRADITIONAL_FLAG))
-    simplified = int(np.count_nonzero(flags & _SIMPLIFIED_FLAG))
+    han, traditional, simplified, rare = _mix_counts(text)
     # Some characters are simplified-only by OpenCC's tables yet common in traditional text
     # (着, 里 in some phrases): a script is named when it holds 90 % of the marked characters.
     marked = traditional + simplified
@@ -136,6 +175,8 @@ MERGE_GAP = 8
 def _aligned_runs(old: str, new: str, offset: int, rule: str, reason: str) -> list[Edit]:
     """Edits for two strings of equal length: one per run of changed characters, runs
     at most :data:`MERGE_GAP` unchanged characters apart merged."""
+    import numpy as np
+
     changed = np.flatnonzero(code_points(old) != code_points(new))
     if changed.size == 0:
         return []
@@ -157,6 +198,8 @@ def conversion_edits(old: str, new: str, rule: str, reason: str) -> list[Edit]:
     if old == new:
         return []
     if len(old) == len(new):
+        import numpy as np
+
         newline = ord("\n")
         if np.array_equal(code_points(old) == newline, code_points(new) == newline):
             return _aligned_runs(old, new, 0, rule, reason)
@@ -246,6 +289,8 @@ class ScriptStage:
         target = converter("t2s.json").convert(text)
         if len(target) != len(text):  # a phrase changing length: no position-wise judgement
             return document.apply(self.name, conversion_edits(text, target, "opencc-t2s", "OpenCC t2s.json"))
+        import numpy as np
+
         old, new = code_points(text), code_points(target)
         changed = np.flatnonzero(old != new)
         flags = _char_flags()[old[changed]]
@@ -300,4 +345,6 @@ _REGION_NAMES = {
 
 
 def _text_of(points: np.ndarray) -> str:
+    import numpy as np
+
     return points.astype(np.uint32).tobytes().decode("utf-32-le", errors="surrogatepass")

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from cleankit.text.cjk import code_points, opencc_converter
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The configuration that takes each standard to simplified text.
 TO_SIMPLIFIED = {"standard": "t2s.json", "tw": "tw2s.json", "hk": "hk2s.json"}
@@ -56,6 +58,8 @@ class Variant:
 
 def regional_variant(text: str) -> Variant:
     """The regional standard of the traditional characters in ``text``."""
+    import numpy as np
+
     original = code_points(text)
     changed = {}
     for region, config in TO_STANDARD.items():
@@ -75,6 +79,8 @@ def regional_variant(text: str) -> Variant:
 
 
 def _changed_by_line(text: str, converted: str) -> np.ndarray:
+    import numpy as np
+
     flags = np.zeros(len(text), dtype=bool)
     offset = 0
     for old, new in zip(text.split("\n"), converted.split("\n"), strict=False):
@@ -91,6 +97,8 @@ _MARK_TW, _MARK_HK = 1, 2
 def _markers() -> np.ndarray:
     """One byte per code point: a Taiwan marker, a Hong Kong marker (both: a shared form).
     The compatibility ideographs are left out: OpenCC normalizes them in every config."""
+    import numpy as np
+
     from cleankit.stages.script import _TRADITIONAL_FLAG, _char_flags
 
     flags = _char_flags()
@@ -111,6 +119,8 @@ MARKER_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
 
 def regional_markers(text: str) -> Variant:
     """The regional standard of ``text`` by its markers alone (see the module docstring)."""
+    import numpy as np
+
     marks = _markers()[code_points(text)]
     tw = int(np.count_nonzero(marks == _MARK_TW))
     hk = int(np.count_nonzero(marks == _MARK_HK))
