@@ -23,6 +23,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
+from cleankit.run.procstats import WorkerStats
 
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -63,8 +64,17 @@ class LocalExecutor:
     def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
         jobs = min(self.jobs, max(1, len(tasks)))
         if jobs == 1:
-            for task in tasks:
-                yield work(task)
+            stats = WorkerStats.from_environment(work, in_process=True)
+            if stats is None:
+                for task in tasks:
+                    yield work(task)
+                return
+            for task in tasks:  # a benchmark's figures: the work's CPU apart from the parent's
+                stats.task_received()
+                result = work(task)
+                stats.task_done()
+                yield result
+            stats.finish()
             return
         # Large files first so one big file does not leave the other workers idle at the end.
         queue: deque[tuple[T, int]] = deque(
@@ -211,15 +221,36 @@ def _serve(work: Callable[[Any], Any], conn: Connection, others: list[Connection
         other.close()
     release_inherited_locks()
     _die_with(parent)
+    stats = WorkerStats.from_environment(work)
+    if stats is None:
+        _loop(work, conn)
+        return
+    # A benchmark's figures (cleankit.run.procstats): written at the end, or when the pool
+    # stops this worker (SIGTERM right after closing its pipe).
+    def finish(_signum: int, _frame: object) -> None:
+        stats.finish()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, finish)
+    _loop(work, conn, stats)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stats.finish()
+
+
+def _loop(work: Callable[[Any], Any], conn: Connection, stats: WorkerStats | None = None) -> None:
     while True:
         try:
             task = conn.recv()
         except (EOFError, OSError):
             return
+        if stats is not None:
+            stats.task_received()
         try:
             answer: tuple[str, Any] = ("result", work(task))
         except Exception:
             answer = ("raised", traceback.format_exc())
+        if stats is not None:
+            stats.task_done()
         try:
             conn.send(answer)
         except (EOFError, OSError):
