@@ -124,3 +124,16 @@ def test_each_worker_reports_its_tasks_cpu_and_peak_memory(
         assert report["work_cpu"] >= 0 and report["pipe_cpu"] >= 0
         if sys.platform.startswith("linux"):
             assert report["peak_rss_mb"] >= report["rss_mb"] > 0
+
+
+def test_the_parent_reports_its_memory_at_the_end_of_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stats = tmp_path / "stats"
+    stats.mkdir()
+    monkeypatch.setenv("CLEANKIT_PROCESS_STATS", str(stats))
+    run_clean([SAMPLES], tmp_path / "out", Settings(jobs=2))
+    names = sorted(path.name.split("-")[0] for path in stats.glob("*.json"))
+    assert names.count("parent") == 1 and "Cleaner" in names
+    parent = json.loads(next(stats.glob("parent-*.json")).read_text())
+    assert parent["cpu"] > 0
+    if sys.platform.startswith("linux"):
+        assert parent["peak_rss_mb"] >= parent["rss_mb"] > 0

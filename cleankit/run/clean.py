@@ -48,7 +48,7 @@ from cleankit.io.files import (
     write_atomic,
 )
 from cleankit.io.remote import discover_inputs
-from cleankit.run import faults
+from cleankit.run import faults, procstats
 from cleankit.run.cleaner import Cleaner
 from cleankit.run.executor import Executor, LocalExecutor
 from cleankit.run.plan import FileResult, Task, plan
@@ -124,6 +124,7 @@ def run_clean(
     finally:
         lock.release()
     summary.seconds = time.perf_counter() - started
+    procstats.report_parent()
     return summary
 
 

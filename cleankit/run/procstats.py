@@ -112,3 +112,22 @@ class WorkerStats:
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         os.replace(path + ".tmp", path)
+
+
+def report_parent() -> None:
+    """The parent's figures at the end of a batch run, when a benchmark asks for them."""
+    folder = os.environ.get(STATS_ENV, "")
+    if not folder:
+        return
+    times = os.times()
+    data = {
+        "pid": os.getpid(),
+        "work": "parent",
+        "in_process": True,
+        "cpu": round(times.user + times.system, 3),
+        **{key: round(value, 1) for key, value in memory().items()},
+    }
+    path = os.path.join(folder, f"parent-{os.getpid()}.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(path + ".tmp", path)
