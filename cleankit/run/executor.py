@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import multiprocessing
 import os
 import select
@@ -240,6 +241,11 @@ def _serve(work: Callable[[Any], Any], conn: Connection, others: list[Connection
         other.close()
     release_inherited_locks()
     _die_with(parent)
+    # What the worker inherited from the parent (its task list, what the passes learned: more
+    # with every file of the corpus) is left out of the worker's garbage collections: a
+    # collection writes into every object it visits, and each write copies the object's page
+    # out of the memory the worker shares with the parent.
+    gc.freeze()
     stats = WorkerStats.from_environment(work)
     if stats is None:
         _loop(work, conn)
