@@ -4,7 +4,8 @@ working tree and a pinned baseline revision, interleaved in one session (issue 1
 Each run is ``cleankit clean CORPUS -o OUT -j N -q`` into a fresh folder, through the command
 line as a user runs it. Measured per run: wall time, the CPU of the whole process tree
 (the children's rusage), and the CPU of the parent process alone (its ``/proc/PID/stat`` user+system,
-sampled every 20 ms until it exits), and of those samples the parent's CPU while it had no
+sampled every 20 ms until it exits), the CPU and the peak resident memory (``VmHWM``) of
+every worker process, and of those samples the parent's CPU while it had no
 worker process alive (``/proc/PID/task/PID/children`` empty): the serial part of a run, which
 bounds what more workers can give. After the runs, the clean outputs of every configuration
 are compared file by file (they must be identical).
@@ -47,12 +48,24 @@ def own_cpu(pid: int) -> tuple[float, bool] | None:
     return (int(fields[11]) + int(fields[12])) / TICK, fields[0] in ("T", "t")
 
 
-def has_children(pid: int) -> bool:
-    """Does ``pid`` have child processes now (its pool workers)?"""
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` now (its pool workers)."""
     try:
-        return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return False
+        return []
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """``VmHWM`` of ``pid``: its own peak resident memory so far (a forked worker's starts at
+    what it maps right after the fork; ``ru_maxrss`` would start at its spawner's peak)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[str, float]:
@@ -66,14 +79,22 @@ def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[st
     serial = 0.0
     alone = True
     stopped = False
+    parent_peak = 0.0
+    workers: dict[int, tuple[float, float]] = {}  # each worker process: last CPU and peak RSS seen
     while process.poll() is None:
         sample = own_cpu(process.pid)
-        alone_now = not has_children(process.pid)
+        found = children(process.pid)
+        alone_now = not found
         if sample is not None:
             if alone and alone_now:
                 serial += sample[0] - parent
             parent, halted = sample
             stopped = stopped or halted
+            parent_peak = max(parent_peak, peak_rss_mb(process.pid) or 0.0)
+        for child in found:
+            cpu, peak = own_cpu(child), peak_rss_mb(child)
+            if cpu is not None and peak is not None:
+                workers[child] = (cpu[0], max(peak, workers.get(child, (0.0, 0.0))[1]))
         alone = alone_now
         time.sleep(0.02)
     wall = time.perf_counter() - started
@@ -81,7 +102,17 @@ def run_once(corpus: Path, out: Path, jobs: int, env: dict[str, str]) -> dict[st
         raise SystemExit(f"cleankit failed ({process.returncode}): {process.stderr.read().decode()[-2000:]}")
     if stopped:
         print(f"  (-j{jobs}: the process was stopped from outside during the run; its wall time is void)")
-    return {"wall": wall, "parent_cpu": parent, "serial_cpu": serial, "stopped": float(stopped)}
+    return {
+        "wall": wall,
+        "parent_cpu": parent,
+        "serial_cpu": serial,
+        "stopped": float(stopped),
+        "parent_peak_rss_mb": parent_peak,
+        # Sampled every 20 ms: a worker's last 20 ms (and a worker shorter than that) is missed.
+        "worker_processes": float(len(workers)),
+        "max_worker_cpu": max((cpu for cpu, _ in workers.values()), default=0.0),
+        "worker_peak_rss_mb": max((peak for _, peak in workers.values()), default=0.0),
+    }
 
 
 def tree_cpu() -> float:
@@ -136,6 +167,9 @@ def main() -> None:
                 print(f"round {round_number + 1} {name:>18} -j{jobs}: wall {result['wall']:6.1f} s, "
                       f"cpu {result['cpu']:6.1f} s, parent cpu {result['parent_cpu']:5.1f} s "
                       f"(alone {result['serial_cpu']:4.1f} s), "
+                      f"{result['worker_processes']:.0f} worker processes (largest {result['max_worker_cpu']:.1f} s), "
+                      f"peak RSS parent {result['parent_peak_rss_mb']:.0f} MB, "
+                      f"worker {result['worker_peak_rss_mb']:.0f} MB, "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
     print()
     # Two readings of what -jN can give on N free cores, from CPU alone (the wall ratio needs
@@ -144,8 +178,8 @@ def main() -> None:
     # the parent's CPU with no worker alive (serial) plus the rest spread over N cores.
     print("| cleankit | -j | wall s (median) | CPU s, all processes | CPU s, parent | parent share "
           "| parent alone (serial) s | CPU / max(parent, per worker) | Amdahl: CPU(-j1) / (serial + rest / N) "
-          "| -jN / -j1 throughput (wall) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| -jN / -j1 throughput (wall) | worker processes | peak RSS MB: parent / largest worker (VmHWM) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, _env in configs:
         walls = {jobs: statistics.median(r["wall"] for r in figures[(name, jobs)]) for jobs in args.jobs}
         one = statistics.median(r["cpu"] for r in figures[(name, args.jobs[0])])
@@ -157,8 +191,12 @@ def main() -> None:
             worker = (cpu - parent) / jobs if jobs > 1 else 0.0
             amdahl = one / (serial + (cpu - serial) / jobs)
             ratio = f"{walls[args.jobs[0]] / walls[jobs]:.2f}×" if jobs != args.jobs[0] else ""
+            processes = statistics.median(r["worker_processes"] for r in runs)
+            parent_peak = statistics.median(r["parent_peak_rss_mb"] for r in runs)
+            worker_peak = statistics.median(r["worker_peak_rss_mb"] for r in runs)
             print(f"| {name} | {jobs} | {walls[jobs]:.1f} | {cpu:.1f} | {parent:.1f} | {parent / cpu:.0%} "
-                  f"| {serial:.1f} | {cpu / max(parent, worker):.2f}× | {amdahl:.2f}× | {ratio} |")
+                  f"| {serial:.1f} | {cpu / max(parent, worker):.2f}× | {amdahl:.2f}× | {ratio} "
+                  f"| {processes:.0f} | {parent_peak:.0f} / {worker_peak:.0f} |")
     reference = next(iter(hashes.values()))
     same = all(found == reference for found in hashes.values())
     print(f"\nclean outputs identical across configurations: {same} ({len(reference)} files)")

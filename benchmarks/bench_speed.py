@@ -427,6 +427,67 @@ class Run:
     returncode: int
     load: float
     stderr_tail: str = ""
+    # Sampled from /proc every 50 ms (ProcessTree): the process's own peak resident memory
+    # (VmHWM), its own CPU, and of its worker processes the largest peak and CPU.
+    peak_rss_mb: float = 0.0
+    parent_cpu: float = 0.0
+    worker_processes: int = 0
+    worker_peak_rss_mb: float = 0.0
+    max_worker_cpu: float = 0.0
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class ProcessTree:
+    """Samples a process and its children from ``/proc`` in a thread until it exits: each
+    one's own peak resident memory (``VmHWM``, which a forked worker starts at what it maps
+    right after its fork, unlike ``ru_maxrss``) and CPU (user + system of ``/proc/PID/stat``).
+    A child's last 50 ms, and a child shorter than that, can be missed."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        self.pid = pid
+        self.every = every
+        self.seen: dict[int, tuple[float, float]] = {}  # pid: (CPU s, peak MB)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _read(pid: int) -> tuple[float, float] | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        peak = next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
+        return (int(fields[11]) + int(fields[12])) / TICK, peak
+
+    def _children(self) -> list[int]:
+        try:
+            return [int(c) for c in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            for pid in [self.pid, *self._children()]:
+                found = self._read(pid)
+                if found is not None and found[1]:  # a zombie has no memory left to report
+                    self.seen[pid] = (found[0], max(found[1], self.seen.get(pid, (0.0, 0.0))[1]))
+            self.done.wait(self.every)
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.thread.join()
+        own = self.seen.pop(self.pid, (0.0, 0.0))
+        return {
+            "peak_rss_mb": round(own[1], 1),
+            "parent_cpu": round(own[0], 2),
+            "worker_processes": len(self.seen),
+            "worker_peak_rss_mb": round(max((peak for _, peak in self.seen.values()), default=0.0), 1),
+            "max_worker_cpu": round(max((cpu for cpu, _ in self.seen.values()), default=0.0), 2),
+        }
 
 
 def timed(
@@ -449,9 +510,13 @@ def timed(
         load = os.getloadavg()[0]
         started = time.perf_counter()
         process = subprocess.Popen(command, stdin=source, stdout=sink, stderr=err, env=env)
+        tree = ProcessTree(process.pid) if sys.platform.startswith("linux") else None
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
+            # Reaped only after the sampler stopped: until then its /proc entries stay readable.
+            os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+            sampled = tree.stop() if tree is not None else {}
             _pid, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
@@ -466,6 +531,7 @@ def timed(
         process.returncode,
         round(load, 2),
         tail,
+        **sampled,
     )
 
 
@@ -597,6 +663,10 @@ def summarize(runs: list[Run], corpus_bytes: int, pages: int) -> dict[str, Any]:
         "mb_per_cpu_s": round(corpus_bytes / 1e6 / cpu, 3),
         "cpu_ms_per_doc": round(1000 * cpu / pages, 2),
         "max_rss_mb_upper_bound": round(max(r.max_rss_mb_upper_bound for r in runs), 1),
+        "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
+        "worker_peak_rss_mb": round(max(r.worker_peak_rss_mb for r in runs), 1),
+        "parent_cpu_s": round(statistics.median(r.parent_cpu for r in runs), 2),
+        "max_worker_cpu_s": round(statistics.median(r.max_worker_cpu for r in runs), 2),
         "load_1min": [r.load for r in runs],
     }
 
@@ -783,13 +853,16 @@ def report(results: dict[str, Any]) -> str:
         f"({corpus['reprints']} reprints, {corpus['traditional']} traditional, {corpus['damaged']} damaged, "
         f"encodings {corpus['encodings']}); {results['rounds']} round(s); {results['machine']['nproc']} CPUs",
         "",
-        "| run | wall s (median) | CPU s (median) | MB/s (wall) | MB per CPU s | CPU ms / page | 1-min load |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| run | wall s (median) | CPU s (median) | MB/s (wall) | MB per CPU s | CPU ms / page "
+        "| CPU s: parent / largest worker | peak RSS MB (VmHWM): parent / largest worker | 1-min load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
         lines.append(
             f"| {name} | {row['wall_s']} | {row['cpu_s']} | {row['mb_per_s']} | {row['mb_per_cpu_s']} "
-            f"| {row['cpu_ms_per_doc']} | {', '.join(map(str, row['load_1min']))} |"
+            f"| {row['cpu_ms_per_doc']} | {row.get('parent_cpu_s', '–')} / {row.get('max_worker_cpu_s', '–')} "
+            f"| {row.get('peak_rss_mb', '–')} / {row.get('worker_peak_rss_mb', '–')} "
+            f"| {', '.join(map(str, row['load_1min']))} |"
         )
     lines += ["", f"{corpus['files']:,} pages: {near_duplicate_line(results['near_duplicates'])}"]
     if results.get("scaled"):
@@ -824,6 +897,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="workers of the parallel run (default 2)")
     parser.add_argument("--scale", type=int, default=0, help="also time -j 1 on a corpus this many times larger")
     parser.add_argument("--scale-rounds", type=int, default=1)
+    parser.add_argument(
+        "--scale-jobs", type=int, nargs="+", default=[1], help="workers of the scaled runs (default 1; e.g. 1 2)"
+    )
     parser.add_argument("--startup-repeats", type=int, help="start-up commands, best of N (default 5; smoke 1)")
     parser.add_argument(
         "--startup-only",
@@ -916,11 +992,15 @@ def main(argv: list[str] | None = None) -> int:
             if path.is_file():
                 path.read_bytes()
         big_configs = {
-            f"cleankit-j1 {args.scale}x": [cleankit, "clean", str(big.corpus), "-o", "{out}", "-j", "1", "-q"]
+            f"cleankit-j{jobs} {args.scale}x": [
+                *(cleankit, "clean", str(big.corpus), "-o", "{out}", "-j", str(jobs), "-q")
+            ]
+            for jobs in args.scale_jobs
         }
         big_runs, big_hashes, big_neardups = run_corpus_rounds(big, big_configs, args.scale_rounds, args.timeout)
+        for big_name in big_runs:
+            summary[big_name] = summarize(big_runs[big_name], big.manifest["bytes"], big.manifest["files"])
         name = next(iter(big_runs))
-        summary[name] = summarize(big_runs[name], big.manifest["bytes"], big.manifest["files"])
         scaled = {
             "factor": args.scale,
             "corpus": {k: v for k, v in big.manifest.items() if k != "entries"} | {"path": str(big.corpus)},
@@ -944,7 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         f"CPU cleankit -j{args.jobs} / -j1 (all processes)": (paired_median(runs[j1], runs[jn], "cpu"), "≈ 1"),
     }
-    if scaled:
+    if scaled and 1 in args.scale_jobs:
         name = f"cleankit-j1 {args.scale}x"
         ratios[f"CPU per page, {args.scale}× corpus / small corpus"] = (
             round(summary[name]["cpu_ms_per_doc"] / summary[j1]["cpu_ms_per_doc"], 3),

@@ -48,7 +48,7 @@ from cleankit.io.files import (
     write_atomic,
 )
 from cleankit.io.remote import discover_inputs
-from cleankit.run import faults
+from cleankit.run import faults, procstats
 from cleankit.run.cleaner import Cleaner
 from cleankit.run.executor import Executor, LocalExecutor
 from cleankit.run.plan import FileResult, Task, plan
@@ -124,6 +124,7 @@ def run_clean(
     finally:
         lock.release()
     summary.seconds = time.perf_counter() - started
+    procstats.report_parent()
     return summary
 
 
@@ -168,7 +169,8 @@ class _Run:
         adapt = getattr(self.executor, "adapt_passes", None)  # an engine's own form of a pass (Ray)
         if callable(adapt):
             passes = adapt(passes)
-        _learn(passes, tasks, self.executor, self.state, self.settings.max_bytes)
+        meanwhile = self._warm_workers(tasks)
+        _learn(passes, tasks, self.executor, self.state, self.settings.max_bytes, meanwhile)
         faults.boundary("surveyed")
         _set_context(passes, tasks)
         _check_agreement(passes, tasks)
@@ -217,6 +219,24 @@ class _Run:
             raise
         self._write_summary(summary)
         return summary
+
+    def _warm_workers(self, tasks: list[Task]) -> Callable[[], None] | None:
+        """With more than one local worker: what every worker would load for itself is loaded
+        in the parent before it forks them (:mod:`cleankit.run.warm`): what every document
+        needs now, the rest (returned) while the survey runs, for a run with enough files to
+        clean to need it."""
+        if not (isinstance(self.executor, LocalExecutor) and self.executor.jobs > 1):
+            return None
+        from cleankit.run import warm
+
+        todo = sum(1 for task in tasks if task.prior is None)
+        if todo < 2:
+            return None
+        warm.warm_shared(self.pipeline)
+        if todo < warm.WARM_ALL_FILES:
+            return None
+        pipeline = self.pipeline
+        return lambda: warm.warm_cleaning(pipeline)
 
     def _write_summary(self, run: RunSummary) -> None:
         """summary.json: the folder's totals (every finished file's, from the run state) and
@@ -391,14 +411,24 @@ class _Surveyor:
         return SurveyResult(task.rel, sha, surveys, tuple(fresh), decoding)
 
 
-def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, state: RunState, max_bytes: int) -> None:
+def _learn(
+    passes: list[CorpusPass],
+    tasks: list[Task],
+    executor: Executor,
+    state: RunState,
+    max_bytes: int,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Before cleaning: each pass prepares, or (with ``survey``) learns from surveys made by
-    the workers and cached in the run state."""
+    the workers and cached in the run state. ``meanwhile``: the parent's own work, done once
+    the survey's workers have started (or before returning, when there is no survey)."""
     surveying: list[Any] = [p for p in passes if callable(getattr(p, "survey", None))]
     for corpus_pass in passes:
         if corpus_pass not in surveying:
             corpus_pass.prepare([(task.rel, Path(task.path)) for task in tasks])
     if not surveying:
+        if meanwhile is not None:
+            meanwhile()
         return
     ids = {p.name: p.survey_id() for p in surveying}
     surveyor = _Surveyor(surveying, {p.name: state.surveys(ids[p.name]) for p in surveying}, max_bytes)
@@ -406,6 +436,9 @@ def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, stat
     fresh: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in surveying}
     decodings: dict[str, tuple[str, EncodingInfo]] = {}
     for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
+        if meanwhile is not None:  # the first result: the workers are running
+            meanwhile()
+            meanwhile = None
         for name, data in result.surveys.items():
             found[name][result.rel] = data
         if result.decoding is not None:
@@ -414,6 +447,8 @@ def _learn(passes: list[CorpusPass], tasks: list[Task], executor: Executor, stat
             fresh[name].append((result.rel, result.sha256, json.dumps(result.surveys[name], ensure_ascii=False)))
     for task in tasks:
         task.decoding = decodings.get(task.rel)
+    if meanwhile is not None:  # no file to survey
+        meanwhile()
     for corpus_pass in surveying:
         state.save_surveys(ids[corpus_pass.name], fresh[corpus_pass.name])
         corpus_pass.learn((task.rel, found[corpus_pass.name].get(task.rel)) for task in tasks)

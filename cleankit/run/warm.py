@@ -1,0 +1,76 @@
+"""What the stages load on first use, loaded once in the parent of a run with more than one
+worker, so that the workers it forks inherit it instead of each loading its own copy.
+
+One process (``-j 1``) loads each of these once, when the first document needs it. With
+``-j N`` every worker of every pool (the site-learning survey, the cleaning, the
+near-duplicate rounds) is a fresh fork of the parent, so each paid the load again: on the
+2,000-page bench crawl each cleaning worker spent ~1.5 s of CPU on pypinyin's dictionaries,
+the word model, ftfy, OpenCC's converters and compiling the rule patterns it used — CPU a
+one-worker run spends once. Loading is all this does: nothing a document's cleaning decides
+depends on whether a table was loaded before it or for it, so outputs are the same bytes.
+
+:func:`warm_shared` loads what every document needs (the character model, the ``t2s``
+converter of the comparison views), before the first pool forks; :func:`warm_cleaning` the
+rest, which the parent loads while the survey workers run (the parent only waits for them
+then). The second set is loaded only for a run of at least :data:`WARM_ALL_FILES` files: a
+few documents may never need a gloss check or a repair's word model, and loading them for
+nothing costs about a second.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cleankit.core.pipeline import Pipeline
+
+# A run with at least this many files loads every table a stage may need before forking its
+# cleaning workers (on the bench crawl, each was needed within its first 510 pages).
+WARM_ALL_FILES = 500
+
+
+def _stages(pipeline: Pipeline) -> dict[str, Any]:
+    return {getattr(stage, "name", ""): stage for stage in pipeline.stages}
+
+
+def warm_shared(pipeline: Pipeline) -> None:
+    """Load what decoding and the comparison views need for every document."""
+    from cleankit.text.cjk import opencc_converter
+    from cleankit.text.plausibility import chinese_model
+
+    del pipeline  # every configuration decodes and compares
+    chinese_model()
+    opencc_converter("t2s")
+
+
+def warm_cleaning(pipeline: Pipeline) -> None:
+    """Load what the enabled stages load when a document first needs it."""
+    stages = _stages(pipeline)
+    if "mojibake" in stages:
+        from cleankit.stages.mojibake.latin1 import ftfy_config
+        from cleankit.text.plausibility import word_model
+
+        ftfy_config()
+        word_model()
+    script = stages.get("script")
+    if script is not None:
+        from cleankit.stages.script import variants
+        from cleankit.text.cjk import opencc_converter
+
+        if getattr(script, "config", None) is not None:  # a target to convert to
+            configs = {*variants.TO_STANDARD.values(), script.config}  # the page's region, then its target
+            if getattr(script, "to", "") == "simplified":
+                configs.update(variants.TO_SIMPLIFIED.values())
+            for config in sorted(configs):
+                opencc_converter(config)
+        if getattr(script, "pinyin_glosses", False):
+            from cleankit.stages.script.pinyin_gloss import readings
+
+            readings("中")  # imports pypinyin and loads its dictionaries
+    boilerplate = stages.get("boilerplate")
+    ruleset = getattr(boilerplate, "ruleset", None)
+    for rule in getattr(ruleset, "rules", ()):
+        for pattern in (rule.compiled, rule.compiled_lines, *rule.compiled_fields.values()):
+            compile_now = getattr(pattern, "compiled", None)  # a LazyPattern (pack_cache)
+            if callable(compile_now):
+                compile_now()
