@@ -41,6 +41,16 @@ class NeedsCorpus(Protocol):
     def corpus_pass(self, settings: Settings) -> CorpusPass | None: ...
 
 
+@runtime_checkable
+class Warms(Protocol):
+    """A stage that loads tables on first use (a language model, OpenCC converters, compiled
+    rule patterns): ``warm`` loads them now. The parent of a run with several workers calls it
+    before forking them, so each worker inherits the tables instead of loading its own copy
+    (:mod:`cleankit.run.warm`); it must not change what ``run`` decides."""
+
+    def warm(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class StageInfo:
     name: str

@@ -19,7 +19,9 @@ nothing costs about a second.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cleankit.core.stage import Warms
 
 if TYPE_CHECKING:
     from cleankit.core.pipeline import Pipeline
@@ -27,10 +29,6 @@ if TYPE_CHECKING:
 # A run with at least this many files loads every table a stage may need before forking its
 # cleaning workers (on the bench crawl, each was needed within its first 510 pages).
 WARM_ALL_FILES = 500
-
-
-def _stages(pipeline: Pipeline) -> dict[str, Any]:
-    return {getattr(stage, "name", ""): stage for stage in pipeline.stages}
 
 
 def warm_shared(pipeline: Pipeline) -> None:
@@ -44,33 +42,8 @@ def warm_shared(pipeline: Pipeline) -> None:
 
 
 def warm_cleaning(pipeline: Pipeline) -> None:
-    """Load what the enabled stages load when a document first needs it."""
-    stages = _stages(pipeline)
-    if "mojibake" in stages:
-        from cleankit.stages.mojibake.latin1 import ftfy_config
-        from cleankit.text.plausibility import word_model
-
-        ftfy_config()
-        word_model()
-    script = stages.get("script")
-    if script is not None:
-        from cleankit.stages.script import variants
-        from cleankit.text.cjk import opencc_converter
-
-        if getattr(script, "config", None) is not None:  # a target to convert to
-            configs = {*variants.TO_STANDARD.values(), script.config}  # the page's region, then its target
-            if getattr(script, "to", "") == "simplified":
-                configs.update(variants.TO_SIMPLIFIED.values())
-            for config in sorted(configs):
-                opencc_converter(config)
-        if getattr(script, "pinyin_glosses", False):
-            from cleankit.stages.script.pinyin_gloss import readings
-
-            readings("中")  # imports pypinyin and loads its dictionaries
-    boilerplate = stages.get("boilerplate")
-    ruleset = getattr(boilerplate, "ruleset", None)
-    for rule in getattr(ruleset, "rules", ()):
-        for pattern in (rule.compiled, rule.compiled_lines, *rule.compiled_fields.values()):
-            compile_now = getattr(pattern, "compiled", None)  # a LazyPattern (pack_cache)
-            if callable(compile_now):
-                compile_now()
+    """Load what the enabled stages load when a document first needs it: each stage that
+    offers :class:`~cleankit.core.stage.Warms` says what that is."""
+    for stage in pipeline.stages:
+        if isinstance(stage, Warms):
+            stage.warm()

@@ -235,6 +235,15 @@ class BoilerplateStage:
             zone: RuleIndex([rule for rule in rules if rule.allows(*flags)]) for zone, flags in ZONE_FLAGS.items()
         }
 
+    def warm(self) -> None:
+        """Compile every rule's patterns now, not when a page first asks for one
+        (:class:`~cleankit.core.stage.Warms`)."""
+        for rule in self.ruleset.rules:
+            for pattern in (rule.compiled, rule.compiled_lines, *rule.compiled_fields.values()):
+                compile_now = getattr(pattern, "compiled", None)  # a LazyPattern (pack_cache)
+                if callable(compile_now):
+                    compile_now()
+
     def run(self, document: Document) -> Document:
         site = self.site_furniture.for_source(document.source) if self.site_furniture else None
         analysis = self.analyse(document.text, site)

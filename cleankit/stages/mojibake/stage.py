@@ -15,7 +15,12 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
-from cleankit.stages.mojibake.latin1 import gbk_as_latin1_edits, may_hold_latin1_mojibake, utf8_as_latin1_edits
+from cleankit.stages.mojibake.latin1 import (
+    ftfy_config,
+    gbk_as_latin1_edits,
+    may_hold_latin1_mojibake,
+    utf8_as_latin1_edits,
+)
 from cleankit.stages.mojibake.lone_char import lone_char_edits
 from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.short_run import REASON as SHORT_RUN_REASON
@@ -64,6 +69,12 @@ class MojibakeStage:
     short_run: bool = True
     # Remove what cannot be recovered (debris, U+FFFD runs, lost characters) instead of flagging it.
     remove_unrecoverable: bool = False
+
+    def warm(self) -> None:
+        """Load the tables a repair loads when a page first needs them (:class:`~cleankit.core.stage.Warms`)."""
+        ftfy_config()
+        word_model()
+        fine_model()
 
     def run(self, document: Document) -> Document:
         # The language model is loaded by the first repair that has a candidate to judge:

@@ -44,7 +44,8 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.errors import SettingsError
 from cleankit.core.stage import register_stage
 from cleankit.io import cache as disk_cache
-from cleankit.stages.script.pinyin_gloss import find_glosses
+from cleankit.stages.script import variants
+from cleankit.stages.script.pinyin_gloss import find_glosses, readings
 from cleankit.stages.script.shared import keep_shared, shared_characters
 from cleankit.stages.script.stray import judge_strays
 from cleankit.stages.script.variants import conversion_chain
@@ -233,6 +234,19 @@ class ScriptStage:
         if self.to not in SCRIPT_TARGETS:
             raise SettingsError(f"stage script: unknown target {self.to!r} (known: {', '.join(SCRIPT_TARGETS)})")
         self.config = SCRIPT_TARGETS[self.to]
+
+    def warm(self) -> None:
+        """Load the converters and pinyin tables a page loads on first use
+        (:class:`~cleankit.core.stage.Warms`): each region's standardising converter and the
+        target's, every region's to simplified when that is the target."""
+        if self.config is not None:
+            configs = {*variants.TO_STANDARD.values(), self.config}
+            if self.to == "simplified":
+                configs.update(variants.TO_SIMPLIFIED.values())
+            for config in sorted(configs):
+                opencc_converter(config)
+        if self.pinyin_glosses:
+            readings("中")  # imports pypinyin and loads its dictionaries
 
     def run(self, document: Document) -> Document:
         before = script_mix(document.text)  # glosses (Latin letters) do not count in the mix
