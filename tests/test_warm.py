@@ -83,7 +83,7 @@ import sys
 from cleankit.core.pipeline import Pipeline
 from cleankit.core.settings import Settings
 from cleankit.run import warm
-from cleankit.stages.boilerplate.pack_cache import LazyPattern
+from cleankit.text.lazy_pattern import LazyPattern
 from cleankit.text import cjk, plausibility
 pipeline = Pipeline.from_settings(Settings())
 warm.warm_shared(pipeline)

@@ -240,7 +240,7 @@ class BoilerplateStage:
         (:class:`~cleankit.core.stage.Warms`)."""
         for rule in self.ruleset.rules:
             for pattern in (rule.compiled, rule.compiled_lines, *rule.compiled_fields.values()):
-                compile_now = getattr(pattern, "compiled", None)  # a LazyPattern (pack_cache)
+                compile_now = getattr(pattern, "compiled", None)  # a LazyPattern (text/lazy_pattern.py)
                 if callable(compile_now):
                     compile_now()
 

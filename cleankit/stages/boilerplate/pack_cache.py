@@ -19,6 +19,7 @@ import regex
 
 from cleankit.io import cache
 from cleankit.stages.boilerplate.packs import Example, Rule, parse_pack
+from cleankit.text.lazy_pattern import LazyPattern
 
 # The modules whose code decides what a pack becomes (parsing, checks, gates, the match view
 # its examples and words are read in).
@@ -99,40 +100,10 @@ def _record(rule: Rule) -> dict[str, Any]:
     return record
 
 
-class LazyPattern:
-    """A rule's pattern, compiled the first time it is used. Compiling is most of what
-    loading the cached default packs costs, and a page uses about half of their patterns
-    (32 of 70 on the benchmark's 18 kB page, 37 over its first 50 pages)."""
-
-    __slots__ = ("_compiled", "_flags", "pattern")
-
-    def __init__(self, pattern: str, flags: int) -> None:
-        self.pattern = pattern
-        self._flags = flags
-        self._compiled: regex.Pattern[str] | None = None
-
-    def compiled(self) -> regex.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = regex.compile(self.pattern, self._flags)
-        return self._compiled
-
-    def search(self, *args: Any, **kwargs: Any) -> regex.Match[str] | None:
-        return self.compiled().search(*args, **kwargs)
-
-    def finditer(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().finditer(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.compiled(), name)
-
-    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str, int]]:
-        return LazyPattern, (self.pattern, self._flags)
-
-
 def _lazy(pattern: str, flags: int) -> regex.Pattern[str]:
     # Stands in for the compiled pattern wherever a rule uses one (search, finditer and the
     # rest are passed through), so to the type checker it is one.
-    return cast("regex.Pattern[str]", LazyPattern(pattern, flags))
+    return cast("regex.Pattern[str]", LazyPattern(pattern, flags, regex.compile))
 
 
 def _rules_from(stored: list[Any]) -> list[Rule] | None:
