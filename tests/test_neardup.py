@@ -373,16 +373,23 @@ def _pairs(log: Path) -> tuple[set[tuple[str, str]], set[int]]:
     return {(first, second) for _pid, first, second in rows}, {int(pid) for pid, _f, _s in rows}
 
 
+def _end_of_run_in_workers(monkeypatch: pytest.MonkeyPatch, pairs_per_task: int, files_per_task: int) -> None:
+    """Every verification round and every rewrite goes to the workers, in tasks this small."""
+    from cleankit.neardup import crawl
+
+    monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
+    monkeypatch.setattr(crawl, "PAIRS_PER_TASK", pairs_per_task)
+    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
+    monkeypatch.setattr(crawl, "FILES_PER_TASK", files_per_task)
+
+
 def test_workers_verify_the_pairs_one_worker_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every round goes to the workers, one pair per task: the pairs verified are exactly the
     # pairs a one-worker run verifies (no speculative pair), in other processes, and the
     # records and outputs are the one-worker run's.
     from cleankit.neardup import crawl
 
-    monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
-    monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 1)
-    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
-    monkeypatch.setattr(crawl, "FILES_PER_TASK", 2)
+    _end_of_run_in_workers(monkeypatch, pairs_per_task=1, files_per_task=2)
     src = tmp_path / "crawl"
     _generations(src, random.Random(7))
     rounds: list[int] = []
@@ -422,12 +429,7 @@ class _Unreliable(LocalExecutor):
 
 
 def test_decisions_do_not_depend_on_how_pairs_come_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cleankit.neardup import crawl
-
-    monkeypatch.setattr(crawl, "WORKER_ROUND_PAIRS", 1)
-    monkeypatch.setattr(crawl, "PAIRS_PER_TASK", 2)
-    monkeypatch.setattr(crawl, "WORKER_REWRITE_FILES", 1)
-    monkeypatch.setattr(crawl, "FILES_PER_TASK", 3)
+    _end_of_run_in_workers(monkeypatch, pairs_per_task=2, files_per_task=3)
     src = tmp_path / "crawl"
     _generations(src, random.Random(13))
     one = run_clean([src], tmp_path / "one", Settings(jobs=1))
