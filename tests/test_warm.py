@@ -62,7 +62,7 @@ def test_a_warmed_parallel_run_writes_what_one_process_writes(tmp_path: Path, mo
     calls: list[str] = []
     shared, cleaning = warm.warm_shared, warm.warm_cleaning
     monkeypatch.setattr(warm, "WARM_ALL_FILES", 1)  # every table, for this small run too
-    monkeypatch.setattr(warm, "warm_shared", lambda pipeline: (calls.append("shared"), shared(pipeline)))
+    monkeypatch.setattr(warm, "warm_shared", lambda: (calls.append("shared"), shared()))
     monkeypatch.setattr(warm, "warm_cleaning", lambda pipeline: (calls.append("cleaning"), cleaning(pipeline)))
     run_clean([src], tmp_path / "two", Settings(jobs=2))
     assert calls == ["shared", "cleaning"]
@@ -72,7 +72,7 @@ def test_a_warmed_parallel_run_writes_what_one_process_writes(tmp_path: Path, mo
 def test_one_worker_warms_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     monkeypatch.setattr(warm, "WARM_ALL_FILES", 1)
-    monkeypatch.setattr(warm, "warm_shared", lambda _pipeline: calls.append("shared"))
+    monkeypatch.setattr(warm, "warm_shared", lambda: calls.append("shared"))
     monkeypatch.setattr(warm, "warm_cleaning", lambda _pipeline: calls.append("cleaning"))
     run_clean([_inputs(tmp_path)], tmp_path / "out", Settings(jobs=1))
     assert calls == []
@@ -86,7 +86,7 @@ from cleankit.run import warm
 from cleankit.text.lazy_pattern import LazyPattern
 from cleankit.text import cjk, plausibility
 pipeline = Pipeline.from_settings(Settings())
-warm.warm_shared(pipeline)
+warm.warm_shared()
 warm.warm_cleaning(pipeline)
 rules = next(s for s in pipeline.stages if s.name == "boilerplate").ruleset.rules
 patterns = [p for r in rules for p in (r.compiled, r.compiled_lines, *r.compiled_fields.values())]

@@ -232,7 +232,7 @@ class _Run:
         todo = sum(1 for task in tasks if task.prior is None)
         if todo < 2:
             return None
-        warm.warm_shared(self.pipeline)
+        warm.warm_shared()
         if todo < warm.WARM_ALL_FILES:
             return None
         pipeline = self.pipeline

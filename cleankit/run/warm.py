@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 WARM_ALL_FILES = 500
 
 
-def warm_shared(pipeline: Pipeline) -> None:
-    """Load what decoding and the comparison views need for every document."""
+def warm_shared() -> None:
+    """Load what decoding and the comparison views need for every document, whatever the
+    pipeline."""
     from cleankit.text.cjk import opencc_converter
     from cleankit.text.plausibility import chinese_model
 
-    del pipeline  # every configuration decodes and compares
     chinese_model()
     opencc_converter("t2s")
 
