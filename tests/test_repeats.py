@@ -280,8 +280,74 @@ def test_graft_placed_before_its_hosts_heading_goes(graft_first: bool) -> None:
     assert "opens its paragraph before the paragraph's own heading" in edit.reason
 
 
+# The CCTV evening news of 2024 (新闻联播 transcripts, china-data/xwlb): two paragraphs of one
+# bulletin, each told by its own speaker.
+CAI_QI = (
+    "蔡奇表示，进一步贯彻落实习近平总书记重要讲话和中央金融工作会议精神，是当前和今后一个时期的重要政治任务。"
+    "要深入学习贯彻习近平总书记关于金融工作的重要论述和重要指示批示精神，毫不动摇坚持党中央对金融工作的集中统一领导，"
+    "把握金融高质量发展的工作主线，落实防范化解金融风险各方责任。"
+)
+CAI_QI_TAIL = (
+    "要切实加强金融系统党的建设，锻造忠诚干净担当的高素质专业化金融干部人才队伍，"
+    "坚定不移推进金融反腐，以高质量党建促进金融高质量发展。"
+)
+WANG_HUNING = (
+    "王沪宁表示，去年11月，习近平主席会见岸田文雄首相，两国领导人重申恪守中日四个政治文件的原则和共识，"
+    "重新确认全面推进中日战略互惠关系。希望双方本着“以史为鉴、开辟未来”的精神，客观理性看待彼此发展，"
+    "尊重彼此核心利益和重大关切，推动构建契合新时代要求的中日关系。"
+)
+WANG_HUNING_TAIL = "中国全国政协愿同日方加强联系，为此作出积极贡献。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_that_brings_its_own_speaker_into_a_paragraph_goes(graft_first: bool) -> None:
+    # 王沪宁's words grafted between two sentences of 蔡奇's paragraph: the passage shares too
+    # few words with either paragraph to tell (0 % against 6 %), but a paragraph that already
+    # has its speaker does not take another one in its middle.
+    original = WANG_HUNING + WANG_HUNING_TAIL
+    host = CAI_QI + CAI_QI_TAIL
+    grafted = CAI_QI + WANG_HUNING + CAI_QI_TAIL
+    paras = [grafted, original] if graft_first else [original, grafted]
+    document = dedup(layout(*paras))
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    assert edit.old == WANG_HUNING
+    assert "opens with a speaker's attribution in the middle of its paragraph" in edit.reason
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
+    # A passage put at the very start of a news item, before the item's own dateline.
+    original = WANG_HUNING + WANG_HUNING_TAIL
+    host = "央视网消息（新闻联播）：" + CAI_QI[len("蔡奇表示，") :] + CAI_QI_TAIL
+    grafted = WANG_HUNING + host
+    paras = [grafted, original] if graft_first else [original, grafted]
+    document = dedup(layout(*paras))
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    assert edit.old == WANG_HUNING
+    assert "opens its paragraph before the paragraph's own dateline" in edit.reason
+
+
+def test_paragraph_openings_of_news_text() -> None:
+    from cleankit.stages.repeats import _opening
+
+    assert _opening("习近平强调，中乌关系好，好在双方始终以诚相待、以信相交。") == "speaker's attribution"
+    assert _opening("“天网2023”行动共追回外逃人员1278人。") is None
+    assert _opening("新华社北京1月26日电 国务院召开全国安全生产电视电话会议。") == "dateline"
+    # Connectives and pronouns continue a paragraph; a sentence about power supply is no dateline.
+    assert _opening("也就是说，改革必须持续推进，不能停步。") is None
+    assert _opening("他强调，要压实安全生产责任，狠抓工作落实。") is None
+    assert _opening("各地要加强迎峰度夏期间电力供应，保障民生用电。") is None
+
+
 def test_heading_and_item_order_evidence() -> None:
-    from cleankit.stages.repeats import _is_heading, _out_of_order
+    from cleankit.stages.repeats import _opening, _out_of_order
+
+    def _is_heading(sentence: str) -> bool:
+        return _opening(sentence) == "heading"
 
     assert _is_heading("持续优化城乡空间布局。") and _is_heading("（九）突出发展安全良性互动，建设更高水平平安四川。")
     assert _is_heading("——产业转型步伐加快。") and _is_heading("二是聚焦人工智能创新发展，加快建设引领地。")

@@ -672,10 +672,10 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
        counts its items (一是/二是, （一）/（二）, 一、/二、, 第一/第二) out of order more often
        is the graft.
     3. A paragraph opens with its heading (an enumerated item, a dash, or a short sentence with
-       no comma); headings do not stand in the middle of one. The copy that puts one where it
-       cannot be (the passage opens with a heading but text of its paragraph comes before it,
-       or the passage opens its paragraph and the paragraph's own heading follows it) is the
-       graft.
+       no comma), and a news paragraph with who speaks or its dateline (see :func:`_opening`);
+       such an opening rarely stands in the middle of one. The copy that puts one where it
+       cannot be (the passage opens with one but text of its paragraph comes before it, or the
+       passage opens its paragraph and the paragraph's own opening follows it) is the graft.
     4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
        the smaller share of its other character pairs (Han bigrams, on the canonical view) in
        the passage is the graft.
@@ -699,10 +699,10 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
             _pairs(rest),
             len(rest) - 1,
             _out_of_order(copy.text),
-            _misplaced_headings(before, passage, after),
+            _misplaced_openings(before, passage, after),
         )
-    cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, heads_earlier = evidence[id(earlier)]
-    cuts_later, passage_later, rest_later, length_later, order_later, heads_later = evidence[id(later)]
+    cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, openings_earlier = evidence[id(earlier)]
+    cuts_later, passage_later, rest_later, length_later, order_later, openings_later = evidence[id(later)]
     if min(length_earlier, length_later) < min_chars:
         return later, "graft: the copy later in the document (one paragraph is all passage)"
     if len(cuts_earlier) != len(cuts_later):
@@ -717,9 +717,11 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
             "graft: with this copy in place its paragraph counts its items out of order"
             f" {max(order_earlier, order_later)} times, the other's {min(order_earlier, order_later)} times"
         )
-    if len(heads_earlier) != len(heads_later):
-        foreign, heads = (earlier, heads_earlier) if len(heads_earlier) > len(heads_later) else (later, heads_later)
-        return foreign, f"graft: this copy {' and '.join(heads)}; the other does not"
+    if len(openings_earlier) != len(openings_later):
+        foreign, openings = (
+            (earlier, openings_earlier) if len(openings_earlier) > len(openings_later) else (later, openings_later)
+        )
+        return foreign, f"graft: this copy {' and '.join(openings)}; the other does not"
     share_earlier = len(passage_earlier & rest_earlier) / max(1, len(rest_earlier))
     share_later = len(passage_later & rest_later) / max(1, len(rest_later))
     if share_earlier == share_later:
@@ -741,6 +743,19 @@ HEADING_OPENING = lazy_compile(
     r"|第[一二三四五六七八九十]{1,3}[，,、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑳]|——)"
 )
 HEADING_CHARS = 16
+# A news paragraph opens with who speaks (习近平指出， 王沪宁表示， 声明称，) or with its item's
+# dateline (央视网消息（新闻联播）： 新华社北京1月26日电): consecutive paragraphs of one story are
+# told alike, so wording does not tell them apart, but a passage that opens with a speaker in the
+# middle of a paragraph that already has its own is more often the graft (in the 2024 evening
+# news, three in five such sentences open their paragraph). 说 after 来/是/该/以/话/般 is a
+# connective (总的来说， 也就是说， 可以说，), not a speaker; a pronoun (他表示，) refers back to the
+# speaker of the sentence before, so it continues a paragraph instead of opening one.
+ATTRIBUTION_OPENING = lazy_compile(
+    r"(?![他她它])[\u4e00-\u9fff·]{2,14}?(?:表示|指出|强调|(?<![来是该以话般])说|认为|介绍|提出|宣布|称|谈到)[，：:,]"
+)
+DATELINE_OPENING = lazy_compile(
+    r"[^，。：:]{1,12}消息(?:[（(][^）)]{1,12}[）)])?[：:]|[^，。]{0,16}\d{1,2}月\d{1,2}日电|本报讯"
+)
 # An enumerated item at the start of a sentence: (一) 一是 一、 第一 (the kind and the numeral).
 _ITEM = lazy_compile(
     r"(?:^|[。！？；;：:])[\s”’」』）)]*(?:[（(]([一二三四五六七八九十])[）)]|([一二三四五六七八九十])是"
@@ -757,23 +772,41 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-def _is_heading(sentence: str) -> bool:
-    """Whether ``sentence`` reads as a paragraph's heading (see :data:`HEADING_OPENING`)."""
+def _opening(sentence: str) -> str | None:
+    """What ``sentence`` opens a paragraph with, if it reads as a paragraph's opening: its
+    heading (:data:`HEADING_OPENING`, or a short sentence with no comma), who speaks
+    (:data:`ATTRIBUTION_OPENING`) or a news item's dateline (:data:`DATELINE_OPENING`).
+
+    >>> _opening("持续优化城乡空间布局。"), _opening("二是聚焦人工智能创新发展，加快建设引领地。")
+    ('heading', 'heading')
+    >>> _opening("王沪宁表示，去年11月，习近平主席会见岸田文雄首相。")
+    "speaker's attribution"
+    >>> _opening("央视网消息（新闻联播）：1月26日下午，国务院召开全国安全生产电视电话会议。")
+    'dateline'
+    >>> _opening("总的来说，经济运行稳中有进。") is None
+    True
+    """
     sentence = sentence.strip().lstrip("”’」』）)")
     if not sentence:
-        return False
+        return None
     if HEADING_OPENING.match(sentence):
-        return True
-    return len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,")
+        return "heading"
+    if ATTRIBUTION_OPENING.match(sentence.lstrip("“「『")):
+        return "speaker's attribution"
+    if DATELINE_OPENING.match(sentence):
+        return "dateline"
+    if len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,"):
+        return "heading"
+    return None
 
 
-def _misplaced_headings(before: str, passage: str, after: str) -> list[str]:
-    """Where a copy of a passage puts a paragraph heading that cannot stand there."""
+def _misplaced_openings(before: str, passage: str, after: str) -> list[str]:
+    """Where a copy of a passage puts a paragraph's opening that cannot stand there."""
     found = []
-    if canonical(before) and _is_heading(_first_sentence(passage)):
-        found.append("opens with a heading in the middle of its paragraph")
-    if not canonical(before) and canonical(after) and _is_heading(_first_sentence(after.lstrip())):
-        found.append("opens its paragraph before the paragraph's own heading")
+    if canonical(before) and (kind := _opening(_first_sentence(passage))):
+        found.append(f"opens with a {kind} in the middle of its paragraph")
+    if not canonical(before) and canonical(after) and (kind := _opening(_first_sentence(after.lstrip()))):
+        found.append(f"opens its paragraph before the paragraph's own {kind}")
     return found
 
 
