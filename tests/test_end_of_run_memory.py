@@ -5,6 +5,7 @@ generated provenance file; the figures are in benchmarks/README.md."""
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 from cleankit.core.provenance import dumps_lines
@@ -39,9 +40,8 @@ def _folder(outdir: Path) -> RunState:
             file = f"f{number:04d}.txt"
             data = dumps_lines([_record(file, "ok", "原" * TEXT_CHARS)])
             out.write(data)
-            rows.append(
-                FileRow(file, "r1", "ok", "0" * 64, "s", "", f"{file}.txt", 1, "", 1, offset, len(data), checksum(data), "{}")
-            )
+            row = FileRow(file, "r1", "ok", "0" * 64, "s", "", f"{file}.txt", 1, "", 1, offset, len(data), 0, "{}")
+            rows.append(replace(row, checksum=checksum(data)))
             offset += len(data)
     state.add(rows)
     return state

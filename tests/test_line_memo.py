@@ -34,7 +34,10 @@ def test_a_verdict_under_a_timeout_is_not_kept() -> None:
 
 def test_the_stage_judges_the_same_with_a_cold_and_a_warm_memo() -> None:
     stage = BoilerplateStage()
-    page = "首页 | 政务公开 | 办事服务\n关于印发方案的通知\n各区人民政府：现将方案印发给你们。\n主办：某市人民政府办公厅\n网站标识码：1100000001\n"
+    page = (
+        "首页 | 政务公开 | 办事服务\n关于印发方案的通知\n各区人民政府：现将方案印发给你们。\n"
+        "主办：某市人民政府办公厅\n网站标识码：1100000001\n"
+    )
     cold = stage.analyse(page)
     warm = stage.analyse(page)
     assert [(line.remove, line.rule) for line in cold.lines] == [(line.remove, line.rule) for line in warm.lines]

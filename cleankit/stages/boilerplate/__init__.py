@@ -75,11 +75,12 @@ from cleankit.text.fold import match_views
 
 # How many distinct (zone, line) judgements a stage keeps between pages, the least recently
 # used dropped first. Most head and tail lines of a crawl are seen once (titles, dates, related
-# links); the lines that repeat are a site's furniture, met again within a few hundred pages.
-# Chosen by replaying a worker's lookups on the bench crawl (benchmarks/README.md, branch
-# mem5): this many keep the hits of an unbounded memo within 1 % at a few MB, where the old
-# bound (50,000, then cleared) let each worker's memory grow with the pages it cleaned.
-JUDGED_LINES_KEPT = 8192
+# links); the lines that repeat are a site's furniture. Chosen by replaying one worker's
+# lookups on 1,500 pages of the bench crawl (benchmarks/README.md, branch mem5): 55,616
+# lookups, 39,427 distinct lines; an unbounded memo hits 16,189 times, this bound 15,842
+# (98 %; 8,192: 88 %); at ~420 B an entry (tracemalloc) ~7 MB, where the old bound (50,000,
+# then cleared) let a worker hold ~21 MB.
+JUDGED_LINES_KEPT = 16384
 # Lines judged between two looks at the document's time budget.
 DEADLINE_EVERY_LINES = 256
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
