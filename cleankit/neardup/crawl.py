@@ -42,7 +42,7 @@ import json
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -183,14 +183,31 @@ class PairVerifier:
 @dataclass
 class RewriteTask:
     """A group of input files whose records the end of a run rewrites: each file's
-    provenance lines and the checksum they are trusted with (None: check every record), the
-    duplicates among its documents (source -> kept source, kept id, similarity) and the
-    paragraphs removed from the others."""
+    provenance lines (the bytes, or where they are in ``provenance``: the worker reads them
+    itself, so the parent never holds every duplicate's lines at once) and the checksum they
+    are trusted with (None: check every record), the duplicates among its documents (source
+    -> kept source, kept id, similarity) and the paragraphs removed from the others."""
 
     start: int
-    lines: dict[str, tuple[bytes, int | None]]
+    lines: dict[str, tuple[bytes | tuple[int, int], int | None]]
     duplicates: dict[str, tuple[str, str, float]]
     updates: dict[str, list[Edit]]
+    provenance: str | None = None
+
+    def files(self) -> Iterator[tuple[str, bytes, int | None]]:
+        """Each file, its provenance lines and their trusted checksum, in the task's order."""
+        handle = open(self.provenance, "rb") if self.provenance is not None else None  # noqa: SIM115
+        try:
+            for file, (where, trusted) in self.lines.items():
+                if isinstance(where, bytes):
+                    yield file, where, trusted
+                else:
+                    assert handle is not None
+                    handle.seek(where[0])
+                    yield file, handle.read(where[1]), trusted
+        finally:
+            if handle is not None:
+                handle.close()
 
 
 def apply_gathered(done: list[tuple[str, str, Any]], changes: RecordChanges) -> None:
@@ -202,6 +219,23 @@ def apply_gathered(done: list[tuple[str, str, Any]], changes: RecordChanges) -> 
             changes.write_output(target, value)
         else:
             changes.delete_output(target)
+
+
+Gathered = list[tuple[str, str, Any]]
+
+
+def _apply_records(done: Gathered | None, changes: RecordChanges) -> Gathered | None:
+    """Hand the replaced records of ``done`` to ``changes`` now; the rest of ``done`` (None:
+    its worker died)."""
+    if done is None:
+        return None
+    rest: Gathered = []
+    for entry in done:
+        if entry[0] == "replace":
+            changes.replace(entry[1], entry[2])
+        else:
+            rest.append(entry)
+    return rest
 
 
 class GatheredChanges:
@@ -228,7 +262,7 @@ class FileRewriter:
 
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
         gathered = GatheredChanges()
-        for file, (data, trusted) in task.lines.items():
+        for file, data, trusted in task.files():
             records = records_from(data, trusted)
             self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
         return task.start, gathered.done
@@ -592,8 +626,9 @@ class NearDupPass:
         if self.workers is not None and len(affected) >= WORKER_REWRITE_FILES:
             self._rewrite_in_workers(changes, affected, duplicates, updates)
             return counts
-        for file, records in changes.records_of(affected).items():
-            self._rewrite_file(file, records, duplicates, updates, changes)
+        for start in range(0, len(affected), FILES_PER_TASK):  # a group's records at a time
+            for file, records in changes.records_of(affected[start : start + FILES_PER_TASK]).items():
+                self._rewrite_file(file, records, duplicates, updates, changes)
         return counts
 
     def _rewrite_file(
@@ -633,29 +668,44 @@ class NearDupPass:
         """:meth:`_rewrite_file` of every affected file in the run's workers, in groups: each
         parses its files' provenance lines (trusted as the run state trusts them: only parsed
         when their checksum is their row's, else checked record by record) and hands back the
-        changes, applied here in file order, as the parent would have made them."""
-        lines = changes.lines_of(affected)
+        changes, applied here in file order, as the parent would have made them. A task
+        names where its lines are when the run's changes can say (``spans_of``: the workers
+        read them), and each group's new records are handed on as they arrive (the run's
+        changes keep them on disk): the parent holds a few groups' records, not all."""
+        spans_of = getattr(changes, "spans_of", None)
+        provenance: str | None = None
+        found_lines: dict[str, bytes | tuple[int, int]]
+        if callable(spans_of):
+            provenance, spans = spans_of(affected)
+            found_lines = dict(spans)
+        else:
+            found_lines = dict(changes.lines_of(affected))
         trusted = getattr(changes, "row_checksum", None)
-        files = [file for file in affected if file in lines]
+        files = [file for file in affected if file in found_lines]
         tasks = []
         for start in range(0, len(files), FILES_PER_TASK):
             group = files[start : start + FILES_PER_TASK]
             tasks.append(
                 RewriteTask(
                     start,
-                    {file: (lines[file], trusted(file) if callable(trusted) else None) for file in group},
+                    {file: (found_lines[file], trusted(file) if callable(trusted) else None) for file in group},
                     {file: duplicates[file] for file in group if file in duplicates},
                     {file: updates[file] for file in group if file in updates},
+                    provenance,
                 )
             )
-        done: dict[int, list[tuple[str, str, Any]]] = {}
+        del found_lines
+        # A file's new records go to ``changes`` as soon as they arrive (each file is in one
+        # task, so their order does not matter); the outputs' writes and deletions keep the
+        # file order, the order of the journal.
+        rest: dict[int, Gathered | None] = {}
         for result in self.workers.results(tasks, FileRewriter(self), lambda task, _why: (task.start, None)):
-            done[result[0]] = result[1]
+            rest[result[0]] = _apply_records(result[1], changes)
         for task in tasks:
-            found = done.get(task.start)
-            if found is None:  # its worker died: rewritten here
-                found = FileRewriter(self)(task)[1]
-            apply_gathered(found, changes)
+            done = rest.get(task.start)
+            if done is None:  # its worker died: rewritten here
+                done = _apply_records(FileRewriter(self)(task)[1], changes)
+            apply_gathered(done or [], changes)
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:
         record = record.copy()

@@ -31,7 +31,7 @@ from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import OutputError, UsageError
 from cleankit.core.pipeline import Pipeline
-from cleankit.core.provenance import dumps, dumps_lines
+from cleankit.core.provenance import dumps
 from cleankit.core.settings import Settings
 from cleankit.io.files import (
     PROVENANCE_FILE,
@@ -213,8 +213,9 @@ class _Run:
             for corpus_pass in passes:
                 counts = corpus_pass.finalize(end)
                 summary.duplicates += counts.get("duplicates", 0)
-            end.commit(dumps_lines)
+            end.commit()
         except BaseException:
+            end.close()
             _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
             raise
         self._write_summary(summary)

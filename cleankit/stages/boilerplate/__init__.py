@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -72,8 +73,14 @@ from cleankit.stages.boilerplate.sitelearn import (
 from cleankit.stages.paragraphs import paragraph_spans
 from cleankit.text.fold import match_views
 
-# How many distinct (zone, line) judgements a stage keeps between pages (then starts afresh).
-JUDGED_LINES_KEPT = 50_000
+# How many distinct (zone, line) judgements a stage keeps between pages, the least recently
+# used dropped first. Most head and tail lines of a crawl are seen once (titles, dates, related
+# links); the lines that repeat are a site's furniture. Chosen by replaying one worker's
+# lookups on 1,500 pages of the bench crawl (benchmarks/README.md, branch mem5): 55,616
+# lookups, 39,427 distinct lines; an unbounded memo hits 16,189 times, this bound 15,842
+# (98 %; 8,192: 88 %); at ~420 B an entry (tracemalloc) ~7 MB, where the old bound (50,000,
+# then cleared) let a worker hold ~21 MB.
+JUDGED_LINES_KEPT = 16384
 # Lines judged between two looks at the document's time budget.
 DEADLINE_EVERY_LINES = 256
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
@@ -109,15 +116,28 @@ LEAD_PUNCTUATION = re.compile(r"[,，、:：;；。!！?？]")
 ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, True), "body": (False, False)}
 
 
-def remember(memo: dict[Any, Any], key: Any, value: Any, budget: SearchBudget) -> None:
+class LineMemo(OrderedDict[Any, Any]):
+    """Verdicts of lines, least recently used first (:func:`remember`, :meth:`recall`)."""
+
+    def recall(self, key: Any) -> Any:
+        """The verdict kept for ``key`` (None if none), now the most recently used."""
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
+def remember(memo: LineMemo, key: Any, value: Any, budget: SearchBudget) -> None:
     """Keep a line's verdict for the next pages of a site (furniture repeats from page to
     page), unless a search of this page ran over the time limit or a rule was stopped: such a
-    verdict holds for this page only. At most JUDGED_LINES_KEPT verdicts are kept."""
+    verdict holds for this page only. At most JUDGED_LINES_KEPT verdicts are kept, the least
+    recently used dropped first."""
     if budget.timeouts:
         return
-    if len(memo) >= JUDGED_LINES_KEPT:
-        memo.clear()
     memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > JUDGED_LINES_KEPT:
+        memo.popitem(last=False)
 
 
 class RuleIndex:
@@ -208,8 +228,8 @@ class BoilerplateStage:
     # stands for its host). Records without any are not learned from.
     site_fields: list[str] = field(default_factory=lambda: ["site", "url"])
     ruleset: RuleSet = field(init=False, repr=False)
-    _judged: dict[tuple[str, str], Judgement] = field(default_factory=dict, init=False, repr=False)
-    _removed: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    _judged: LineMemo = field(default_factory=LineMemo, init=False, repr=False)
+    _removed: LineMemo = field(default_factory=LineMemo, init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:
@@ -295,7 +315,7 @@ class BoilerplateStage:
                 judged = self._judge(view, original, body_candidates.get(index, ()), False, budget)
             else:
                 # Furniture repeats from page to page of a site: judge each distinct line once.
-                known = self._judged.get((zone, original))
+                known = self._judged.recall((zone, original))
                 if known is not None:
                     judged = known
                 else:
@@ -386,7 +406,7 @@ class BoilerplateStage:
         # once, as in :meth:`analyse` (a verdict reached with a search over the time limit, or
         # under a budget that stopped a rule, holds for this page only).
         if not budget.timeouts:
-            known = self._removed.get(view)
+            known = self._removed.recall(view)
             if known is not None:
                 return known
         tokens = line_words(view)
