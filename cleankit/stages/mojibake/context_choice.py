@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 
+from cleankit.stages.mojibake.script_fit import fits, fitting
 from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import ChineseModel, WordModel
 
@@ -37,10 +38,13 @@ def rechoose(
     slots: Sequence[tuple[int, Sequence[str]]],
     model: ChineseModel,
     words: WordModel,
+    script: str | None = None,
 ) -> str:
     """``text`` with each guessed character (``slots``: its index and its candidates) chosen
     again by the reading of its window (converted to simplified for the word model, whose
-    words are simplified; simplified text passes through unchanged).
+    words are simplified; simplified text passes through unchanged). ``script``: that of the
+    text around (:mod:`~cleankit.stages.mojibake.script_fit`); a guess only the other script
+    uses is replaced by the best candidate that fits, whatever the margin.
 
     >>> from cleankit.text.plausibility import chinese_model, word_model
     >>> rechoose("把牛是子来抓", [(2, "是鼻")], chinese_model(), word_model())
@@ -55,7 +59,13 @@ def rechoose(
             left, right = "".join(chars[low:index]), "".join(chars[index + 1 : high])
             previous = chars[low - 1] if low > 0 else None
             current = chars[index]
-            scored = reading_scores(left, (current, *candidates), right, previous, model, words)
+            fitting_candidates = fitting(candidates, script)
+            if not fits(current, script):
+                if fitting_candidates:
+                    scored = reading_scores(left, fitting_candidates, right, previous, model, words)
+                    chars[index] = max(scored)[1]
+                continue
+            scored = reading_scores(left, (current, *fitting_candidates), right, previous, model, words)
             best_score, best_char = max(scored)
             current_score = next(score for score, char in scored if char == current)
             if best_score - current_score >= MARGIN:
