@@ -24,13 +24,19 @@ from cleankit.text.plausibility import ChineseModel, WordModel
 
 # Characters of context on each side of a guess that the reading is scored over.
 WINDOW = 4
-# Weight of the word model against the character model (both log-probabilities).
-WORD_WEIGHT = 1.5
+# Weight of the word model against the character model (both log-probabilities). The
+# character model's bigrams are interpolated with the unigram (0.6 / 0.4), so between two
+# frequent characters they barely differ (在在 scores above 在于); the words decide more.
+# Chosen on TUNE seeds 13/1/2 and FRESH-TUNE (exact of 4 x 420 damaged runs, with
+# script-fit): 1.5: 1194, 2.5: 1204, 3.5: 1205 (benchmarks/README.md, §5 damage5).
+WORD_WEIGHT = 2.5
 # Candidates (the character model's best by both neighbours) scored by the words.
 SHORTLIST = 40
 # How much better the reading with another character must be than with the first guess for
-# that character to replace it.
-MARGIN = 2.0
+# that character to replace it. Zero: the first guess was made by its two neighbours alone
+# (the bigrams), the reading of the sentence knows more; the best reading is taken (TUNE
+# seeds 13/1/2 and FRESH-TUNE, with the weight above: 2.0 nats 1204, 0 1212 of 4 x 420).
+MARGIN = 0.0
 
 
 def rechoose(
