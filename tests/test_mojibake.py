@@ -368,7 +368,11 @@ def test_byte_shift_short_run_between_two_marks_is_realigned(before: str, run: s
 def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start: int, length: int) -> None:
     """Traditional text read by a Big5 decoder one byte out of step (its first byte lost,
     shown as U+FFFD; the decoder falls back in step by itself at a trail byte it reads as
-    ASCII): the GBK frame reads nothing there, the Big5 frame reads the sentence back."""
+    ASCII): the GBK frame reads nothing there, the Big5 frame reads the sentence back. The
+    run's first character, of which only the trail byte survived, is a flagged guess: 應
+    (C0 B3) in 申請人應於 is guessed 鑒 (C5 B3): the words weigh more than the bigrams, and
+    the word list counts 鉴于 951 times, 应于 3; every character decoded from its own two
+    bytes is the sentence's."""
     run = sentence[start : start + length]
     damaged = (
         sentence[:start]
@@ -378,7 +382,10 @@ def test_byte_shift_big5_run_is_realigned_in_the_big5_frame(sentence: str, start
     )
     assert damaged != sentence
     document = repair(damaged)
-    assert document.text == sentence
+    guessed = {flag["start"] for flag in document.flags if flag.get("guess")}
+    assert guessed <= {start}
+    assert len(document.text) == len(sentence)
+    assert [i for i, (a, b) in enumerate(zip(document.text, sentence, strict=True)) if a != b] <= sorted(guessed)
     assert [edit.rule for edit in document.edits] == ["byte-shift"]
     assert restore_text(document.text, document.edits) == damaged
 
@@ -666,5 +673,44 @@ def test_a_short_run_in_traditional_text_is_not_read_as_simplified_characters() 
     from cleankit.text.plausibility import chinese_model, word_model
 
     # 」之 is A1 B9 D6 AE in GBK: B9 is 」's trail byte and 补's (B2 B9) as well.
-    found = read_span("標準", "\ufffd怪\ufffd", "規定；其", None, chinese_model(), word_model())
+    found = read_span("標準", "\ufffd怪\ufffd", "規定；其", None, chinese_model(), word_model(), "traditional")
     assert found is None or not any(char in found[0] for char in "补助")
+
+
+@pytest.mark.parametrize(
+    ("clean", "run"),
+    [
+        # 聚 is E8 81 9A in UTF-8: GBK reads E8 81 as 鑱 and cannot place 9A; 聽 (traditional
+        # for 听) fits the surviving byte as well, and the words preferred 听力 over 聚力.
+        ("统筹高质量发展和高水平安全，聚力下好先手棋、打好主动仗", "平安全，聚"),
+        ("新增老年大学（学校）学位3万个，新开发人工智能", "大学（学校）学"),  # 学, not 學
+        ("民间资本参与海上风电、核电等重大项目参股比例不低于10%并逐步", "上风电、核电等重大项目参"),  # 参, not 參
+    ],
+)
+def test_a_guess_in_simplified_text_is_no_traditional_only_character(clean: str, run: str) -> None:
+    """A character guessed from one surviving byte must fit the script of the text around
+    it (script-fit): in simplified text, a character only traditional writing uses is no
+    reading. The guess is still flagged."""
+    start = clean.index(run)
+    damaged = clean[:start] + _utf8_read_as_gbk(run) + clean[start + len(run) :]
+    document = repair(damaged)
+    assert document.text == clean
+    assert any(flag.get("guess") for flag in document.flags)
+    assert restore_text(document.text, document.edits) == damaged
+
+
+def test_the_script_of_the_text_around_a_guess() -> None:
+    """The script is read from the characters the other script writes differently; text
+    that shows neither (or both) leaves it unknown, and then nothing is screened."""
+    from cleankit.stages.mojibake.script_fit import context_script, fitting, script_around
+
+    assert context_script("各地要加强组织领导") == "simplified"
+    assert context_script("各地要加強組織領導") == "traditional"
+    assert context_script("中央") is None
+    assert context_script("组织領導") is None  # both: not known
+    assert script_around("加强组织\ufffd平\ufffd领导工作", 4, 7) == "simplified"
+    # Characters traditional writing uses as well (台, 里, 干, 后) stay candidates there.
+    assert fitting("台里干后发们", "traditional") == ("台", "里", "干", "后")
+    # Characters simplified writing keeps in names and words (乾, 著) stay candidates there.
+    assert fitting("乾著積聽", "simplified") == ("乾", "著")
+    assert fitting("積聽", None) == ("積", "聽")

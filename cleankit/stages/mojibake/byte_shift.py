@@ -23,6 +23,7 @@ from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
 from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
+from cleankit.stages.mojibake.script_fit import script_around
 from cleankit.text.lazy_pattern import lazy_compile
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
@@ -98,7 +99,8 @@ def byte_shift_edits(
             right = text[end - tail : end - tail + WINDOW]
             # Chosen with the finer bigrams (fine_model): the search decided the run is a
             # shift; which character a guess is, is what the finer counts are for.
-            new = _in_context(left, new, right, guessed_here, choices, fine_model(), words())
+            script = script_around(text, start, end)
+            new = _in_context(left, new, right, guessed_here, choices, fine_model(), words(), script)
         edit = Edit(
             "",
             "byte-shift",
@@ -129,11 +131,12 @@ def _in_context(
     choices: tuple[tuple[str, ...], ...],
     model: ChineseModel,
     words: WordModel,
+    script: str | None = None,
 ) -> str:
-    """``new`` (between ``left`` and ``right``) with its guessed characters chosen again by
-    the reading of their sentence."""
+    """``new`` (between ``left`` and ``right``, in text of ``script``) with its guessed
+    characters chosen again by the reading of their sentence."""
     slots = [(len(left) + index, candidates) for index, candidates in zip(guessed, choices, strict=True)]
-    chosen = rechoose(left + new + right, slots, model, words)
+    chosen = rechoose(left + new + right, slots, model, words, script)
     return "".join(map(_fold_fullwidth, chosen[len(left) : len(left) + len(new)]))
 
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.context_choice import WINDOW, reading_scores
 from cleankit.stages.mojibake.frames import FRAMES, Frame
+from cleankit.stages.mojibake.script_fit import fitting, script_around
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # What follows a mark: a trail byte read as ASCII, or (after U+FFFD) a second U+FFFD.
@@ -58,13 +59,14 @@ def lone_char_edits(text: str, model: ChineseModel, words: Callable[[], WordMode
             continue
         if start == 0 or end == len(text) or not (_is_cjk(text[start - 1]) and _is_cjk(text[end])):
             continue
-        choice = _choose(text[start - 1], span, text[end], model)
+        script = script_around(text, start, end)
+        choice = _choose(text[start - 1], span, text[end], model, script)
         if choice is None and words is not None:
             # Only where the neighbours leave it open: the word list has no punctuation, so
             # where they choose a clear ， the words around would only argue for an ideograph.
             left, right = text[max(0, start - WINDOW) : start], text[end : end + WINDOW]
             previous = text[start - WINDOW - 1] if start > WINDOW else None
-            choice = _choose_in_sentence(left, span, right, previous, model, words())
+            choice = _choose_in_sentence(left, span, right, previous, model, words(), script)
         if choice is not None:
             edits.append(Edit("", "one-byte-char", start, end, span, choice, REASON))
     return edits
@@ -86,9 +88,10 @@ def _is_cjk(char: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _choose(before: str, span: str, after: str, model: ChineseModel) -> str | None:
-    """The character ``span`` stands for between ``before`` and ``after`` (None: no clear one)."""
-    scored = _ranked(before, span, after, model)
+def _choose(before: str, span: str, after: str, model: ChineseModel, script: str | None = None) -> str | None:
+    """The character ``span`` stands for between ``before`` and ``after`` in text of
+    ``script`` (None: no clear one)."""
+    scored = _ranked(before, span, after, model, script)
     if len(scored) < 2:
         return None
     margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
@@ -97,24 +100,33 @@ def _choose(before: str, span: str, after: str, model: ChineseModel) -> str | No
     return scored[0][1]
 
 
-def _ranked(before: str, span: str, after: str, model: ChineseModel) -> list[tuple[float, str]]:
+def _ranked(before: str, span: str, after: str, model: ChineseModel, script: str | None) -> list[tuple[float, str]]:
     """The candidates for ``span`` between ``before`` and ``after``, best first, with the
-    log-probability of the two bigrams each makes."""
+    log-probability of the two bigrams each makes; none only the other script than
+    ``script`` uses (:mod:`~cleankit.stages.mojibake.script_fit`)."""
     whole = span[1] in "?\ufffd"
     candidates: set[str] = set()
     for frame in FRAMES:
         candidates.update(_whole_candidates(frame, after) if whole else frame.all_candidates(ord(span[1]), False))
     logp = model.logp
-    return sorted(((logp(before, char) + logp(char, after), char) for char in candidates), reverse=True)
+    fit = fitting(candidates, script)
+    return sorted(((logp(before, char) + logp(char, after), char) for char in fit), reverse=True)
 
 
 @lru_cache(maxsize=4096)
 def _choose_in_sentence(
-    left: str, span: str, right: str, previous: str | None, model: ChineseModel, words: WordModel
+    left: str,
+    span: str,
+    right: str,
+    previous: str | None,
+    model: ChineseModel,
+    words: WordModel,
+    script: str | None = None,
 ) -> str | None:
-    """The character ``span`` stands for between ``left`` and ``right``, chosen among the
-    character model's best by the reading of the sentence (None: no clear one)."""
-    ranked = _ranked(left[-1], span, right[0], model)
+    """The character ``span`` stands for between ``left`` and ``right`` (in text of
+    ``script``), chosen among the character model's best by the reading of the sentence
+    (None: no clear one)."""
+    ranked = _ranked(left[-1], span, right[0], model, script)
     if len(ranked) < 2:
         return None
     candidates = [char for _score, char in ranked]

@@ -30,6 +30,7 @@ from operator import itemgetter
 from cleankit.stages.mojibake.common import WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, WORD_WEIGHT
 from cleankit.stages.mojibake.frames import FRAMES, Frame
+from cleankit.stages.mojibake.script_fit import fitting, script_around
 from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import ChineseModel, WordModel
 
@@ -38,7 +39,10 @@ from cleankit.text.plausibility import ChineseModel, WordModel
 SHORTLIST = 60
 BEAM = 400
 # How much the best whole reading must beat the next (nats, character and word model).
-MARGIN = 5.0
+# 5 with the words weighed 1.5; with 2.5 (context_choice.WORD_WEIGHT) the scores spread
+# more, and 4 reads more right than wrong (TUNE seeds 13/1/2 and FRESH-TUNE, exact of
+# 4 x 420: 4 nats 1219, 5 1212, 6 1207; benchmarks/README.md, §5 damage5).
+MARGIN = 4.0
 # Characters guessed from one byte in one reading, at most; and the longest span read.
 MAX_GUESSES = 2
 MAX_SPAN = 8
@@ -110,14 +114,6 @@ def _pairs_with(frame: Frame, char: str, lead: int) -> bool:
     return bool(frame.pair_char(char.encode(frame.codec)[1], lead))
 
 
-@lru_cache(maxsize=1024)
-def _not_simplified(candidates: tuple[str, ...]) -> tuple[str, ...]:
-    """``candidates`` without the characters only simplified writing uses (OpenCC ``s2t``
-    changes them)."""
-    s2t = opencc_converter("s2t").convert
-    return tuple(char for char in candidates if s2t(char) == char)
-
-
 def _shortlist(slots: Sequence[_Slot], before: str | None, after: str | None, model: ChineseModel) -> list[str]:
     """The :data:`SHORTLIST` readings of ``slots`` the character model ranks best between
     ``before`` and ``after`` (every bigram of the reading, the guessed characters together:
@@ -141,11 +137,18 @@ def _shortlist(slots: Sequence[_Slot], before: str | None, after: str | None, mo
 
 @lru_cache(maxsize=4096)
 def read_span(
-    left: str, span: str, right: str, previous: str | None, model: ChineseModel, words: WordModel
+    left: str,
+    span: str,
+    right: str,
+    previous: str | None,
+    model: ChineseModel,
+    words: WordModel,
+    script: str | None = None,
 ) -> tuple[str, tuple[int, ...]] | None:
     """The reading of ``span`` between ``left`` and ``right`` (``previous``: the character
-    before ``left``) and the indexes of its guessed characters, or None when no reading beats
-    the others by :data:`MARGIN`.
+    before ``left``; ``script``: that of the text around, see
+    :mod:`~cleankit.stages.mojibake.script_fit`) and the indexes of its guessed characters,
+    or None when no reading beats the others by :data:`MARGIN`.
 
     >>> from cleankit.text.plausibility import chinese_model, word_model
     >>> read_span("我们要持续", "\ufffd呕\ufffd", "营商环境", None, chinese_model(), word_model())
@@ -155,9 +158,6 @@ def read_span(
     after = right[0] if right else None
     t2s = opencc_converter("t2s").convert
     simple_left, simple_right = t2s(left), t2s(right)
-    # In traditional text (its context holds characters that simplified writing changes),
-    # a character only simplified writing uses is no reading (」之 is not 补助 there).
-    traditional = simple_left + simple_right != left + right
     scored: dict[str, tuple[float, tuple[int, ...]]] = {}
     for frame in FRAMES:
         if not frame.may_have_decoded(span):
@@ -165,10 +165,11 @@ def read_span(
         slots = _slots(span, after or "", frame)
         if slots is None:
             continue
-        if traditional:
-            slots = [slot if isinstance(slot, str) else _not_simplified(slot) for slot in slots]
-            if not all(slots):
-                continue
+        # A character only the other script uses is no reading (」之 is not 补助 in
+        # traditional text, 施地积 not 施地積 in simplified text).
+        slots = [slot if isinstance(slot, str) else fitting(slot, script) for slot in slots]
+        if not all(slots):
+            continue
         guessed = tuple(i for i, slot in enumerate(slots) if isinstance(slot, tuple))
         for reading in _shortlist(slots, before, after, model):
             if reading in scored:
@@ -200,4 +201,4 @@ def short_run_reading(
     left = text[max(0, start - WINDOW) : start]
     right = text[end : end + WINDOW]
     previous = text[start - WINDOW - 1] if start > WINDOW else None
-    return read_span(left, span, right, previous, model, words)
+    return read_span(left, span, right, previous, model, words, script_around(text, start, end))

@@ -17,6 +17,7 @@ from functools import lru_cache
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import WILDCARD, reads_better
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
+from cleankit.stages.mojibake.script_fit import script_around
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
 # Non-ASCII characters, with '?'/U+FFFD where a byte had no GBK reading.
@@ -64,7 +65,9 @@ def utf8_as_gbk_repairs(
                 left = text[max(0, start - WINDOW - 1) : start]
                 right = text[start + end : start + end + WINDOW]
                 moved = [(len(left) + index, options) for index, options in slots]
-                new = rechoose(left + new + right, moved, fine_model(), words())[len(left) : len(left) + len(new)]
+                script = script_around(text, start, start + end)
+                chosen = rechoose(left + new + right, moved, fine_model(), words(), script)
+                new = chosen[len(left) : len(left) + len(new)]
             edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
             edits.append(edit)
             guessed.extend((edit, index) for index in filled)
