@@ -26,6 +26,7 @@ from cleankit.stages.mojibake.lost_bytes import lost_bytes_edits
 from cleankit.stages.mojibake.short_run import REASON as SHORT_RUN_REASON
 from cleankit.stages.mojibake.short_run import short_run_reading
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
+from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import chinese_model, fine_model, word_model
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
@@ -75,6 +76,9 @@ class MojibakeStage:
         ftfy_config()
         word_model()
         fine_model()
+        # script-fit reads the script around a guess with both converters.
+        opencc_converter("t2s")
+        opencc_converter("s2t")
 
     def run(self, document: Document) -> Document:
         # The language model is loaded by the first repair that has a candidate to judge:
