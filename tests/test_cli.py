@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from conftest import SAMPLES, run_cli, run_cli_here
 
 
