@@ -73,9 +73,10 @@ def pipeline() -> Pipeline:
 
 @pytest.fixture(scope="module")
 def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """samples/ cleaned into a folder by the CLI, once per test module that asks for it."""
+    """samples/ cleaned into a folder by the CLI (in this process), once per test module that
+    asks for it."""
     out = tmp_path_factory.mktemp("samples-out") / "out"
-    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
+    result = run_cli_here("clean", str(SAMPLES), "-o", str(out), "-j", "1")
     assert result.returncode == 0, result.stderr.decode()
     return out
 
