@@ -35,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     compileall.compile_dir(ROOT / "cleankit", quiet=1)
 
 
-# The longest test files, longest first (per-file wall times of a full run, 2026-11-28, at
-# `startup3`): started first, so that xdist (``--dist loadfile``, ``--no-loadscope-reorder``)
+# The longest test files, longest first (per-file CPU and wall times of a full run, 2026-11-28,
+# at `suite5`): started first, so that xdist (``--dist loadfile``, ``--no-loadscope-reorder``)
 # hands the many short files out at the end, where they fill whichever worker is free. By
 # default xdist starts the files with the most tests first, which left the Ray, runner and
 # fault-injection files (few tests, minutes each) to the end: a worker idle while the other
@@ -44,11 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
 LONG_FILES = (
     "test_ray.py",
     "test_regex_safety.py",
-    "test_runner.py",
-    "test_regex_harness.py",
     "test_faults.py",
+    "test_runner.py",
     "test_cli.py",
     "test_cli_conventions.py",
+    "test_regex_harness.py",
 )
 
 
