@@ -130,7 +130,10 @@ def run_cli_here(*args: str, stdin: bytes | None = None, cwd: Path | None = None
     gives a subprocess, and the exit code ``main`` ends with: what a subprocess gives, without
     ~0.5 s of CPU of a new interpreter's imports each time. For tests of what a command does;
     what needs a process of its own (signals, a kill, a terminal, the installed entry point,
-    ``-j 2``'s forked workers, a fault armed from the environment) uses :func:`run_cli`."""
+    ``-j 2``'s forked workers, a fault armed from the environment) uses :func:`run_cli`, and so
+    does what reads process-wide state that tests change: ``config --show`` lists every
+    registered stage (test modules register their own), a process names a malformed provenance
+    line once."""
     from cleankit.cli import main
     from cleankit.cli.common import consoles
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, run_cli_here
+from conftest import SAMPLES, run_cli, run_cli_here
 
 # Select Graphic Rendition: colour, bold, strike-through (cursor control for a progress bar is not a style).
 STYLE = re.compile(rb"\x1b\[[0-9;]*m")
@@ -172,7 +172,9 @@ def test_settings_are_found_upward_as_ruff_finds_its_own(tmp_path: Path) -> None
 
 def test_config_show_prints_every_setting_with_stage_defaults(tmp_path: Path) -> None:
     (tmp_path / "cleankit.toml").write_text("[stage.punctuation]\nnfkc = true\n")
-    result = run_cli_here("config", "--show", cwd=tmp_path)
+    # A process of its own: --show lists every registered stage, and test modules register
+    # stages of their own in the test's process.
+    result = run_cli("config", "--show", cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode()
     for table in ("[clean]", "[stage.hygiene]", "[stage.mojibake]", "[stage.boilerplate]", "[stage.repeats]"):
@@ -181,7 +183,7 @@ def test_config_show_prints_every_setting_with_stage_defaults(tmp_path: Path) ->
     assert f"settings: {tmp_path / 'cleankit.toml'}" in result.stderr.decode()
     again = tmp_path / "again.toml"
     again.write_text(text)
-    assert run_cli_here("config", "--show", "--config", str(again)).stdout.decode() == text
+    assert run_cli("config", "--show", "--config", str(again)).stdout.decode() == text
 
 
 def test_help_placeholders_are_words() -> None:
