@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     compileall.compile_dir(ROOT / "cleankit", quiet=1)
 
 
-# The longest test files, longest first (per-file wall times of a full run, 2026-11-28, at
-# `startup3`): started first, so that xdist (``--dist loadfile``, ``--no-loadscope-reorder``)
+# The longest test files, longest first (per-file CPU and wall times of a full run, 2026-11-28,
+# at `suite5`): started first, so that xdist (``--dist loadfile``, ``--no-loadscope-reorder``)
 # hands the many short files out at the end, where they fill whichever worker is free. By
 # default xdist starts the files with the most tests first, which left the Ray, runner and
 # fault-injection files (few tests, minutes each) to the end: a worker idle while the other
@@ -42,11 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
 LONG_FILES = (
     "test_ray.py",
     "test_regex_safety.py",
-    "test_runner.py",
-    "test_regex_harness.py",
     "test_faults.py",
+    "test_runner.py",
     "test_cli.py",
     "test_cli_conventions.py",
+    "test_regex_harness.py",
 )
 
 
@@ -71,9 +73,10 @@ def pipeline() -> Pipeline:
 
 @pytest.fixture(scope="module")
 def samples_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """samples/ cleaned into a folder by the CLI, once per test module that asks for it."""
+    """samples/ cleaned into a folder by the CLI (in this process), once per test module that
+    asks for it."""
     out = tmp_path_factory.mktemp("samples-out") / "out"
-    result = run_cli("clean", str(SAMPLES), "-o", str(out), "-j", "1")
+    result = run_cli_here("clean", str(SAMPLES), "-o", str(out), "-j", "1")
     assert result.returncode == 0, result.stderr.decode()
     return out
 
@@ -110,6 +113,64 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
         env=env,
         timeout=300,
     )
+
+
+@dataclass
+class Ran:
+    """What a command gave: as :class:`subprocess.CompletedProcess` names it."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run_cli_here(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> Ran:
+    """``cleankit ARGS`` run by ``cleankit.cli.main`` in this process, with standard streams of
+    its own (bytes in, bytes out, no terminal), the environment and folder :func:`run_cli`
+    gives a subprocess, and the exit code ``main`` ends with: what a subprocess gives, without
+    ~0.5 s of CPU of a new interpreter's imports each time. For tests of what a command does;
+    what needs a process of its own (signals, a kill, a terminal, the installed entry point,
+    ``-j 2``'s forked workers, a fault armed from the environment) uses :func:`run_cli`, and so
+    does what reads process-wide state that tests change: ``config --show`` lists every
+    registered stage (test modules register their own), a process names a malformed provenance
+    line once."""
+    from cleankit.cli import main
+    from cleankit.cli.common import consoles
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (
+        io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", write_through=True),
+    )
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_env = {name: os.environ.get(name) for name in ("COLUMNS", "NO_COLOR")}
+    folder = os.getcwd()
+    os.environ.update(COLUMNS="200", NO_COLOR="1")
+    if cwd is not None:
+        os.chdir(cwd)
+    consoles.set_color("auto")  # rich consoles made afresh, on these streams
+    sys.stdin, sys.stdout, sys.stderr = streams
+    code: int | str | None = 0
+    try:
+        main(list(args))
+    except SystemExit as stop:
+        code = stop.code
+    finally:
+        for stream in streams[1:]:
+            stream.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        consoles.set_color("auto")
+        os.chdir(folder)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    if isinstance(code, str):  # as the interpreter does: the message on stderr, exit 1
+        err.write(code.encode() + b"\n")
+        code = 1
+    return Ran(code or 0, out.getvalue(), err.getvalue())
 
 
 # A terminal's Ctrl-C reaches a program that left SIGINT at its default. A shell starts a

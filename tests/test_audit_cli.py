@@ -1,4 +1,7 @@
-"""`cleankit diff` and `cleankit stats` through the real command on samples/, colour off."""
+"""`cleankit diff` and `cleankit stats` through the real command on samples/, colour off: in the
+test's process (``run_cli_here``: ``cleankit.cli.main`` in the test's process, the same
+arguments, streams and exit code as a subprocess, without a new interpreter's start-up each
+time), but for the diff piped into patch."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli, run_cli_here
 
 from cleankit.audit.records import read_outdir
 from cleankit.audit.stats import corpus_stats, duplicate_clusters
@@ -27,7 +30,7 @@ def mixed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (corpus / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (corpus / "odd [red]name[bold].txt").write_text("正文  \n", encoding="utf-8")
     out = corpus.parent / "out"
-    result = run_cli("clean", str(corpus), "-o", str(out), "-j", "1")
+    result = run_cli_here("clean", str(corpus), "-o", str(out), "-j", "1")
     assert result.returncode == 1, result.stderr.decode()
     return out
 
@@ -39,7 +42,7 @@ def sources(out: Path) -> list[str]:
 def test_plain_diff_of_every_sample_applies_with_patch(samples_out: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     shutil.copytree(SAMPLES, work)
-    result = run_cli("diff", str(samples_out))  # piped: plain unified diff
+    result = run_cli("diff", str(samples_out))  # piped (a process of its own): plain unified diff
     assert result.returncode == 0, result.stderr.decode()
     diff = result.stdout.decode()
     assert not ANSI.search(diff)
@@ -53,7 +56,7 @@ def test_plain_diff_of_every_sample_applies_with_patch(samples_out: Path, tmp_pa
 
 def test_inline_view_without_colour_labels_each_change(samples_out: Path) -> None:
     name = "001_e11f24d6c84acc9d.txt"
-    result = run_cli("diff", str(samples_out), name, "--inline", "-C", "1")
+    result = run_cli_here("diff", str(samples_out), name, "--inline", "-C", "1")
     assert result.returncode == 0, result.stderr.decode()
     view = result.stdout.decode()
     assert not ANSI.search(view), "NO_COLOR must give a view without escape codes"
@@ -72,7 +75,7 @@ def test_inline_view_without_colour_labels_each_change(samples_out: Path) -> Non
 
 def test_filters_show_only_that_stage_or_rule(samples_out: Path) -> None:
     name = "001_e11f24d6c84acc9d.txt"
-    only_trim = run_cli("diff", str(samples_out), name, "--rule", "line-trim", "-C", "0").stdout.decode()
+    only_trim = run_cli_here("diff", str(samples_out), name, "--rule", "line-trim", "-C", "0").stdout.decode()
     headers = [line for line in only_trim.splitlines() if line.startswith("@@")]
     assert headers and all("hygiene/line-trim" in h for h in headers)
     removed = [line[1:] for line in only_trim.splitlines() if line.startswith("-") and not line.startswith("---")]
@@ -89,29 +92,29 @@ def test_filters_show_only_that_stage_or_rule(samples_out: Path) -> None:
     furniture = {key(e["old"]) for e in record["edits"] if e["stage"] == "boilerplate"}
     kept = [r.strip(" \u00a0") for r in removed if r.strip(" \u00a0")]
     assert [r for r in kept if key(r) not in furniture] == [a for a in added if a]
-    by_stage = run_cli("diff", str(samples_out), name, "--stage", "paragraphs", "-C", "0").stdout.decode()
+    by_stage = run_cli_here("diff", str(samples_out), name, "--stage", "paragraphs", "-C", "0").stdout.decode()
     assert all("paragraphs/" in line for line in by_stage.splitlines() if "hygiene/line-trim" in line)
     assert all("paragraphs/" in h for h in by_stage.splitlines() if h.startswith("@@"))
-    assert run_cli("diff", str(samples_out), "--stage", "no-such-stage").stdout == b""
-    fewer = run_cli("diff", str(samples_out), name, "-C", "0").stdout.count(b"\n@@")
-    more = run_cli("diff", str(samples_out), name, "-C", "5").stdout.count(b"\n@@")
+    assert run_cli_here("diff", str(samples_out), "--stage", "no-such-stage").stdout == b""
+    fewer = run_cli_here("diff", str(samples_out), name, "-C", "0").stdout.count(b"\n@@")
+    more = run_cli_here("diff", str(samples_out), name, "-C", "5").stdout.count(b"\n@@")
     assert 0 < more < fewer, "more context joins hunks"
 
 
 def test_diff_names_what_it_cannot_show(mixed_out: Path) -> None:
-    failed = run_cli("diff", str(mixed_out), "empty.txt")
+    failed = run_cli_here("diff", str(mixed_out), "empty.txt")
     assert failed.returncode == 1
     assert b"empty.txt failed to clean" in failed.stderr
-    missing = run_cli("diff", str(mixed_out), "nope[/x].txt")  # names are never read as rich markup
+    missing = run_cli_here("diff", str(mixed_out), "nope[/x].txt")  # names are never read as rich markup
     assert missing.returncode == 1 and b"no provenance record for 'nope[/x].txt'" in missing.stderr
-    everything = run_cli("diff", str(mixed_out))
+    everything = run_cli_here("diff", str(mixed_out))
     assert everything.returncode == 0 and b"2 document(s) not shown" in everything.stderr
-    not_an_outdir = run_cli("diff", str(SAMPLES))
+    not_an_outdir = run_cli_here("diff", str(SAMPLES))
     assert not_an_outdir.returncode == 2 and b"no provenance.jsonl" in not_an_outdir.stderr
 
 
 def test_stats_json_matches_summary_and_lists_failures(mixed_out: Path) -> None:
-    result = run_cli("stats", str(mixed_out), "--json")
+    result = run_cli_here("stats", str(mixed_out), "--json")
     assert result.returncode == 0, result.stderr.decode()
     figures = json.loads(result.stdout)
     summary = json.loads((mixed_out / "summary.json").read_text())
@@ -126,7 +129,7 @@ def test_stats_json_matches_summary_and_lists_failures(mixed_out: Path) -> None:
     assert "odd [red]name[bold].txt" in {d["source"] for d in figures["largest_share_removed"]}
     assert figures["duplicates"]["clusters"] == 0
     assert sum(figures["removed_share_histogram"].values()) == 6
-    text = run_cli("stats", str(mixed_out)).stdout.decode()
+    text = run_cli_here("stats", str(mixed_out)).stdout.decode()
     for expected in (
         "per stage",
         "per rule",
@@ -171,39 +174,39 @@ def test_diff_and_stats_of_json_lines_output(tmp_path: Path) -> None:
     source = tmp_path / "pages.jsonl"
     source.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     out = tmp_path / "out"
-    assert run_cli("clean", str(source), "-o", str(out), "--jsonl").returncode == 1  # line 3 has no text
-    whole = run_cli("diff", str(out), "pages.jsonl", "--inline")
+    assert run_cli_here("clean", str(source), "-o", str(out), "--jsonl").returncode == 1  # line 3 has no text
+    whole = run_cli_here("diff", str(out), "pages.jsonl", "--inline")
     assert whole.returncode == 1 and b"pages.jsonl#3 failed to clean" in whole.stderr
     view = whole.stdout.decode()
     assert "━━ pages.jsonl#1 ━━" in view and "━━ pages.jsonl#2 ━━" in view
     assert "[-··-]⟨hygiene/line-trim⟩" in view
-    one = run_cli("diff", str(out), "pages.jsonl#2")
+    one = run_cli_here("diff", str(out), "pages.jsonl#2")
     assert one.returncode == 0 and one.stdout.decode().startswith("--- a/pages.jsonl#2")
-    figures = json.loads(run_cli("stats", str(out), "--json").stdout)
+    figures = json.loads(run_cli_here("stats", str(out), "--json").stdout)
     assert figures["statuses"] == {"ok": 2, "failed": 1} and figures["documents"] == 3
 
 
 def test_layout_edits_are_counted_apart_and_hidden_unless_asked(samples_out: Path) -> None:
     name = "001_e11f24d6c84acc9d.txt"
-    inline = run_cli("diff", str(samples_out), name, "--inline").stdout.decode()
+    inline = run_cli_here("diff", str(samples_out), name, "--inline").stdout.decode()
     # A change made only of line breaks (paragraph layout) carries only layout labels.
     layout_only = re.compile(r"⟨(?:paragraphs/[a-z-]+|reflow/[a-z-]+)(?:, (?:paragraphs|reflow)/[a-z-]+)*⟩")
     assert not layout_only.search(inline)
-    shown = run_cli("diff", str(samples_out), name, "--inline", "--layout").stdout.decode()
+    shown = run_cli_here("diff", str(samples_out), name, "--inline", "--layout").stdout.decode()
     assert layout_only.search(shown)
     # A filter that names the layout rule shows it without --layout.
-    only = run_cli("diff", str(samples_out), name, "--inline", "--rule", "paragraph-break").stdout.decode()
+    only = run_cli_here("diff", str(samples_out), name, "--inline", "--rule", "paragraph-break").stdout.decode()
     assert "paragraphs/paragraph-break" in only
     # The plain diff holds every change (patch must rebuild the clean text).
-    assert "paragraphs/paragraph-break" in run_cli("diff", str(samples_out), name).stdout.decode()
-    figures = json.loads(run_cli("stats", str(samples_out), "--json").stdout)
+    assert "paragraphs/paragraph-break" in run_cli_here("diff", str(samples_out), name).stdout.decode()
+    figures = json.loads(run_cli_here("stats", str(samples_out), "--json").stdout)
     breaks = figures["rules"]["paragraphs/paragraph-break"]
     assert breaks["layout_edits"] == breaks["edits"] and figures["layout"]["edits"] > 0
     assert "paragraphs/paragraph-break" in figures["layout"]["rules"] and figures["layout_chars"] > 0
     for doc in figures["largest_share_removed"]:
         assert not doc["rules"] or not doc["rules"][0].startswith("paragraphs/"), "layout never 'removed most'"
-    text = run_cli("stats", str(samples_out)).stdout.decode()
+    text = run_cli_here("stats", str(samples_out)).stdout.decode()
     tables = text.split("layout (line breaks only")[1]
     assert "│ paragraphs/paragraph-break" not in tables and "--layout shows them" in text
-    with_layout = run_cli("stats", str(samples_out), "--layout").stdout.decode()
+    with_layout = run_cli_here("stats", str(samples_out), "--layout").stdout.decode()
     assert "│ paragraphs/paragraph-break" in with_layout and "layout edits" in with_layout

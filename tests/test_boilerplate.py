@@ -517,9 +517,9 @@ def test_site_learning_reads_the_site_of_json_lines_records(tmp_path: Path) -> N
 
 
 def test_site_learning_on_standard_input(tmp_path: Path) -> None:
-    from conftest import run_cli
+    from conftest import run_cli_here
 
-    result = run_cli("clean", "-", "--jsonl", "--no-neardup", stdin=jsonl_pages("site").encode("utf-8"))
+    result = run_cli_here("clean", "-", "--jsonl", "--no-neardup", stdin=jsonl_pages("site").encode("utf-8"))
     assert result.returncode == 0, result.stderr.decode()
     texts = [json.loads(line)["text"] for line in result.stdout.decode("utf-8").splitlines()]
     assert len(texts) == 11

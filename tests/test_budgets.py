@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli_here
 
 from cleankit import Pipeline, Settings
 from cleankit.core.budget import OverBudget, check_deadline, document_deadline
@@ -253,7 +253,7 @@ def test_rule_timeouts_reach_the_run_summary(tmp_path: Path) -> None:
     (src / "b.txt").write_text(slow_page(1), encoding="utf-8")
     (src / "c.txt").write_text(PAGE, encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out), "--rules", str(packs), "-j", "1")
+    result = run_cli_here("clean", str(src), "-o", str(out), "--rules", str(packs), "-j", "1")
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["search_timeouts"] == {"boilerplate/slow-one": {"documents": 2, "timeouts": 4, "stopped": 1}}

@@ -1,4 +1,7 @@
-"""End to end through the real command, in a subprocess."""
+"""End to end through the real command: in a subprocess where the process is what is tested
+(a kill, piped standard input and output, the exit code a shell sees, forked workers), else
+by ``cleankit.cli.main`` in the test's process (``run_cli_here``: the same arguments, streams
+and exit code, without a new interpreter's start-up each time)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli, run_cli_here
 
 
 def tree_hashes(folder: Path) -> dict[str, tuple[str, float]]:
@@ -30,7 +32,7 @@ def records(outdir: Path) -> list[dict]:
 
 def test_help_and_version() -> None:
     for command in ([], ["clean"], ["restore"], ["config"]):
-        result = run_cli(*command, "--help")
+        result = run_cli_here(*command, "--help")
         assert result.returncode == 0, result.stderr
         assert b"Usage" in result.stdout
     assert run_cli("--version").stdout.decode().startswith("cleankit ")
@@ -48,10 +50,10 @@ def test_clean_samples_then_restore_every_document(tmp_path: Path) -> None:
         assert record["schema"] == 1 and record["status"] == "ok"
         clean = (out / record["output"]).read_bytes()
         assert b"\r" not in clean and b"\n\n\n" not in clean and clean.endswith(b"\n")
-        text = run_cli("restore", str(out), record["source"])
+        text = run_cli_here("restore", str(out), record["source"])
         assert text.returncode == 0, text.stderr
         assert text.stdout == (SAMPLES / record["source"]).read_bytes()
-        raw = run_cli("restore", "--bytes", str(out), record["source"])
+        raw = run_cli_here("restore", "--bytes", str(out), record["source"])
         assert raw.stdout == (SAMPLES / record["source"]).read_bytes()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["documents"] == len(recs) and summary["failed"] == 0
@@ -61,13 +63,13 @@ def test_clean_samples_then_restore_every_document(tmp_path: Path) -> None:
 
 def test_rerun_skips_and_force_redoes(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run_cli("clean", str(SAMPLES), "-o", str(out)).returncode == 0
-    again = run_cli("clean", str(SAMPLES), "-o", str(out))
+    assert run_cli_here("clean", str(SAMPLES), "-o", str(out)).returncode == 0
+    again = run_cli_here("clean", str(SAMPLES), "-o", str(out))
     assert b"skipped 5 already done" in again.stderr
-    forced = run_cli("clean", str(SAMPLES), "-o", str(out), "--force")
+    forced = run_cli_here("clean", str(SAMPLES), "-o", str(out), "--force")
     assert b"cleaned 5 document(s)" in forced.stderr
     assert len(records(out)) == 5
-    changed = run_cli("clean", str(SAMPLES), "-o", str(out), "--skip", "paragraphs")
+    changed = run_cli_here("clean", str(SAMPLES), "-o", str(out), "--skip", "paragraphs")
     assert b"cleaned 5 document(s)" in changed.stderr, "other settings must redo the work"
 
 
@@ -92,7 +94,7 @@ def test_jsonl_in_and_out_carries_other_fields(tmp_path: Path) -> None:
     ]
     (src / "pages.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\nnot json\n")
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out), "--jsonl", "--text-field", "content")
+    result = run_cli_here("clean", str(src), "-o", str(out), "--jsonl", "--text-field", "content")
     assert result.returncode == 1, "the broken line is a failure"
     assert b"pages.jsonl#3" in result.stderr
     cleaned = [json.loads(x) for x in (out / "pages.jsonl").read_text().splitlines()]
@@ -102,7 +104,7 @@ def test_jsonl_in_and_out_carries_other_fields(tmp_path: Path) -> None:
     assert cleaned[2]["cleankit"]["status"] == "failed" and cleaned[2]["cleankit"]["line"] == "not json"
     for line in lines:
         source = f"pages.jsonl#{line['id']}"
-        back = run_cli("restore", str(out), source)
+        back = run_cli_here("restore", str(out), source)
         assert back.stdout.decode() == line["content"]
 
 
@@ -123,7 +125,7 @@ def test_bad_inputs_are_named_and_the_run_goes_on(tmp_path: Path) -> None:
     with open(bad_name, "wb") as handle:
         handle.write("名称不是UTF-8".encode())
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out), "-j", "2")
+    result = run_cli_here("clean", str(src), "-o", str(out), "-j", "2")
     assert result.returncode == 1
     err = result.stderr.decode()
     for name, reason in [
@@ -153,7 +155,7 @@ def test_too_large_file_is_refused_by_setting(tmp_path: Path) -> None:
     (src / "small.txt").write_text("广西")
     config = tmp_path / "cleankit.toml"
     config.write_text("[clean]\nmax_bytes = 1000\n")
-    result = run_cli("clean", str(src), "-o", str(tmp_path / "out"), "--config", str(config))
+    result = run_cli_here("clean", str(src), "-o", str(tmp_path / "out"), "--config", str(config))
     assert result.returncode == 1
     assert b"big.txt" in result.stderr and b"max_bytes" in result.stderr
     assert (tmp_path / "out" / "small.txt").exists()
@@ -171,6 +173,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_config_show_prints_effective_settings(tmp_path: Path) -> None:
     config = tmp_path / "cleankit.toml"
     config.write_text('[clean]\nskip = ["paragraphs"]\n\n[stage.hygiene]\nnfc = false\n')
+    # A process of its own: --show lists every registered stage, and test modules register
+    # stages of their own in the test's process.
     result = run_cli("config", "--show", "--config", str(config))
     assert result.returncode == 0, result.stderr
     text = result.stdout.decode()
@@ -186,7 +190,7 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
     for name in ("a.txt", "b.html", "c.txt"):
         (src / name).write_text("通知")
     out = tmp_path / "out"
-    run_cli("clean", str(src), "-o", str(out), "--include", "*.txt", "--exclude", "c.*")
+    run_cli_here("clean", str(src), "-o", str(out), "--include", "*.txt", "--exclude", "c.*")
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         ".cleankit.lock", "a.txt", "neardup-index.sqlite", "provenance.jsonl", "run-state.sqlite", "summary.json"
@@ -223,7 +227,7 @@ def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
     done_before = provenance.read_bytes().count(b"\n")
     assert 0 < done_before < count, "the run must be killed part-way"
 
-    result = run_cli("clean", str(src), "-o", str(out), "-j", "2")
+    result = run_cli_here("clean", str(src), "-o", str(out), "-j", "2")
     assert result.returncode == 0, result.stderr.decode()
     recs = records(out)
     sources = [r["source"] for r in recs]
@@ -237,18 +241,21 @@ def test_killed_run_resumes_with_every_output_whole(tmp_path: Path) -> None:
         assert hashlib.sha256(clean.encode()).hexdigest() == record["output_sha256"]
     assert sum(r["status"] == "duplicate" for r in recs) >= count - 3 * len(pages)
     for name in ("0000.txt", f"{count - 1:04d}.txt"):
-        assert run_cli("restore", str(out), name).stdout == (src / name).read_bytes()
+        assert run_cli_here("restore", str(out), name).stdout == (src / name).read_bytes()
     assert f"skipped {done_before}".encode() in result.stderr or b"skipped" in result.stderr
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_parallel_and_serial_give_the_same_outputs(tmp_path: Path, jobs: str) -> None:
-    out = tmp_path / jobs
-    assert run_cli("clean", str(SAMPLES), "-o", str(out), "-j", jobs).returncode == 0
+def test_parallel_and_serial_give_the_same_outputs(tmp_path: Path) -> None:
+    # Two serial runs (into two folders) and a parallel one (a process of its own, whose
+    # workers are forked from it) against the first: one reference for both comparisons,
+    # which were two tests each cleaning it again.
     reference = tmp_path / "reference"
-    run_cli("clean", str(SAMPLES), "-o", str(reference), "-j", "1")
-    for sample in SAMPLES.iterdir():
-        assert (out / sample.name).read_bytes() == (reference / sample.name).read_bytes()
+    assert run_cli_here("clean", str(SAMPLES), "-o", str(reference), "-j", "1").returncode == 0
+    assert run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "1"), "-j", "1").returncode == 0
+    assert run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "2"), "-j", "2").returncode == 0
+    for jobs in ("1", "2"):
+        for sample in SAMPLES.iterdir():
+            assert (tmp_path / jobs / sample.name).read_bytes() == (reference / sample.name).read_bytes(), jobs
 
 
 def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) -> None:
@@ -256,12 +263,12 @@ def test_output_folder_equal_to_input_never_overwrites_inputs(tmp_path: Path) ->
     src.mkdir()
     page = "  通知\r\n".encode("gbk")
     (src / "a.txt").write_bytes(page)
-    result = run_cli("clean", str(src), "-o", str(src))
+    result = run_cli_here("clean", str(src), "-o", str(src))
     assert result.returncode == 2
     assert b"is an input folder" in result.stderr
     assert (src / "a.txt").read_bytes() == page
     # The same file given twice, once inside the output folder, is refused per file.
-    result = run_cli("clean", str(src / "a.txt"), "-o", str(src))
+    result = run_cli_here("clean", str(src / "a.txt"), "-o", str(src))
     assert result.returncode == 1 and b"overwrite the input" in result.stderr
     assert (src / "a.txt").read_bytes() == page
 

@@ -1,6 +1,11 @@
 """Conventions of the command line (issue 15), through the real command: one-line errors with
 exit code 2, colour only as --color and NO_COLOR say, no wrapping in pipes, --json where a
-machine reads the result, settings found as ruff finds its own, words as help placeholders."""
+machine reads the result, settings found as ruff finds its own, words as help placeholders.
+
+A terminal, a pipe's width and what a process imports are run in processes of their own; the
+rest by ``cleankit.cli.main`` in the test's process (``run_cli_here``: the same arguments,
+streams, working folder and exit code, without a new interpreter's start-up each time).
+``test_cli.py`` keeps a usage error's exit code 2 through a real process."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli, run_cli_here
 
 # Select Graphic Rendition: colour, bold, strike-through (cursor control for a progress bar is not a style).
 STYLE = re.compile(rb"\x1b\[[0-9;]*m")
@@ -69,7 +74,7 @@ def test_every_mistake_is_one_line_and_exit_2(tmp_path: Path, kind: str, mistake
         (tmp_path / "cleankit.toml").write_text(mistake)
     else:
         args += mistake.split()
-    result = run_cli(*args, cwd=tmp_path)
+    result = run_cli_here(*args, cwd=tmp_path)
     err = result.stderr.decode()
     assert result.returncode == 2, err
     assert err.count("\n") == 1 and err.startswith("cleankit: error: ") and said in err, err
@@ -78,7 +83,7 @@ def test_every_mistake_is_one_line_and_exit_2(tmp_path: Path, kind: str, mistake
 
 def test_audit_and_restore_on_a_folder_without_provenance_say_so_alike(tmp_path: Path) -> None:
     for args in (["restore", str(tmp_path), "a.txt"], ["diff", str(tmp_path)], ["stats", str(tmp_path)]):
-        result = run_cli(*args)
+        result = run_cli_here(*args)
         err = result.stderr.decode()
         assert result.returncode == 2 and err.count("\n") == 1, (args, err)
         assert f"{tmp_path}: no provenance.jsonl here; is this the output folder of `cleankit clean`?" in err
@@ -91,9 +96,9 @@ def test_color_follows_the_flag_and_no_color(samples_out: Path) -> None:
     assert not STYLE.search(plain), "NO_COLOR: no colour, no bold, no strike-through"
     assert b"[-" in plain and b"-]" in plain, "without styles removals are marked in text"
     assert not STYLE.search(on_terminal(*view, "--color", "never"))
-    piped = run_cli(*view, "--color", "always")
+    piped = run_cli_here(*view, "--color", "always")
     assert STYLE.search(piped.stdout), "--color always styles a pipe too"
-    assert not STYLE.search(run_cli("stats", str(samples_out), "--color", "auto").stdout)
+    assert not STYLE.search(run_cli_here("stats", str(samples_out), "--color", "auto").stdout)
     summary = on_terminal("clean", str(SAMPLES), "-o", str(samples_out), "--color", "never")
     assert b"skipped 5 already done" in summary and not STYLE.search(summary)
 
@@ -117,34 +122,34 @@ def test_output_to_a_pipe_is_not_wrapped(tmp_path: Path) -> None:
 
 def test_verbose_says_which_settings_and_each_file(tmp_path: Path) -> None:
     (tmp_path / "cleankit.toml").write_text('[clean]\nexclude = ["004_*"]\n')
-    result = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-v", cwd=tmp_path)
+    result = run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-v", cwd=tmp_path)
     err = result.stderr.decode()
     assert result.returncode == 0, err
     assert f"note: settings: {tmp_path / 'cleankit.toml'}" in err
     assert "cleaned 000_ad233eb0e25883aa.txt" in err and "004_" not in err.split("cleaned 4 document(s)")[0]
-    quiet = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-q", cwd=tmp_path)
+    quiet = run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-q", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stderr == b""
 
 
 def test_json_where_a_machine_reads_the_result(tmp_path: Path, samples_out: Path) -> None:
-    clean = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "--json")
+    clean = run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "--json")
     assert clean.returncode == 0, clean.stderr.decode()
     summary = json.loads(clean.stdout)
     assert summary["documents"] == 5 and summary["failed"] == 0 and summary["outdir"] == str(tmp_path / "out")
     assert b"what each stage changed" not in clean.stderr
-    rules = [json.loads(line) for line in run_cli("rules", "list", "--json").stdout.splitlines()]
+    rules = [json.loads(line) for line in run_cli_here("rules", "list", "--json").stdout.splitlines()]
     assert {"id", "family", "zone", "action", "pack", "description"} <= set(rules[0])
     assert any(rule["id"] == "qr-caption" for rule in rules)
-    tested = json.loads(run_cli("rules", "test", str(SAMPLES / "001_e11f24d6c84acc9d.txt"), "--json").stdout)
+    tested = json.loads(run_cli_here("rules", "test", str(SAMPLES / "001_e11f24d6c84acc9d.txt"), "--json").stdout)
     assert tested["removed"] == sum(v["remove"] for v in tested["verdicts"]) > 0 and "metadata" in tested
-    diff = run_cli("diff", str(samples_out), "--json")
+    diff = run_cli_here("diff", str(samples_out), "--json")
     documents = [json.loads(line) for line in diff.stdout.splitlines()]
     assert len(documents) == 5
     changes = [c for d in documents for c in d["changes"]]
     assert {"original", "clean", "old", "new", "labels", "layout"} <= set(changes[0])
     assert any(c["layout"] for c in changes) and any(not c["layout"] for c in changes)
     assert all(set(c["old"] + c["new"]) <= {"\n", "\r"} for c in changes if c["layout"])
-    stdout_run = run_cli("clean", "-", "--json", stdin=PAGE.encode())
+    stdout_run = run_cli_here("clean", "-", "--json", stdin=PAGE.encode())
     assert stdout_run.returncode == 2 and b"give -o OUTDIR" in stdout_run.stderr
 
 
@@ -153,20 +158,22 @@ def test_settings_are_found_upward_as_ruff_finds_its_own(tmp_path: Path) -> None
     (project / "docs" / "deep").mkdir(parents=True)
     (project / "cleankit.toml").write_text('[stage.script]\nto = "tw"\n')
     deep = project / "docs" / "deep"
-    assert run_cli("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    assert run_cli_here("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
     # A pyproject.toml without [tool.cleankit] is passed over; one with it is used.
     (project / "docs" / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    assert run_cli("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    assert run_cli_here("clean", "-", stdin="发展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
     (project / "docs" / "pyproject.toml").write_text(
         '[project]\nname = "x"\n[tool.cleankit.stage.script]\nto = "keep"\n'
     )
-    assert run_cli("clean", "-", stdin="發展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
-    shown = run_cli("config", cwd=deep)
+    assert run_cli_here("clean", "-", stdin="發展\n".encode(), cwd=deep).stdout.decode() == "發展\n"
+    shown = run_cli_here("config", cwd=deep)
     assert shown.stdout.decode().startswith(f"settings: {project / 'docs' / 'pyproject.toml'}")
 
 
 def test_config_show_prints_every_setting_with_stage_defaults(tmp_path: Path) -> None:
     (tmp_path / "cleankit.toml").write_text("[stage.punctuation]\nnfkc = true\n")
+    # A process of its own: --show lists every registered stage, and test modules register
+    # stages of their own in the test's process.
     result = run_cli("config", "--show", cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode()
@@ -183,12 +190,12 @@ def test_help_placeholders_are_words() -> None:
     commands = [["clean"], ["restore"], ["detect"], ["config"], ["diff"], ["stats"], ["report"]]
     commands += [["rules", "list"], ["rules", "test"], ["index", "stats"], ["index", "prune"]]
     for command in commands:
-        result = run_cli(*command, "--help")
+        result = run_cli_here(*command, "--help")
         text = result.stdout.decode()
         assert result.returncode == 0, command
         assert not re.search(r"<(list\[|str>|int>|path>|float>)|\{\w+\}", text), (command, text)
         assert "--color WHEN" in text, command
-    assert "INPUT..." in run_cli("clean", "--help").stdout.decode()
+    assert "INPUT..." in run_cli_here("clean", "--help").stdout.decode()
 
 
 def typer_parameters() -> list[tuple[str, object, object]]:

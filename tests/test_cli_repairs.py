@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import run_cli_here
 from garble import utf8_as_gbk
 
 
@@ -17,7 +17,7 @@ def run(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, str, dict[str, dic
     for name, text in pages.items():
         (src / name).write_text(text, encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out))
+    result = run_cli_here("clean", str(src), "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     records = [json.loads(line) for line in (out / "provenance.jsonl").read_text().splitlines()]
     return out, result.stderr.decode(), {r["source"]: r for r in records}

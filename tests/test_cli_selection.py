@@ -1,7 +1,9 @@
-"""What a run takes from its inputs, through the real command (issue 15): cleankit output
-folders under an input are passed over, --exclude prunes folders, patterns that match nothing
-and inputs that do not exist warn with exit code 5 and create no output folder, and
---dry-run says what a run would do without writing anything."""
+"""What a run takes from its inputs, through the real command (issue 15): cleankit output folders
+under an input are passed over, --exclude prunes folders, patterns that match nothing and inputs
+that do not exist warn with exit code 5 and create no output folder, and --dry-run says what a
+run would do without writing anything. Run in the test's process (``run_cli_here``:
+``cleankit.cli.main`` in the test's process, the same arguments, streams and exit code as a
+subprocess, without a new interpreter's start-up each time)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli_here
 
 PAGE = "各市、县人民政府：现将规划印发给你们，请认真贯彻执行。\n"
 
@@ -30,27 +32,27 @@ def sources(outdir: Path) -> list[str]:
 def test_cleankit_output_folders_under_an_input_are_passed_over(tmp_path: Path) -> None:
     src = crawl(tmp_path)
     # An earlier run's output left inside the crawl, and a 0.1 output folder (its index only).
-    assert run_cli("clean", str(SAMPLES), "-o", str(src / "old-run")).returncode == 0
+    assert run_cli_here("clean", str(SAMPLES), "-o", str(src / "old-run")).returncode == 0
     legacy = src / "www.gxst.gov.cn" / "older"
     legacy.mkdir()
     (legacy / "dedup-index.sqlite").write_bytes(b"SQLite format 3\x00")
     (legacy / "page.txt").write_text(PAGE, encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out))
+    result = run_cli_here("clean", str(src), "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     assert sources(out) == ["s.fjlib.net/b.txt", "www.gxst.gov.cn/a.txt"]
     err = result.stderr.decode()
     assert f"note: passed over {src / 'old-run'}: a cleankit output folder (provenance.jsonl, summary.json" in err
     assert f"note: passed over {legacy}: a cleankit output folder (dedup-index.sqlite)" in err
     # An output folder given as the input itself is passed over too: nothing to clean.
-    again = run_cli("clean", str(src / "old-run"), "-o", str(tmp_path / "again"))
+    again = run_cli_here("clean", str(src / "old-run"), "-o", str(tmp_path / "again"))
     assert again.returncode == 5 and not (tmp_path / "again").exists()
 
 
 def test_exclude_of_a_folder_name_excludes_the_folder(tmp_path: Path) -> None:
     src = crawl(tmp_path)
     out = tmp_path / "out"
-    result = run_cli("clean", str(src), "-o", str(out), "--exclude", "s.fjlib.net")
+    result = run_cli_here("clean", str(src), "-o", str(out), "--exclude", "s.fjlib.net")
     assert result.returncode == 0, result.stderr.decode()
     assert sources(out) == ["www.gxst.gov.cn/a.txt"]
 
@@ -58,35 +60,35 @@ def test_exclude_of_a_folder_name_excludes_the_folder(tmp_path: Path) -> None:
 def test_patterns_that_match_nothing_warn_with_exit_3_and_write_nothing(tmp_path: Path) -> None:
     src = crawl(tmp_path)
     out = tmp_path / "out"
-    nothing = run_cli("clean", str(src), "-o", str(out), "--include", "*.html")
+    nothing = run_cli_here("clean", str(src), "-o", str(out), "--include", "*.html")
     assert nothing.returncode == 5
     assert nothing.stderr.decode() == (
         "warning: --include '*.html' matched nothing\nwarning: nothing to clean; no output folder written\n"
     )
     assert not out.exists()
-    typo = run_cli("clean", str(src), "-o", str(out), "--exclude", "s.fjlib.nt")
+    typo = run_cli_here("clean", str(src), "-o", str(out), "--exclude", "s.fjlib.nt")
     assert typo.returncode == 5 and b"warning: --exclude 's.fjlib.nt' matched nothing" in typo.stderr
     assert sources(out) == ["s.fjlib.net/b.txt", "www.gxst.gov.cn/a.txt"], "what was found is still cleaned"
 
 
 def test_an_input_that_does_not_exist_warns_with_exit_3(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    missing = run_cli("clean", str(tmp_path / "no-such-folder"), "-o", str(out))
+    missing = run_cli_here("clean", str(tmp_path / "no-such-folder"), "-o", str(out))
     assert missing.returncode == 5 and not out.exists()
     assert f"warning: {tmp_path / 'no-such-folder'}: no such file or folder".encode() in missing.stderr
     page = tmp_path / "page.txt"
     page.write_text(PAGE, encoding="utf-8")
-    partly = run_cli("clean", str(page), str(tmp_path / "gone.txt"), "-o", str(out))
+    partly = run_cli_here("clean", str(page), str(tmp_path / "gone.txt"), "-o", str(out))
     assert partly.returncode == 5 and sources(out) == ["page.txt"]
 
 
 def test_negative_jobs_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-j", "-1")
+    result = run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "-j", "-1")
     assert result.returncode == 2 and not (tmp_path / "out").exists()
     assert result.stderr.decode().count("\n") == 1 and b"--jobs" in result.stderr
     config = tmp_path / "cleankit.toml"
     config.write_text("[clean]\njobs = -1\n")
-    from_file = run_cli("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "--config", str(config))
+    from_file = run_cli_here("clean", str(SAMPLES), "-o", str(tmp_path / "out"), "--config", str(config))
     assert from_file.returncode == 2 and b"jobs must be 0" in from_file.stderr
 
 
@@ -95,9 +97,9 @@ def test_dry_run_lists_what_would_be_done_and_writes_nothing(tmp_path: Path) -> 
     shutil.copytree(SAMPLES, src)
     (src / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    assert run_cli("clean", str(src), "-o", str(out / "nested")).returncode == 1  # an output folder inside out/
+    assert run_cli_here("clean", str(src), "-o", str(out / "nested")).returncode == 1  # an output folder inside out/
     shutil.copytree(out / "nested", src / "old")
-    dry = run_cli("clean", str(src), "-o", str(out), "--dry-run")
+    dry = run_cli_here("clean", str(src), "-o", str(out), "--dry-run")
     assert dry.returncode == 0, dry.stderr.decode()
     lines = dry.stdout.decode().splitlines()
     assert sorted(line.split()[1] for line in lines if line.startswith("clean ")) == sorted(
@@ -106,8 +108,8 @@ def test_dry_run_lists_what_would_be_done_and_writes_nothing(tmp_path: Path) -> 
     assert "fail   empty.txt  (empty file (0 bytes))" in lines
     assert any(line.startswith(f"pass   {src / 'old'}  (a cleankit output folder") for line in lines)
     assert b"nothing written" in dry.stderr and not (out / "provenance.jsonl").exists()
-    assert run_cli("clean", str(src), "-o", str(out)).returncode == 1
-    again = json.loads(run_cli("clean", str(src), "-o", str(out), "--dry-run", "--json").stdout)
+    assert run_cli_here("clean", str(src), "-o", str(out)).returncode == 1
+    again = json.loads(run_cli_here("clean", str(src), "-o", str(out), "--dry-run", "--json").stdout)
     assert sorted(again["skip"]) == sorted(p.name for p in SAMPLES.iterdir()) and again["clean"] == []
     assert again["fail"] == [{"source": "empty.txt", "error": "empty file (0 bytes)"}]
 

@@ -171,23 +171,23 @@ def test_forced_encoding_is_used() -> None:
 
 
 def test_detect_command(tmp_path) -> None:
-    from conftest import run_cli
+    from conftest import run_cli_here
 
     (tmp_path / "a.txt").write_bytes("關於推進廣佛科技創新合作的工作方案".encode("big5"))
     (tmp_path / "b.txt").write_bytes("广西科技创新规划".encode("gbk"))
-    result = run_cli("detect", "--json", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    result = run_cli_here("detect", "--json", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [r["encoding"] for r in rows] == ["big5hkscs", "gb18030"]
     assert all(r["runner_up"] and r["why"] and 0 < r["confidence"] <= 1 for r in rows)
-    text = run_cli("detect", str(tmp_path / "b.txt")).stdout.decode()
+    text = run_cli_here("detect", str(tmp_path / "b.txt")).stdout.decode()
     assert "gb18030" in text and "runner-up" in text
-    missing = run_cli("detect", str(tmp_path / "none.txt"))
+    missing = run_cli_here("detect", str(tmp_path / "none.txt"))
     assert missing.returncode == 1 and b"none.txt" in missing.stderr
 
 
 def test_mixed_file_restores_byte_exact_through_the_cli(tmp_path) -> None:
-    from conftest import run_cli
+    from conftest import run_cli_here
 
     raw = (
         "<p>正文 UTF-8 第一段</p>\r\n".encode()
@@ -198,13 +198,13 @@ def test_mixed_file_restores_byte_exact_through_the_cli(tmp_path) -> None:
     source.mkdir()
     (source / "mixed.html").write_bytes(raw)
     out = tmp_path / "out"
-    assert run_cli("clean", str(source), "-o", str(out), "-q").returncode == 0
+    assert run_cli_here("clean", str(source), "-o", str(out), "-q").returncode == 0
     record = json.loads((out / "provenance.jsonl").read_text().splitlines()[0])
     assert record["encoding"]["name"] == "mixed" and record["encoding"]["segments"]
     # The footer line is boilerplate and leaves the clean text; its decoded form is in the original.
-    original = run_cli("restore", str(out), "mixed.html").stdout.decode("utf-8")
+    original = run_cli_here("restore", str(out), "mixed.html").stdout.decode("utf-8")
     assert "页脚:版权所有 广西壮族自治区科学技术厅" in original and "結尾 UTF-8" in original
-    restored = run_cli("restore", "--bytes", str(out), "mixed.html")
+    restored = run_cli_here("restore", "--bytes", str(out), "mixed.html")
     assert restored.returncode == 0 and restored.stdout == raw
 
 
@@ -289,14 +289,14 @@ def test_bytes_of_another_shape_after_euc_tw_pairs_are_not_called_euc_tw() -> No
 
 
 def test_euc_tw_file_fails_alone_and_the_run_goes_on(tmp_path) -> None:
-    from conftest import run_cli
+    from conftest import run_cli_here
 
     source = tmp_path / "in"
     source.mkdir()
     (source / "euctw.txt").write_bytes(EUC_TW)
     (source / "gbk.txt").write_bytes("广西科技创新规划的通知。".encode("gbk"))
     out = tmp_path / "out"
-    result = run_cli("clean", str(source), "-o", str(out), "-q")
+    result = run_cli_here("clean", str(source), "-o", str(out), "-q")
     assert result.returncode == 1
     assert b"euctw.txt" in result.stderr and b"EUC-TW" in result.stderr
     assert (out / "gbk.txt").exists() and not (out / "euctw.txt").exists()

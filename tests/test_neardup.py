@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import opencc
 import pytest
-from conftest import GOLDEN, run_cli
+from conftest import GOLDEN, run_cli, run_cli_here
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -142,7 +142,7 @@ def test_crawl_keeps_one_copy_per_notice_and_restores_duplicates(tmp_path: Path)
         # The record alone rebuilds the original (its clean text is empty).
         assert restore_bytes_from_record("", record) == (src / source).read_bytes()
     source = sorted(dups)[0]
-    restored = run_cli("restore", str(out), source, "--bytes")
+    restored = run_cli_here("restore", str(out), source, "--bytes")
     assert restored.returncode == 0, restored.stderr.decode()
     assert restored.stdout == (src / source).read_bytes()
     for source in kept:
@@ -191,7 +191,7 @@ def test_keep_duplicates_writes_them_marked(tmp_path: Path) -> None:
 def test_second_run_dedups_against_the_persisted_index(tmp_path: Path) -> None:
     src, out = tmp_path / "crawl", tmp_path / "out"
     _crawl(src, random.Random(5))
-    assert run_cli("clean", str(src), "-o", str(out)).returncode == 0
+    assert run_cli_here("clean", str(src), "-o", str(out)).returncode == 0
     first = records(out)
     kept_notice0 = next(s for s, r in first.items() if r["status"] == "ok" and "notice0" in s)
     # A later crawl: a new reprint of notice 0 and a page never seen.
@@ -200,7 +200,7 @@ def test_second_run_dedups_against_the_persisted_index(tmp_path: Path) -> None:
     rng = random.Random(9)
     (later / "new_reprint.txt").write_text(reprint(notice(0), 4, rng), encoding="utf-8")
     (later / "new_page.txt").write_text(reprint(notice(7), 4, rng), encoding="utf-8")
-    result = run_cli("clean", str(later), "-o", str(out))
+    result = run_cli_here("clean", str(later), "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     second = records(out)
     assert second["new_reprint.txt"]["status"] == "duplicate"
@@ -210,13 +210,13 @@ def test_second_run_dedups_against_the_persisted_index(tmp_path: Path) -> None:
     # Records of the first run are untouched.
     assert {s: r for s, r in second.items() if s in first} == first
 
-    stats = run_cli("index", "stats", str(out), "--json")
+    stats = run_cli_here("index", "stats", str(out), "--json")
     data = json.loads(stats.stdout)
     assert data["documents"] == 17 and data["kept"] == 7 and data["duplicates"] == 10 and data["runs"] == 2
 
     # Prune drops the entry whose clean file is gone; the index then no longer matches it.
     (out / kept_notice0).unlink()
-    assert b"dropped 1" in run_cli("index", "prune", str(out)).stdout
+    assert b"dropped 1" in run_cli_here("index", "prune", str(out)).stdout
     with NearDupIndex(out / INDEX_FILE) as index:
         assert index.stats()["kept"] == 6
 
@@ -227,14 +227,14 @@ def test_dedup_paragraphs_removes_paragraphs_seen_before(tmp_path: Path) -> None
     shared = PARAGRAPHS[40]
     (src / "a.txt").write_text("\n\n".join([*notice(0, 2), shared]) + "\n", encoding="utf-8")
     (src / "b.txt").write_text("\n\n".join([shared, *notice(3, 2)]) + "\n", encoding="utf-8")
-    assert run_cli("clean", str(src), "-o", str(out), "--dedup-paragraphs").returncode == 0
+    assert run_cli_here("clean", str(src), "-o", str(out), "--dedup-paragraphs").returncode == 0
     assert shared in (out / "a.txt").read_text(encoding="utf-8")
     text_b = (out / "b.txt").read_text(encoding="utf-8")
     assert shared not in text_b and text_b == "\n\n".join(notice(3, 2)) + "\n"
     record = records(out)["b.txt"]
     (edit,) = [e for e in record["edits"] if e["stage"] == "neardup"]
     assert edit["rule"] == "seen-paragraph" and edit["ref"] == "doc:a.txt"
-    assert run_cli("restore", str(out), "b.txt", "--bytes").stdout == (src / "b.txt").read_bytes()
+    assert run_cli_here("restore", str(out), "b.txt", "--bytes").stdout == (src / "b.txt").read_bytes()
 
 
 def test_index_with_other_settings_is_refused(tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_cli_names_an_unusable_index(tmp_path: Path) -> None:
     out.mkdir()
     (src / "a.txt").write_text("\n\n".join(notice(0)) + "\n", encoding="utf-8")
     (out / INDEX_FILE).write_bytes(b"not a database" * 100)
-    result = run_cli("clean", str(src), "-o", str(out))
+    result = run_cli_here("clean", str(src), "-o", str(out))
     assert result.returncode == 2
     assert INDEX_FILE.encode() in result.stderr
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli_here
 
 from cleankit.audit.records import read_outdir
 from cleankit.audit.report import ReportOptions, build_report_data, script_json
@@ -76,16 +76,16 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = root / "out"
     # The markup stage would strip the planted tags from the clean text; keep them there so the
     # report has to show hostile markup in both the original and the clean view.
-    cleaned = run_cli("clean", str(corpus), "-o", str(out), "-j", "1", "--skip", "markup")
+    cleaned = run_cli_here("clean", str(corpus), "-o", str(out), "-j", "1", "--skip", "markup")
     assert cleaned.returncode == 1, cleaned.stderr.decode()  # empty.txt fails, the rest is cleaned
     plain = root / "report.html"
-    result = run_cli("report", str(out), "-o", str(plain))
+    result = run_cli_here("report", str(out), "-o", str(plain))
     assert result.returncode == 0, result.stderr.decode()
     dup_out = root / "dup-out"
     shutil.copytree(out, dup_out)
     add_duplicates(dup_out, 130)
     dups = root / "dups.html"
-    result = run_cli("report", str(dup_out), "-o", str(dups), "--details", "4")
+    result = run_cli_here("report", str(dup_out), "-o", str(dups), "--details", "4")
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads((out / "summary.json").read_text())
     return {"plain": plain, "dups": dups, "summary": summary, "out": out}
