@@ -210,16 +210,22 @@ AI_REST = (
 )
 
 
+def _one_graft_removed(original: str, host: str, grafted: str, graft_first: bool, **options: int) -> tuple:
+    """Dedup a page of ``original`` and ``grafted`` (the graft's paragraph first or second):
+    the host comes back as it was before the graft, the original untouched, by one edit."""
+    document = dedup(layout(*([grafted, original] if graft_first else [original, grafted])), **options)
+    kept = paragraphs(document.text)
+    assert kept == ([host, original] if graft_first else [original, host])
+    (edit,) = document.edits
+    return edit, kept
+
+
 @pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
 def test_graft_between_sentences_goes_from_the_paragraph_it_fits_less(graft_first: bool) -> None:
     original = LYCHEE_HEAD + LYCHEE_PASSAGE + LYCHEE_TAIL
     host = AI_FIRST + AI_REST
     grafted = AI_FIRST + LYCHEE_PASSAGE + AI_REST
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras))
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, kept = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == LYCHEE_PASSAGE and "fits its paragraph less" in edit.reason
     assert _passage_ref(edit, kept) == LYCHEE_PASSAGE
 
@@ -240,11 +246,7 @@ def test_graft_between_sentences_breaks_the_count_of_its_hosts_items(graft_first
     original = "".join(PROBLEMS)
     host = AI_FIRST + AI_REST
     grafted = AI_FIRST + PROBLEMS[1] + AI_REST
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras), passage_chars=40)
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, kept = _one_graft_removed(original, host, grafted, graft_first, passage_chars=40)
     assert edit.old == PROBLEMS[1] and "counts its items out of order 1 times" in edit.reason
     assert _passage_ref(edit, kept) == PROBLEMS[1]
 
@@ -257,11 +259,7 @@ def test_graft_that_opens_with_a_heading_inside_its_host_goes(graft_first: bool)
     original = passage + SENTENCES[3]
     host = LYCHEE_HEAD[2:] + LYCHEE_TAIL
     grafted = LYCHEE_HEAD[2:] + passage + LYCHEE_TAIL
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras))
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, _ = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == passage and "opens with a heading in the middle of its paragraph" in edit.reason
 
 
@@ -271,11 +269,7 @@ def test_graft_placed_before_its_hosts_heading_goes(graft_first: bool) -> None:
     original = LYCHEE_HEAD + LYCHEE_PASSAGE + LYCHEE_TAIL
     host = AI_FIRST + AI_REST
     grafted = LYCHEE_PASSAGE + host
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras))
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, _ = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == LYCHEE_PASSAGE
     assert "opens its paragraph before the paragraph's own heading" in edit.reason
 
@@ -307,11 +301,7 @@ def test_graft_that_brings_its_own_speaker_into_a_paragraph_goes(graft_first: bo
     original = WANG_HUNING + WANG_HUNING_TAIL
     host = CAI_QI + CAI_QI_TAIL
     grafted = CAI_QI + WANG_HUNING + CAI_QI_TAIL
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras))
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, _ = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == WANG_HUNING
     assert "opens with a speaker's attribution in the middle of its paragraph" in edit.reason
 
@@ -322,11 +312,7 @@ def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     original = WANG_HUNING + WANG_HUNING_TAIL
     host = "央视网消息（新闻联播）：" + CAI_QI[len("蔡奇表示，") :] + CAI_QI_TAIL
     grafted = WANG_HUNING + host
-    paras = [grafted, original] if graft_first else [original, grafted]
-    document = dedup(layout(*paras))
-    kept = paragraphs(document.text)
-    assert kept == ([host, original] if graft_first else [original, host])
-    (edit,) = document.edits
+    edit, _ = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == WANG_HUNING
     assert "opens its paragraph before the paragraph's own dateline" in edit.reason
 
