@@ -109,11 +109,11 @@ def reading_scores(
     shortlist = ranked[:SHORTLIST]
     if first is not None and all(char != first for _score, char in shortlist):
         shortlist.extend(pair for pair in ranked if pair[1] == first)
-    simple_left, simple_right = _simplified(left), _simplified(right)
+    simple_left, simple_right = simplified(left), simplified(right)
     word_logp = words.logp
     scored = []
     for score, candidate in shortlist:
-        simple = _simplified(candidate)
+        simple = simplified(candidate)
         gain = word_logp(simple_left + simple + simple_right) - word_logp(simple)
         scored.append((score + WORD_WEIGHT * gain, candidate))
     return scored
@@ -125,7 +125,8 @@ _SIMPLIFIED: dict[str, str] = {}
 SIMPLIFIED_KEPT = 1 << 16
 
 
-def _simplified(text: str) -> str:
+def simplified(text: str) -> str:
+    """``text`` in simplified characters (OpenCC ``t2s``), kept for the next search."""
     found = _SIMPLIFIED.get(text)
     if found is None:
         if len(_SIMPLIFIED) >= SIMPLIFIED_KEPT:

@@ -94,6 +94,12 @@ def _choose(before: str, span: str, after: str, model: ChineseModel, script: str
     scored = _ranked(before, span, after, model, script)
     if len(scored) < 2:
         return None
+    return _clear_best(scored, span)
+
+
+def _clear_best(scored: list[tuple[float, str]], span: str) -> str | None:
+    """The best of ``scored`` (best first, at least two) if it beats the next by the margin
+    for what survived of ``span`` (None: no clear one)."""
     margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
     if scored[0][0] - scored[1][0] < margin:
         return None
@@ -131,10 +137,7 @@ def _choose_in_sentence(
         return None
     candidates = [char for _score, char in ranked]
     scored = sorted(reading_scores(left, candidates, right, previous, fine_model(), words), reverse=True)
-    margin = MARGIN_WHOLE if span[1] in "?\ufffd" else MARGIN_TRAIL
-    if scored[0][0] - scored[1][0] < margin:
-        return None
-    return scored[0][1]
+    return _clear_best(scored, span)
 
 
 @lru_cache(maxsize=1024)

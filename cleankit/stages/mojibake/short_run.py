@@ -28,10 +28,9 @@ from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.stages.mojibake.common import WILDCARD
-from cleankit.stages.mojibake.context_choice import WINDOW, WORD_WEIGHT
+from cleankit.stages.mojibake.context_choice import WINDOW, WORD_WEIGHT, simplified
 from cleankit.stages.mojibake.frames import FRAMES, Frame
 from cleankit.stages.mojibake.script_fit import fitting, script_around
-from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import ChineseModel, WordModel
 
 # Whole readings (the character model's best) scored with the words, and the partial
@@ -156,8 +155,7 @@ def read_span(
     """
     before = left[-1] if left else previous
     after = right[0] if right else None
-    t2s = opencc_converter("t2s").convert
-    simple_left, simple_right = t2s(left), t2s(right)
+    simple_left, simple_right = simplified(left), simplified(right)
     scored: dict[str, tuple[float, tuple[int, ...]]] = {}
     for frame in FRAMES:
         if not frame.may_have_decoded(span):
@@ -175,7 +173,7 @@ def read_span(
             if reading in scored:
                 continue
             score = model.total_logp(left + reading + right, previous)
-            simple = t2s(reading)
+            simple = simplified(reading)
             own = sum(words.logp(simple[i]) for i in guessed)
             score += WORD_WEIGHT * (words.logp(simple_left + simple + simple_right) - own)
             scored[reading] = (score, guessed)
