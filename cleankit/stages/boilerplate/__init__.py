@@ -117,7 +117,7 @@ ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, 
 
 
 class LineMemo(OrderedDict[Any, Any]):
-    """Verdicts of lines, least recently used first (:func:`remember`, :meth:`recall`)."""
+    """Verdicts of lines, least recently used first (:meth:`keep`, :meth:`recall`)."""
 
     def recall(self, key: Any) -> Any:
         """The verdict kept for ``key`` (None if none), now the most recently used."""
@@ -126,18 +126,22 @@ class LineMemo(OrderedDict[Any, Any]):
             self.move_to_end(key)
         return value
 
+    def keep(self, key: Any, value: Any) -> None:
+        """Keep ``value`` for ``key`` as the most recently used, dropping the least recently
+        used beyond :data:`JUDGED_LINES_KEPT`."""
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > JUDGED_LINES_KEPT:
+            self.popitem(last=False)
+
 
 def remember(memo: LineMemo, key: Any, value: Any, budget: SearchBudget) -> None:
     """Keep a line's verdict for the next pages of a site (furniture repeats from page to
     page), unless a search of this page ran over the time limit or a rule was stopped: such a
     verdict holds for this page only. At most JUDGED_LINES_KEPT verdicts are kept, the least
     recently used dropped first."""
-    if budget.timeouts:
-        return
-    memo[key] = value
-    memo.move_to_end(key)
-    while len(memo) > JUDGED_LINES_KEPT:
-        memo.popitem(last=False)
+    if not budget.timeouts:
+        memo.keep(key, value)
 
 
 class RuleIndex:
