@@ -21,6 +21,7 @@ from operator import itemgetter
 from cleankit.stages.mojibake.script_fit import fits, fitting
 from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.trigrams import trigram_model
 
 # Characters of context on each side of a guess that the reading is scored over.
 WINDOW = 4
@@ -110,10 +111,15 @@ def reading_scores(
     if first is not None and all(char != first for _score, char in shortlist):
         shortlist.extend(pair for pair in ranked if pair[1] == first)
     simple_left, simple_right = simplified(left), simplified(right)
+    # The characters the candidate's three trigrams see: two before it, two after.
+    before_pair = simplified((previous or "") + left)[-2:]
+    after_pair = simple_right[:2]
+    trigrams = trigram_model(model)
     word_logp = words.logp
     scored = []
-    for score, candidate in shortlist:
+    for _score, candidate in shortlist:
         simple = simplified(candidate)
+        score = trigrams.total_logp(simple + after_pair, before_pair)
         gain = word_logp(simple_left + simple + simple_right) - word_logp(simple)
         scored.append((score + WORD_WEIGHT * gain, candidate))
     return scored

@@ -32,6 +32,7 @@ from cleankit.stages.mojibake.context_choice import WINDOW, WORD_WEIGHT, simplif
 from cleankit.stages.mojibake.frames import FRAMES, Frame
 from cleankit.stages.mojibake.script_fit import fitting, script_around
 from cleankit.text.plausibility import ChineseModel, WordModel
+from cleankit.text.trigrams import trigram_model
 
 # Whole readings (the character model's best) scored with the words, and the partial
 # readings the character model keeps while it builds them.
@@ -156,6 +157,9 @@ def read_span(
     before = left[-1] if left else previous
     after = right[0] if right else None
     simple_left, simple_right = simplified(left), simplified(right)
+    # The characters the readings' trigrams see around them: two before, two after.
+    before_pair = simplified((previous or "") + left)[-2:]
+    trigrams = trigram_model(model)
     scored: dict[str, tuple[float, tuple[int, ...]]] = {}
     for frame in FRAMES:
         if not frame.may_have_decoded(span):
@@ -172,8 +176,8 @@ def read_span(
         for reading in _shortlist(slots, before, after, model):
             if reading in scored:
                 continue
-            score = model.total_logp(left + reading + right, previous)
             simple = simplified(reading)
+            score = trigrams.total_logp(simple + simple_right[:2], before_pair)
             own = sum(words.logp(simple[i]) for i in guessed)
             score += WORD_WEIGHT * (words.logp(simple_left + simple + simple_right) - own)
             scored[reading] = (score, guessed)

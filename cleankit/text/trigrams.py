@@ -1,0 +1,95 @@
+"""Character trigrams over the bigram model: which character fits between two others.
+
+The character model of :mod:`cleankit.text.plausibility` knows pairs, interpolated with the
+unigram, so between two frequent characters its bigrams barely differ (``最根本在于`` read one
+byte out of step comes back ``在在``: both pairs are frequent). Three characters in a row know
+more: ``在于以`` and ``本在于`` were counted, ``本在在`` never was. The counts
+(``data/hanzi_trigrams.tsv.xz``, built by ``tools/build_trigrams.py``) come from the work
+reports and from news and general prose (the SIGHAN 2005 bakeoff's gold texts, a People's
+Daily corpus), all in simplified characters; text is scored through OpenCC ``t2s`` by the
+callers, as for the word model.
+
+Used only to choose among the readings of a guessed character, never to decide whether text is
+damaged: loaded when a page has a guess to make, and kept in the start-up cache
+(:mod:`cleankit.io.cache`).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+
+from cleankit.text.plausibility import ChineseModel, _word_counts, fine_model
+
+# Weight of the trigram estimate against the bigram model's probability, where the pair before
+# the character was counted.
+TRIGRAM_WEIGHT = 0.5
+TRIGRAM_KIND = "hanzi-trigrams"
+
+
+class TrigramModel:
+    """Trigram counts (``abc``) and the counts of the pairs they start with (``ab`` followed by
+    any character), interpolated with a bigram :class:`ChineseModel`."""
+
+    def __init__(self, counts: dict[str, int], bigram: ChineseModel) -> None:
+        self.counts = counts
+        self.bigram = bigram
+
+    def logp(self, first: str | None, previous: str | None, char: str) -> float:
+        """log P(char | first, previous): the trigram's share where ``first previous`` was
+        counted, the bigram model's probability otherwise."""
+        lower = self.bigram.logp(previous, char)
+        if first is None or previous is None:
+            return lower
+        pair = self.counts.get(first + previous)
+        if pair is None:
+            return lower
+        seen = self.counts.get(first + previous + char, 0)
+        return math.log(TRIGRAM_WEIGHT * seen / pair + (1 - TRIGRAM_WEIGHT) * math.exp(lower))
+
+    def total_logp(self, text: str, before: str = "") -> float:
+        """log-probability of ``text`` after the characters ``before`` (their own
+        probabilities not counted; the last two condition the first of ``text``)."""
+        joined = before[-2:] + text
+        offset = len(joined) - len(text)
+        score = 0.0
+        for index in range(offset, len(joined)):
+            first = joined[index - 2] if index >= 2 else None
+            previous = joined[index - 1] if index >= 1 else None
+            score += self.logp(first, previous, joined[index])
+        return score
+
+
+def parse_counts(text: str) -> dict[str, int]:
+    """The table's ``item<TAB>count`` lines."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        item, _, count = line.rpartition("\t")
+        if item:
+            counts[item] = int(count)
+    return counts
+
+
+@lru_cache(maxsize=1)
+def trigram_counts() -> dict[str, int]:
+    """The shipped table: trigram counts and the counts of the pairs they start with."""
+    import lzma
+
+    from cleankit.io import cache
+
+    raw = resources.files("cleankit.text").joinpath("data/hanzi_trigrams.tsv.xz").read_bytes()
+    code = cache.code_fingerprint(__name__)
+    key = cache.key_of(TRIGRAM_KIND, code, raw) if code is not None else None
+
+    def parse() -> dict[str, int]:
+        return parse_counts(lzma.decompress(raw).decode("utf-8"))
+
+    counts: dict[str, int] = parse() if key is None else cache.cached(TRIGRAM_KIND, key, parse, _word_counts)
+    return counts
+
+
+def trigram_model(bigram: ChineseModel | None = None) -> TrigramModel:
+    """The shipped trigrams over ``bigram`` (by default the finer bigrams,
+    :func:`~cleankit.text.plausibility.fine_model`)."""
+    return TrigramModel(trigram_counts(), bigram if bigram is not None else fine_model())
