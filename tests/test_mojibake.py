@@ -542,15 +542,18 @@ def test_guessed_character_is_chosen_by_its_sentence(sentence: str, run: str, da
 
 def test_word_model_loads_only_for_a_guess() -> None:
     """Pages without a guessed character never load the word list (half a second of CPU)
-    nor the finer bigrams."""
+    nor the finer bigrams, nor the trigrams."""
     from cleankit.text.plausibility import fine_model, word_model
+    from cleankit.text.trigrams import trigram_counts
 
     word_model.cache_clear()
     fine_model.cache_clear()
+    trigram_counts.cache_clear()
     repair("我们要深入推进生态文明建设？持续改善空气质量。")
     repair("第一章 总则\n本办法自发布之日起施行。")
     assert word_model.cache_info().misses == 0
     assert fine_model.cache_info().misses == 0
+    assert trigram_counts.cache_info().misses == 0
 
 
 def test_fine_model_adds_the_rarer_bigrams_of_the_same_source() -> None:

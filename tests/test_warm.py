@@ -84,7 +84,7 @@ from cleankit.core.pipeline import Pipeline
 from cleankit.core.settings import Settings
 from cleankit.run import warm
 from cleankit.text.lazy_pattern import LazyPattern
-from cleankit.text import cjk, plausibility
+from cleankit.text import cjk, plausibility, trigrams
 pipeline = Pipeline.from_settings(Settings())
 warm.warm_shared()
 warm.warm_cleaning(pipeline)
@@ -92,6 +92,7 @@ rules = next(s for s in pipeline.stages if s.name == "boilerplate").ruleset.rule
 patterns = [p for r in rules for p in (r.compiled, r.compiled_lines, *r.compiled_fields.values())]
 lazy = [p for p in patterns if isinstance(p, LazyPattern)]
 print(plausibility.chinese_model.cache_info().currsize, plausibility.word_model.cache_info().currsize,
+      trigrams.trigram_counts.cache_info().currsize,
       "pypinyin" in sys.modules, "ftfy" in sys.modules, cjk.opencc_converter.cache_info().currsize,
       len(lazy) > 0, sum(p._compiled is None for p in lazy))
 """
@@ -100,10 +101,10 @@ print(plausibility.chinese_model.cache_info().currsize, plausibility.word_model.
 def test_warming_loads_what_a_worker_would_load_on_first_use() -> None:
     # A fresh interpreter: this one may have loaded the tables already.
     found = subprocess.run([sys.executable, "-c", WARMED], capture_output=True, text=True, check=True).stdout.split()
-    # Both models, pypinyin, ftfy, t2s with the Taiwan and Hong Kong converters (to the
-    # standard and to simplified) and s2t (the mojibake stage's script-fit): 7, and every
-    # lazily compiled rule pattern compiled.
-    assert found == ["1", "1", "True", "True", "7", "True", "0"]
+    # Both models and the trigrams that choose a guess, pypinyin, ftfy, t2s with the Taiwan
+    # and Hong Kong converters (to the standard and to simplified) and s2t (the mojibake
+    # stage's script-fit): 7, and every lazily compiled rule pattern compiled.
+    assert found == ["1", "1", "1", "True", "True", "7", "True", "0"]
 
 
 def _square(n: int) -> int:

@@ -46,6 +46,8 @@ from pathlib import Path
 
 import opencc
 
+from cleankit.text.trigrams import counted
+
 MIRRORS = Path("/work/.mirror")
 OUT = Path(__file__).resolve().parent.parent / "cleankit" / "text" / "data" / "hanzi_trigrams.tsv.xz"
 SIGHAN_FILES = (
@@ -62,11 +64,6 @@ def _show(git_dir: Path, path: str) -> str:
         ["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"], check=True, capture_output=True
     ).stdout
     return blob.decode("utf-8-sig")
-
-
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return 0x3000 <= code <= 0x303F or 0x3400 <= code <= 0x9FFF or 0xFF00 <= code <= 0xFFEF or code >= 0x20000
 
 
 def report_texts(git_dir: Path) -> Iterator[str]:
@@ -116,7 +113,7 @@ def main() -> None:
             trigrams.update(
                 simple[i : i + 3]
                 for i in range(len(simple) - 2)
-                if _is_cjk(simple[i]) and _is_cjk(simple[i + 1]) and _is_cjk(simple[i + 2])
+                if counted(simple[i]) and counted(simple[i + 1]) and counted(simple[i + 2])
             )
     pairs: Counter[str] = Counter()
     for trigram, count in trigrams.items():

@@ -28,6 +28,14 @@ TRIGRAM_WEIGHT = 0.5
 TRIGRAM_KIND = "hanzi-trigrams"
 
 
+def counted(char: str) -> bool:
+    """Is ``char`` one the table counts trigrams of (CJK characters and punctuation, full-width
+    forms)? A trigram with any other character (an ASCII comma, a digit) was never counted, so
+    its absence is no evidence against the character."""
+    code = ord(char)
+    return 0x3000 <= code <= 0x303F or 0x3400 <= code <= 0x9FFF or 0xFF00 <= code <= 0xFFEF or code >= 0x20000
+
+
 class TrigramModel:
     """Trigram counts (``abc``) and the counts of the pairs they start with (``ab`` followed by
     any character), interpolated with a bigram :class:`ChineseModel`."""
@@ -38,9 +46,10 @@ class TrigramModel:
 
     def logp(self, first: str | None, previous: str | None, char: str) -> float:
         """log P(char | first, previous): the trigram's share where ``first previous`` was
-        counted, the bigram model's probability otherwise."""
+        counted (and ``char`` is a character the table counts), the bigram model's
+        probability otherwise."""
         lower = self.bigram.logp(previous, char)
-        if first is None or previous is None:
+        if first is None or previous is None or not counted(char):
             return lower
         pair = self.counts.get(first + previous)
         if pair is None:

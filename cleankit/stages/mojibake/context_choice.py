@@ -87,6 +87,7 @@ def reading_scores(
     previous: str | None,
     model: ChineseModel,
     words: WordModel,
+    by_trigrams: bool = True,
 ) -> list[tuple[float, str]]:
     """Scores of the best candidates between ``left`` and ``right`` (``previous``: the
     character before ``left``): the character model's log-probability of the window plus what
@@ -95,8 +96,9 @@ def reading_scores(
 
     Only the :data:`SHORTLIST` candidates that the character model ranks best by both
     neighbours are scored by the words (and the first one given, the guess in place); the
-    character model's score is taken on the two bigrams the candidate makes, which is what
-    differs between the windows."""
+    character model's score is taken on what differs between the windows: the three trigrams
+    the candidate makes (:mod:`cleankit.text.trigrams`, over ``model``'s bigrams), or with
+    ``by_trigrams`` false the two bigrams."""
     logp = model.logp
     before = left[-1] if left else previous
     after = right[0] if right else None
@@ -117,9 +119,10 @@ def reading_scores(
     trigrams = trigram_model(model)
     word_logp = words.logp
     scored = []
-    for _score, candidate in shortlist:
+    for score, candidate in shortlist:
         simple = simplified(candidate)
-        score = trigrams.total_logp(simple + after_pair, before_pair)
+        if by_trigrams:
+            score = trigrams.total_logp(simple + after_pair, before_pair)
         gain = word_logp(simple_left + simple + simple_right) - word_logp(simple)
         scored.append((score + WORD_WEIGHT * gain, candidate))
     return scored

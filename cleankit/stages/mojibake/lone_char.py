@@ -136,7 +136,9 @@ def _choose_in_sentence(
     if len(ranked) < 2:
         return None
     candidates = [char for _score, char in ranked]
-    scored = sorted(reading_scores(left, candidates, right, previous, fine_model(), words), reverse=True)
+    # By the bigrams: the margin of _clear_best was chosen on their spread of scores.
+    scored = reading_scores(left, candidates, right, previous, fine_model(), words, by_trigrams=False)
+    scored.sort(reverse=True)
     return _clear_best(scored, span)
 
 

@@ -28,6 +28,7 @@ from cleankit.stages.mojibake.short_run import short_run_reading
 from cleankit.stages.mojibake.utf8_as_gbk import may_hold_utf8_as_gbk, utf8_as_gbk_repairs
 from cleankit.text.cjk import opencc_converter
 from cleankit.text.plausibility import chinese_model, fine_model, word_model
+from cleankit.text.trigrams import trigram_counts
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
@@ -76,6 +77,7 @@ class MojibakeStage:
         ftfy_config()
         word_model()
         fine_model()
+        trigram_counts()
         # script-fit reads the script around a guess with both converters.
         opencc_converter("t2s")
         opencc_converter("s2t")
