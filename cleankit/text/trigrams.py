@@ -3,7 +3,7 @@
 The character model of :mod:`cleankit.text.plausibility` knows pairs, interpolated with the
 unigram, so between two frequent characters its bigrams barely differ (``最根本在于`` read one
 byte out of step comes back ``在在``: both pairs are frequent). Three characters in a row know
-more: ``在于以`` and ``本在于`` were counted, ``本在在`` never was. The counts
+more: ``本在于`` was counted (3 of the 8 times 本在 was), ``本在在`` never was. The counts
 (``data/hanzi_trigrams.tsv.xz``, built by ``tools/build_trigrams.py``) come from the work
 reports and from news and general prose (the SIGHAN 2005 bakeoff's gold texts, a People's
 Daily corpus), all in simplified characters; text is scored through OpenCC ``t2s`` by the
@@ -29,11 +29,13 @@ TRIGRAM_KIND = "hanzi-trigrams"
 
 
 def counted(char: str) -> bool:
-    """Is ``char`` one the table counts trigrams of (CJK characters and punctuation, full-width
-    forms)? A trigram with any other character (an ASCII comma, a digit) was never counted, so
-    its absence is no evidence against the character."""
+    """Is ``char`` one the table counts trigrams of (an ideograph)? A trigram with any other
+    character (an ASCII comma, a digit) was never counted, so its absence is no evidence
+    against the character. Punctuation is left to the bigrams: three characters know which
+    word goes on, not where a sentence or an enumeration ends (、 and 。 after 产业 are both
+    frequent)."""
     code = ord(char)
-    return 0x3000 <= code <= 0x303F or 0x3400 <= code <= 0x9FFF or 0xFF00 <= code <= 0xFFEF or code >= 0x20000
+    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000
 
 
 class TrigramModel:
@@ -49,7 +51,7 @@ class TrigramModel:
         counted (and ``char`` is a character the table counts), the bigram model's
         probability otherwise."""
         lower = self.bigram.logp(previous, char)
-        if first is None or previous is None or not counted(char):
+        if first is None or previous is None or not (counted(first) and counted(previous) and counted(char)):
             return lower
         pair = self.counts.get(first + previous)
         if pair is None:

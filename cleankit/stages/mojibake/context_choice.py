@@ -31,8 +31,10 @@ WINDOW = 4
 # Chosen on TUNE seeds 13/1/2 and FRESH-TUNE (exact of 4 x 420 damaged runs, with
 # script-fit): 1.5: 1194, 2.5: 1204, 3.5: 1205 (benchmarks/README.md, §5 damage5).
 WORD_WEIGHT = 2.5
-# Candidates (the character model's best by both neighbours) scored by the words.
-SHORTLIST = 40
+# Candidates (the character model's best by both neighbours) scored by the words and the
+# trigrams. 80, was 40: the bigrams rank low some characters the trigrams know (TUNE seeds
+# 13/1/2 and FRESH-TUNE, exact of 4 x 420 with the trigrams: 40: 1228, 80: 1231).
+SHORTLIST = 80
 # How much better the reading with another character must be than with the first guess for
 # that character to replace it. Zero: the first guess was made by its two neighbours alone
 # (the bigrams), the reading of the sentence knows more; the best reading is taken (TUNE
