@@ -306,6 +306,44 @@ def test_graft_that_brings_its_own_speaker_into_a_paragraph_goes(graft_first: bo
     assert "opens with a speaker's attribution in the middle of its paragraph" in edit.reason
 
 
+# Written for these tests in the manner of a news bulletin: talks on farm trade, where a second
+# speaker is quoted in the middle of the paragraph, and an unrelated item on snowfall.
+TALKS_HEAD = "双方在会谈中回顾了两国建交以来经贸合作取得的成果，一致同意扩大农产品贸易规模，深化农业科技合作。"
+TALKS_QUOTE = (
+    "李明表示，两国农产品贸易规模去年再创新高，大豆、牛肉和水果贸易均有较大增长。"
+    "双方将进一步扩大农产品贸易，推动农业合作向种业、农机装备和冷链物流等领域延伸，"
+    "共同维护粮食安全，让两国农民从合作中得到更多实惠。"
+)
+TALKS_TAIL = "会谈后，两国农业部门签署了农产品贸易与农业科技合作备忘录。"
+SNOW = (
+    "今年入冬以来，北方多地出现持续降雪天气，气象部门提前发布预警信息。"
+    "交通运输部门组织力量清扫积雪，保障道路畅通，各地供暖企业加强设备巡检，确保群众温暖过冬，保障粮食和蔬菜供应。"
+)
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_speaker_in_the_middle_yields_to_a_decisive_wording_share(graft_first: bool) -> None:
+    # The original quotes its second speaker in mid-paragraph (a news paragraph may); the graft
+    # opens the snowfall item, where nothing else speaks of trade: 1 % of that paragraph's
+    # wording against 24 % of the talks paragraph's, which outweighs the tendency.
+    original = TALKS_HEAD + TALKS_QUOTE + TALKS_TAIL
+    grafted = TALKS_QUOTE + SNOW
+    edit, _ = _one_graft_removed(original, SNOW, grafted, graft_first)
+    assert edit.old == TALKS_QUOTE
+    assert "outweighs a speaker's attribution in the other's middle" in edit.reason
+
+
+def test_only_a_speakers_attribution_yields_and_only_to_a_measured_share() -> None:
+    from cleankit.stages.repeats import _outweighs
+
+    speaker = ["opens with a speaker's attribution in the middle of its paragraph"]
+    assert _outweighs(speaker, 0.01, 0.24)
+    assert not _outweighs(speaker, 0.1, 0.3)  # three times is not decisive
+    assert not _outweighs(speaker, 0.0, 0.06)  # a paragraph sharing nothing measures nothing
+    assert not _outweighs(["opens with a heading in the middle of its paragraph"], 0.01, 0.5)
+    assert not _outweighs(["opens its paragraph before the paragraph's own speaker's attribution"], 0.01, 0.5)
+
+
 @pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
 def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     # A passage put at the very start of a news item, before the item's own dateline.
