@@ -344,6 +344,50 @@ def test_only_a_speakers_attribution_yields_and_only_to_a_measured_share() -> No
     assert not _outweighs(["opens its paragraph before the paragraph's own speaker's attribution"], 0.01, 0.5)
 
 
+# Written for these tests in the manner of a news bulletin: a new regulation's points counted
+# 一是/二是/三是/四是 in one paragraph, and an unrelated item on housing.
+RULES_OPENING = "《办法》从四个方面作出规定：一是明确安全生产工作坚持人民至上、生命至上，把保护人民生命安全摆在首位。"
+RULES_SECOND = (
+    "二是规范企业生产经营行为，要求企业建立健全全员安全生产责任制和安全生产规章制度，"
+    "定期组织开展安全生产教育培训和应急演练，及时发现和消除事故隐患，确保企业生产安全，"
+    "对排查出的重大事故隐患一律实行挂牌督办。"
+)
+RULES_TAIL = "三是压实企业主体责任。四是严格落实监管责任，加大对违法行为的处罚力度。"
+HOUSING_FIRST = "今年以来，全省新开工建设保障性住房三万余套，一批老旧小区完成改造。"
+HOUSING_REST = "住房城乡建设部门表示，将继续加大保障性住房建设力度，满足群众住房需求。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_item_that_continues_the_passages_count_is_no_heading_of_its_own(graft_first: bool) -> None:
+    # The original opens its paragraph with the first two points; 三是 after them is the
+    # passage's next item, not the paragraph's own heading behind a graft.
+    passage = (
+        RULES_OPENING
+        + "二是规范企业生产经营行为，要求企业建立健全全员安全生产责任制和安全生产规章制度，定期开展隐患排查治理。"
+    )
+    original = passage + RULES_TAIL
+    host = HOUSING_FIRST + HOUSING_REST
+    edit, _ = _one_graft_removed(original, host, HOUSING_FIRST + passage + HOUSING_REST, graft_first)
+    assert edit.old == passage and "fits its paragraph less" in edit.reason
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_item_in_mid_paragraph_that_continues_the_count_before_it_is_in_place(graft_first: bool) -> None:
+    # 二是 after 一是 stands in its place in the middle of the original's paragraph.
+    original = RULES_OPENING + RULES_SECOND + RULES_TAIL
+    host = HOUSING_FIRST + HOUSING_REST
+    edit, _ = _one_graft_removed(original, host, RULES_SECOND + host, graft_first)
+    assert edit.old == RULES_SECOND and "fits its paragraph less" in edit.reason
+
+
+def test_an_item_continues_a_count_only_as_the_next_of_its_kind() -> None:
+    from cleankit.stages.repeats import _continues_count
+
+    assert _continues_count("（一）加强统筹。（二）完善机制。", "（三）压实责任。")
+    assert not _continues_count("（一）加强统筹。（二）完善机制。", "三是压实责任。")  # another kind
+    assert not _continues_count("一是加强统筹。", "要压实三是责任。")  # not at the sentence's start
+
+
 @pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
 def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     # A passage put at the very start of a news item, before the item's own dateline.

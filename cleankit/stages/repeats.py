@@ -675,7 +675,8 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
        no comma), and a news paragraph with who speaks or its dateline (see :func:`_opening`);
        such an opening rarely stands in the middle of one. The copy that puts one where it
        cannot be (the passage opens with one but text of its paragraph comes before it, or the
-       passage opens its paragraph and the paragraph's own opening follows it) is the graft —
+       passage opens its paragraph and the paragraph's own opening follows it; an enumerated
+       item that continues the count of the text before it is no such opening) is the graft —
        except that a speaker's attribution in mid-paragraph (news paragraphs quote a second
        speaker often enough) yields to a decisive share of wording (4.; see :func:`_outweighs`).
     4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
@@ -827,24 +828,50 @@ def _opening(sentence: str) -> str | None:
 def _misplaced_openings(before: str, passage: str, after: str) -> list[str]:
     """Where a copy of a passage puts a paragraph's opening that cannot stand there."""
     found = []
-    if canonical(before) and (kind := _opening(_first_sentence(passage))):
+    opening = _first_sentence(passage)
+    if canonical(before) and (kind := _opening(opening)) and not _continues_count(before, opening):
         found.append(IN_THE_MIDDLE.format(kind))
-    if not canonical(before) and canonical(after) and (kind := _opening(_first_sentence(after.lstrip()))):
-        found.append(f"opens its paragraph before the paragraph's own {kind}")
+    if not canonical(before) and canonical(after):
+        following = _first_sentence(after.lstrip())
+        # An item that continues the passage's own count (一是… in the passage, 二是… after it)
+        # is the next item of the passage's list, not the paragraph's own heading.
+        if (kind := _opening(following)) and not _continues_count(passage, following):
+            found.append(f"opens its paragraph before the paragraph's own {kind}")
     return found
+
+
+def _items(text: str) -> Iterator[tuple[int, int]]:
+    """The enumerated items at the starts of ``text``'s sentences: (kind, numeral value)."""
+    for match in _ITEM.finditer(text):
+        kind = next(group for group in range(1, 5) if match.group(group))
+        yield kind, _NUMERALS[match.group(kind)]
 
 
 def _out_of_order(text: str) -> int:
     """How often the enumerated items of ``text`` do not follow the item before of their kind."""
     last: dict[int, int] = {}
     count = 0
-    for match in _ITEM.finditer(text):
-        kind = next(group for group in range(1, 5) if match.group(group))
-        value = _NUMERALS[match.group(kind)]
+    for kind, value in _items(text):
         if kind in last and value != last[kind] + 1:
             count += 1
         last[kind] = value
     return count
+
+
+def _continues_count(passage: str, sentence: str) -> bool:
+    """Whether ``sentence`` opens with the item that follows the last item of its kind in
+    ``passage``.
+
+    >>> _continues_count("一是明确工作原则。二是规范生产管理。", "三是压实主体责任。")
+    True
+    >>> _continues_count("一是明确工作原则。", "三是压实主体责任。")
+    False
+    """
+    opening = next(_items(sentence), None)
+    if opening is None or _ITEM.match(sentence) is None:
+        return False
+    last = {kind: value for kind, value in _items(passage)}
+    return last.get(opening[0], -1) + 1 == opening[1]
 
 
 def different_words(view: str, other: str) -> bool:
