@@ -399,6 +399,13 @@ def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     assert "opens its paragraph before the paragraph's own dateline" in edit.reason
 
 
+def test_short_clause_ending_in_a_semicolon_is_no_heading() -> None:
+    from cleankit.stages.repeats import _opening
+
+    assert _opening("深化要素市场化配置改革。") == "heading"
+    assert _opening("全省铁路客运量预计达到120万人次；") is None
+
+
 def test_paragraph_openings_of_news_text() -> None:
     from cleankit.stages.repeats import _opening
 

@@ -820,7 +820,8 @@ def _opening(sentence: str) -> str | None:
         return SPEAKER
     if DATELINE_OPENING.match(sentence):
         return "dateline"
-    if len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,"):
+    # A short clause that ends in a semicolon is one item of a list running on, not a heading.
+    if len(sentence) <= HEADING_CHARS and not any(mark in sentence for mark in "，,；;"):
         return "heading"
     return None
 
