@@ -399,6 +399,14 @@ def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     assert "opens its paragraph before the paragraph's own dateline" in edit.reason
 
 
+def test_speaker_who_also_says_continues_a_paragraph() -> None:
+    from cleankit.stages.repeats import _opening
+
+    assert _opening("外交部发言人当天表示，中方愿同各方加强沟通。") == "speaker's attribution"
+    assert _opening("外交部发言人当天还表示，中方愿同各方加强沟通。") is None
+    assert _opening("该国官员也称，救援工作仍在进行。") is None
+
+
 def test_short_clause_ending_in_a_semicolon_is_no_heading() -> None:
     from cleankit.stages.repeats import _opening
 

@@ -766,9 +766,10 @@ HEADING_CHARS = 16
 # middle of a paragraph that already has its own is more often the graft (in the 2024 evening
 # news, three in five such sentences open their paragraph). 说 after 来/是/该/以/话/般 is a
 # connective (总的来说， 也就是说， 可以说，), not a speaker; a pronoun (他表示，) refers back to the
-# speaker of the sentence before, so it continues a paragraph instead of opening one.
+# speaker of the sentence before, so it continues a paragraph instead of opening one, and so
+# does a speaker who "also" says (发言人当天还表示， 该国官员也称，): someone already quoted.
 ATTRIBUTION_OPENING = lazy_compile(
-    r"(?![他她它])[\u4e00-\u9fff·]{2,14}?(?:表示|指出|强调|(?<![来是该以话般])说|认为|介绍|提出|宣布|称|谈到)[，：:,]"
+    r"(?![他她它])[\u4e00-\u9fff·]{2,14}?(?<![还也])(?:表示|指出|强调|(?<![来是该以话般])说|认为|介绍|提出|宣布|称|谈到)[，：:,]"
 )
 SPEAKER = "speaker's attribution"
 # A wording share this many times the other copy's outweighs a speaker's attribution: in the
