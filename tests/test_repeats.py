@@ -399,6 +399,38 @@ def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     assert "opens its paragraph before the paragraph's own dateline" in edit.reason
 
 
+# Written for these tests in the manner of a news bulletin: a delegation's visit, and a paragraph
+# on the two countries' trade that shares much of the talks' wording.
+VISIT_HEAD = "应邀来访的友好国家议会代表团24日抵达北京，开始为期五天的正式访问。"
+VISIT_TALKS = (
+    "双方当天在人民大会堂举行会谈，就加强立法机构交流、深化经贸和人文合作深入交换意见。"
+    "双方一致认为，两国友好合作基础牢固，愿共同推动双边关系迈上新台阶，为两国人民带来更多福祉，"
+    "并在联合国等多边场合加强沟通协调。"
+)
+VISIT_TAIL = "访问期间，代表团还将赴上海、浙江等地参观考察。"
+TRADE_FIRST = "近年来，两国经贸合作持续深化，双边贸易额连续三年保持增长。"
+TRADE_REST = "两国企业在新能源、数字经济等领域交流合作日益密切，为两国人民带来实实在在的福祉。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_that_says_that_day_where_no_day_was_named_goes(graft_first: bool) -> None:
+    # 当天 ("that day") needs a day named before it: the visit's paragraph names the 24th, the
+    # trade paragraph none, though it shares more of the passage's wording (22 % against 2 %).
+    original = VISIT_HEAD + VISIT_TALKS + VISIT_TAIL
+    host = TRADE_FIRST + TRADE_REST
+    edit, _ = _one_graft_removed(original, host, TRADE_FIRST + VISIT_TALKS + TRADE_REST, graft_first)
+    assert edit.old == VISIT_TALKS
+    assert "refers to a day its paragraph has not named" in edit.reason
+
+
+def test_a_day_named_in_the_passage_itself_is_no_dangling_reference() -> None:
+    from cleankit.stages.repeats import _dangling_day
+
+    assert _dangling_day("", "代表团24日抵达，双方当天举行会谈。") == []
+    assert _dangling_day("昨天，代表团抵达。", "双方当天举行会谈。") == []
+    assert _dangling_day("代表团抵达。", "双方当晚出席欢迎宴会，次日前往上海。")
+
+
 def test_speaker_who_also_says_continues_a_paragraph() -> None:
     from cleankit.stages.repeats import _opening
 

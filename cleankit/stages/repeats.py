@@ -679,6 +679,8 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
        item that continues the count of the text before it is no such opening) is the graft —
        except that a speaker's attribution in mid-paragraph (news paragraphs quote a second
        speaker often enough) yields to a decisive share of wording (4.; see :func:`_outweighs`).
+       A passage that says "that day" (当天) where its paragraph has named no day counts as
+       such a fault too (:func:`_dangling_day`); the copy with more faults is the graft.
     4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
        the smaller share of its other character pairs (Han bigrams, on the canonical view) in
        the passage is the graft.
@@ -702,7 +704,7 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
             _pairs(rest),
             len(rest) - 1,
             _out_of_order(copy.text),
-            _misplaced_openings(before, passage, after),
+            _misplaced_openings(before, passage, after) + _dangling_day(before, passage),
         )
     cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, openings_earlier = evidence[id(earlier)]
     cuts_later, passage_later, rest_later, length_later, order_later, openings_later = evidence[id(later)]
@@ -840,6 +842,29 @@ def _misplaced_openings(before: str, passage: str, after: str) -> list[str]:
         if (kind := _opening(following)) and not _continues_count(passage, following):
             found.append(f"opens its paragraph before the paragraph's own {kind}")
     return found
+
+
+# A day named by reference to one named before (当天 "that day"), and a day named outright.
+DAY_REFERENCE = lazy_compile(r"当天|当日|同日|次日|当晚")
+DAY_NAMED = lazy_compile(r"\d{1,2}日|[今昨前明]天|[今昨]日")
+
+
+def _dangling_day(before: str, passage: str) -> list[str]:
+    """The passage says "that day" (当天, 当日 …) before naming a day of its own, and its
+    paragraph names none before it: the day it means was named where the passage came from.
+
+    >>> _dangling_day("代表团24日抵达首都。", "双方当天举行会谈。")
+    []
+    >>> _dangling_day("双方举行会谈。", "双方当天举行会谈。")
+    ['refers to a day its paragraph has not named']
+    """
+    reference = DAY_REFERENCE.search(passage)
+    if reference is None:
+        return []
+    named = DAY_NAMED.search(passage)
+    if (named is not None and named.start() < reference.start()) or DAY_NAMED.search(before):
+        return []
+    return ["refers to a day its paragraph has not named"]
 
 
 def _items(text: str) -> Iterator[tuple[int, int]]:
