@@ -679,8 +679,8 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
        item that continues the count of the text before it is no such opening) is the graft —
        except that a speaker's attribution in mid-paragraph (news paragraphs quote a second
        speaker often enough) yields to a decisive share of wording (4.; see :func:`_outweighs`).
-       A passage that says "that day" (当天) where its paragraph has named no day counts as
-       such a fault too (:func:`_dangling_day`); the copy with more faults is the graft.
+       A passage that refers back to a person or a day its paragraph has not named counts as
+       such a fault too (:func:`_dangling_references`); the copy with more faults is the graft.
     4. Otherwise, the original shares its paragraph's wording: the copy whose paragraph has
        the smaller share of its other character pairs (Han bigrams, on the canonical view) in
        the passage is the graft.
@@ -704,7 +704,7 @@ def judge_graft(earlier: _Copy, later: _Copy, min_chars: int) -> tuple[_Copy, st
             _pairs(rest),
             len(rest) - 1,
             _out_of_order(copy.text),
-            _misplaced_openings(before, passage, after) + _dangling_day(before, passage),
+            _misplaced_openings(before, passage, after) + _dangling_references(before, passage),
         )
     cuts_earlier, passage_earlier, rest_earlier, length_earlier, order_earlier, openings_earlier = evidence[id(earlier)]
     cuts_later, passage_later, rest_later, length_later, order_later, openings_later = evidence[id(later)]
@@ -847,24 +847,34 @@ def _misplaced_openings(before: str, passage: str, after: str) -> list[str]:
 # A day named by reference to one named before (当天 "that day"), and a day named outright.
 DAY_REFERENCE = lazy_compile(r"当天|当日|同日|次日|当晚")
 DAY_NAMED = lazy_compile(r"\d{1,2}日|[今昨前明]天|[今昨]日")
+# A speaker named by a pronoun (他强调， 她表示， 他们认为，): the person was named before.
+PRONOUN_ATTRIBUTION = lazy_compile(
+    r"[“「『]?[他她]们?[\u4e00-\u9fff]{0,4}?(?:表示|指出|强调|说|认为|介绍|提出|称|谈到)[，：:,]"
+)
 
 
-def _dangling_day(before: str, passage: str) -> list[str]:
-    """The passage says "that day" (当天, 当日 …) before naming a day of its own, and its
-    paragraph names none before it: the day it means was named where the passage came from.
+def _dangling_references(before: str, passage: str) -> list[str]:
+    """Where a copy of a passage refers back to what its paragraph has not named: the passage
+    opens its paragraph with a speaker's pronoun (他强调，), or says "that day" (当天, 当日 …)
+    before naming a day of its own where its paragraph names none before it. The person or
+    day it means was named where the passage came from.
 
-    >>> _dangling_day("代表团24日抵达首都。", "双方当天举行会谈。")
+    >>> _dangling_references("", "他强调，要压实安全生产责任。")
+    ['opens its paragraph with a pronoun for a speaker it has not named']
+    >>> _dangling_references("代表团24日抵达首都。", "双方当天举行会谈。")
     []
-    >>> _dangling_day("双方举行会谈。", "双方当天举行会谈。")
+    >>> _dangling_references("双方举行会谈。", "双方当天举行会谈。")
     ['refers to a day its paragraph has not named']
     """
+    found = []
+    if not canonical(before) and PRONOUN_ATTRIBUTION.match(passage.lstrip()):
+        found.append("opens its paragraph with a pronoun for a speaker it has not named")
     reference = DAY_REFERENCE.search(passage)
-    if reference is None:
-        return []
-    named = DAY_NAMED.search(passage)
-    if (named is not None and named.start() < reference.start()) or DAY_NAMED.search(before):
-        return []
-    return ["refers to a day its paragraph has not named"]
+    if reference is not None and not DAY_NAMED.search(before):
+        named = DAY_NAMED.search(passage)
+        if named is None or named.start() > reference.start():
+            found.append("refers to a day its paragraph has not named")
+    return found
 
 
 def _items(text: str) -> Iterator[tuple[int, int]]:
