@@ -477,6 +477,26 @@ def test_short_clause_ending_in_a_semicolon_is_no_heading() -> None:
     assert _opening("全省铁路客运量预计达到120万人次；") is None
 
 
+# Written for these tests in the manner of a news bulletin: an item on a press briefing, opened
+# by its dateline sentence, and an unrelated item on snowfall (SNOW, above).
+BRIEFING_LEAD = "央视网消息（新闻联播）：国务院新闻办公室今天举行新闻发布会，介绍去年国民经济运行情况。"
+BRIEFING_WORDS = (
+    "国家统计局负责人介绍，去年国民经济回升向好，全年国内生产总值比上年增长百分之五，"
+    "城镇新增就业一千二百多万人，居民消费价格总体平稳，粮食产量再创新高，"
+    "高质量发展扎实推进，经济社会发展主要预期目标圆满实现。"
+)
+BRIEFING_TAIL = "这位负责人表示，今年经济发展面临的有利条件强于不利因素。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_speaker_right_after_the_items_dateline_sentence_is_in_place(graft_first: bool) -> None:
+    # The item's first speaker follows its dateline sentence: no opening out of place there,
+    # so the wording decides (the snowfall item shares none of it).
+    original = BRIEFING_LEAD + BRIEFING_WORDS + BRIEFING_TAIL
+    edit, _ = _one_graft_removed(original, SNOW, BRIEFING_WORDS + SNOW, graft_first)
+    assert edit.old == BRIEFING_WORDS and "fits its paragraph less" in edit.reason
+
+
 def test_paragraph_openings_of_news_text() -> None:
     from cleankit.stages.repeats import _opening
 

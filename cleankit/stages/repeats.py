@@ -834,7 +834,11 @@ def _misplaced_openings(before: str, passage: str, after: str) -> list[str]:
     found = []
     opening = _first_sentence(passage)
     if canonical(before) and (kind := _opening(opening)) and not _continues_count(before, opening):
-        found.append(IN_THE_MIDDLE.format(kind))
+        # A news item's first speaker follows its dateline sentence (央视网消息：…举行新闻发布会。
+        # 某某介绍，…): right after a paragraph that is only that sentence, a speaker is in place.
+        lead = before.strip()
+        if not (kind == SPEAKER and _first_sentence(lead) == lead and _opening(lead) == "dateline"):
+            found.append(IN_THE_MIDDLE.format(kind))
     if not canonical(before) and canonical(after):
         following = _first_sentence(after.lstrip())
         # An item that continues the passage's own count (一是… in the passage, 二是… after it)
