@@ -1099,7 +1099,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gazette-commit", default=GAZETTE_COMMIT)
     ap.add_argument("--gazette-files", type=int, default=12, help="issue files of ROC year 104 to read")
     ap.add_argument(
-        "--fresh-gazette-files", type=int, default=6, help="gazette files, --split fresh (ROC 105) / fresh-tune (103) / fresh2 (102)"
+        "--fresh-gazette-files",
+        type=int,
+        default=6,
+        help="gazette files, --split fresh (ROC 105) / fresh-tune (103) / fresh2 (102)",
     )
     ap.add_argument(
         "--news-mirror",
@@ -1108,7 +1111,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"git mirror of {NEWS_REPO}, simplified text of --split fresh and fresh-tune (default: %(default)s)",
     )
     ap.add_argument("--news-commit", default=NEWS_COMMIT)
-    ap.add_argument("--news-days", type=int, default=40, help="news days, --split fresh (2025) / fresh-tune (2024) / fresh2 (2023)")
+    ap.add_argument(
+        "--news-days", type=int, default=40, help="news days, --split fresh (2025) / fresh-tune (2024) / fresh2 (2023)"
+    )
     ap.add_argument(
         "--split",
         choices=("tune", "heldout", "both", *FRESH_SPLITS),
