@@ -25,8 +25,13 @@ ever tuned or checked on, for figures measured once after the work they judge:
 ``--split fresh-tune`` is the same kinds of text from other years (news of 2024, gazette of ROC
 year 103), to tune on when FRESH shows a gap, without looking at FRESH's failures.
 
+``--split fresh2`` is a third held-out set of the same kinds (news of 2023, gazette of ROC year
+102), added once FRESH had been measured after work on its gap: run it once per attempt, on the
+base and on the attempt, and never look at its failures.
+
 A FRESH paragraph that is also a paragraph of the TUNE/HELD-OUT or FRESH-TUNE sources (a formula
-the gazette prints every year) is dropped, so FRESH holds only text never seen by the work.
+the gazette prints every year) is dropped, so FRESH holds only text never seen by the work;
+FRESH2 likewise drops the paragraphs of every other split (FRESH included).
 
 **Split.** A document (one report, one gazette record) is HELD-OUT when the first 8 hex
 digits of ``sha256("cleankit-issue13-split:" + document text)`` are odd, TUNE otherwise —
@@ -85,7 +90,14 @@ DEFAULT_NEWS = Path("/work/.mirror/china-data+xwlb/repo")
 NEWS_REPO = "china-data/xwlb"
 NEWS_COMMIT = "710ba229765c537beb474d9eb272fbc097981bc0"
 # The second held-out set and a tuning set of the same kinds of text: (news year, gazette year).
-FRESH_SPLITS = {"fresh": ("assets/2025/", "105/"), "fresh-tune": ("assets/2024/", "103/")}
+FRESH_SPLITS = {
+    "fresh": ("assets/2025/", "105/"),
+    "fresh-tune": ("assets/2024/", "103/"),
+    "fresh2": ("assets/2023/", "102/"),
+}
+# The splits whose paragraphs each fresh split drops besides TUNE/HELD-OUT's: the text its
+# work was tuned on (fresh-tune), and every set measured before it.
+FRESH_DROPS = {"fresh": ("fresh-tune",), "fresh-tune": (), "fresh2": ("fresh-tune", "fresh")}
 
 SPLIT_SALT = "cleankit-issue13-split:"
 # Lines issue 13 quotes from real pages: a document holding one is always TUNE.
@@ -1087,7 +1099,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gazette-commit", default=GAZETTE_COMMIT)
     ap.add_argument("--gazette-files", type=int, default=12, help="issue files of ROC year 104 to read")
     ap.add_argument(
-        "--fresh-gazette-files", type=int, default=6, help="gazette files, --split fresh (ROC 105) / fresh-tune (103)"
+        "--fresh-gazette-files",
+        type=int,
+        default=6,
+        help="gazette files, --split fresh (ROC 105) / fresh-tune (103) / fresh2 (102)",
     )
     ap.add_argument(
         "--news-mirror",
@@ -1096,13 +1111,16 @@ def main(argv: list[str] | None = None) -> int:
         help=f"git mirror of {NEWS_REPO}, simplified text of --split fresh and fresh-tune (default: %(default)s)",
     )
     ap.add_argument("--news-commit", default=NEWS_COMMIT)
-    ap.add_argument("--news-days", type=int, default=40, help="news days, --split fresh (2025) / fresh-tune (2024)")
+    ap.add_argument(
+        "--news-days", type=int, default=40, help="news days, --split fresh (2025) / fresh-tune (2024) / fresh2 (2023)"
+    )
     ap.add_argument(
         "--split",
         choices=("tune", "heldout", "both", *FRESH_SPLITS),
         default="both",
         help="both = tune and heldout; fresh = the second held-out set (other sources; run once); "
-        "fresh-tune = the same kinds of text of another year, to tune on",
+        "fresh-tune = the same kinds of text of another year, to tune on; "
+        "fresh2 = a third held-out set (news 2023, gazette ROC 102; run once per attempt)",
     )
     ap.add_argument("--suite", action="append", choices=SUITES, help="repeatable; default: all")
     ap.add_argument("--seed", type=int, default=13)
@@ -1137,8 +1155,8 @@ def main(argv: list[str] | None = None) -> int:
             return found
 
         seen = {p for d in docs for p in d.paragraphs}
-        if args.split == "fresh":  # nor text of the set tuned on for it
-            seen |= {p for d in fresh_docs("fresh-tune") for p in d.paragraphs}
+        for other in FRESH_DROPS[args.split]:  # nor text of the sets tuned on or measured before
+            seen |= {p for d in fresh_docs(other) for p in d.paragraphs}
         news_dir, gazette_dir = FRESH_SPLITS[args.split]
         docs = fresh_docs(args.split)
         for d in docs:

@@ -306,6 +306,88 @@ def test_graft_that_brings_its_own_speaker_into_a_paragraph_goes(graft_first: bo
     assert "opens with a speaker's attribution in the middle of its paragraph" in edit.reason
 
 
+# Written for these tests in the manner of a news bulletin: talks on farm trade, where a second
+# speaker is quoted in the middle of the paragraph, and an unrelated item on snowfall.
+TALKS_HEAD = "双方在会谈中回顾了两国建交以来经贸合作取得的成果，一致同意扩大农产品贸易规模，深化农业科技合作。"
+TALKS_QUOTE = (
+    "李明表示，两国农产品贸易规模去年再创新高，大豆、牛肉和水果贸易均有较大增长。"
+    "双方将进一步扩大农产品贸易，推动农业合作向种业、农机装备和冷链物流等领域延伸，"
+    "共同维护粮食安全，让两国农民从合作中得到更多实惠。"
+)
+TALKS_TAIL = "会谈后，两国农业部门签署了农产品贸易与农业科技合作备忘录。"
+SNOW = (
+    "今年入冬以来，北方多地出现持续降雪天气，气象部门提前发布预警信息。"
+    "交通运输部门组织力量清扫积雪，保障道路畅通，各地供暖企业加强设备巡检，确保群众温暖过冬，保障粮食和蔬菜供应。"
+)
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_speaker_in_the_middle_yields_to_a_decisive_wording_share(graft_first: bool) -> None:
+    # The original quotes its second speaker in mid-paragraph (a news paragraph may); the graft
+    # opens the snowfall item, where nothing else speaks of trade: 1 % of that paragraph's
+    # wording against 24 % of the talks paragraph's, which outweighs the tendency.
+    original = TALKS_HEAD + TALKS_QUOTE + TALKS_TAIL
+    grafted = TALKS_QUOTE + SNOW
+    edit, _ = _one_graft_removed(original, SNOW, grafted, graft_first)
+    assert edit.old == TALKS_QUOTE
+    assert "outweighs a speaker's attribution in the other's middle" in edit.reason
+
+
+def test_only_a_speakers_attribution_yields_and_only_to_a_measured_share() -> None:
+    from cleankit.stages.repeats import _outweighs
+
+    speaker = ["opens with a speaker's attribution in the middle of its paragraph"]
+    assert _outweighs(speaker, 0.01, 0.24)
+    assert not _outweighs(speaker, 0.1, 0.3)  # three times is not decisive
+    assert not _outweighs(speaker, 0.0, 0.06)  # a paragraph sharing nothing measures nothing
+    assert not _outweighs(["opens with a heading in the middle of its paragraph"], 0.01, 0.5)
+    assert not _outweighs(["opens its paragraph before the paragraph's own speaker's attribution"], 0.01, 0.5)
+
+
+# Written for these tests in the manner of a news bulletin: a new regulation's points counted
+# 一是/二是/三是/四是 in one paragraph, and an unrelated item on housing.
+RULES_OPENING = "《办法》从四个方面作出规定：一是明确安全生产工作坚持人民至上、生命至上，把保护人民生命安全摆在首位。"
+RULES_SECOND = (
+    "二是规范企业生产经营行为，要求企业建立健全全员安全生产责任制和安全生产规章制度，"
+    "定期组织开展安全生产教育培训和应急演练，及时发现和消除事故隐患，确保企业生产安全，"
+    "对排查出的重大事故隐患一律实行挂牌督办。"
+)
+RULES_TAIL = "三是压实企业主体责任。四是严格落实监管责任，加大对违法行为的处罚力度。"
+HOUSING_FIRST = "今年以来，全省新开工建设保障性住房三万余套，一批老旧小区完成改造。"
+HOUSING_REST = "住房城乡建设部门表示，将继续加大保障性住房建设力度，满足群众住房需求。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_item_that_continues_the_passages_count_is_no_heading_of_its_own(graft_first: bool) -> None:
+    # The original opens its paragraph with the first two points; 三是 after them is the
+    # passage's next item, not the paragraph's own heading behind a graft.
+    passage = (
+        RULES_OPENING
+        + "二是规范企业生产经营行为，要求企业建立健全全员安全生产责任制和安全生产规章制度，定期开展隐患排查治理。"
+    )
+    original = passage + RULES_TAIL
+    host = HOUSING_FIRST + HOUSING_REST
+    edit, _ = _one_graft_removed(original, host, HOUSING_FIRST + passage + HOUSING_REST, graft_first)
+    assert edit.old == passage and "fits its paragraph less" in edit.reason
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_item_in_mid_paragraph_that_continues_the_count_before_it_is_in_place(graft_first: bool) -> None:
+    # 二是 after 一是 stands in its place in the middle of the original's paragraph.
+    original = RULES_OPENING + RULES_SECOND + RULES_TAIL
+    host = HOUSING_FIRST + HOUSING_REST
+    edit, _ = _one_graft_removed(original, host, RULES_SECOND + host, graft_first)
+    assert edit.old == RULES_SECOND and "fits its paragraph less" in edit.reason
+
+
+def test_an_item_continues_a_count_only_as_the_next_of_its_kind() -> None:
+    from cleankit.stages.repeats import _continues_count
+
+    assert _continues_count("（一）加强统筹。（二）完善机制。", "（三）压实责任。")
+    assert not _continues_count("（一）加强统筹。（二）完善机制。", "三是压实责任。")  # another kind
+    assert not _continues_count("一是加强统筹。", "要压实三是责任。")  # not at the sentence's start
+
+
 @pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
 def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     # A passage put at the very start of a news item, before the item's own dateline.
@@ -315,6 +397,104 @@ def test_graft_placed_before_its_hosts_dateline_goes(graft_first: bool) -> None:
     edit, _ = _one_graft_removed(original, host, grafted, graft_first)
     assert edit.old == WANG_HUNING
     assert "opens its paragraph before the paragraph's own dateline" in edit.reason
+
+
+# Written for these tests in the manner of a news bulletin: a delegation's visit, and a paragraph
+# on the two countries' trade that shares much of the talks' wording.
+VISIT_HEAD = "应邀来访的友好国家议会代表团24日抵达北京，开始为期五天的正式访问。"
+VISIT_TALKS = (
+    "双方当天在人民大会堂举行会谈，就加强立法机构交流、深化经贸和人文合作深入交换意见。"
+    "双方一致认为，两国友好合作基础牢固，愿共同推动双边关系迈上新台阶，为两国人民带来更多福祉，"
+    "并在联合国等多边场合加强沟通协调。"
+)
+VISIT_TAIL = "访问期间，代表团还将赴上海、浙江等地参观考察。"
+TRADE_FIRST = "近年来，两国经贸合作持续深化，双边贸易额连续三年保持增长。"
+TRADE_REST = "两国企业在新能源、数字经济等领域交流合作日益密切，为两国人民带来实实在在的福祉。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_that_says_that_day_where_no_day_was_named_goes(graft_first: bool) -> None:
+    # 当天 ("that day") needs a day named before it: the visit's paragraph names the 24th, the
+    # trade paragraph none, though it shares more of the passage's wording (22 % against 2 %).
+    original = VISIT_HEAD + VISIT_TALKS + VISIT_TAIL
+    host = TRADE_FIRST + TRADE_REST
+    edit, _ = _one_graft_removed(original, host, TRADE_FIRST + VISIT_TALKS + TRADE_REST, graft_first)
+    assert edit.old == VISIT_TALKS
+    assert "refers to a day its paragraph has not named" in edit.reason
+
+
+# Written for these tests in the manner of a news bulletin: a minister's remarks at a meeting,
+# and a province's report on work safety that shares much of their wording.
+MEETING_HEAD = "调研期间，部长主持召开部分省市安全生产工作座谈会，听取意见建议。"
+MEETING_WORDS = (
+    "他强调，岁末年初是生产安全事故易发多发期，各地要压实安全生产责任，深入排查整治重大事故隐患，"
+    "加强矿山、危化品、燃气和消防等重点行业领域安全监管，严防遏制重特大事故发生，"
+    "切实保障好人民群众生命财产安全。"
+)
+SAFETY_FIRST = "今年以来，全省深入开展安全生产治本攻坚行动，排查整治重大事故隐患一千余项，安全生产形势总体稳定。"
+SAFETY_REST = "应急管理部门将继续加强重点行业领域安全监管，推动安全生产责任落实到位。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_graft_that_opens_a_paragraph_with_a_speakers_pronoun_goes(graft_first: bool) -> None:
+    # 他强调 at the head of the safety report has no one to refer to; after the meeting's
+    # opening it refers to the minister. The wording alone points the other way (12 % against 37 %).
+    original = MEETING_HEAD + MEETING_WORDS
+    host = SAFETY_FIRST + SAFETY_REST
+    edit, _ = _one_graft_removed(original, host, MEETING_WORDS + host, graft_first)
+    assert edit.old == MEETING_WORDS
+    assert "opens its paragraph with a pronoun for a speaker it has not named" in edit.reason
+
+
+def test_a_day_named_in_the_passage_itself_is_no_dangling_reference() -> None:
+    from cleankit.stages.repeats import _dangling_references
+
+    assert _dangling_references("", "代表团24日抵达，双方当天举行会谈。") == []
+    assert _dangling_references("昨天，代表团抵达。", "双方当天举行会谈。") == []
+    assert _dangling_references("代表团抵达。", "双方当晚出席欢迎宴会，次日前往上海。")
+
+
+def test_speakers_pronoun_dangles_only_at_the_head_of_its_paragraph() -> None:
+    from cleankit.stages.repeats import _dangling_references
+
+    assert _dangling_references("", "他们表示，将继续推进合作。")
+    assert _dangling_references("部长出席会议。", "他强调，要狠抓落实。") == []  # the person was named before
+    assert _dangling_references("", "他国经验表明，改革需要时间。") == []  # 他国 is no pronoun for a person
+
+
+def test_speaker_who_also_says_continues_a_paragraph() -> None:
+    from cleankit.stages.repeats import _opening
+
+    assert _opening("外交部发言人当天表示，中方愿同各方加强沟通。") == "speaker's attribution"
+    assert _opening("外交部发言人当天还表示，中方愿同各方加强沟通。") is None
+    assert _opening("该国官员也称，救援工作仍在进行。") is None
+
+
+def test_short_clause_ending_in_a_semicolon_is_no_heading() -> None:
+    from cleankit.stages.repeats import _opening
+
+    assert _opening("深化要素市场化配置改革。") == "heading"
+    assert _opening("全省铁路客运量预计达到120万人次；") is None
+
+
+# Written for these tests in the manner of a news bulletin: an item on a press briefing, opened
+# by its dateline sentence, and an unrelated item on snowfall (SNOW, above).
+BRIEFING_LEAD = "央视网消息（新闻联播）：国务院新闻办公室今天举行新闻发布会，介绍去年国民经济运行情况。"
+BRIEFING_WORDS = (
+    "国家统计局负责人介绍，去年国民经济回升向好，全年国内生产总值比上年增长百分之五，"
+    "城镇新增就业一千二百多万人，居民消费价格总体平稳，粮食产量再创新高，"
+    "高质量发展扎实推进，经济社会发展主要预期目标圆满实现。"
+)
+BRIEFING_TAIL = "这位负责人表示，今年经济发展面临的有利条件强于不利因素。"
+
+
+@pytest.mark.parametrize("graft_first", [False, True], ids=["original first", "graft first"])
+def test_speaker_right_after_the_items_dateline_sentence_is_in_place(graft_first: bool) -> None:
+    # The item's first speaker follows its dateline sentence: no opening out of place there,
+    # so the wording decides (the snowfall item shares none of it).
+    original = BRIEFING_LEAD + BRIEFING_WORDS + BRIEFING_TAIL
+    edit, _ = _one_graft_removed(original, SNOW, BRIEFING_WORDS + SNOW, graft_first)
+    assert edit.old == BRIEFING_WORDS and "fits its paragraph less" in edit.reason
 
 
 def test_paragraph_openings_of_news_text() -> None:
