@@ -164,3 +164,19 @@ def test_stdin_honours_output_folder_and_says_where_provenance_went(tmp_path: Pa
     assert f"provenance written to {tmp_path / 'p.jsonl'}".encode() in kept.stderr
     both = run_cli_here("clean", "-", "-o", str(out), "--provenance", str(tmp_path / "p.jsonl"), stdin=raw)
     assert both.returncode == 2 and both.stderr.decode().count("\n") == 1
+
+
+def test_a_lone_surrogate_in_traditional_text_is_converted_around(tmp_path: Path) -> None:
+    # JSON may escape a lone surrogate ("\ud800": a scraper cut a pair in two); OpenCC cannot
+    # encode one, and the whole record used to fail. Converted around it, it stays in place.
+    source = tmp_path / "pages.jsonl"
+    original = "臺灣的軟體產業發展迅速\ud800。電腦軟體產業發展。"
+    source.write_text(json.dumps({"id": 1, "text": original}) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli_here("clean", str(source), "-o", str(out), "--jsonl", "--to", "simplified")
+    assert result.returncode == 0, result.stderr.decode()
+    cleaned = json.loads((out / "pages.jsonl").read_text(encoding="utf-8"))
+    assert cleaned["text"].startswith("台湾的软体产业发展迅速\ud800。电脑软体产业发展。")
+    assert records(out)["pages.jsonl#1"]["status"] == "ok"
+    restored = run_cli_here("restore", str(out), "pages.jsonl#1").stdout.decode("utf-8", "surrogatepass")
+    assert restored == original

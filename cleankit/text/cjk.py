@@ -7,12 +7,12 @@ command line does, for its help text) loads neither.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
-    import opencc
 
 # Target scripts of the script stage and the OpenCC configuration of each (None: no conversion).
 SCRIPT_TARGETS: dict[str, str | None] = {
@@ -73,10 +73,40 @@ def han_count(text: str) -> int:
     return int(sum(np.count_nonzero((points >= low) & (points <= high)) for low, high in HAN_BLOCKS))
 
 
+class Converter:
+    """An OpenCC converter that also takes text holding lone surrogates.
+
+    OpenCC encodes its input as UTF-8, which has no form for a lone surrogate, and JSON Lines
+    input (``"\\ud800"``) or bytes read with ``surrogateescape`` can carry one; the call then
+    raises and the whole document would fail. Such text is converted around its surrogates,
+    which stay where they were (a surrogate also ends any phrase OpenCC would match across it).
+
+    >>> Converter("t2s").convert("電腦\\ud800軟體")
+    '电脑\\ud800软体'
+    """
+
+    __slots__ = ("_opencc",)
+
+    def __init__(self, config: str) -> None:
+        import opencc
+
+        self._opencc: opencc.OpenCC = opencc.OpenCC(config)
+
+    def convert(self, text: str) -> str:
+        try:
+            return self._opencc.convert(text)
+        except UnicodeEncodeError:  # only a lone surrogate cannot be encoded as UTF-8
+            # The split's capturing group puts the surrogate runs at the odd indices.
+            pieces = _SURROGATE_RUN.split(text)
+            pieces[::2] = [self._opencc.convert(piece) for piece in pieces[::2]]
+            return "".join(pieces)
+
+
+_SURROGATE_RUN = re.compile("([\ud800-\udfff]+)")
+
+
 @cache
-def opencc_converter(config: str) -> opencc.OpenCC:
+def opencc_converter(config: str) -> Converter:
     """One OpenCC converter per configuration and process: loading its dictionaries is the
     cost, so every stage that converts (script, boilerplate matching, dedup's view) shares it."""
-    import opencc
-
-    return opencc.OpenCC(config)
+    return Converter(config)

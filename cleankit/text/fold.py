@@ -27,12 +27,11 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from cleankit.text.cjk import code_points, opencc_converter
+from cleankit.text.cjk import Converter, code_points, opencc_converter
 from cleankit.text.small import use_numpy
 
 if TYPE_CHECKING:
     import numpy as np
-    import opencc
 
 # Quotes and brackets whose variants NFKC does not fold but copies swap freely.
 _EXTRA_FOLDS = {
@@ -56,7 +55,7 @@ _table: dict[int, str | None] = {}
 _lock = threading.Lock()
 
 
-def _converter_instance() -> opencc.OpenCC:
+def _converter_instance() -> Converter:
     return opencc_converter("t2s")
 
 
