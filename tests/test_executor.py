@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from conftest import child_pids
@@ -110,82 +109,3 @@ def test_stopping_midway_ends_the_workers_at_once() -> None:
     results.close()  # as the run does on an output error or Ctrl-C
     assert time.monotonic() - started < 20
     assert _children() <= before
-
-
-def _pid_of_worker(n: int) -> tuple[int, int]:
-    return os.getpid(), n
-
-
-@dataclass
-class _Tagged:
-    """Work sent to kept workers: answers with its tag, the worker's pid and its peak memory."""
-
-    tag: str
-    SENT_TO_KEPT_WORKERS: ClassVar[bool] = True
-
-    def __call__(self, n: int) -> tuple[str, int, int, int]:
-        return self.tag, os.getpid(), n, _peak_kb()
-
-
-def _peak_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def test_kept_workers_take_the_next_work_and_end_with_the_block() -> None:
-    executor = LocalExecutor(2)
-    before = _children()
-    with executor.kept_workers():
-        first = list(executor.results(list(range(10)), _pid_of_worker, _lost))
-        second = list(executor.results(list(range(10)), _Tagged("verify"), _lost))
-        third = list(executor.results(list(range(4)), _Tagged("rewrite"), _lost))
-        assert _children() - before == {pid for pid, _n in first}
-    assert _children() <= before
-    assert sorted(n for _pid, n in first) == list(range(10))
-    assert sorted(n for _tag, _pid, n, _peak in second) == list(range(10))
-    assert {tag for tag, *_ in second} == {"verify"} and {tag for tag, *_ in third} == {"rewrite"}
-    # The same processes: nothing was forked for the second and third work.
-    assert {pid for _tag, pid, *_ in second + third} <= {pid for pid, _n in first}
-
-
-def test_work_that_cannot_be_sent_gets_workers_of_its_own() -> None:
-    executor = LocalExecutor(2)
-    with executor.kept_workers():
-        first = {pid for pid, _n in executor.results(list(range(6)), _pid_of_worker, _lost)}
-        again = {pid for pid, _n in executor.results(list(range(6)), _pid_of_worker, _lost)}
-    assert not first & again  # a plain function is not sent: the kept workers were stopped
-
-
-def test_outside_the_block_workers_are_not_kept() -> None:
-    executor = LocalExecutor(2)
-    before = _children()
-    list(executor.results(list(range(6)), _pid_of_worker, _lost))
-    assert _children() <= before
-
-
-def test_a_kept_worker_that_died_idle_is_replaced_for_the_next_work() -> None:
-    executor = LocalExecutor(2)
-    with executor.kept_workers():
-        pids = {pid for pid, _n in executor.results(list(range(6)), _pid_of_worker, _lost)}
-        victim = min(pids)
-        os.kill(victim, signal.SIGKILL)
-        time.sleep(0.2)  # its death is seen when the next work is sent to it
-        results = list(executor.results(list(range(8)), _Tagged("after"), _lost))
-    assert sorted(n for _tag, _pid, n, _peak in results) == list(range(8))
-    assert victim not in {pid for _tag, pid, *_ in results}
-
-
-def test_a_kept_worker_does_not_map_what_the_parent_grew_after_forking_it() -> None:
-    # A worker's resident memory starts at its parent's when it is forked (pages shared
-    # copy-on-write): one forked after the parent grew counts the growth, a kept one does not.
-    grown = 96 << 20
-    executor = LocalExecutor(2)
-    with executor.kept_workers():
-        list(executor.results(list(range(4)), _pid_of_worker, _lost))
-        ballast = bytearray(b"\x01") * grown  # every page written: resident in the parent
-        kept = max(peak for *_rest, peak in executor.results(list(range(4)), _Tagged("kept"), _lost))
-    forked = max(peak for *_rest, peak in LocalExecutor(2).results(list(range(4)), _Tagged("forked"), _lost))
-    del ballast
-    assert forked - kept > (grown >> 10) // 2

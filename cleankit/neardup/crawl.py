@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import xxhash
@@ -174,8 +174,6 @@ class PairVerifier:
     ``_similarity`` (the pass as the worker holds it: it reads clean texts as its run wrote them)."""
 
     comparer: NearDupPass
-    # Small once pickled (the pass leaves its index and caches out): the cleaning workers take it.
-    SENT_TO_KEPT_WORKERS: ClassVar[bool] = True
 
     def __call__(self, task: PairTask) -> PairScores:
         docs = task.docs
@@ -261,7 +259,6 @@ class FileRewriter:
     """The work of a worker at the end of a run: the pass's own rewrite of a group of files."""
 
     rewriter: NearDupPass
-    SENT_TO_KEPT_WORKERS: ClassVar[bool] = True  # as PairVerifier's
 
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
         gathered = GatheredChanges()

@@ -21,7 +21,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -179,47 +179,45 @@ class _Run:
         cleaner = Cleaner(self.pipeline, outdir, passes, run_id)
         summary = RunSummary()
         committer = _Committer(self.state, provenance, passes)
-        with _kept_workers(self.executor):  # the end of the run's work goes to the cleaning workers
-            lost = lambda task, why: cleaner.failure(task.rel, why, task.context)  # noqa: E731
-            produced = self.executor.results(tasks, cleaner, lost)
-            results = itertools.chain((cleaner.failure(rel, error) for rel, error in bad), produced)
-            try:
-                for result in results:
-                    if result.output_error:
-                        raise OutputError(result.output_error)
-                    committer.add(result)
-                    summary.add(result)
-                    self.skipped, self.committed = summary.skipped, committer.committed
-                    if on_result:
-                        on_result(result)
-                committer.flush()
-                self.committed = committer.committed
-            except KeyboardInterrupt:
-                with _deferred_interrupt(reraise=False):
-                    _close(produced)
-                    committer.flush()  # the results that arrived are finished: keep them
+        produced = self.executor.results(tasks, cleaner, lambda task, why: cleaner.failure(task.rel, why, task.context))
+        results = itertools.chain((cleaner.failure(rel, error) for rel, error in bad), produced)
+        try:
+            for result in results:
+                if result.output_error:
+                    raise OutputError(result.output_error)
+                committer.add(result)
+                summary.add(result)
                 self.skipped, self.committed = summary.skipped, committer.committed
-                _abandon(passes)
-                raise RunInterrupted(self.committed, self.remaining) from None
-            except BaseException:
+                if on_result:
+                    on_result(result)
+            committer.flush()
+            self.committed = committer.committed
+        except KeyboardInterrupt:
+            with _deferred_interrupt(reraise=False):
                 _close(produced)
-                _abandon(passes)
-                raise
-            finally:
-                committer.close()
-            faults.boundary("cleaned")
+                committer.flush()  # the results that arrived are finished: keep them
+            self.skipped, self.committed = summary.skipped, committer.committed
+            _abandon(passes)
+            raise RunInterrupted(self.committed, self.remaining) from None
+        except BaseException:
+            _close(produced)
+            _abandon(passes)
+            raise
+        finally:
+            committer.close()
+        faults.boundary("cleaned")
 
-            end = self.state.changes()
-            _share_workers(passes, self.executor)
-            try:
-                for corpus_pass in passes:
-                    counts = corpus_pass.finalize(end)
-                    summary.duplicates += counts.get("duplicates", 0)
-                end.commit()
-            except BaseException:
-                end.close()
-                _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
-                raise
+        end = self.state.changes()
+        _share_workers(passes, self.executor)
+        try:
+            for corpus_pass in passes:
+                counts = corpus_pass.finalize(end)
+                summary.duplicates += counts.get("duplicates", 0)
+            end.commit()
+        except BaseException:
+            end.close()
+            _abandon(passes)  # nothing of the end is applied, or its journal finishes it next time
+            raise
         self._write_summary(summary)
         return summary
 
@@ -350,13 +348,6 @@ def _abandon(passes: list[CorpusPass]) -> None:
         abandon = getattr(corpus_pass, "abandon", None)
         if callable(abandon):
             abandon()
-
-
-def _kept_workers(executor: Executor) -> AbstractContextManager[None]:
-    """The executor's workers kept from the cleaning to the end of the run (a local pool:
-    :meth:`LocalExecutor.kept_workers`); other engines start theirs as they do."""
-    keep = getattr(executor, "kept_workers", None)
-    return keep() if callable(keep) else nullcontext()
 
 
 def _share_workers(passes: list[CorpusPass], executor: Executor) -> None:

@@ -18,7 +18,6 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -60,38 +59,9 @@ class LocalExecutor:
     end of its pipe, and stopping the run never waits on a half-read message. The document a
     worker was cleaning when it died is tried once more; if that kills a worker too, it fails
     alone (``lost``) and the others complete.
-
-    Within :meth:`kept_workers`, the workers of a call that finished are kept, and a later
-    call whose work can be sent to them (its class sets ``SENT_TO_KEPT_WORKERS``) runs in them.
     """
 
     jobs: int
-    _kept: _Pool[Any, Any] | None = field(default=None, init=False, repr=False)
-    _keeping: bool = field(default=False, init=False, repr=False)
-
-    @contextmanager
-    def kept_workers(self) -> Iterator[None]:
-        """Keep the workers between calls until the block ends. A worker forked late would map
-        every page the parent has by then (each worker's resident memory starts at the
-        parent's, shared copy-on-write, and the parent's grows with the corpus): the work at the
-        end of a run goes to the cleaning workers instead, forked while the parent was small."""
-        self._keeping = True
-        try:
-            yield
-        finally:
-            self._keeping = False
-            if self._kept is not None:
-                self._kept.stop()
-                self._kept = None
-
-    def _pool(self, work: Callable[[T], R], jobs: int) -> _Pool[T, R]:
-        kept, self._kept = self._kept, None
-        if kept is not None:
-            if getattr(work, "SENT_TO_KEPT_WORKERS", False):
-                kept.adopt(work)
-                return kept
-            kept.stop()
-        return _Pool(work, jobs)
 
     def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
         jobs = min(self.jobs, max(1, len(tasks)))
@@ -112,8 +82,7 @@ class LocalExecutor:
         queue: deque[tuple[T, int]] = deque(
             (task, 0) for task in sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True)
         )
-        pool = self._pool(work, jobs)
-        finished = False
+        pool = _Pool(work, jobs)
         try:
             while queue or pool.busy():
                 pool.feed(queue)
@@ -127,12 +96,8 @@ class LocalExecutor:
                         raise WorkerError(f"cleaning {getattr(task, 'rel', task)!r} raised:\n{outcome.text}")
                     else:
                         yield outcome
-            finished = True
         finally:
-            if finished and self._keeping:  # every worker idle: it may take other work
-                self._kept = pool
-            else:
-                pool.stop()
+            pool.stop()
 
 
 @dataclass
@@ -143,13 +108,6 @@ class _Died:
 @dataclass
 class _Raised:
     text: str
-
-
-@dataclass
-class _NewWork:
-    """A message to an idle worker: the tasks that follow are for this work."""
-
-    work: Callable[[Any], Any]
 
 
 @dataclass
@@ -182,17 +140,6 @@ class _Pool(Generic[T, R]):
         process.start()
         child_end.close()  # the worker's end lives in the worker alone: its death closes the pipe
         return _Worker(process, parent_end)
-
-    def adopt(self, work: Callable[[T], R]) -> None:
-        """Every worker, idle, takes ``work`` for the tasks sent from now on (a worker that
-        died meanwhile is replaced by one forked with it)."""
-        self.work = work
-        data = bytes(ForkingPickler.dumps(_NewWork(work)))
-        for index, worker in enumerate(self.workers):
-            try:
-                worker.conn.send_bytes(data)
-            except OSError:
-                self.workers[index] = self._restart(worker)
 
     def busy(self) -> bool:
         return any(worker.sent for worker in self.workers)
@@ -321,11 +268,6 @@ def _loop(work: Callable[[Any], Any], conn: Connection, stats: WorkerStats | Non
             task = conn.recv()
         except (EOFError, OSError):
             return
-        if isinstance(task, _NewWork):
-            work = task.work
-            if stats is not None:
-                stats.also(work)
-            continue
         if stats is not None:
             stats.task_received()
         try:

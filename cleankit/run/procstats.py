@@ -44,16 +44,11 @@ def memory() -> dict[str, float]:
     return found
 
 
-def kind_of(work: object) -> str:
-    """The name a worker's figures go under: its work's function or class."""
-    return (getattr(work, "__name__", None) or type(work).__name__).strip("_") or "work"
-
-
 class WorkerStats:
     """Counts one worker's tasks and CPU; writes them (and its profile) when the worker ends."""
 
     def __init__(self, work: object, folder: str, profile: str, in_process: bool = False) -> None:
-        self.kind = kind_of(work)
+        self.kind = (getattr(work, "__name__", None) or type(work).__name__).strip("_") or "work"
         self.in_process = in_process
         self.folder = folder
         self.profile_folder = profile
@@ -77,12 +72,6 @@ class WorkerStats:
         if in_process:
             return cls(work, folder, "", in_process=True) if folder else None
         return cls(work, folder, profile) if folder or profile else None
-
-    def also(self, work: object) -> None:
-        """The worker was given other work (a kept worker): its figures cover both."""
-        kind = kind_of(work)
-        if kind not in self.kind.split("+"):
-            self.kind += "+" + kind
 
     def task_received(self) -> None:
         now = time.thread_time()
