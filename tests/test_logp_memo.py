@@ -9,6 +9,8 @@ import math
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from cleankit.text.plausibility import ChineseModel, chinese_model
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -61,3 +63,25 @@ def test_a_memo_entry_costs_under_200_bytes() -> None:
     entries = len(model._logp_cache)
     assert entries > 5000
     assert held / entries < 200, (held, entries)
+
+
+def test_the_memos_are_emptied_at_their_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleankit.stages.mojibake import byte_shift
+    from cleankit.text import plausibility
+
+    model = _fresh()
+    monkeypatch.setattr(plausibility, "LOGP_CACHE_SIZE", 64)
+    text = _sample_text()[:2000]
+    sizes = []
+    previous = None
+    for char in text:
+        model.logp(previous, char)
+        sizes.append(len(model._logp_cache))
+        previous = char
+    assert max(sizes) == 64 and sizes.count(1) > 1  # filled, emptied, filled again
+    monkeypatch.setattr(byte_shift, "RANKED_KEPT", 4)
+    ranked = byte_shift._ranked_guesses(model)
+    for n in range(4):
+        ranked[(text[n], n)] = [(text[n], -1.0)]
+    assert byte_shift._ranked_guesses(model) is ranked and not ranked  # emptied once full
+
