@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import child_pids
 
-from cleankit.run.executor import LocalExecutor, WorkerError
+from cleankit.run.executor import LocalExecutor, WorkerError, _malloc_trim, release_free_heap
 
 
 def _children() -> set[int]:
@@ -109,3 +109,24 @@ def test_stopping_midway_ends_the_workers_at_once() -> None:
     results.close()  # as the run does on an output error or Ctrl-C
     assert time.monotonic() - started < 20
     assert _children() <= before
+
+
+def _resident_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(_malloc_trim() is None or not Path("/proc/self/status").exists(), reason="glibc on Linux only")
+def test_freed_heap_is_given_back_before_forking() -> None:
+    # Freed blocks between live ones stay resident (the heap cannot shrink past a live block)
+    # until they are given back: a worker forked then would map them.
+    blocks = [bytes([n % 251]) * 2000 for n in range(40_000)]  # ~80 MB from the C heap
+    kept = blocks[::32]
+    del blocks
+    before = _resident_kb()
+    release_free_heap()
+    after = _resident_kb()
+    assert before - after > 40_000, (before, after)
+    assert len(kept) == 1250

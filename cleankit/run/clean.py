@@ -374,7 +374,7 @@ def _close(produced: Iterator[FileResult]) -> None:
 class SurveyResult:
     rel: str
     sha256: str
-    surveys: dict[str, Any]
+    surveys: dict[str, str]  # each pass's survey as JSON text: what the run state caches
     fresh: tuple[str, ...]
     decoding: EncodingInfo | None = None
 
@@ -395,19 +395,20 @@ class _Surveyor:
         except OSError:
             return SurveyResult(task.rel, "", {}, ())  # the cleaning pass names unreadable files
         sha = hashlib.sha256(raw).hexdigest()
-        surveys: dict[str, Any] = {}
+        surveys: dict[str, str] = {}
         fresh: list[str] = []
         decoding: EncodingInfo | None = None
         for corpus_pass in self.passes:
             known = self.cached[corpus_pass.name].get(task.rel)
             if known is not None and known[0] == sha:
-                surveys[corpus_pass.name] = json.loads(known[1])
+                surveys[corpus_pass.name] = known[1]
                 continue
             survey_decoding = getattr(corpus_pass, "survey_decoding", None)
             if callable(survey_decoding) and decoding is None:
-                surveys[corpus_pass.name], decoding = survey_decoding(task.rel, raw)
+                survey, decoding = survey_decoding(task.rel, raw)
             else:
-                surveys[corpus_pass.name] = corpus_pass.survey(task.rel, raw)
+                survey = corpus_pass.survey(task.rel, raw)
+            surveys[corpus_pass.name] = json.dumps(survey, ensure_ascii=False)
             fresh.append(corpus_pass.name)
         return SurveyResult(task.rel, sha, surveys, tuple(fresh), decoding)
 
@@ -433,7 +434,11 @@ def _learn(
         return
     ids = {p.name: p.survey_id() for p in surveying}
     surveyor = _Surveyor(surveying, {p.name: state.surveys(ids[p.name]) for p in surveying}, max_bytes)
-    found: dict[str, dict[str, Any]] = {p.name: {} for p in surveying}
+    # Every file's survey is held until the sites are learned: as its JSON text (one object a
+    # file, parsed as the pass reads it), not as the many small objects of the parsed survey,
+    # which would be spread over the heap and leave it fragmented, resident in the parent and
+    # in every worker forked from it.
+    found: dict[str, dict[str, str]] = {p.name: {} for p in surveying}
     fresh: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in surveying}
     decodings: dict[str, tuple[str, EncodingInfo]] = {}
     for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
@@ -445,14 +450,19 @@ def _learn(
         if result.decoding is not None:
             decodings[result.rel] = (result.sha256, result.decoding)
         for name in result.fresh:
-            fresh[name].append((result.rel, result.sha256, json.dumps(result.surveys[name], ensure_ascii=False)))
+            fresh[name].append((result.rel, result.sha256, result.surveys[name]))
     for task in tasks:
         task.decoding = decodings.get(task.rel)
     if meanwhile is not None:  # no file to survey
         meanwhile()
     for corpus_pass in surveying:
         state.save_surveys(ids[corpus_pass.name], fresh[corpus_pass.name])
-        corpus_pass.learn((task.rel, found[corpus_pass.name].get(task.rel)) for task in tasks)
+        surveys = found[corpus_pass.name]
+        corpus_pass.learn((task.rel, _parsed(surveys.get(task.rel))) for task in tasks)
+
+
+def _parsed(survey: str | None) -> Any:
+    return None if survey is None else json.loads(survey)
 
 
 def _set_context(passes: list[CorpusPass], tasks: list[Task]) -> None:

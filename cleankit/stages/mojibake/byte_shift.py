@@ -429,7 +429,11 @@ GUESS_BRANCHES = 3
 # a recycled id cannot pick up another model's rankings); the candidate lists are the
 # permanent ones of Frame.tables, so their ids are stable.
 _RANKED: dict[int, tuple[ChineseModel, dict[tuple[str | None, int], list[tuple[str, float]]]]] = {}
-RANKED_KEPT = 1 << 16
+# Rankings kept before the memo is emptied: ~800 bytes each, so a worker holds ~6 MB of them on
+# any crawl (51 MB at 65,536, which a long crawl reached). Sized by counting the rankings made
+# by one process cleaning 1,500 pages of the benchmark crawl: 10,963 unbounded (296,898
+# lookups), 12,996 at 8,192, 16,043 at 4,096; the runs' CPU within noise (benchmarks/README.md).
+RANKED_KEPT = 1 << 13
 
 
 def _ranked_guesses(model: ChineseModel) -> dict[tuple[str | None, int], list[tuple[str, float]]]:
