@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import child_pids
 
-from cleankit.run.executor import LocalExecutor, WorkerError, _malloc_trim, release_free_heap
+from cleankit.run.executor import FORK_GUARD, LocalExecutor, WorkerError, _malloc_trim, beside, release_free_heap
 
 
 def _children() -> set[int]:
@@ -130,3 +132,45 @@ def test_freed_heap_is_given_back_before_forking() -> None:
     after = _resident_kb()
     assert before - after > 40_000, (before, after)
     assert len(kept) == 1250
+
+
+def test_work_beside_a_pool_runs_while_the_workers_are_fed() -> None:
+    # As the survey does: once the pool has forked (its first result), the parent's own work
+    # (loading tables) runs in a thread, and every other result comes while it runs.
+    release, work_done = threading.Event(), threading.Event()
+    while_working: list[int] = []
+
+    def parents_work() -> None:
+        release.wait(timeout=10)
+        work_done.set()
+
+    with ExitStack() as parents_own:
+        for result in LocalExecutor(2).results(list(range(40)), lambda n: n + 1, _lost):
+            if not while_working and not release.is_set():
+                parents_own.enter_context(beside(parents_work))
+            while_working.append(result)
+        finished_first = not work_done.is_set()
+        release.set()
+    assert finished_first, "every result came while the parent's work was still running"
+    assert sorted(while_working) == list(range(1, 41))
+
+
+def test_work_beside_raises_in_the_caller_and_no_fork_happens_meanwhile() -> None:
+    def failing() -> None:
+        raise ValueError("table missing")
+
+    with pytest.raises(ValueError, match="table missing"), beside(failing):
+        pass
+    # While it runs, the fork guard is held: a pool started then waits for it to be done.
+    holding, release = threading.Event(), threading.Event()
+
+    def holds() -> None:
+        holding.set()
+        release.wait(timeout=30)
+
+    with beside(holds):
+        assert holding.wait(timeout=30)
+        assert not FORK_GUARD.acquire(blocking=False)
+        release.set()
+    assert FORK_GUARD.acquire(blocking=False)
+    FORK_GUARD.release()

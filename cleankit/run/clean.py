@@ -21,7 +21,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -50,7 +50,7 @@ from cleankit.io.files import (
 from cleankit.io.remote import discover_inputs
 from cleankit.run import faults, procstats
 from cleankit.run.cleaner import Cleaner
-from cleankit.run.executor import Executor, LocalExecutor
+from cleankit.run.executor import Executor, LocalExecutor, beside
 from cleankit.run.plan import FileResult, Task, plan
 from cleankit.run.state import RunState
 from cleankit.run.summary import RunSummary
@@ -422,8 +422,9 @@ def _learn(
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Before cleaning: each pass prepares, or (with ``survey``) learns from surveys made by
-    the workers and cached in the run state. ``meanwhile``: the parent's own work, done once
-    the survey's workers have started (or before returning, when there is no survey)."""
+    the workers and cached in the run state. ``meanwhile``: the parent's own work, done in a
+    thread beside the survey once its workers have started (or before returning, when there is
+    no survey)."""
     surveying: list[Any] = [p for p in passes if callable(getattr(p, "survey", None))]
     for corpus_pass in passes:
         if corpus_pass not in surveying:
@@ -441,16 +442,17 @@ def _learn(
     found: dict[str, dict[str, str]] = {p.name: {} for p in surveying}
     fresh: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in surveying}
     decodings: dict[str, tuple[str, EncodingInfo]] = {}
-    for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
-        if meanwhile is not None:  # the first result: the workers are running
-            meanwhile()
-            meanwhile = None
-        for name, data in result.surveys.items():
-            found[name][result.rel] = data
-        if result.decoding is not None:
-            decodings[result.rel] = (result.sha256, result.decoding)
-        for name in result.fresh:
-            fresh[name].append((result.rel, result.sha256, result.surveys[name]))
+    with ExitStack() as parents_own:
+        for result in executor.results(tasks, surveyor, lambda task, _why: SurveyResult(task.rel, "", {}, ())):
+            if meanwhile is not None:  # the first result: the workers are running; keep them fed
+                parents_own.enter_context(beside(meanwhile))
+                meanwhile = None
+            for name, data in result.surveys.items():
+                found[name][result.rel] = data
+            if result.decoding is not None:
+                decodings[result.rel] = (result.sha256, result.decoding)
+            for name in result.fresh:
+                fresh[name].append((result.rel, result.sha256, result.surveys[name]))
     for task in tasks:
         task.decoding = decodings.get(task.rel)
     if meanwhile is not None:  # no file to survey

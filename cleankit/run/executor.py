@@ -14,11 +14,13 @@ import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -139,7 +141,8 @@ class _Pool(Generic[T, R]):
         others = [worker.conn for worker in self.workers] + [parent_end]
         context = multiprocessing.get_context("fork")
         process = context.Process(target=_serve, args=(self.work, child_end, others, os.getpid()), daemon=True)
-        process.start()
+        with FORK_GUARD:
+            process.start()
         child_end.close()  # the worker's end lives in the worker alone: its death closes the pipe
         return _Worker(process, parent_end)
 
@@ -282,6 +285,43 @@ def _loop(work: Callable[[Any], Any], conn: Connection, stats: WorkerStats | Non
             conn.send(answer)
         except (EOFError, OSError):
             return
+
+
+# Held by work the parent runs in a thread beside a pool (:func:`beside`): a process forked while
+# that thread holds a lock (an import's, a table's) would inherit it held, and wait for ever.
+FORK_GUARD = threading.Lock()
+# The GIL's switch interval while a thread runs beside a pool (:func:`beside`), seconds.
+BESIDE_SWITCH_INTERVAL = 0.0002
+
+
+@contextmanager
+def beside(work: Callable[[], None]) -> Iterator[None]:
+    """Run ``work`` in a thread of this process while the caller goes on (feeding a pool's
+    workers, which would idle while the parent did ``work`` itself); the block's end waits for
+    it and raises what it raised. No worker is forked meanwhile (:data:`FORK_GUARD`: a worker
+    that dies then is replaced once ``work`` is done)."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        with FORK_GUARD:
+            try:
+                work()
+            except BaseException as exc:  # handed to the caller's thread
+                raised.append(exc)
+
+    thread = threading.Thread(target=run, name="cleankit-beside", daemon=True)
+    # The caller's thread waits for its workers with the GIL released, and needs it back at
+    # once when one answers: at the default 5 ms, a worker whose task takes less waits idle.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(BESIDE_SWITCH_INTERVAL)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        sys.setswitchinterval(interval)
+    if raised:
+        raise raised[0]
 
 
 def release_free_heap() -> None:

@@ -11,7 +11,7 @@ depends on whether a table was loaded before it or for it, so outputs are the sa
 
 :func:`warm_shared` loads what every document needs (the character model, the ``t2s``
 converter of the comparison views), before the first pool forks; :func:`warm_cleaning` the
-rest, which the parent loads while the survey workers run (the parent only waits for them
+rest, which the parent loads in a thread while the survey workers run (the parent only feeds them
 then). The second set is loaded only for a run of at least :data:`WARM_ALL_FILES` files: a
 few documents may never need a gloss check or a repair's word model, and loading them for
 nothing costs about a second.
