@@ -202,25 +202,33 @@ def fine_model() -> ChineseModel:
     (``牛鼻子``: none of its bigrams reaches the main table), never to decide whether text is
     damaged; so it is loaded only when a page has a guess to make, and kept in the start-up
     cache (:mod:`cleankit.io.cache`) like the main model."""
+    base = chinese_model()
+    finer = shipped_counts("data/hanzi_bigrams_fine.tsv.xz", FINE_MODEL_KIND)
+    return ChineseModel(base.chars, {**finer, **base.bigrams})
+
+
+def shipped_counts(path: str, kind: str) -> dict[str, int]:
+    """A shipped xz table of ``item<TAB>count`` lines (``path`` under ``cleankit/text``), kept
+    in the start-up cache (:mod:`cleankit.io.cache`) under ``kind``: the finer bigrams, the
+    trigrams (:mod:`cleankit.text.trigrams`)."""
     import lzma
 
     from cleankit.io import cache
 
-    base = chinese_model()
-    raw = resources.files("cleankit.text").joinpath("data/hanzi_bigrams_fine.tsv.xz").read_bytes()
+    raw = resources.files("cleankit.text").joinpath(path).read_bytes()
     code = cache.code_fingerprint(__name__)
-    key = cache.key_of(FINE_MODEL_KIND, code, raw) if code is not None else None
+    key = cache.key_of(kind, code, raw) if code is not None else None
 
     def parse() -> dict[str, int]:
-        finer: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for line in lzma.decompress(raw).decode("utf-8").splitlines():
             item, _, count = line.rpartition("\t")
             if item:
-                finer[item] = int(count)
-        return finer
+                counts[item] = int(count)
+        return counts
 
-    finer = parse() if key is None else cache.cached(FINE_MODEL_KIND, key, parse, _word_counts)
-    return ChineseModel(base.chars, {**finer, **base.bigrams})
+    counts: dict[str, int] = parse() if key is None else cache.cached(kind, key, parse, _word_counts)
+    return counts
 
 
 def _counts_table(stored: object) -> TypeGuard[list[dict[str, int]]]:
@@ -309,12 +317,14 @@ def word_model() -> WordModel:
     freq = parse() if key is None else cache.cached(WORD_MODEL_KIND, key, parse, _word_counts)
     chars = chinese_model()
     symbols = {
-        char: math.log(chars.unigram(char)) for char in chars.chars if char not in freq and not _ideograph(char)
+        char: math.log(chars.unigram(char)) for char in chars.chars if char not in freq and not is_ideograph(char)
     }
     return WordModel(freq, symbols)
 
 
-def _ideograph(char: str) -> bool:
+def is_ideograph(char: str) -> bool:
+    """A CJK ideograph (the unified blocks with extension A, the compatibility block, the
+    supplementary planes)."""
     code = ord(char)
     return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from importlib import resources
 
-from cleankit.text.plausibility import ChineseModel, _word_counts, fine_model
+from cleankit.text.plausibility import ChineseModel, fine_model, is_ideograph, shipped_counts
 
 # Weight of the trigram estimate against the bigram model's probability, where the pair before
 # the character was counted.
@@ -34,8 +33,7 @@ def counted(char: str) -> bool:
     against the character. Punctuation is left to the bigrams: three characters know which
     word goes on, not where a sentence or an enumeration ends (、 and 。 after 产业 are both
     frequent)."""
-    code = ord(char)
-    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000
+    return is_ideograph(char)
 
 
 class TrigramModel:
@@ -72,32 +70,10 @@ class TrigramModel:
         return score
 
 
-def parse_counts(text: str) -> dict[str, int]:
-    """The table's ``item<TAB>count`` lines."""
-    counts: dict[str, int] = {}
-    for line in text.splitlines():
-        item, _, count = line.rpartition("\t")
-        if item:
-            counts[item] = int(count)
-    return counts
-
-
 @lru_cache(maxsize=1)
 def trigram_counts() -> dict[str, int]:
     """The shipped table: trigram counts and the counts of the pairs they start with."""
-    import lzma
-
-    from cleankit.io import cache
-
-    raw = resources.files("cleankit.text").joinpath("data/hanzi_trigrams.tsv.xz").read_bytes()
-    code = cache.code_fingerprint(__name__)
-    key = cache.key_of(TRIGRAM_KIND, code, raw) if code is not None else None
-
-    def parse() -> dict[str, int]:
-        return parse_counts(lzma.decompress(raw).decode("utf-8"))
-
-    counts: dict[str, int] = parse() if key is None else cache.cached(TRIGRAM_KIND, key, parse, _word_counts)
-    return counts
+    return shipped_counts("data/hanzi_trigrams.tsv.xz", TRIGRAM_KIND)
 
 
 def trigram_model(bigram: ChineseModel | None = None) -> TrigramModel:
