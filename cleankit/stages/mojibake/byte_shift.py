@@ -20,7 +20,7 @@ from operator import itemgetter
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
-from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
+from cleankit.stages.mojibake.context_choice import WINDOW, rechoose, slots_seen
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
 from cleankit.stages.mojibake.resync import ASCII_TRAIL, fell_back_in_step
 from cleankit.stages.mojibake.script_fit import script_around
@@ -100,7 +100,8 @@ def byte_shift_edits(
             # Chosen with the finer bigrams (fine_model): the search decided the run is a
             # shift; which character a guess is, is what the finer counts are for.
             script = script_around(text, start, end)
-            new = _in_context(left, new, right, guessed_here, choices, fine_model(), words(), script)
+            seen = slots_seen(text, start + head, end - tail, new, guessed_here)
+            new = _in_context(left, new, right, guessed_here, choices, fine_model(), words(), script, seen)
         edit = Edit(
             "",
             "byte-shift",
@@ -132,11 +133,13 @@ def _in_context(
     model: ChineseModel,
     words: WordModel,
     script: str | None = None,
+    seen: tuple[tuple[str, str], ...] = (),
 ) -> str:
     """``new`` (between ``left`` and ``right``, in text of ``script``) with its guessed
-    characters chosen again by the reading of their sentence."""
+    characters chosen again by the reading of their sentence (``seen``: what the page writes
+    next to each one's neighbours, :func:`~cleankit.stages.mojibake.context_choice.slots_seen`)."""
     slots = [(len(left) + index, candidates) for index, candidates in zip(guessed, choices, strict=True)]
-    chosen = rechoose(left + new + right, slots, model, words, script)
+    chosen = rechoose(left + new + right, slots, model, words, script, seen)
     return "".join(map(_fold_fullwidth, chosen[len(left) : len(left) + len(new)]))
 
 

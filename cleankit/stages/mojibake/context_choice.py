@@ -40,6 +40,12 @@ SHORTLIST = 80
 # (the bigrams), the reading of the sentence knows more; the best reading is taken (TUNE
 # seeds 13/1/2 and FRESH-TUNE, with the weight above: 2.0 nats 1204, 0 1212 of 4 x 420).
 MARGIN = 0.0
+# A page repeats its own words (``稳就业、稳企业``, ``综保区 … 综保区``) that no general count
+# knows: a candidate gains PAGE_WEIGHT nats for each of its two pairs (with the character
+# before it, with the one after) that the page writes elsewhere, within PAGE_REACH characters
+# of the damaged span on either side (a bounded scan, whatever the page's length).
+PAGE_WEIGHT = 3.0
+PAGE_REACH = 2000
 
 
 def rechoose(
@@ -48,12 +54,15 @@ def rechoose(
     model: ChineseModel,
     words: WordModel,
     script: str | None = None,
+    seen: Sequence[tuple[str, str]] = (),
 ) -> str:
     """``text`` with each guessed character (``slots``: its index and its candidates) chosen
     again by the reading of its window (converted to simplified for the word model, whose
     words are simplified; simplified text passes through unchanged). ``script``: that of the
     text around (:mod:`~cleankit.stages.mojibake.script_fit`); a guess only the other script
-    uses is replaced by the best candidate that fits, whatever the margin.
+    uses is replaced by the best candidate that fits, whatever the margin. ``seen``: for each
+    slot, what the page writes after its left neighbour and before its right one
+    (:func:`page_neighbours`).
 
     >>> from cleankit.text.plausibility import chinese_model, word_model
     >>> rechoose("把牛是子来抓", [(2, "是鼻")], chinese_model(), word_model())
@@ -62,8 +71,9 @@ def rechoose(
     if not slots:
         return text
     chars = list(text)
+    seen = seen or [("", "")] * len(slots)
     for _ in range(2):  # twice: a guess next to another guess sees the other's new value
-        for index, candidates in slots:
+        for (index, candidates), (follows, precedes) in zip(slots, seen, strict=True):
             low, high = max(0, index - WINDOW), min(len(chars), index + WINDOW + 1)
             left, right = "".join(chars[low:index]), "".join(chars[index + 1 : high])
             previous = chars[low - 1] if low > 0 else None
@@ -71,10 +81,14 @@ def rechoose(
             fitting_candidates = fitting(candidates, script)
             if not fits(current, script):
                 if fitting_candidates:
-                    scored = reading_scores(left, fitting_candidates, right, previous, model, words)
+                    scored = reading_scores(
+                        left, fitting_candidates, right, previous, model, words, follows=follows, precedes=precedes
+                    )
                     chars[index] = max(scored)[1]
                 continue
-            scored = reading_scores(left, (current, *fitting_candidates), right, previous, model, words)
+            scored = reading_scores(
+                left, (current, *fitting_candidates), right, previous, model, words, follows=follows, precedes=precedes
+            )
             best_score, best_char = max(scored)
             current_score = next(score for score, char in scored if char == current)
             if best_score - current_score >= MARGIN:
@@ -90,6 +104,8 @@ def reading_scores(
     model: ChineseModel,
     words: WordModel,
     by_trigrams: bool = True,
+    follows: str = "",
+    precedes: str = "",
 ) -> list[tuple[float, str]]:
     """Scores of the best candidates between ``left`` and ``right`` (``previous``: the
     character before ``left``): the character model's log-probability of the window plus what
@@ -100,7 +116,9 @@ def reading_scores(
     neighbours are scored by the words (and the first one given, the guess in place); the
     character model's score is taken on what differs between the windows: the three trigrams
     the candidate makes (:mod:`cleankit.text.trigrams`, over ``model``'s bigrams), or with
-    ``by_trigrams`` false the two bigrams."""
+    ``by_trigrams`` false the two bigrams. ``follows``/``precedes``: the characters the page
+    writes after the candidate's left neighbour and before its right one; each pair of the
+    candidate's found there adds :data:`PAGE_WEIGHT`."""
     logp = model.logp
     before = left[-1] if left else previous
     after = right[0] if right else None
@@ -114,6 +132,8 @@ def reading_scores(
     shortlist = ranked[:SHORTLIST]
     if first is not None and all(char != first for _score, char in shortlist):
         shortlist.extend(pair for pair in ranked if pair[1] == first)
+    # What the page writes next to the neighbours is scored whatever the bigrams rank it.
+    shortlist.extend(pair for pair in ranked[SHORTLIST:] if pair[1] in follows or pair[1] in precedes)
     simple_left, simple_right = simplified(left), simplified(right)
     # The characters the candidate's three trigrams see: two before it, two after.
     before_pair = simplified((previous or "") + left)[-2:]
@@ -126,8 +146,55 @@ def reading_scores(
         if by_trigrams:
             score = trigrams.total_logp(simple + after_pair, before_pair)
         gain = word_logp(simple_left + simple + simple_right) - word_logp(simple)
-        scored.append((score + WORD_WEIGHT * gain, candidate))
+        page = PAGE_WEIGHT * ((candidate in follows) + (candidate in precedes))
+        scored.append((score + WORD_WEIGHT * gain + page, candidate))
     return scored
+
+
+def page_neighbours(text: str, start: int, end: int, before: str | None, after: str | None) -> tuple[str, str]:
+    """The characters ``text`` writes after ``before`` and before ``after`` outside the
+    damaged span ``text[start:end]`` (within :data:`PAGE_REACH` characters of it; pairs
+    reaching into the span are not counted): what the page itself says may stand between
+    them. Each is a string of distinct characters; empty for a neighbour that is None.
+
+    >>> page_neighbours("稳就业、稳企业、稳\ufffd\ufffd", 9, 11, "稳", None)
+    ('企就', '')
+    """
+    pieces = (text[max(0, start - PAGE_REACH) : start], text[end : end + PAGE_REACH])
+    follows: set[str] = set()
+    precedes: set[str] = set()
+    for piece in pieces:
+        if before:
+            at = piece.find(before)
+            while 0 <= at < len(piece) - 1:
+                follows.add(piece[at + 1])
+                at = piece.find(before, at + 1)
+        if after:
+            at = piece.find(after, 1)
+            while at > 0:
+                precedes.add(piece[at - 1])
+                at = piece.find(after, at + 1)
+    return "".join(sorted(follows)), "".join(sorted(precedes))
+
+
+def slots_seen(text: str, start: int, end: int, new: str, guessed: Sequence[int]) -> tuple[tuple[str, str], ...]:
+    """:func:`page_neighbours` of each guessed character of ``new`` (indexes ``guessed``),
+    the reading of ``text[start:end]``: of its neighbours in ``new`` or in ``text``, none
+    for a neighbour that is a guess itself (its own reading is not evidence)."""
+    found = []
+    for index in guessed:
+        before = new[index - 1] if index > 0 else text[start - 1] if start > 0 else None
+        after = new[index + 1] if index + 1 < len(new) else text[end] if end < len(text) else None
+        found.append(
+            page_neighbours(
+                text,
+                start,
+                end,
+                None if index - 1 in guessed else before,
+                None if index + 1 in guessed else after,
+            )
+        )
+    return tuple(found)
 
 
 # Each character's or context's simplified form (OpenCC t2s), kept: the same few thousand

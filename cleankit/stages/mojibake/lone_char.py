@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from cleankit.core.document import Edit
-from cleankit.stages.mojibake.context_choice import WINDOW, reading_scores
+from cleankit.stages.mojibake.context_choice import WINDOW, page_neighbours, reading_scores
 from cleankit.stages.mojibake.frames import FRAMES, Frame
 from cleankit.stages.mojibake.script_fit import fitting, script_around
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
@@ -66,7 +66,8 @@ def lone_char_edits(text: str, model: ChineseModel, words: Callable[[], WordMode
             # where they choose a clear ， the words around would only argue for an ideograph.
             left, right = text[max(0, start - WINDOW) : start], text[end : end + WINDOW]
             previous = text[start - WINDOW - 1] if start > WINDOW else None
-            choice = _choose_in_sentence(left, span, right, previous, model, words(), script)
+            seen = page_neighbours(text, start, end, text[start - 1], text[end])
+            choice = _choose_in_sentence(left, span, right, previous, model, words(), script, seen)
         if choice is not None:
             edits.append(Edit("", "one-byte-char", start, end, span, choice, REASON))
     return edits
@@ -128,16 +129,21 @@ def _choose_in_sentence(
     model: ChineseModel,
     words: WordModel,
     script: str | None = None,
+    seen: tuple[str, str] = ("", ""),
 ) -> str | None:
     """The character ``span`` stands for between ``left`` and ``right`` (in text of
     ``script``), chosen among the character model's best by the reading of the sentence
-    (None: no clear one)."""
+    and what the page writes next to its neighbours (``seen``, see
+    :func:`~cleankit.stages.mojibake.context_choice.page_neighbours`); None: no clear one."""
     ranked = _ranked(left[-1], span, right[0], model, script)
     if len(ranked) < 2:
         return None
     candidates = [char for _score, char in ranked]
     # By the bigrams: the margin of _clear_best was chosen on their spread of scores.
-    scored = reading_scores(left, candidates, right, previous, fine_model(), words, by_trigrams=False)
+    follows, precedes = seen
+    scored = reading_scores(
+        left, candidates, right, previous, fine_model(), words, by_trigrams=False, follows=follows, precedes=precedes
+    )
     scored.sort(reverse=True)
     return _clear_best(scored, span)
 

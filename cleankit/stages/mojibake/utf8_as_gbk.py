@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from cleankit.core.document import Edit
 from cleankit.stages.mojibake.common import WILDCARD, reads_better
-from cleankit.stages.mojibake.context_choice import WINDOW, rechoose
+from cleankit.stages.mojibake.context_choice import WINDOW, rechoose, slots_seen
 from cleankit.stages.mojibake.script_fit import script_around
 from cleankit.text.plausibility import ChineseModel, WordModel, fine_model
 
@@ -66,7 +66,8 @@ def utf8_as_gbk_repairs(
                 right = text[start + end : start + end + WINDOW]
                 moved = [(len(left) + index, options) for index, options in slots]
                 script = script_around(text, start, start + end)
-                chosen = rechoose(left + new + right, moved, fine_model(), words(), script)
+                seen = slots_seen(text, start, start + end, new, [index for index, _options in slots])
+                chosen = rechoose(left + new + right, moved, fine_model(), words(), script, seen)
                 new = chosen[len(left) : len(left) + len(new)]
             edit = Edit("", "utf8-as-gbk", start, start + end, old, new, "UTF-8 read as GBK")
             edits.append(edit)
