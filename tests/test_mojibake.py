@@ -540,6 +540,35 @@ def test_guessed_character_is_chosen_by_its_sentence(sentence: str, run: str, da
     assert any(flag.get("guess") for flag in document.flags)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "run", "damage"),
+    [
+        # 稳 and 企 from one byte each: 等企业、为市场 by the counts, 稳企业、稳市场 as the page writes.
+        ("化解重点领域风险，着力稳就业、稳企业、稳市场、稳预期。", "稳企业、稳", _gb18030_out_of_step),
+        # Big5, 評 lost whole: 水鑑 by the counts; the page writes 評鑑 (受評鑑機構).
+        ("受評鑑機構應配合主管機關辦理評鑑或訪視，並公告其結果。", "評鑑或訪", _big5_out_of_step),
+        # 鑑 and 鑒 are one character to t2s (the counts and the words): the page writes 印鑑.
+        ("公司應檢附負責人之印鑑或簽名清冊，並載明董事或理事之印鑑或簽名。", "之印鑑", _utf8_read_as_gbk),
+    ],
+)
+def test_guessed_character_is_chosen_by_what_the_page_writes(sentence: str, run: str, damage) -> None:
+    start = sentence.rindex(run)
+    damaged = sentence[:start] + damage(run) + sentence[start + len(run) :]
+    document = repair(damaged)
+    assert document.text == sentence
+    assert restore_text(document.text, document.edits) == damaged
+    assert any(flag.get("guess") for flag in document.flags)
+
+
+def test_page_evidence_is_read_outside_the_damaged_span_only() -> None:
+    from cleankit.stages.mojibake.context_choice import PAGE_REACH, page_neighbours
+
+    text = "稳就业" + "，" * PAGE_REACH + "稳企\ufffd业" + "。稳市场"
+    start = text.index("\ufffd")
+    # 企 is in the span, 就 beyond the reach: neither is the page's evidence; 市 is.
+    assert page_neighbours(text, start - 1, start + 1, "稳", "业") == ("市", "")
+
+
 def test_word_model_loads_only_for_a_guess() -> None:
     """Pages without a guessed character never load the word list (half a second of CPU)
     nor the finer bigrams, nor the trigrams."""

@@ -40,11 +40,16 @@ SHORTLIST = 80
 # (the bigrams), the reading of the sentence knows more; the best reading is taken (TUNE
 # seeds 13/1/2 and FRESH-TUNE, with the weight above: 2.0 nats 1204, 0 1212 of 4 x 420).
 MARGIN = 0.0
-# A page repeats its own words (``稳就业、稳企业``, ``综保区 … 综保区``) that no general count
-# knows: a candidate gains PAGE_WEIGHT nats for each of its two pairs (with the character
-# before it, with the one after) that the page writes elsewhere, within PAGE_REACH characters
-# of the damaged span on either side (a bounded scan, whatever the page's length).
-PAGE_WEIGHT = 3.0
+# A page repeats its own words (``稳就业、稳企业``, ``印鑑 … 印鑑``) that no general count knows
+# (and tells 鑑 from 鑒, one character to t2s and so to the counts): a candidate gains
+# PAGE_WEIGHT nats for each of its two pairs (with the character before it, with the one
+# after) that the page writes elsewhere, within PAGE_REACH characters of the damaged span on
+# either side (a bounded scan, whatever the page's length). Chosen on TUNE seeds 13/1/2 and
+# FRESH-TUNE (exact of 4 x 420; 0: 1231; byte-shift, utf8-as-gbk and one-byte-char only:
+# 1.5: 1241, 3: 1250, 5: 1254, 8: 1261, 12: 1266; with short-run too: 8: 1265, 12: 1272,
+# 16: 1271, 24: 1270): what the page writes next to the neighbours nearly always decides
+# (benchmarks/README.md, §5 damage7).
+PAGE_WEIGHT = 12.0
 PAGE_REACH = 2000
 
 

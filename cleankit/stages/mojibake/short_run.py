@@ -28,7 +28,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.stages.mojibake.common import WILDCARD
-from cleankit.stages.mojibake.context_choice import WINDOW, WORD_WEIGHT, simplified
+from cleankit.stages.mojibake.context_choice import PAGE_WEIGHT, WINDOW, WORD_WEIGHT, page_neighbours, simplified
 from cleankit.stages.mojibake.frames import FRAMES, Frame
 from cleankit.stages.mojibake.script_fit import fitting, script_around
 from cleankit.text.plausibility import ChineseModel, WordModel
@@ -144,11 +144,15 @@ def read_span(
     model: ChineseModel,
     words: WordModel,
     script: str | None = None,
+    seen: tuple[str, str] = ("", ""),
 ) -> tuple[str, tuple[int, ...]] | None:
     """The reading of ``span`` between ``left`` and ``right`` (``previous``: the character
     before ``left``; ``script``: that of the text around, see
     :mod:`~cleankit.stages.mojibake.script_fit`) and the indexes of its guessed characters,
-    or None when no reading beats the others by :data:`MARGIN`.
+    or None when no reading beats the others by :data:`MARGIN`. ``seen``: the characters
+    the page writes after ``left``'s last and before ``right``'s first
+    (:func:`~cleankit.stages.mojibake.context_choice.page_neighbours`); a guessed first or
+    last character found there gains as one guess does.
 
     >>> from cleankit.text.plausibility import chinese_model, word_model
     >>> read_span("我们要持续", "\ufffd呕\ufffd", "营商环境", None, chinese_model(), word_model())
@@ -160,6 +164,7 @@ def read_span(
     # The characters the readings' trigrams see around them: two before, two after.
     before_pair = simplified((previous or "") + left)[-2:]
     trigrams = trigram_model(model)
+    follows, precedes = seen
     scored: dict[str, tuple[float, tuple[int, ...]]] = {}
     for frame in FRAMES:
         if not frame.may_have_decoded(span):
@@ -180,6 +185,9 @@ def read_span(
             score = trigrams.total_logp(simple + simple_right[:2], before_pair)
             own = sum(words.logp(simple[i]) for i in guessed)
             score += WORD_WEIGHT * (words.logp(simple_left + simple + simple_right) - own)
+            score += PAGE_WEIGHT * (
+                (0 in guessed and reading[0] in follows) + (len(reading) - 1 in guessed and reading[-1] in precedes)
+            )
             scored[reading] = (score, guessed)
     if not scored:
         return None
@@ -203,4 +211,5 @@ def short_run_reading(
     left = text[max(0, start - WINDOW) : start]
     right = text[end : end + WINDOW]
     previous = text[start - WINDOW - 1] if start > WINDOW else None
-    return read_span(left, span, right, previous, model, words, script_around(text, start, end))
+    seen = page_neighbours(text, start, end, text[start - 1], text[end])
+    return read_span(left, span, right, previous, model, words, script_around(text, start, end), seen)
