@@ -436,3 +436,39 @@ def test_decisions_do_not_depend_on_how_pairs_come_back(tmp_path: Path, monkeypa
     odd = run_clean([src], tmp_path / "odd", Settings(jobs=2), executor=_Unreliable(2))
     assert one.duplicates == odd.duplicates >= 9
     assert _comparable(tmp_path / "one") == _comparable(tmp_path / "odd")
+
+
+class _Keeping(LocalExecutor):
+    """Workers whose end-of-run rewrites are kept as the parent received them."""
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__(jobs)
+        self.rewritten: list[Any] = []
+
+    def results(self, tasks: list[Any], work: Any, lost: Any) -> Iterator[Any]:
+        from cleankit.neardup.crawl import FileRewriter
+
+        for result in super().results(tasks, work, lost):
+            if isinstance(work, FileRewriter):
+                self.rewritten.append(result)
+            yield result
+
+
+def test_the_workers_hand_back_rewritten_records_as_the_lines_the_commit_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The duplicates' new records come back from the workers serialized, with what they
+    # change in their rows: the parent copies bytes instead of unpickling every record (a
+    # duplicate's carries its whole text) and serializing it again; same run as one worker's.
+    _end_of_run_in_workers(monkeypatch, pairs_per_task=2, files_per_task=3)
+    src = tmp_path / "crawl"
+    _generations(src, random.Random(5))
+    one = run_clean([src], tmp_path / "one", Settings(jobs=1))
+    keeping = _Keeping(2)
+    two = run_clean([src], tmp_path / "two", Settings(jobs=2), executor=keeping)
+    assert one.duplicates == two.duplicates >= 9
+    handed = [entry for _start, done in keeping.rewritten for entry in done]
+    replaced = [entry for entry in handed if entry[0] in ("replace", "prepared")]
+    assert len(replaced) >= two.duplicates
+    assert [type(value.lines) for _kind, _file, value in replaced] == [bytes] * len(replaced)
+    assert _comparable(tmp_path / "one") == _comparable(tmp_path / "two")

@@ -509,3 +509,36 @@ def test_plan_refuses_an_output_that_resolves_to_its_input(tmp_path: Path) -> No
     assert not tasks and [rel for rel, _why in bad] == ["sub/a.txt"] and "overwrite the input" in bad[0][1]
     tasks, bad = plan(items, tmp_path / "fresh", {})
     assert [task.rel for task in tasks] == ["sub/a.txt"] and not bad
+
+
+def test_the_end_of_a_run_reads_the_rows_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its changes, its commit and summary.json each ask for every row: read from the run
+    state once (in the run's serial part), then the rows the commit wrote, which are the
+    state's rows as a fresh reader finds them."""
+    from cleankit.run.clean import run_clean
+    from cleankit.run.state import FileRow, RunState
+    from cleankit.run.summary import RunSummary
+
+    read: list[object] = []
+    from_sql = FileRow.from_sql.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[FileRow], row: object) -> FileRow:
+        read.append(row)
+        return from_sql(cls, row)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(FileRow, "from_sql", classmethod(counted))
+    src = crawl(tmp_path / "crawl", count=len(HEADS) + 1)
+    out = tmp_path / "out"
+    summary = run_clean([src], out, Settings(jobs=1))
+    assert summary.duplicates == 1 and len(read) == len(HEADS) + 1  # none at the start, each once at the end
+    monkeypatch.undo()
+    state = RunState(out)
+    folder = RunSummary()
+    for row in state.rows():
+        folder.merge(RunSummary.from_totals(row.totals))
+    state.close()
+    written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    expected = folder.to_json()
+    expected.pop("seconds")
+    written.pop("last_run")
+    assert written == expected and expected["duplicates"] == summary.duplicates

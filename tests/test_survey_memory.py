@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from cleankit.core.pipeline import Pipeline
 from cleankit.core.settings import Settings
@@ -70,3 +73,33 @@ def test_learning_from_the_json_learns_what_the_surveys_say(tmp_path: Path) -> N
     assert contexts == [[p.context(task.rel) for task in tasks] for p in direct]  # type: ignore[attr-defined]
     assert any(any(found) for found in contexts)  # the samples' sites do have furniture
 
+
+
+def test_each_site_s_learned_shapes_are_hashed_once_for_every_file_s_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run asks for every file's context before cleaning, in its serial part: the files of
+    # a site share the digest of its learned shapes, computed for the first of them (asked
+    # in the other order, the same contexts).
+    from cleankit.stages.boilerplate import sitelearn
+
+    settings = Settings()
+    tasks = _tasks(tmp_path)
+    surveyed = [_surveying(settings), _surveying(settings)]
+    for passes in surveyed:
+        for corpus_pass in passes:
+            surveys = [(task.rel, corpus_pass.survey(task.rel, Path(task.path).read_bytes())) for task in tasks]  # type: ignore[attr-defined]
+            corpus_pass.learn(surveys)  # type: ignore[attr-defined]
+    shaped: list[object] = []
+    shapes = sitelearn._shapes
+
+    def counted(counts: Any) -> dict[str, list[str]]:
+        shaped.append(counts)
+        return shapes(counts)
+
+    monkeypatch.setattr(sitelearn, "_shapes", counted)
+    forward = [[p.context(task.rel) for task in tasks] for p in surveyed[0]]  # type: ignore[attr-defined]
+    backward = [[p.context(task.rel) for task in reversed(tasks)][::-1] for p in surveyed[1]]  # type: ignore[attr-defined]
+    assert forward == backward
+    assert all(forward[0]) and len(set(forward[0])) == SITES
+    assert len(shaped) <= 2 * 2 * SITES * len(surveyed[0])  # per site: its shapes and every site's

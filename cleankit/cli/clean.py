@@ -9,6 +9,9 @@ error, and when nothing is left to clean no output folder is created (exit code 
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -310,6 +313,7 @@ def _run(
     engine: str = "local",
     address: str | None = None,
 ) -> RunSummary:
+    _freeze_at_exit()
     executor: RayExecutor | None = None
     if engine == "ray":
         from cleankit.run.ray_engine import RayExecutor, RaySession
@@ -320,6 +324,16 @@ def _run(
     finally:
         if executor is not None:
             executor.close()
+
+
+@functools.cache
+def _freeze_at_exit() -> None:
+    """The process ends soon after a batch run: its last garbage collection, at exit, would
+    visit every object the run left (the stages' tables and memos, the run state's rows) only
+    to free memory the process is giving back (after summary.json is written: 0.7 s at -j 1,
+    0.25 s at -j 2 on the 2,000-page crawl). Everything is written and closed by then; the
+    objects are left out of it (registered once a process: a test runs many commands)."""
+    atexit.register(gc.freeze)
 
 
 def _run_with(

@@ -60,7 +60,7 @@ from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
 from cleankit.neardup.index import IndexedDoc, NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
-from cleankit.run.state import records_from
+from cleankit.run.state import Replacement, records_from
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.fold import canonical, canonical_pieces
 
@@ -233,6 +233,8 @@ def _apply_records(done: Gathered | None, changes: RecordChanges) -> Gathered | 
     for entry in done:
         if entry[0] == "replace":
             changes.replace(entry[1], entry[2])
+        elif entry[0] == "prepared":
+            changes.replace_prepared(entry[1], entry[2])  # type: ignore[attr-defined]
         else:
             rest.append(entry)
     return rest
@@ -259,12 +261,20 @@ class FileRewriter:
     """The work of a worker at the end of a run: the pass's own rewrite of a group of files."""
 
     rewriter: NearDupPass
+    # The run's changes take replacements prepared here (``replace_prepared``): each file's
+    # new records go back serialized, as the commit writes them.
+    prepared: bool = False
 
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
         gathered = GatheredChanges()
         for file, data, trusted in task.files():
             records = records_from(data, trusted)
             self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
+        if self.prepared:
+            gathered.done = [
+                ("prepared", file, Replacement.of(value)) if kind == "replace" else (kind, file, value)
+                for kind, file, value in gathered.done
+            ]
         return task.start, gathered.done
 
 
@@ -698,13 +708,14 @@ class NearDupPass:
         # A file's new records go to ``changes`` as soon as they arrive (each file is in one
         # task, so their order does not matter); the outputs' writes and deletions keep the
         # file order, the order of the journal.
+        rewriter = FileRewriter(self, prepared=callable(getattr(changes, "replace_prepared", None)))
         rest: dict[int, Gathered | None] = {}
-        for result in self.workers.results(tasks, FileRewriter(self), lambda task, _why: (task.start, None)):
+        for result in self.workers.results(tasks, rewriter, lambda task, _why: (task.start, None)):
             rest[result[0]] = _apply_records(result[1], changes)
         for task in tasks:
             done = rest.get(task.start)
             if done is None:  # its worker died: rewritten here
-                done = _apply_records(FileRewriter(self)(task)[1], changes)
+                done = _apply_records(rewriter(task)[1], changes)
             apply_gathered(done or [], changes)
 
     def _as_duplicate(self, record: ProvenanceRecord, kept: str, kept_id: str, score: float) -> ProvenanceRecord:

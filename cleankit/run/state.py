@@ -133,6 +133,7 @@ class RunState:
         self.outdir = outdir
         self.path = outdir / STATE_FILE
         self.provenance = outdir / PROVENANCE_FILE
+        self._rows: list[FileRow] | None = None  # every row, as last read or written (rows())
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -182,11 +183,22 @@ class RunState:
 
     def add(self, rows: Sequence[FileRow]) -> None:
         values = [row.to_sql() for row in rows]
+        self._rows = None
         self._write(lambda db: db.executemany(f"INSERT OR REPLACE INTO files VALUES ({MARKS})", values))
 
     def rows(self) -> list[FileRow]:
-        """Every row, in provenance order."""
-        return [FileRow.from_sql(r) for r in self.db.execute(f"SELECT {COLUMNS} FROM files ORDER BY offset")]
+        """Every row, in provenance order. Read once between writes of the rows: the end of a
+        run asks three times (its changes, its commit, ``summary.json``), in its serial part."""
+        if self._rows is None:
+            self._rows = [FileRow.from_sql(r) for r in self.db.execute(f"SELECT {COLUMNS} FROM files ORDER BY offset")]
+        return list(self._rows)
+
+    def _replace_rows(self, statements: Callable[[sqlite3.Connection], object], rows: list[FileRow] | None) -> None:
+        """Write the rows (``statements``, one transaction): ``rows`` are then every row, in
+        provenance order (None: read them again when asked)."""
+        self._rows = None
+        self._write(statements)
+        self._rows = rows
 
     def verified_rows(self) -> dict[str, FileRow]:
         """The rows whose provenance lines are in ``provenance.jsonl`` byte for byte; a row that
@@ -197,7 +209,7 @@ class RunState:
         rows = self.rows()
         if not self.provenance.exists():
             if rows:
-                self._write(lambda db: db.execute("DELETE FROM files"))
+                self._replace_rows(lambda db: db.execute("DELETE FROM files"), [])
             return {}
         if not rows:
             rebuilt = list(rebuild_rows(self.provenance))
@@ -217,7 +229,9 @@ class RunState:
                 else:
                     bad.append(row.file)
         if bad:
-            self._write(lambda db: db.executemany("DELETE FROM files WHERE file = ?", [(_key(f),) for f in bad]))
+            self._replace_rows(
+                lambda db: db.executemany("DELETE FROM files WHERE file = ?", [(_key(f),) for f in bad]), None
+            )
         _name_bad_lines_after(self.provenance, end)
         return good
 
@@ -430,9 +444,14 @@ class EndOfRun:
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
         """The new records of ``file``: serialized now (the bytes the commit writes) and kept
         on disk, with what they change in the file's row."""
-        if file not in self._rows:  # no row, no line of it in the compacted provenance
+        if file in self._rows:  # no row, no line of it in the compacted provenance
+            self.replace_prepared(file, Replacement.of(records))
+
+    def replace_prepared(self, file: str, replacement: Replacement) -> None:
+        """:meth:`replace` with the records already serialized (by the worker that rewrote them)."""
+        if file not in self._rows:
             return
-        data = dumps_lines(records)
+        data = replacement.lines
         try:
             if self._scratch is None:
                 self._scratch = tempfile.TemporaryFile(dir=self.outdir, prefix=f".{TMP_MARK}")  # noqa: SIM115
@@ -440,7 +459,7 @@ class EndOfRun:
             self._scratch.write(data)
         except OSError as exc:
             raise (folder_error(exc, self.outdir) or exc) from exc
-        self.replaced[file] = (self._scratch_end, len(data), _row_changes(records))
+        self.replaced[file] = (self._scratch_end, len(data), replacement.row)
         self._scratch_end += len(data)
 
     def close(self) -> None:
@@ -506,7 +525,7 @@ class EndOfRun:
             db.executemany("INSERT INTO journal (kind, target, data) VALUES (?, ?, ?)", entries)
 
         try:
-            self.state._write(commit)
+            self.state._replace_rows(commit, rows)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -514,6 +533,21 @@ class EndOfRun:
         for action in self.commit_actions:
             action()
         self.state._apply(entries, replays=False)
+
+
+@dataclass
+class Replacement:
+    """A file's new records as the end of a run commits them: their provenance lines and what
+    they change in the file's row. Made where the records are rewritten (a worker, at
+    ``-j N > 1``): the parent then only copies bytes, instead of unpickling every rewritten
+    record (a duplicate's carries its whole text) and serializing it again."""
+
+    lines: bytes
+    row: dict[str, Any]
+
+    @classmethod
+    def of(cls, records: list[ProvenanceRecord]) -> Replacement:
+        return cls(dumps_lines(records), _row_changes(records))
 
 
 def records_from(data: bytes, trusted: int | None) -> list[ProvenanceRecord]:

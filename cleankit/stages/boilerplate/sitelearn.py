@@ -188,6 +188,9 @@ class SiteFurniture:
     common: dict[str, dict[str, int]] = field(default_factory=dict)
     site_names: list[str] = field(default_factory=lambda: [""])
     record_sites: dict[str, array[int]] = field(default_factory=dict)
+    # The digest of each set of sites asked for so far (sorted names): a run asks for every
+    # file's before cleaning, in its serial part, and all the files of a site share one.
+    _digests: dict[tuple[str, ...], str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def site_for(self, source: str) -> str | None:
         found = split_record_source(source)
@@ -215,6 +218,13 @@ class SiteFurniture:
         else:
             site = self.site_for(source)
             names = [site] if site is not None else []
+        key = tuple(names)
+        found = self._digests.get(key)
+        if found is None:
+            found = self._digests[key] = self._digest_of(key)
+        return found
+
+    def _digest_of(self, names: tuple[str, ...]) -> str:
         learned = {name: _shapes(self.sites[name].counts) for name in names if name in self.sites}
         if not learned and not self.common:
             return ""
