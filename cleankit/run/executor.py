@@ -28,7 +28,7 @@ from multiprocessing.reduction import ForkingPickler, recv_handle, send_handle
 from typing import Any, Generic, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
-from cleankit.run.procstats import WorkerStats
+from cleankit.run.procstats import STATS_ENV, WorkerStats
 
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -427,6 +427,10 @@ def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
     release_inherited_locks()
     _die_with(parent)
     gc.freeze()  # as a worker's: its collections would copy the pages it shares
+    # A benchmark's figures: its own memory is every late worker's floor (no profile: its
+    # workers would inherit the profiler running).
+    folder = os.environ.get(STATS_ENV, "")
+    stats = WorkerStats(_Nursery, folder, "") if folder else None
     while True:
         try:
             work = conn.recv_bytes()
@@ -444,9 +448,13 @@ def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
             os._exit(0)
         os.close(fd)
         conn.send(pid)
+        if stats is not None:
+            stats.tasks += 1
     with contextlib.suppress(ChildProcessError):
         while True:
             os.wait()
+    if stats is not None:
+        stats.finish()
 
 
 def _serve_pickled(work: bytes, conn: Connection, parent: int) -> None:
