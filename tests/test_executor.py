@@ -224,3 +224,27 @@ def test_a_nursery_workers_death_and_its_cpu_are_seen_by_the_parent() -> None:
     # because the nursery waited for them and close() waited for the nursery.
     spent = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     assert spent >= 0.7, spent
+
+
+@dataclass
+class _KillsItsNursery:
+    """Kills the nursery that forked it (not the test's process, where its task is retried)."""
+
+    test: int
+    forks_small: ClassVar[bool] = True
+
+    def __call__(self, n: int) -> int:
+        if n == 3 and os.getppid() != self.test:
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(30)  # the nursery's death ends this worker too
+        return n
+
+
+def test_a_killed_nursery_leaves_its_pools_workers_forked_by_the_parent() -> None:
+    before = _children()
+    executor = LocalExecutor(2, nursery=True)
+    results = list(executor.results(list(range(8)), _KillsItsNursery(os.getpid()), _lost))
+    assert sorted(results) == list(range(8))  # type: ignore[type-var]
+    assert sorted(executor.results(list(range(4)), _KillsItsNursery(os.getpid()), _lost)) == [0, 1, 2, 3]
+    executor.close()
+    assert _children() <= before

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler, recv_handle, send_handle
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
 from cleankit.run.procstats import STATS_ENV, WorkerStats
@@ -103,7 +103,8 @@ class LocalExecutor:
         if self.nursery and self._nursery is None:
             release_free_heap()  # its pages are every late worker's floor
             self._nursery = _Nursery()
-        pool = _Pool(work, jobs, self._nursery if getattr(work, "forks_small", False) else None)
+        small = getattr(work, "forks_small", False) and self._nursery is not None and self._nursery.alive()
+        pool = _Pool(work, jobs, self._nursery if small else None)
         try:
             while queue or pool.busy():
                 pool.feed(queue)
@@ -173,9 +174,13 @@ class _Pool(Generic[T, R]):
     def _start(self) -> _Worker[T]:
         parent_end, child_end = multiprocessing.Pipe()
         if self.nursery is not None:
-            started = self.nursery.fork(self.pickled_work, child_end)
-            child_end.close()
-            return _Worker(started, parent_end)
+            try:
+                started = self.nursery.fork(self.pickled_work, child_end)
+            except (OSError, EOFError):  # the nursery was killed: its workers are forked as others
+                self.nursery = None
+            else:
+                child_end.close()
+                return _Worker(started, parent_end)
         others = [worker.conn for worker in self.workers] + [parent_end]
         context = multiprocessing.get_context("fork")
         process = context.Process(target=_serve, args=(self.work, child_end, others, os.getpid()), daemon=True)
@@ -408,11 +413,18 @@ class _Nursery:
         return _Nursling(self, pid, os.pidfd_open(pid))
 
     def wait(self, pid: int) -> int:
-        """The exit code of a worker that has ended (a signal's as its negative number)."""
-        self.conn.send_bytes(b"")
-        self.conn.send(pid)
-        code: int = self.conn.recv()
+        """The exit code of a worker that has ended (a signal's as its negative number); 1 when
+        the nursery is gone (it was killed, and its workers with it: what ended them is lost)."""
+        try:
+            self.conn.send_bytes(b"")
+            self.conn.send(pid)
+            code: int = self.conn.recv()
+        except (OSError, EOFError):
+            return 1
         return code
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
 
     def close(self) -> None:
         self.conn.close()  # the nursery waits for what it forked, then ends
@@ -445,7 +457,6 @@ def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
         if pid == 0:
             conn.close()
             _serve_pickled(work, Connection(fd), nursery)
-            os._exit(0)
         os.close(fd)
         conn.send(pid)
         if stats is not None:
@@ -457,15 +468,18 @@ def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
         stats.finish()
 
 
-def _serve_pickled(work: bytes, conn: Connection, parent: int) -> None:
+def _serve_pickled(work: bytes, conn: Connection, parent: int) -> NoReturn:
+    """A worker forked by the nursery: it serves, then ends without returning into the
+    nursery's loop."""
+    code = 0
     try:
         _serve(ForkingPickler.loads(work), conn, [], parent)
-    except BaseException:  # a worker never returns into the nursery's loop
+    except BaseException:
         traceback.print_exc()
-        os._exit(1)
-    finally:
-        sys.stdout.flush()  # os._exit does not
-        sys.stderr.flush()
+        code = 1
+    sys.stdout.flush()  # os._exit does not
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @dataclass
@@ -500,7 +514,8 @@ class _Nursling:
 
     def _signal(self, number: int) -> None:
         if self.code is None:
-            signal.pidfd_send_signal(self.pidfd, number)
+            with contextlib.suppress(ProcessLookupError):  # reaped already (its nursery killed)
+                signal.pidfd_send_signal(self.pidfd, number)
 
     def join(self, timeout: float | None = None) -> None:
         if self.code is None and select.select([self.pidfd], [], [], timeout)[0]:
