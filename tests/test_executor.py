@@ -4,12 +4,14 @@ stopping never waits on a running or half-sent document."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import child_pids
@@ -174,3 +176,75 @@ def test_work_beside_raises_in_the_caller_and_no_fork_happens_meanwhile() -> Non
         release.set()
     assert FORK_GUARD.acquire(blocking=False)
     FORK_GUARD.release()
+
+
+@dataclass
+class _Small:
+    """A late pool's work (as the pair verifier's): picklable, forked from the nursery."""
+
+    forks_small: ClassVar[bool] = True
+
+    def __call__(self, n: int) -> tuple[int, int, int]:
+        if n == 7:
+            os.kill(os.getpid(), signal.SIGKILL)
+        spent = time.process_time() + 0.1  # CPU the run's rusage must count
+        while time.process_time() < spent:
+            pass
+        return n, os.getppid(), _resident_kb()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux only")
+def test_late_workers_forked_from_the_nursery_do_not_map_what_the_parent_grew_since() -> None:
+    before = _children()
+    executor = LocalExecutor(2, nursery=True)
+    assert list(executor.results([1, 2, 3], lambda n: n, _lost))  # the first pool: the nursery starts
+    grown = [bytes([n % 251]) * 4096 for n in range(30_000)]  # ~120 MB the parent holds from now on
+    results = list(executor.results([n for n in range(12) if n != 7], _Small(), _lost))
+    executor.close()
+    assert _children() <= before  # the nursery and its workers are gone
+    assert sorted(n for n, _, _ in results) == [n for n in range(12) if n != 7]
+    assert os.getpid() not in {parent for _, parent, _ in results}
+    # Each worker's resident memory is the nursery's (this test process before it grew) plus
+    # its own, not the 120 MB more the parent now holds.
+    assert max(resident for _, _, resident in results) < _resident_kb() - 80_000
+    assert len(grown) == 30_000
+
+
+def test_a_nursery_workers_death_and_its_cpu_are_seen_by_the_parent() -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    executor = LocalExecutor(2, nursery=True)
+    results = list(executor.results(list(range(9)), _Small(), _lost))
+    executor.close()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lost = [r for r in results if isinstance(r, str)]
+    assert lost == ["lost 7: the worker process cleaning it killed by SIGKILL (out of memory, or a crash); the other "
+                    "documents went on"]
+    assert sorted(r[0] for r in results if not isinstance(r, str)) == [0, 1, 2, 3, 4, 5, 6, 8]
+    # The workers are the nursery's children: their CPU reaches this process's rusage only
+    # because the nursery waited for them and close() waited for the nursery.
+    spent = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    assert spent >= 0.7, spent
+
+
+@dataclass
+class _KillsItsNursery:
+    """Kills the nursery that forked it (not the test's process, where its task is retried)."""
+
+    test: int
+    forks_small: ClassVar[bool] = True
+
+    def __call__(self, n: int) -> int:
+        if n == 3 and os.getppid() != self.test:
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(30)  # the nursery's death ends this worker too
+        return n
+
+
+def test_a_killed_nursery_leaves_its_pools_workers_forked_by_the_parent() -> None:
+    before = _children()
+    executor = LocalExecutor(2, nursery=True)
+    results = list(executor.results(list(range(8)), _KillsItsNursery(os.getpid()), _lost))
+    assert sorted(results) == list(range(8))  # type: ignore[type-var]
+    assert sorted(executor.results(list(range(4)), _KillsItsNursery(os.getpid()), _lost)) == [0, 1, 2, 3]
+    executor.close()
+    assert _children() <= before

@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import xxhash
@@ -174,6 +174,9 @@ class PairVerifier:
     ``_similarity`` (the pass as the worker holds it: it reads clean texts as its run wrote them)."""
 
     comparer: NearDupPass
+    # Its workers need the pass (pickled) and the comparison views' tables, loaded before the
+    # run's first pool: they are forked from the executor's nursery, not the grown parent.
+    forks_small: ClassVar[bool] = True
 
     def __call__(self, task: PairTask) -> PairScores:
         docs = task.docs
@@ -264,6 +267,7 @@ class FileRewriter:
     # The run's changes take replacements prepared here (``replace_prepared``): each file's
     # new records go back serialized, as the commit writes them.
     prepared: bool = False
+    forks_small: ClassVar[bool] = True  # as PairVerifier's
 
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
         gathered = GatheredChanges()

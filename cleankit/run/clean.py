@@ -110,9 +110,12 @@ def run_clean(
     pipeline = pipeline or Pipeline.from_settings(settings)
     prepare_outdir(outdir)
     lock = FolderLock(outdir)
+    # The run's own executor (unless given one) forks its late pools from a nursery, which it
+    # reaps at the end; it starts no process before its first pool.
+    own = LocalExecutor(settings.effective_jobs(), nursery=True)
     try:
         state = RunState(outdir)
-        run = _Run(outdir, settings, pipeline, state, executor or LocalExecutor(settings.effective_jobs()))
+        run = _Run(outdir, settings, pipeline, state, executor or own)
         try:
             summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
@@ -120,6 +123,7 @@ def run_clean(
         except KeyboardInterrupt:  # before or after the cleaning loop: nothing half-done either way
             raise RunInterrupted(run.committed, run.remaining) from None
         finally:
+            own.close()
             state.close()
     finally:
         lock.release()

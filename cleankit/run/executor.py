@@ -6,6 +6,7 @@ commits them. Another engine is one more class with ``results``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -23,12 +24,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
-from multiprocessing.reduction import ForkingPickler
-from typing import Any, Generic, Protocol, TypeVar
+from multiprocessing.reduction import ForkingPickler, recv_handle, send_handle
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from cleankit.io.files import release_inherited_locks
-from cleankit.run.procstats import WorkerStats
+from cleankit.run.procstats import STATS_ENV, WorkerStats
 
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -62,9 +62,24 @@ class LocalExecutor:
     end of its pipe, and stopping the run never waits on a half-read message. The document a
     worker was cleaning when it died is tried once more; if that kills a worker too, it fails
     alone (``lost``) and the others complete.
+
+    With ``nursery``, the first pool also forks a :class:`_Nursery`, and the workers of a
+    work that says it needs nothing the parent built later (``forks_small``) are forked from
+    it, not from the parent: a forked worker maps everything its parent has resident, and by
+    the end of a run the parent has grown with the corpus. Whoever makes such an executor
+    closes it (:meth:`close`), which reaps the nursery and so counts its workers' CPU among
+    the caller's children.
     """
 
     jobs: int
+    nursery: bool = False
+    _nursery: _Nursery | None = field(default=None, init=False, repr=False)
+
+    def close(self) -> None:
+        """End the nursery, once every pool has stopped; it waits for its workers first."""
+        if self._nursery is not None:
+            self._nursery.close()
+            self._nursery = None
 
     def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
         jobs = min(self.jobs, max(1, len(tasks)))
@@ -85,7 +100,11 @@ class LocalExecutor:
         queue: deque[tuple[T, int]] = deque(
             (task, 0) for task in sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True)
         )
-        pool = _Pool(work, jobs)
+        if self.nursery and self._nursery is None:
+            release_free_heap()  # its pages are every late worker's floor
+            self._nursery = _Nursery()
+        small = getattr(work, "forks_small", False) and self._nursery is not None and self._nursery.alive()
+        pool = _Pool(work, jobs, self._nursery if small else None)
         try:
             while queue or pool.busy():
                 pool.feed(queue)
@@ -113,9 +132,22 @@ class _Raised:
     text: str
 
 
+class _Process(Protocol):
+    """What the pool asks of a worker process, forked by the parent or by the nursery."""
+
+    @property
+    def sentinel(self) -> int: ...
+    @property
+    def exitcode(self) -> int | None: ...
+    def is_alive(self) -> bool: ...
+    def kill(self) -> None: ...
+    def terminate(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
 @dataclass
 class _Worker(Generic[T]):
-    process: BaseProcess
+    process: _Process
     conn: Connection
     sent: deque[tuple[T, int]] = field(default_factory=deque)
 
@@ -123,8 +155,11 @@ class _Worker(Generic[T]):
 class _Pool(Generic[T, R]):
     """Forked workers, each fed through its own pipe; a dead one is replaced."""
 
-    def __init__(self, work: Callable[[T], R], jobs: int) -> None:
+    def __init__(self, work: Callable[[T], R], jobs: int, nursery: _Nursery | None = None) -> None:
         self.work = work
+        self.nursery = nursery
+        # The nursery forks each worker from the work as its pipe message: pickled once.
+        self.pickled_work = bytes(ForkingPickler.dumps(work)) if nursery is not None else b""
         self.pending: tuple[tuple[T, int], bytes] | None = None
         self.workers: list[_Worker[T]] = []
         # One poll object for the pool's life (multiprocessing's wait() builds and fills a
@@ -138,6 +173,14 @@ class _Pool(Generic[T, R]):
 
     def _start(self) -> _Worker[T]:
         parent_end, child_end = multiprocessing.Pipe()
+        if self.nursery is not None:
+            try:
+                started = self.nursery.fork(self.pickled_work, child_end)
+            except (OSError, EOFError):  # the nursery was killed: its workers are forked as others
+                self.nursery = None
+            else:
+                child_end.close()
+                return _Worker(started, parent_end)
         others = [worker.conn for worker in self.workers] + [parent_end]
         context = multiprocessing.get_context("fork")
         process = context.Process(target=_serve, args=(self.work, child_end, others, os.getpid()), daemon=True)
@@ -345,6 +388,140 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+class _Nursery:
+    """A process forked when the run's first pool starts (the parent small then: its imports,
+    the shared tables, the task list), that forks workers when the parent asks, as they would
+    have been forked from the parent then. It waits for each worker it forked, and the parent
+    waits for it at the end (:meth:`close`): rusage counts their CPU among the run's children,
+    as it does for the parent's own workers."""
+
+    def __init__(self) -> None:
+        # Both ends are Unix sockets: a worker's pipe end travels to the nursery as a descriptor.
+        self.conn, child_end = multiprocessing.Pipe(duplex=True)
+        context = multiprocessing.get_context("fork")
+        self.process = context.Process(target=_nurse, args=(child_end, self.conn, os.getpid()), daemon=True)
+        with FORK_GUARD:
+            self.process.start()
+        child_end.close()
+
+    def fork(self, work: bytes, conn: Connection) -> _Nursling:
+        """A worker serving ``conn`` with ``work`` (pickled), forked by the nursery."""
+        self.conn.send_bytes(work)
+        assert self.process.pid is not None
+        send_handle(self.conn, conn.fileno(), self.process.pid)
+        pid: int = self.conn.recv()
+        return _Nursling(self, pid, os.pidfd_open(pid))
+
+    def wait(self, pid: int) -> int:
+        """The exit code of a worker that has ended (a signal's as its negative number); 1 when
+        the nursery is gone (it was killed, and its workers with it: what ended them is lost)."""
+        try:
+            self.conn.send_bytes(b"")
+            self.conn.send(pid)
+            code: int = self.conn.recv()
+        except (OSError, EOFError):
+            return 1
+        return code
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        self.conn.close()  # the nursery waits for what it forked, then ends
+        self.process.join()
+
+
+def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
+    """The nursery: fork a worker for each work that arrives, wait for the ones the parent
+    says have ended, and for every other when the parent closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers (_serve)
+    parents_end.close()
+    release_inherited_locks()
+    _die_with(parent)
+    gc.freeze()  # as a worker's: its collections would copy the pages it shares
+    # A benchmark's figures: its own memory is every late worker's floor (no profile: its
+    # workers would inherit the profiler running).
+    folder = os.environ.get(STATS_ENV, "")
+    stats = WorkerStats(_Nursery, folder, "") if folder else None
+    while True:
+        try:
+            work = conn.recv_bytes()
+        except (EOFError, OSError):
+            break
+        if not work:
+            conn.send(os.waitstatus_to_exitcode(os.waitpid(conn.recv(), 0)[1]))
+            continue
+        fd = recv_handle(conn)
+        nursery = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            _serve_pickled(work, Connection(fd), nursery)
+        os.close(fd)
+        conn.send(pid)
+        if stats is not None:
+            stats.tasks += 1
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.wait()
+    if stats is not None:
+        stats.finish()
+
+
+def _serve_pickled(work: bytes, conn: Connection, parent: int) -> NoReturn:
+    """A worker forked by the nursery: it serves, then ends without returning into the
+    nursery's loop."""
+    code = 0
+    try:
+        _serve(ForkingPickler.loads(work), conn, [], parent)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()  # os._exit does not
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@dataclass
+class _Nursling:
+    """A worker the nursery forked: watched through a pidfd (it is not the parent's child),
+    its exit code asked of the nursery once it has ended."""
+
+    nursery: _Nursery
+    pid: int
+    pidfd: int
+    code: int | None = None
+
+    @property
+    def sentinel(self) -> int:
+        return self.pidfd
+
+    @property
+    def exitcode(self) -> int | None:
+        if self.code is None and not self.is_alive():
+            self.code = self.nursery.wait(self.pid)
+            os.close(self.pidfd)
+        return self.code
+
+    def is_alive(self) -> bool:
+        return self.code is None and not select.select([self.pidfd], [], [], 0)[0]
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, number: int) -> None:
+        if self.code is None:
+            with contextlib.suppress(ProcessLookupError):  # reaped already (its nursery killed)
+                signal.pidfd_send_signal(self.pidfd, number)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.code is None and select.select([self.pidfd], [], [], timeout)[0]:
+            _ = self.exitcode
+
+
 def _die_with(parent: int) -> None:
     """End this worker when the parent dies (killed, it cannot stop its workers): otherwise
     the worker would wait for tasks forever, holding the terminal's pipes open."""
@@ -363,7 +540,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _death(process: BaseProcess) -> str:
+def _death(process: _Process) -> str:
     code = process.exitcode
     if code is not None and code < 0 and -code in signal.valid_signals():
         how = f"killed by {signal.Signals(-code).name}"
