@@ -288,6 +288,17 @@ def test_bytes_of_another_shape_after_euc_tw_pairs_are_not_called_euc_tw() -> No
     assert encode_back(text, info) == raw
 
 
+def test_a_byte_left_at_the_end_of_a_short_file_is_no_euc_tw_character_cut_by_the_read() -> None:
+    # Found by the hostile-input fuzzing (unseeded): one EUC-TW-shaped pair and a lead byte
+    # were refused as EUC-TW; only a read that stopped before the file's end cuts a character.
+    raw = b"\xc4\xa1\xa1"
+    text, info = detect_and_decode(raw)
+    assert encode_back(text, info) == raw
+    # A file longer than the read may end its read with a cut character, and is still refused.
+    cut = EUC_TW * (16384 // len(EUC_TW) + 2)
+    assert not _euc_tw_shaped(cut[:16383] + b"\x01") and _euc_tw_shaped(cut[:16385])
+
+
 def test_euc_tw_file_fails_alone_and_the_run_goes_on(tmp_path) -> None:
     from conftest import run_cli_here
 
@@ -328,7 +339,9 @@ def test_euc_tw_han_characters_are_counted_as_one_by_one(pieces: list[bytes]) ->
 def _euc_tw_shaped_as_first_written(raw: bytes) -> bool:
     head = raw[:16384]
     shaped = _EUC_TW.match(head)
-    if shaped is None or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None:
+    if shaped is None:
+        return False
+    if shaped.end() < len(head) and (len(raw) <= 16384 or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None):
         return False
     characters = REFERENCE_EUC_TW_CHARACTER.findall(head)
     han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)

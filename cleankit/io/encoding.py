@@ -360,14 +360,18 @@ _EUC_TW_HAN_OR_NOT = re.compile(
 # What may follow the shaped part: the start of a character cut at the end of the 16 kB read.
 _EUC_TW_CUT = re.compile(rb"(?:\x8e(?:[\xa1-\xb0][\xa1-\xfe]?)?|[\xa1-\xfe])?")
 EUC_TW_HAN_LEAD_SHARE = 0.8
+EUC_TW_READ = 16384
 
 
 def _euc_tw_shaped(raw: bytes) -> bool:
     """Whether the bytes (their first 16 kB: this runs on every file only GB18030 decodes) have
     the shape of EUC-TW text."""
-    head = raw[:16384]
+    head = raw[:EUC_TW_READ]
     shaped = _EUC_TW.match(head)
-    if shaped is None or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None:
+    if shaped is None:
+        return False
+    # Only a read that stopped before the file's end can have cut a character.
+    if shaped.end() < len(head) and (len(raw) <= EUC_TW_READ or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None):
         return False
     characters = _EUC_TW_HAN_OR_NOT.findall(head)
     han = len(characters) - characters.count(b"")
