@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleankit import InputError, Pipeline, Settings
@@ -33,6 +33,15 @@ def test_restore_is_exact_for_any_text(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(any_text)
+# Found by unseeded runs: a lost-byte marker judged by neighbours that a later stage changes
+# (a half-width mark widened, a control character deleted, a compatibility ideograph made
+# unified, another marker removed), so the second cleaning removed what the first kept.
+@example("㐀,\ufffd0")
+@example("\ufffd\x1f㐀")
+@example("0\x1f\ufffd")
+@example("\ufffd\uf900")
+@example("\ufffd:\ufffd㐀")
+@example("甲?\x1f?乙")
 def test_cleaning_is_idempotent(text: str) -> None:
     once = PIPELINE.clean_text(text).text
     twice = PIPELINE.clean_text(once)

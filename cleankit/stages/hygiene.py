@@ -21,9 +21,11 @@ from cleankit.core.stage import regex_edits, register_stage
 
 LINE_BREAK_CHARS = "\r\x0b\x0c\x85\u2028\u2029"
 LINE_BREAKS = re.compile(f"\r\n|[{LINE_BREAK_CHARS}]")
-CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
+CONTROL_RANGES = "\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f"
+CONTROL_CHARS = re.compile(f"[{CONTROL_RANGES}]+")
 INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad\u180e"
 INVISIBLES = re.compile(f"[{INVISIBLE_CHARS}]+")
+_DELETED = re.compile(f"[{CONTROL_RANGES}{INVISIBLE_CHARS}]")
 SPACE_VARIANTS = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # The spaces at a line's start (``^ +``) or end (``(?<! ) +$``), written to begin with a
 # literal space, so the engine skips from space to space instead of trying both branches at
@@ -33,6 +35,37 @@ SPACE_VARIANTS = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 EDGE_SPACES = re.compile(r" (?:(?<=^ ) *|(?<!  ) *$)", re.MULTILINE)
 SPACE_RUNS = re.compile(r"  +")
 LINE = re.compile(r"[^\n]+")
+
+
+def past_deleted(text: str, index: int, step: int) -> int:
+    """The first index from ``index`` on (``step`` -1: backwards) whose character this stage
+    keeps: a stage before it that judges a character by its neighbours judges it by those it
+    will have once the control and invisible characters are gone (or a second cleaning would
+    judge otherwise). -1 or ``len(text)`` when none is left.
+
+    >>> past_deleted("0\x1f\u200b\ufffd", 2, -1), past_deleted("\ufffd\x1f", 1, 1)
+    (0, 2)
+    """
+    while 0 <= index < len(text) and _DELETED.match(text, index):
+        index += step
+    return index
+
+
+def kept_view(text: str) -> tuple[str, list[int]] | None:
+    """``text`` without the characters this stage deletes, and where each character of it
+    stands in ``text`` (with ``len(text)`` after the last); None when nothing would be deleted.
+    A rule of a stage before this one that judges characters by their neighbours judges them
+    on this view: a second cleaning, after hygiene, sees the same neighbours.
+
+    >>> kept_view("0\x1f\ufffd"), kept_view("通知")
+    (('0\ufffd', [0, 2, 3]), None)
+    """
+    if _DELETED.search(text) is None:
+        return None
+    positions = [index for index, char in enumerate(text) if not _DELETED.match(char)]
+    view = "".join(text[index] for index in positions)
+    positions.append(len(text))
+    return view, positions
 
 
 @register_stage("hygiene", order=20)

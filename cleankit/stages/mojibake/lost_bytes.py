@@ -23,9 +23,12 @@ A single ``?`` between readable ideographs is a half-width question mark, left a
 from __future__ import annotations
 
 import re
+import unicodedata
+from bisect import bisect_left
 from itertools import pairwise
 
 from cleankit.core.document import Edit
+from cleankit.stages.hygiene import kept_view
 from cleankit.text.lazy_pattern import lazy_compile
 from cleankit.text.plausibility import ChineseModel
 
@@ -40,16 +43,22 @@ MAX_GARBLED_EDGE = 3
 MAX_GARBLED_GAP = 20
 DEBRIS_SCORE = -10.0
 
-# A marker touching a CJK or private-use character: every removal needs one.
+_CJK = "[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef]"
+# How far a marker's context is looked for past punctuation and spaces (see _context).
+MAX_CONTEXT_SKIP = 4
+# A marker near a CJK or private-use character (within MAX_CONTEXT_SKIP characters of the
+# line): every removal needs one, so a page without one costs this one scan.
 _MARKER_BY_CJK = lazy_compile(
-    r"(?<=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])[?\ufffd]|[?\ufffd](?=[\u3000-\u9fff\ue000-\ufaff\uff00-\uffef])"
+    f"{_CJK}[^\\n]{{0,{MAX_CONTEXT_SKIP}}}[?\ufffd]|[?\ufffd][^\\n]{{0,{MAX_CONTEXT_SKIP}}}{_CJK}"
 )
 
 REASON = "bytes lost in decoding and the characters made of their neighbours removed"
 
 
 def _is_ideograph(char: str) -> bool:
-    return "\u3400" <= char <= "\u9fff"
+    # The compatibility ideographs (豈 U+F900) too: hygiene's NFC makes most of them unified
+    # ones, which a second cleaning would see.
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
 def _is_private(char: str) -> bool:
@@ -80,12 +89,37 @@ def _lone_byte(text: str, index: int) -> bool:
     return _is_ideograph(before) or _is_ideograph(after)
 
 
+def _context(text: str, index: int, step: int) -> str:
+    """The first character from ``index`` on (``step`` -1: backwards) that is neither
+    punctuation nor a space nor a marker within the line, at most :data:`MAX_CONTEXT_SKIP`
+    characters away; "" if none.
+
+    A marker's context looks past marks because the punctuation stage, after this one, widens
+    half-width marks inside Chinese text (``,`` → ``，``) and removes spaces beside them: were
+    the marks themselves context, a second cleaning would remove what the first kept. It
+    looks past other markers because removing one makes its neighbours touch.
+
+    >>> _context("㐀,\ufffd0", 1, -1), _context("0，\ufffd0", 1, -1), _context("㐀 ， \ufffd", 3, -1)
+    ('㐀', '0', '㐀')
+    """
+    for _ in range(MAX_CONTEXT_SKIP + 1):
+        if not 0 <= index < len(text):
+            return ""
+        char = text[index]
+        if char == "\n":
+            return ""
+        if not (char.isspace() or char == "\ufffd" or unicodedata.category(char).startswith("P")):
+            return char
+        index += step
+    return ""
+
+
 def _strong(text: str, start: int, end: int, repaired: frozenset[int]) -> bool:
     """Whether the marker run ``text[start:end]`` is evidence of lost bytes by itself."""
     run = text[start:end]
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    if not (_is_cjk(before or " ") or _is_cjk(after or " ")):
+    if not (_is_cjk(_context(text, start - 1, -1) or " ") or _is_cjk(_context(text, end, 1) or " ")):
         return False  # not inside Chinese text: left to the replacement-char rule
     if start in repaired or end in repaired:
         return True  # what a realignment left of its run's lost bytes
@@ -106,8 +140,23 @@ def lost_bytes_edits(text: str, model: ChineseModel, repaired: frozenset[int] = 
     >>> [(edit.old, edit.new) for edit in lost_bytes_edits(text, chinese_model())]
     [('\\ufffd平\\ufffd', ''), ('\\ufffd\\ufffd', '')]
     """
-    if _MARKER_BY_CJK.search(text) is None:
+    if "\ufffd" not in text and "?" not in text:
+        return []
+    # Judged on the text as it reads once hygiene has deleted its characters (kept_view).
+    kept = kept_view(text)
+    if _MARKER_BY_CJK.search(text if kept is None else kept[0]) is None:
         return []  # one scan: a page a wrong codec left as '?' throughout has no Chinese left
+    if kept is None:
+        spans = _spans(text, model, repaired)
+    else:
+        view, positions = kept
+        moved = frozenset(bisect_left(positions, edge) for edge in repaired)
+        spans = [[positions[start], positions[end - 1] + 1] for start, end in _spans(view, model, moved)]
+    return [Edit("", "lost-bytes", start, end, text[start:end], "", REASON) for start, end in spans]
+
+
+def _spans(text: str, model: ChineseModel, repaired: frozenset[int]) -> list[list[int]]:
+    """The spans :func:`lost_bytes_edits` removes from ``text``."""
     runs = [(m.start(), m.end()) for m in MARKER_RUN.finditer(text)]
     strong = [_strong(text, start, end, repaired) for start, end in runs]
     # Two weak markers close together with debris between them are strong together.
@@ -128,7 +177,7 @@ def lost_bytes_edits(text: str, model: ChineseModel, repaired: frozenset[int] = 
             spans[-1][1] = right
         else:
             spans.append([left, right])
-    return [Edit("", "lost-bytes", start, end, text[start:end], "", REASON) for start, end in spans]
+    return spans
 
 
 def _garbled_after(text: str, model: ChineseModel, end: int) -> int:

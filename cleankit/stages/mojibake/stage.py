@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
+from cleankit.stages.hygiene import past_deleted
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import (
@@ -32,15 +33,27 @@ from cleankit.text.trigrams import trigram_counts
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
-# may sit between): the last character of a chunk, cut inside its bytes. The two classes
+# may sit between, on either side: see _after_text for the side before): the last character
+# of a chunk, cut inside its bytes. The two classes
 # of the look-ahead must not overlap: \x1c-\x1f are whitespace to ``\s`` and were also in
 # the control class, and a run of them before a non-space made the search try every way
 # of splitting the run between the two (time doubled per character: 40 s for 28).
 TRUNCATED_CHAR = re.compile(
-    "(?<=[^\\s\ufffd])\ufffd"
+    "\ufffd"
     "(?=(?:[^\\S\n\r\x0b\x0c\x85\u2028\u2029]|[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u180e\u200b\u2060\ufeff])*"
     "(?:[\n\r\x0b\x0c\x85\u2028\u2029]|\\Z))"
 )
+def _after_text(text: str, index: int) -> bool:
+    """Whether the U+FFFD at ``index`` follows text: a character neither a space nor U+FFFD,
+    once what hygiene deletes is skipped (``0\\x1f\\ufffd`` reads ``0\\ufffd`` after it).
+
+    >>> _after_text("0\x1f\ufffd", 2), _after_text(" \x1f\ufffd", 2), _after_text("\ufffd", 0)
+    (True, False, False)
+    """
+    index = past_deleted(text, index - 1, -1)
+    return index >= 0 and not text[index].isspace() and text[index] != "\ufffd"
+
+
 DEBRIS = re.compile("(?:锟斤拷)+锟?|锟斤|烫{3,}|屯{3,}")
 
 
@@ -201,7 +214,7 @@ class MojibakeStage:
         """A lone U+FFFD ending a line is a multi-byte character cut at a chunk boundary and is
         removed; other U+FFFD runs are flagged (removed with ``remove_unrecoverable``)."""
         text = document.text
-        truncated = {m.start() for m in TRUNCATED_CHAR.finditer(text)}
+        truncated = {m.start() for m in TRUNCATED_CHAR.finditer(text) if _after_text(text, m.start())}
         edits = []
         for match in REPLACEMENT_RUN.finditer(text):
             start, end = match.span()
