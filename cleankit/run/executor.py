@@ -100,7 +100,7 @@ class LocalExecutor:
         queue: deque[tuple[T, int]] = deque(
             (task, 0) for task in sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True)
         )
-        if self.nursery and self._nursery is None:
+        if self.nursery and self._nursery is None and PIDFDS:
             release_free_heap()  # its pages are every late worker's floor
             self._nursery = _Nursery()
         small = getattr(work, "forks_small", False) and self._nursery is not None and self._nursery.alive()
@@ -386,6 +386,11 @@ def _malloc_trim() -> Callable[[int], int] | None:
     except (OSError, AttributeError):
         return None
     return trim
+
+
+# The nursery's workers are not the parent's children: it watches them through pidfds
+# (Linux 5.3). Without them, every worker is forked by the parent.
+PIDFDS = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 
 
 class _Nursery:
