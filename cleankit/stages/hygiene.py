@@ -37,20 +37,6 @@ SPACE_RUNS = re.compile(r"  +")
 LINE = re.compile(r"[^\n]+")
 
 
-def past_deleted(text: str, index: int, step: int) -> int:
-    """The first index from ``index`` on (``step`` -1: backwards) whose character this stage
-    keeps: a stage before it that judges a character by its neighbours judges it by those it
-    will have once the control and invisible characters are gone (or a second cleaning would
-    judge otherwise). -1 or ``len(text)`` when none is left.
-
-    >>> past_deleted("0\x1f\u200b\ufffd", 2, -1), past_deleted("\ufffd\x1f", 1, 1)
-    (0, 2)
-    """
-    while 0 <= index < len(text) and _DELETED.match(text, index):
-        index += step
-    return index
-
-
 def kept_view(text: str) -> tuple[str, list[int]] | None:
     """``text`` without the characters this stage deletes, and where each character of it
     stands in ``text`` (with ``len(text)`` after the last); None when nothing would be deleted.
@@ -60,12 +46,16 @@ def kept_view(text: str) -> tuple[str, list[int]] | None:
     >>> kept_view("0\x1f\ufffd"), kept_view("通知")
     (('0\ufffd', [0, 2, 3]), None)
     """
-    if _DELETED.search(text) is None:
+    deleted = [match.start() for match in _DELETED.finditer(text)]
+    if not deleted:
         return None
-    positions = [index for index, char in enumerate(text) if not _DELETED.match(char)]
-    view = "".join(text[index] for index in positions)
-    positions.append(len(text))
-    return view, positions
+    positions: list[int] = []
+    kept_from = 0
+    for index in deleted:  # the kept stretches between them, as ranges, not a step a character
+        positions.extend(range(kept_from, index))
+        kept_from = index + 1
+    positions.extend(range(kept_from, len(text) + 1))
+    return _DELETED.sub("", text), positions
 
 
 @register_stage("hygiene", order=20)

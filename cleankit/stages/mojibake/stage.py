@@ -9,11 +9,12 @@ The repairs live in their own modules (:mod:`~cleankit.stages.mojibake.gbk_as_ut
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
-from cleankit.stages.hygiene import past_deleted
+from cleankit.stages.hygiene import kept_view
 from cleankit.stages.mojibake.byte_shift import byte_shift_edits, edges_after, positions_after
 from cleankit.stages.mojibake.gbk_as_utf8 import SURROGATE, gbk_as_utf8_edits
 from cleankit.stages.mojibake.latin1 import (
@@ -33,7 +34,7 @@ from cleankit.text.trigrams import trigram_counts
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
-# may sit between, on either side: see _after_text for the side before): the last character
+# may sit between, on either side: the side before is read on hygiene's kept_view): the last character
 # of a chunk, cut inside its bytes. The two classes
 # of the look-ahead must not overlap: \x1c-\x1f are whitespace to ``\s`` and were also in
 # the control class, and a run of them before a non-space made the search try every way
@@ -43,15 +44,24 @@ TRUNCATED_CHAR = re.compile(
     "(?=(?:[^\\S\n\r\x0b\x0c\x85\u2028\u2029]|[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u180e\u200b\u2060\ufeff])*"
     "(?:[\n\r\x0b\x0c\x85\u2028\u2029]|\\Z))"
 )
-def _after_text(text: str, index: int) -> bool:
-    """Whether the U+FFFD at ``index`` follows text: a character neither a space nor U+FFFD,
-    once what hygiene deletes is skipped (``0\\x1f\\ufffd`` reads ``0\\ufffd`` after it).
+def _cut_characters(text: str) -> set[int]:
+    r"""Where TRUNCATED_CHAR's U+FFFD stand right after text: a character neither a space nor
+    U+FFFD once hygiene has deleted its characters (``0\x1f\ufffd`` reads ``0\ufffd``).
 
-    >>> _after_text("0\x1f\ufffd", 2), _after_text(" \x1f\ufffd", 2), _after_text("\ufffd", 0)
-    (True, False, False)
+    >>> sorted(_cut_characters("0\x1f\ufffd\n \x1f\ufffd\n\ufffd"))
+    [2]
     """
-    index = past_deleted(text, index - 1, -1)
-    return index >= 0 and not text[index].isspace() and text[index] != "\ufffd"
+    found = [match.start() for match in TRUNCATED_CHAR.finditer(text)]
+    if not found:
+        return set()
+    kept = kept_view(text)
+    view, positions = kept if kept is not None else (text, None)
+    cut = set()
+    for at in found:
+        before = (at if positions is None else bisect_left(positions, at)) - 1
+        if before >= 0 and not view[before].isspace() and view[before] != "\ufffd":
+            cut.add(at)
+    return cut
 
 
 DEBRIS = re.compile("(?:锟斤拷)+锟?|锟斤|烫{3,}|屯{3,}")
@@ -214,7 +224,7 @@ class MojibakeStage:
         """A lone U+FFFD ending a line is a multi-byte character cut at a chunk boundary and is
         removed; other U+FFFD runs are flagged (removed with ``remove_unrecoverable``)."""
         text = document.text
-        truncated = {m.start() for m in TRUNCATED_CHAR.finditer(text) if _after_text(text, m.start())}
+        truncated = _cut_characters(text)
         edits = []
         for match in REPLACEMENT_RUN.finditer(text):
             start, end = match.span()
