@@ -615,3 +615,16 @@ def test_remembered_verdicts_judge_a_page_as_a_fresh_stage_does() -> None:
     for text in pages:
         fresh = [(v.remove, v.rule, v.reason, v.zone) for v in BoilerplateStage().analyse(text).lines]
         assert [(v.remove, v.rule, v.reason, v.zone) for v in warm.analyse(text).lines] == fresh
+
+
+def test_a_full_stop_cut_off_by_a_break_is_joined_before_the_body_is_found() -> None:
+    # A short page whose one sentence lost its full stop to a line break, and whose lead is
+    # printed again after the text. Joined only by reflow (after this stage), the first
+    # cleaning judged a 9-character fragment (no body line) and a second cleaning the joined
+    # 10-character line (the body), removing the repeated lead only then.
+    text = "会议召开。部署工作\n。\n会议召开。"
+    once = PIPELINE.clean_text(text)
+    assert once.text == "会议召开。部署工作。\n"
+    assert [e.rule for e in once.edits if e.stage == "boilerplate"] == ["repeated-title-lead"]
+    twice = PIPELINE.clean_text(once.text)
+    assert twice.text == once.text and twice.edits == []

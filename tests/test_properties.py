@@ -42,6 +42,8 @@ def test_restore_is_exact_for_any_text(text: str) -> None:
 @example("\ufffd\uf900")
 @example("\ufffd:\ufffd㐀")
 @example("甲?\x1f?乙")
+@example("科技创新。科技创新\n。\n科技创新。")  # a full stop on a line of its own, joined by reflow
+@example("科技创新。科技创新\n。\n科技创新。")  # reflow joins "。": a body line then, judged so at once
 def test_cleaning_is_idempotent(text: str) -> None:
     once = PIPELINE.clean_text(text).text
     twice = PIPELINE.clean_text(once)

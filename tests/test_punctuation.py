@@ -174,3 +174,31 @@ ASKING = ["是否可行?请研究", "你去哪?我不知道", "广西如何把�
 def test_a_question_in_a_sentence_that_asks_is_still_widened(text: str) -> None:
     document = run(text)
     assert "?" not in document.text and not document.flags
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全市会议召开，部署安全生产工作\n。\n正文第二段。", "全市会议召开，部署安全生产工作。\n正文第二段。"),
+        ("他说：“要抓好落实\n”。\n", "他说：“要抓好落实”。\n"),
+        ("这是为什么\n？", "这是为什么？"),
+    ],
+)
+def test_a_line_of_closing_marks_ends_the_line_before_it(text: str, expected: str) -> None:
+    document = run(text)
+    assert document.text == expected
+    assert {edit.rule for edit in document.edits} == {"stranded-stop"}
+    assert restore_text(document.text, document.edits) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "会议召开。\n。",  # the line before already ends its sentence
+        "首页 > 新闻中心\n】",  # not a sentence's end
+        "工作部署\n\n。",  # a paragraph apart: reflow's to judge
+        "Meeting held\n.",  # not Chinese
+    ],
+)
+def test_other_lines_of_marks_stay(text: str) -> None:
+    assert run(text).text == text

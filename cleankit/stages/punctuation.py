@@ -34,6 +34,11 @@ its own step, each only where it changes something:
     Spaces between Chinese punctuation and Chinese text (``发展 ，推动``) and the spaces of
     letter-spaced Chinese (``通 知``, ``关 于 印 发``) are removed. A space between two
     words (``朱玉兵 天津市科学技术局``, two parts of a heading) is kept: it separates.
+``stranded-stop``
+    A line that holds only a sentence's closing marks (``。``, ``”。``, ``）！``) after a line of
+    Chinese text is that line's end, cut off by a break: the break is removed. Joined here,
+    before ``boilerplate`` judges the page's lines, so that a second cleaning (which would see
+    the line already joined by ``reflow``) judges the same lines as the first.
 ``nfkc`` (option ``nfkc = true``, off by default)
     Full-width Latin letters and digits (``ＡＢＣ１２３``) become ASCII. Only those
     characters are normalised: NFKC on the whole text would also fold ``，`` to ``,``.
@@ -49,7 +54,7 @@ from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
-from cleankit.text.cjk import HAN, han_count, is_chinese, is_han
+from cleankit.text.cjk import HAN, HAN_RANGES, han_count, is_chinese, is_han
 from cleankit.text.lazy_pattern import lazy_compile
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -88,6 +93,9 @@ QUESTION_CUES = (
 )  # fmt: skip
 SENTENCE_END = re.compile("[。！？!?；;\n]")
 LOST_REASON = "a ? standing for a lost character (next to damaged text, or inside a word): left as it is"
+
+_CLOSING = "”’」』）)》"
+STRANDED_STOP = lazy_compile(rf"(?<=[{HAN_RANGES}{_CLOSING}])\n(?=[{_CLOSING}]*[。！？][{_CLOSING}。！？]*(?:\n|$))")
 
 CJK_PUNCT_FOR_SPACING = frozenset("，。、；：？！“”‘’（）《》【】「」『』〔〕")
 SPACE_RUN = re.compile(" +")
@@ -375,6 +383,20 @@ def _whole_line(text: str, start: int, end: int) -> bool:
     return (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
 
 
+def stranded_stop_edits(text: str) -> Iterator[Edit]:
+    r"""The line breaks before a line of only closing marks.
+
+    >>> [(e.start, e.old) for e in stranded_stop_edits("会议召开。部署工作\n。\n会议召开。")]
+    [(9, '\n')]
+    >>> list(stranded_stop_edits("会议召开。\n。"))  # the line before already ends its sentence
+    []
+    """
+    if "\n" not in text:
+        return
+    for match in STRANDED_STOP.finditer(text):
+        yield Edit("", "stranded-stop", match.start(), match.end(), "\n", "", "")
+
+
 def nfkc_edits(text: str) -> Iterator[Edit]:
     for match in FULLWIDTH_ALNUM.finditer(text):
         ascii_form = unicodedata.normalize("NFKC", match.group())
@@ -389,6 +411,7 @@ REASONS = {
     "quotes": "quote marks to the document's dominant style",
     "cjk-spacing": "space inside Chinese text",
     "nfkc": "full-width Latin letters and digits to ASCII",
+    "stranded-stop": "a line of only closing marks ends the line before it (cut off by a break)",
 }
 
 
@@ -399,7 +422,7 @@ class PunctuationStage:
     nfkc: bool = False
 
     def run(self, document: Document) -> Document:
-        rules = [quote_edits, bracket_edits, width_edits, spacing_edits]
+        rules = [quote_edits, bracket_edits, width_edits, spacing_edits, stranded_stop_edits]
         if self.nfkc:
             rules.append(nfkc_edits)
         # A converted mark makes its neighbours' context Chinese (a curly quote next to a
