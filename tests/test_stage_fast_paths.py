@@ -8,83 +8,40 @@ colons, headings, long and short text).
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_reflow import LINE_PIECES
 
+from cleankit.core.document import Document, Edit
+from cleankit.core.errors import EditConflict
+from cleankit.core.provenance import build_record
 from cleankit.stages import reflow
-from cleankit.stages.reflow import _HELD, JOIN_SCORE, _Left, ends_sentence, join_score, typical_length
+from cleankit.stages.reflow import _HELD, _Left, ends_sentence, join_score
 
 # -- reflow --------------------------------------------------------------------------
 
-REFLOW_PIECES = st.sampled_from(
-    [
-        "科技创新",
-        "发展",
-        "，",
-        "。",
-        "、",
-        "：",
-        ":",
-        "“",
-        "”",
-        "（",
-        "）",
-        "「",
-        "」",
-        "《",
-        "》",
-        "第一章 ",
-        "一、",
-        "专栏3",
-        "通",
-        "过调查研究",
-        "abc",
-        "2020年",
-        "？",
-        "！",
-        "；",
-        ".",
-        " ",
-        "——",
-        "新华社北京12月10日电",
-    ]
+# The reflow tests' pieces, and what the fast paths branch on besides: more closing and
+# sentence marks, colons, a dateline.
+REFLOW_PIECES = st.one_of(
+    LINE_PIECES,
+    st.sampled_from([":", "「", "」", "《", "》", "？", "！", "；", ".", " ", "——", "新华社北京12月10日电"]),
 )
 PARAGRAPH = st.lists(REFLOW_PIECES, max_size=40).map("".join)
 # Long paragraphs too: the character test switches from one scan to a search per character.
 LONG_PARAGRAPH = st.tuples(PARAGRAPH, st.integers(1, 12)).map(lambda pair: pair[0] * pair[1])
-PARAGRAPHS = st.lists(st.one_of(PARAGRAPH, LONG_PARAGRAPH), max_size=14)
-
-
-def _joins_scoring_every_pair(paragraphs: list[str]) -> list[int]:
-    """broken_paragraph_joins as it was before its gate: join_score asked of every pair."""
-    groups = [[i] for i in range(len(paragraphs))]
-    for _ in range(reflow.MAX_PASSES):
-        texts = ["".join(paragraphs[i] for i in group) for group in groups]
-        endings = [ends_sentence(text) for text in texts]
-        typical = typical_length(texts, endings)
-        merged: list[list[int]] = []
-        left: _Left | None = None
-        changed = False
-        for group, text, text_ends in zip(groups, texts, endings, strict=True):
-            if merged and left is not None and left.length:
-                score = join_score(left, text, typical, merged[-1][0] == 0, text_ends)
-                if score is not None and score >= JOIN_SCORE:
-                    merged[-1].extend(group)
-                    left.join(text, text_ends)
-                    changed = True
-                    continue
-            merged.append(group)
-            left = _Left(text, text_ends)
-        groups = merged
-        if not changed:
-            break
-    return [group[k] for group in groups for k in range(len(group) - 1)]
 
 
 @settings(max_examples=400, deadline=None)
-@given(PARAGRAPHS)
-def test_reflow_joins_are_those_of_scoring_every_pair(paragraphs: list[str]) -> None:
-    assert reflow.broken_paragraph_joins(paragraphs) == _joins_scoring_every_pair(paragraphs)
+@given(PARAGRAPH.filter(bool), PARAGRAPH, st.floats(0, 400), st.booleans())
+def test_a_paragraph_the_gate_skips_joins_nothing(a: str, b: str, typical: float, first: bool) -> None:
+    """broken_paragraph_joins builds no left side for a paragraph that ends a sentence or a
+    colon: join_score must veto every pair it would start."""
+    a_ends = ends_sentence(a)
+    if a_ends or a[-1] in reflow.COLONS:
+        assert join_score(_Left(a, a_ends), b, typical, first, ends_sentence(b)) is None
 
 
 @settings(max_examples=400, deadline=None)
@@ -109,3 +66,89 @@ def test_left_ends_read_the_joined_text(pieces: list[str], size: int) -> None:
     for which in range(len(_HELD)):
         assert left.holds(which, but_last_char=True) == any(c in whole[:-1] for c in _HELD[which])
         assert left.holds(which, but_last_char=False) == any(c in whole for c in _HELD[which])
+
+
+# -- Document.apply --------------------------------------------------------------------
+
+SPANS = st.lists(
+    st.tuples(st.integers(0, 30), st.integers(0, 4), st.sampled_from(["", " ", "x", "通知", "\n"])), max_size=8
+)
+
+
+def _outcome(text: str, edits: list[Edit]) -> tuple[str, list[tuple[int, int, str, str, int]]] | str:
+    document = Document.from_text(text)
+    try:
+        document.apply("stage", [Edit(e.stage, e.rule, e.start, e.end, e.old, e.new) for e in edits])
+    except EditConflict as exc:
+        return str(exc)
+    return document.text, [(e.start, e.end, e.old, e.new, e.step) for e in document.edits]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab 通知\n", max_size=30), SPANS, st.randoms(use_true_random=False), st.booleans())
+def test_apply_in_the_given_order_is_apply_in_sorted_order(
+    text: str, spans: list[tuple[int, int, str]], rng: random.Random, stale: bool
+) -> None:
+    """A batch is checked in its own order first and sorted only when that fails: the text,
+    the stored edits and any error are those of the sorted batch."""
+    edits = [Edit("", "r", start, start + length, text[start : start + length], new) for start, length, new in spans]
+    if stale and edits:
+        edits[0].old += "?"  # an edit whose old text is not the span's
+    shuffled = list(edits)
+    rng.shuffle(shuffled)
+    in_order = sorted(shuffled, key=lambda e: (e.start, e.end))  # stable: ties keep the given order
+    assert _outcome(text, shuffled) == _outcome(text, in_order)
+    outcome = _outcome(text, in_order)
+    if not isinstance(outcome, str):
+        expected = text
+        for edit in reversed(in_order):
+            expected = expected[: edit.start] + edit.new + expected[edit.end :]
+        assert outcome[0] == expected
+
+
+# -- provenance: per-rule totals and reasons -------------------------------------------
+
+EDIT_FIELDS = st.tuples(
+    st.sampled_from(["hygiene", "script", "boilerplate"]),
+    st.sampled_from(["line-trim", "space-variants", "opencc-t2s"]),
+    st.sampled_from(["", "space at line edge", "other"]),
+    st.sampled_from(["", " ", "通知"]),
+    st.sampled_from(["", "x", "新"]),
+    st.sampled_from([None, "para:1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(EDIT_FIELDS, max_size=30))
+def test_record_totals_and_reasons_follow_their_definition(
+    fields: list[tuple[str, str, str, str, str, str | None]],
+) -> None:
+    """Totals are looked up again only when the rule changes, reasons gathered in one pass:
+    the record still holds, per stage/rule, every edit counted and the reason all its edits
+    give (on each edit only where they differ)."""
+    document = Document.from_text("")
+    document.edits = [
+        Edit(stage, rule, i, i + len(old), old, new, reason, ref, step=i)
+        for i, (stage, rule, reason, old, new, ref) in enumerate(fields)
+    ]
+    record = build_record(document, "settings", None)
+    reasons: dict[str, set[str]] = defaultdict(set)
+    expected: dict[str, dict[str, object]] = {}
+    for edit in document.edits:
+        key = f"{edit.stage}/{edit.rule}"
+        reasons[key].add(edit.reason)
+        entry = expected.setdefault(key, {"edits": 0, "chars_removed": 0, "chars_added": 0})
+        entry["edits"] += 1  # type: ignore[operator]
+        entry["chars_removed"] += len(edit.old)  # type: ignore[operator]
+        entry["chars_added"] += len(edit.new)  # type: ignore[operator]
+    for key, found in reasons.items():
+        if len(found) == 1 and next(iter(found)):
+            expected[key]["reason"] = next(iter(found))
+    assert record["stats"] == expected
+    assert list(record["stats"]) == list(expected)
+    for edit, item in zip(document.edits, record["edits"], strict=True):
+        shared = len(reasons[f"{edit.stage}/{edit.rule}"]) == 1
+        assert ("reason" in item) == (bool(edit.reason) and not shared)
+        assert {k: v for k, v in item.items() if k != "reason"} == {
+            k: v for k, v in edit.to_json().items() if k != "reason"
+        }
