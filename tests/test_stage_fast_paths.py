@@ -18,7 +18,7 @@ from test_reflow import LINE_PIECES
 from cleankit.core.document import Document, Edit
 from cleankit.core.errors import EditConflict
 from cleankit.core.provenance import build_record
-from cleankit.stages import reflow
+from cleankit.stages import punctuation, reflow
 from cleankit.stages.reflow import _HELD, _Left, ends_sentence, join_score
 
 # -- reflow --------------------------------------------------------------------------
@@ -152,3 +152,22 @@ def test_record_totals_and_reasons_follow_their_definition(
         assert {k: v for k, v in item.items() if k != "reason"} == {
             k: v for k, v in edit.to_json().items() if k != "reason"
         }
+
+
+# -- punctuation: protected spans found once per text ------------------------------------
+
+PROTECTED_PIECES = st.sampled_from(
+    ["通知", "，", " ", "http://www.gov.cn/a?b=1,", "www.example.org.", "ban@gov.cn", "`x,y`", "@", "://", "a"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(PROTECTED_PIECES, max_size=12).map("".join), min_size=1, max_size=6), st.data())
+def test_protected_spans_are_those_of_the_text_asked_about(texts: list[str], data: st.DataObject) -> None:
+    """The one-text memo answers for the text asked about, whether that is the same object, an
+    equal copy or another text."""
+    for _ in range(len(texts) * 2):
+        text = data.draw(st.sampled_from(texts))
+        copy = "".join(list(text))  # equal, and (past one character) another object
+        for asked in (text, copy):
+            assert punctuation._Protected.of(asked).spans == punctuation.protected_spans(asked)
