@@ -19,6 +19,7 @@ from cleankit.core.document import Document, Edit
 from cleankit.core.errors import EditConflict
 from cleankit.core.provenance import build_record
 from cleankit.stages import punctuation, reflow
+from cleankit.stages.boilerplate import sitelearn
 from cleankit.stages.reflow import _HELD, _Left, ends_sentence, join_score
 
 # -- reflow --------------------------------------------------------------------------
@@ -171,3 +172,35 @@ def test_protected_spans_are_those_of_the_text_asked_about(texts: list[str], dat
         copy = "".join(list(text))  # equal, and (past one character) another object
         for asked in (text, copy):
             assert punctuation._Protected.of(asked).spans == punctuation.protected_spans(asked)
+
+
+# -- site learning: the head and tail of a page ------------------------------------------
+
+PAGE_LINES = st.sampled_from(
+    [
+        "首页 | 政务公开 | 政策文件",
+        "来源：市政府办公室  浏览次数：1024",
+        "各县（区）人民政府，市政府各部门：现将《实施方案》印发给你们，请结合实际认真贯彻落实。",
+        "一、总体要求",
+        "全面贯彻党的二十大精神，坚持稳中求进工作总基调，推动高质量发展取得新成效",
+        "为进一步优化营商环境，激发市场主体活力，制定本方案。",
+        "主办：某市人民政府办公室",
+        "ICP备12345678号",
+        "",
+        "   ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PAGE_LINES, max_size=80))
+def test_candidate_lines_are_cut_at_the_first_and_last_sentence_like_line(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    body = [i for i, line in enumerate(kept) if sitelearn.sentence_like(line)]
+    head, tail = (kept[: body[0]], kept[body[-1] + 1 :]) if body else (kept, kept)
+    expected = (
+        [line for line in head[: sitelearn.HEAD_LINES] if sitelearn.learnable(line, 60)],
+        [line for line in tail[-sitelearn.TAIL_LINES :] if sitelearn.learnable(line, 60)],
+    )
+    assert sitelearn.candidate_lines(text, 60) == expected
