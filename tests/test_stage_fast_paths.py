@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_reflow import LINE_PIECES
@@ -18,9 +19,11 @@ from test_reflow import LINE_PIECES
 from cleankit.core.document import Document, Edit
 from cleankit.core.errors import EditConflict
 from cleankit.core.provenance import build_record
-from cleankit.stages import punctuation, reflow
+from cleankit.stages import punctuation, reflow, repeats
 from cleankit.stages.boilerplate import sitelearn
 from cleankit.stages.reflow import _HELD, _Left, ends_sentence, join_score
+from cleankit.stages.repeats import RepeatsStage
+from cleankit.text import small
 
 # -- reflow --------------------------------------------------------------------------
 
@@ -204,3 +207,35 @@ def test_candidate_lines_are_cut_at_the_first_and_last_sentence_like_line(lines:
         [line for line in tail[-sitelearn.TAIL_LINES :] if sitelearn.learnable(line, 60)],
     )
     assert sitelearn.candidate_lines(text, 60) == expected
+
+
+# -- repeats: the offsets of a page as lists or as arrays --------------------------------
+
+REPEAT_PARAGRAPHS = st.lists(
+    st.sampled_from(
+        [
+            "关于印发《实施方案》的通知",
+            "各县（区）人民政府，市政府各部门：现将《实施方案》印发给你们，请结合实际认真贯彻落实。",
+            "全面贯彻党的二十大精神，坚持稳中求进工作总基调，推动高质量发展取得新成效。",
+            "全面贯彻党的二十大精神，坚持稳中求进工作总基调",
+            "相关链接：关于印发《实施方案》的通知",
+            "第一条",
+        ]
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(REPEAT_PARAGRAPHS)
+def test_repeats_edits_are_the_same_from_listed_and_array_offsets(paragraphs: list[str]) -> None:
+    """A page's repeated offsets come back as lists up to OFFSETS_PER_SLICE of them and as
+    arrays beyond: the edits are the same either way."""
+    text = "\n\n".join(paragraphs)
+    stage = RepeatsStage()
+    with small.forced(True):  # numpy's offsets, handed back as lists
+        listed = [edit.to_json() for edit in stage.find_edits(text)]
+    with small.forced(True), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repeats, "OFFSETS_PER_SLICE", 1)  # arrays past one offset, read one at a time
+        arrays = [edit.to_json() for edit in stage.find_edits(text)]
+    assert listed == arrays

@@ -508,7 +508,8 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     Memory: a page of one character repeated has every offset repeated; this holds at most
     about 24 bytes per character at once (32-bit code points, 64-bit hashes, the sort's order
     and the sorted hashes), each array dropped as soon as it is used, and hands back 4 bytes
-    per offset instead of a Python list (36 bytes per offset).
+    per offset instead of a Python list (36 bytes per offset) when there are more than
+    OFFSETS_PER_SLICE of them; fewer (a real page: a few hundred) come back as lists.
 
     A small page without numpy (:mod:`cleankit.text.small`) takes :func:`_repeated_offsets_pure`,
     which gives the same offsets (the same hashes, twins among the same windows) as lists."""
@@ -554,6 +555,11 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     # ``positions`` ascend, so each paragraph's offsets are one slice of them.
     bounds = np.searchsorted(owner, np.arange(len(views) + 1)).tolist()
     del owner
+    if len(positions) <= OFFSETS_PER_SLICE:
+        # As lists, converted once: the reading walks each paragraph's offsets twice (its
+        # search, then its index), and a small array costs a conversion each time.
+        offsets = positions.tolist()
+        return [offsets[bounds[i] : bounds[i + 1]] for i in range(len(views))]
     return [positions[bounds[i] : bounds[i + 1]] for i in range(len(views))]
 
 
