@@ -43,7 +43,7 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -598,12 +598,16 @@ def _repeated_offsets_pure(views: list[str], joined: str, size: int) -> list[Off
     return result
 
 
-def _ints(offsets: Offsets) -> Iterator[int]:
-    """The offsets as Python ints, a slice at a time (a list of all of them would cost 36
+def _ints(offsets: Offsets) -> Iterable[int]:
+    """The offsets as Python ints: a list or range as it is (iterated directly, without a
+    generator in between), an array a slice at a time (a list of all of them would cost 36
     bytes each on a page of one repeated character)."""
     if isinstance(offsets, (range, list)):
-        yield from offsets
-        return
+        return offsets
+    return _array_ints(offsets)
+
+
+def _array_ints(offsets: np.ndarray) -> Iterator[int]:
     for start in range(0, len(offsets), OFFSETS_PER_SLICE):
         yield from offsets[start : start + OFFSETS_PER_SLICE].tolist()
 
