@@ -348,7 +348,8 @@ class RepeatsStage:
         the offsets whose anchor occurs elsewhere in the document)."""
         size = self.anchor_chars
         found: list[Segment] = []
-        limit = len(view) - size
+        view_size = len(view)
+        limit = view_size - size
         floor = 0
         for offset in _ints(offsets):
             if offset < floor or offset > limit:
@@ -360,18 +361,19 @@ class RepeatsStage:
             best_rank = (0, False)
             for kept, kept_offset in places:
                 other = kept_views[kept]
+                other_size = len(other)
                 start, kept_start = offset, kept_offset
                 while start > floor and kept_start > 0 and view[start - 1] == other[kept_start - 1]:
                     start -= 1
                     kept_start -= 1
                 end, kept_end = offset + size, kept_offset + size
-                while end < len(view) and kept_end < len(other) and view[end] == other[kept_end]:
+                while end < view_size and kept_end < other_size and view[end] == other[kept_end]:
                     end += 1
                     kept_end += 1
                 # Of equally long matches, one reaching the end of its kept paragraph is taken:
                 # a line that repeats a whole short paragraph (or its suffix) is a repeat,
                 # the same line inside a longer paragraph need not be.
-                rank = (end - start, kept_end == len(other))
+                rank = (end - start, kept_end == other_size)
                 if best is None or rank > best_rank:
                     best, best_rank = Segment(start, end, kept, kept_start, kept_end), rank
             assert best is not None
