@@ -8,6 +8,7 @@ colons, headings, long and short text).
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 
@@ -24,6 +25,7 @@ from cleankit.stages.boilerplate import sitelearn
 from cleankit.stages.reflow import _HELD, _Left, ends_sentence, join_score
 from cleankit.stages.repeats import RepeatsStage
 from cleankit.text import small
+from cleankit.text.plausibility import chinese_model
 
 # -- reflow --------------------------------------------------------------------------
 
@@ -239,3 +241,24 @@ def test_repeats_edits_are_the_same_from_listed_and_array_offsets(paragraphs: li
         patch.setattr(repeats, "OFFSETS_PER_SLICE", 1)  # arrays past one offset, read one at a time
         arrays = [edit.to_json() for edit in stage.find_edits(text)]
     assert listed == arrays
+
+
+# -- the character model: a text's log-probability ---------------------------------------
+
+MODEL_CHARS = [*"关于印发实施方案的通知國務院發展，。?\ufffd\ue000aZ1 ", "\U00020000"]
+MODEL_TEXT = st.text(alphabet=st.sampled_from(MODEL_CHARS), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MODEL_TEXT, st.sampled_from([None, "", "的", "國", "\ufffd"]))
+def test_total_logp_is_the_sum_of_logp_term_by_term(text: str, previous: str | None) -> None:
+    """total_logp keeps its own tables of pair scores instead of the bounded memo: the sum is
+    still logp's terms added in order, to the last bit."""
+    model = chinese_model()
+    previous = previous or None
+    expected = 0.0
+    if text:
+        expected = model.logp(previous, text[0])
+        for before, char in itertools.pairwise(text):
+            expected += model.logp(before, char)
+    assert model.total_logp(text, previous) == expected
