@@ -12,11 +12,18 @@
   (``NearDupPass._rewrite``) and the end-of-run commit (``EndOfRun.commit``) are wrapped to
   add up their own CPU.
 
+With ``--stages``, each stage's ``run`` and the restore check (``Pipeline.run`` written out
+with a clock around each) and the cleaner's steps around them (the record, its JSON line, the
+near-duplicate signature, writing the output; ``STEPS``) are timed too, and the run's output
+hash (``bench_speed.output_hash``, without the stdin page) is printed: run it with another
+checkout's code first on the path (``PYTHONPATH=<snapshot> python -P ...``), interleaved with
+the branch's runs, to compare the stages' CPU on the same outputs.
+
 A name that is not found (the code moved) is reported and left out; the run itself is
 unchanged. With the crawl's manifest (``bench_speed.py`` writes one) it also prints the
 near-duplicate share the run marked, planted and accidental.
 
-    nice -n 10 python benchmarks/bench_phases.py CORPUS OUT [--json FILE]
+    nice -n 10 python benchmarks/bench_phases.py CORPUS OUT [--json FILE] [--stages]
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Under ``python -P`` (another checkout's code first on the path) the script's folder is not on
+# sys.path: the benchmark modules are found from here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import bench_speed
 import make_corpus
 
@@ -42,6 +53,17 @@ WRAPPED = (
     ("cleankit.neardup.crawl", "NearDupPass", "_rewrite", "rewriting the duplicates' records (_rewrite)"),
     ("cleankit.run.state", "EndOfRun", "commit", "end-of-run commit (EndOfRun.commit)"),
 )
+# With --stages: the cleaner's steps around the stages ("" for a module function).
+STEPS = (
+    ("cleankit.run.cleaner", "Cleaner", "__call__", "per document, all of it (Cleaner.__call__)"),
+    ("cleankit.run.clean", "", "_learn", "site-learning survey (_learn)"),
+    ("cleankit.run.cleaner", "", "build_record", "provenance record (build_record)"),
+    ("cleankit.run.cleaner", "", "dumps_lines", "its JSON line (dumps_lines)"),
+    ("cleankit.run.cleaner", "Cleaner", "_observe", "near-duplicate signature (Cleaner._observe)"),
+    ("cleankit.run.cleaner", "Cleaner", "_write", "writing the output (Cleaner._write)"),
+    ("cleankit.core.pipeline", "", "decode", "decoding with the survey's encoding (decode)"),
+)
+RESTORE_CHECK = "restore check"
 
 
 class Phases:
@@ -63,12 +85,37 @@ class Phases:
 
         faults.boundary = boundary  # type: ignore[assignment]
 
-    def wrap_methods(self) -> None:
+    def wrap_stages(self) -> None:
+        from cleankit.core import pipeline
+        from cleankit.core.budget import check_deadline
+
+        def run(runner: Any, document: Any, original: str | None = None, started: float | None = None) -> Any:
+            for stage in runner.stages:
+                began = time.process_time()
+                document = stage.run(document)
+                check_deadline()
+                self._add(f"stage {stage.name}", time.process_time() - began)
+            if runner.settings.verify_restore and original is not None:
+                began = time.process_time()
+                rebuilt = pipeline.restore_text(document.text, document.edits)
+                self._add(RESTORE_CHECK, time.process_time() - began)
+                if rebuilt != original:
+                    raise pipeline.StageBug(f"{document.source}: restore check failed")
+            return document
+
+        pipeline.Pipeline.run = run  # type: ignore[method-assign]
+
+    def _add(self, label: str, seconds: float) -> None:
+        self.cpu[label] = self.cpu.get(label, 0.0) + seconds
+        self.calls[label] = self.calls.get(label, 0) + 1
+
+    def wrap_methods(self, wrapped: tuple[tuple[str, str, str, str], ...] = WRAPPED) -> None:
         import importlib
 
-        for module_name, class_name, method, label in WRAPPED:
+        for module_name, class_name, method, label in wrapped:
             try:
-                owner = getattr(importlib.import_module(module_name), class_name)
+                module = importlib.import_module(module_name)
+                owner = getattr(module, class_name) if class_name else module
                 original = getattr(owner, method)
             except (ImportError, AttributeError):
                 self.missing.append(f"{module_name}.{class_name}.{method}")
@@ -94,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--stages", action="store_true", help="time each stage and the cleaner's steps too")
     args = parser.parse_args(argv)
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -101,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     phases = Phases()
     phases.wrap_boundary()
     phases.wrap_methods()
+    if args.stages:
+        phases.wrap_stages()
+        phases.wrap_methods(STEPS)
     from cleankit.cli import main as cleankit_main
 
     code = 0
@@ -123,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("cleaning (stages, provenance, signatures, commits)", marks["cleaned"] - marks["surveyed"]))
             rows.append(("after cleaning (near-duplicate pass, end of run)", total - marks["cleaned"]))
     rows += list(phases.cpu.items())
+    if args.stages:
+        stages = [seconds for label, seconds in phases.cpu.items() if label.startswith("stage ")]
+        rows.append(("all stages and the restore check", sum(stages) + phases.cpu.get(RESTORE_CHECK, 0.0)))
     rows.append(("whole run (this process)", total))
     print(f"{args.corpus}: exit {code}, {pages if pages is not None else '?'} pages")
     print("| phase | CPU s | calls | CPU ms / page |")
@@ -140,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         f"rusage: self {own.ru_utime + own.ru_stime:.2f} s, children {children.ru_utime + children.ru_stime:.2f} s; "
         f"wall {time.perf_counter() - wall:.1f} s"
     )
+    digest = bench_speed.output_hash(args.out, args.corpus)["hash"] if args.stages and code == 0 else None
+    if digest:
+        print(f"output hash (no stdin page): {digest}; code from {sys.modules['cleankit'].__file__}")
     found = bench_speed.near_duplicates(args.out, manifest) if manifest and code == 0 else None
     if found:
         print(bench_speed.near_duplicate_line(found))
@@ -156,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             "rusage_self_s": round(own.ru_utime + own.ru_stime, 2),
             "rusage_children_s": round(children.ru_utime + children.ru_stime, 2),
             "near_duplicates": found,
+            "output_hash": digest,
             "not_timed": phases.missing,
         }
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

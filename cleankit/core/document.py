@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, NoReturn
 
 from cleankit.core.errors import EditConflict
 from cleankit.core.records import EditRecord, EncodingRecord, Status
@@ -165,29 +165,26 @@ class Document:
 
         Returns the number of edits applied. An empty batch records no step.
         """
-        batch = sorted(edits, key=_span_key)
-        if not batch:
+        given = edits if type(edits) is list else list(edits)
+        if not given:
             return 0
         text = self.text
+        # Most batches come sorted (a regex's matches, a scan from left to right): they are
+        # checked in the order given and sorted only when that fails. A batch that passes in
+        # its own order is already in start, end order (each edit starts at or after the end
+        # of the one before), which is the order the stable sort would leave it in; a batch
+        # that fails is sorted and checked again, so it raises what it always raised.
+        pieces = _spliced(text, given)
+        batch = given
+        if pieces is None:
+            batch = sorted(given, key=_span_key)
+            pieces = _spliced(text, batch)
+            if pieces is None:
+                _raise_conflict(stage, text, batch)
         step = len(self.steps)
-        pieces: list[str] = []
-        cursor = 0
         for edit in batch:
-            if edit.start < cursor or edit.end < edit.start or edit.end > len(text):
-                raise EditConflict(
-                    f"stage {stage!r} rule {edit.rule!r}: edit [{edit.start}, {edit.end}) overlaps "
-                    f"a previous edit or lies outside the text (length {len(text)})"
-                )
-            if text[edit.start : edit.end] != edit.old:
-                raise EditConflict(f"stage {stage!r} rule {edit.rule!r}: edit's old text does not match the span")
-            if edit.old == edit.new:
-                raise EditConflict(f"stage {stage!r} rule {edit.rule!r}: edit changes nothing")
-            pieces.append(text[cursor : edit.start])
-            pieces.append(edit.new)
-            cursor = edit.end
             edit.stage = stage
             edit.step = step
-        pieces.append(text[cursor:])
         self.text = "".join(pieces)
         self.steps.append(stage)
         self.edits.extend(batch)
@@ -226,6 +223,44 @@ class Document:
         guessed = sum(flag["end"] - flag["start"] for flag in self.flags if flag.get("guess"))
         visible = len(self.text) - sum(map(self.text.count, " \n"))
         return min(1.0, guessed / visible) if visible else 0.0
+
+
+def _spliced(text: str, batch: list[Edit]) -> list[str] | None:
+    """The pieces of ``text`` with ``batch`` applied in its order (None: an edit overlaps the
+    one before it, lies outside the text, does not hold the text it names, or changes nothing)."""
+    pieces: list[str] = []
+    append = pieces.append
+    cursor = 0
+    size = len(text)
+    for edit in batch:
+        start = edit.start
+        end = edit.end
+        old = edit.old
+        new = edit.new
+        if start < cursor or end < start or end > size or text[start:end] != old or old == new:
+            return None
+        append(text[cursor:start])
+        append(new)
+        cursor = end
+    append(text[cursor:])
+    return pieces
+
+
+def _raise_conflict(stage: str, text: str, batch: list[Edit]) -> NoReturn:
+    """Raise the :class:`EditConflict` of the first edit of the (sorted) ``batch`` that fails."""
+    cursor = 0
+    for edit in batch:
+        if edit.start < cursor or edit.end < edit.start or edit.end > len(text):
+            raise EditConflict(
+                f"stage {stage!r} rule {edit.rule!r}: edit [{edit.start}, {edit.end}) overlaps "
+                f"a previous edit or lies outside the text (length {len(text)})"
+            )
+        if text[edit.start : edit.end] != edit.old:
+            raise EditConflict(f"stage {stage!r} rule {edit.rule!r}: edit's old text does not match the span")
+        if edit.old == edit.new:
+            raise EditConflict(f"stage {stage!r} rule {edit.rule!r}: edit changes nothing")
+        cursor = edit.end
+    raise AssertionError("unreachable: _spliced refused a batch that passes every check")
 
 
 def undo_step(text: str, edits: Sequence[Edit]) -> str:

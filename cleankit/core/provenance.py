@@ -31,6 +31,10 @@ BOM_NAMES = frozenset(name for _bom, name in BOMS)
 MOSTLY_GUESSED = 0.5
 
 
+# Markers of build_record's reason per stage/rule: none seen yet, and more than one.
+_UNSEEN = object()
+_SEVERAL = object()
+
 
 def restore_text(clean: str, edits: Iterable[Edit]) -> str:
     try:
@@ -50,21 +54,26 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     each edit: provenance of a page with a thousand indentation edits stays small.
     """
     stats = edit_totals(document.edits)
-    reasons: dict[str, set[str]] = {}
+    # Per stage/rule: the one reason all its edits give, or _SEVERAL; one pass over the edits
+    # and one to write them (a page has hundreds of hygiene edits).
     keys = [f"{edit.stage}/{edit.rule}" for edit in document.edits]
+    reason_of: dict[str, object] = {}
     for edit, key in zip(document.edits, keys, strict=True):
-        reasons.setdefault(key, set()).add(edit.reason)
-    shared = {key for key, found in reasons.items() if len(found) == 1}
-    for key in shared:
-        reason = next(iter(reasons[key]))
-        if reason:
+        known = reason_of.get(key, _UNSEEN)
+        if known is _UNSEEN:
+            reason_of[key] = edit.reason
+        elif known is not _SEVERAL and known != edit.reason:
+            reason_of[key] = _SEVERAL
+    for key, reason in reason_of.items():
+        if isinstance(reason, str) and reason:
             stats[key]["reason"] = reason
     edits: list[EditRecord] = []
+    append = edits.append
     for edit, key in zip(document.edits, keys, strict=True):
         item = edit.to_json()
-        if key in shared:
-            item.pop("reason", None)
-        edits.append(item)
+        if edit.reason and reason_of[key] is not _SEVERAL:
+            del item["reason"]  # stated once, in stats
+        append(item)
     record: ProvenanceRecord = {
         "schema": SCHEMA,
         "id": document.id,
@@ -187,9 +196,7 @@ def read_records(path: Path, report: ProblemReport | None = None) -> Iterator[Pr
         yield record
 
 
-def read_lines(
-    path: Path, report: ProblemReport | None = None
-) -> Iterator[tuple[int, int, bytes, ProvenanceRecord]]:
+def read_lines(path: Path, report: ProblemReport | None = None) -> Iterator[tuple[int, int, bytes, ProvenanceRecord]]:
     """(line number, byte offset, line as written, checked record) for each whole line of a
     provenance file.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -117,22 +117,23 @@ def regex_edits(
     rule: str,
     replacement: str | Callable[[re.Match[str]], str],
     reason: str = "",
-) -> Iterator[Edit]:
-    """One edit per match whose replacement differs from the match."""
+) -> list[Edit]:
+    """One edit per match whose replacement differs from the match, in text order."""
     if isinstance(replacement, str):
         # The common case (hygiene's passes: thousands of matches a page), kept to the
-        # least work per match.
-        for match in pattern.finditer(text):
-            old = match.group()
-            if old != replacement:
-                start, end = match.span()
-                yield Edit("", rule, start, end, old, replacement, reason)
-        return
+        # least work per match: one list built in C's loop, no generator to resume.
+        return [
+            Edit("", rule, match.start(), match.end(), old, replacement, reason)
+            for match in pattern.finditer(text)
+            if (old := match.group()) != replacement
+        ]
+    edits = []
     for match in pattern.finditer(text):
         old = match.group()
         new = replacement(match)
         if new != old:
-            yield Edit(stage="", rule=rule, start=match.start(), end=match.end(), old=old, new=new, reason=reason)
+            edits.append(Edit("", rule, match.start(), match.end(), old, new, reason))
+    return edits
 
 
 def stage_option_defaults(name: str) -> dict[str, Any]:

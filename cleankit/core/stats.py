@@ -15,10 +15,17 @@ COUNTS = ("edits", "chars_removed", "chars_added")
 def edit_totals(edits: Iterable[Edit], stats: dict[str, RuleTotals] | None = None) -> dict[str, RuleTotals]:
     """Totals per ``stage/rule`` of ``edits``, added to ``stats`` when given."""
     stats = {} if stats is None else stats
+    # A step's edits are consecutive and mostly of one rule: the entry is looked up again
+    # only when the stage or rule changes.
+    stage = rule = None
+    entry: RuleTotals = {}
     for edit in edits:
-        entry = stats.get(f"{edit.stage}/{edit.rule}")
-        if entry is None:
-            entry = stats[f"{edit.stage}/{edit.rule}"] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
+        if edit.rule != rule or edit.stage != stage:
+            stage, rule = edit.stage, edit.rule
+            found = stats.get(f"{stage}/{rule}")
+            if found is None:
+                found = stats[f"{stage}/{rule}"] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
+            entry = found
         entry["edits"] += 1
         entry["chars_removed"] += len(edit.old)
         entry["chars_added"] += len(edit.new)

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 SEED = 1
 SCHEME = "affine32"
-BLOCK = 2048
+# Shingles per block of the min-hash product: 128 x 512 uint32 (256 kB) stays in the CPU's cache
+# between the multiply, the add and the minimum (2,048: 8 % slower on the benchmark crawl).
+BLOCK = 512
 
 
 @dataclass(frozen=True)

@@ -126,12 +126,27 @@ class _Protected:
     a binary search each, so a page of many URLs and many marks stays linear."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.spans = protected_spans(text)
         self.starts = [start for start, _end in self.spans]
+
+    @classmethod
+    def of(cls, text: str) -> _Protected:
+        """The protected spans of ``text``, found once for the rules that ask in turn: each
+        rule of a pass asks about the same text until one of them changes it, and the search
+        for e-mail addresses (no literal to start from) is tried at every character."""
+        global _last_protected
+        found = _last_protected
+        if found is None or (found.text is not text and found.text != text):
+            found = _last_protected = cls(text)
+        return found
 
     def __contains__(self, position: int) -> bool:
         index = bisect_right(self.starts, position) - 1
         return index >= 0 and position < self.spans[index][1]
+
+
+_last_protected: _Protected | None = None
 
 
 class _Neighbours:
@@ -243,7 +258,7 @@ def lost_character_marks(text: str) -> list[int]:
     """Positions of the ``?``/``？`` that stand for lost characters (module docstring)."""
     if "?" not in text and "？" not in text:
         return []
-    protected = _Protected(text)
+    protected = _Protected.of(text)
     found: list[int] = []
     for run in QUESTION_RUN.finditer(text):
         start, end = run.span()
@@ -261,7 +276,7 @@ def lost_character_marks(text: str) -> list[int]:
 
 
 def width_edits(text: str) -> Iterator[Edit]:
-    protected = _Protected(text)
+    protected = _Protected.of(text)
     lost = set(lost_character_marks(text))
     around = _width_neighbours(text)
     chinese_document: bool | None = None  # computed only when a mark needs it
@@ -289,7 +304,7 @@ def _bracket_pairs(text: str) -> Iterator[tuple[int, int]]:
 
 
 def bracket_edits(text: str) -> list[Edit]:
-    protected = _Protected(text)
+    protected = _Protected.of(text)
     around = _bracket_neighbours(text)
     edits = []
     for open_at, close_at in _bracket_pairs(text):
@@ -306,7 +321,7 @@ def bracket_edits(text: str) -> list[Edit]:
 def _straight_pairs(text: str) -> list[tuple[int, int]]:
     """Pairs of straight double quotes (first with second, third with fourth...) in Chinese text."""
     positions = [match.start() for match in STRAIGHT_QUOTE.finditer(text)]
-    protected = _Protected(text)
+    protected = _Protected.of(text)
     around = _bracket_neighbours(text)
     pairs = []
     for open_at, close_at in zip(positions[::2], positions[1::2], strict=False):

@@ -109,8 +109,23 @@ def ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in SENTENCE_FINAL
 
 
-def _has_any(text: str, chars: str) -> bool:
-    return any(c in text for c in chars)
+# Below this many characters one scan by a character class beats a search per character (a
+# search per character runs at memchr speed, so it wins on long text that holds none of them).
+_SHORT_SCAN = 64
+_CHAR_CLASSES: dict[str, re.Pattern[str]] = {}
+
+
+def _has_any(text: str, chars: str, end: int | None = None) -> bool:
+    """Whether ``text[:end]`` holds one of ``chars`` (without copying it)."""
+    end = len(text) if end is None else end
+    if end <= _SHORT_SCAN:
+        pattern = _CHAR_CLASSES.get(chars)
+        if pattern is None:
+            pattern = _CHAR_CLASSES[chars] = re.compile("[" + "".join(map(re.escape, chars)) + "]")
+        return pattern.search(text, 0, end) is not None
+    if end == len(text):
+        return any(map(text.__contains__, chars))
+    return any(text.find(c, 0, end) >= 0 for c in chars)
 
 
 # Open quotes and brackets: A leaves one open when it has more openers than closers.
@@ -122,10 +137,6 @@ _TRAILING = CLOSERS + " "
 # a run of numerals, digits and dots and two characters after it, so the verdict on this
 # many characters is the verdict on the whole paragraph unless such a run is longer.
 HEADING_WINDOW = 4096
-
-
-def _holds(text: str, chars: str) -> bool:
-    return any(c in text for c in chars)
 
 
 class _Left:
@@ -167,6 +178,10 @@ class _Left:
 
     def tail(self, size: int) -> str:
         """The last ``size`` characters (all of A when it is shorter)."""
+        last = self.pieces[-1]
+        if len(last) >= size:
+            # The common case: no join of pieces, no copy of the whole last piece.
+            return last[len(last) - size :] if size else ""
         found: list[str] = []
         have = 0
         for piece in reversed(self.pieces):
@@ -177,6 +192,9 @@ class _Left:
         return "".join(reversed(found))[-size:] if size else ""
 
     def endswith(self, text: str) -> bool:
+        last = self.pieces[-1]
+        if len(text) <= len(last):
+            return last.endswith(text)
         return len(text) <= self.length and self.tail(len(text)) == text
 
     def holds(self, which: int, but_last_char: bool) -> bool:
@@ -186,13 +204,13 @@ class _Left:
             # The pieces that stopped being the last one since the previous question.
             for piece in self.pieces[self._asked - 1 : -1]:
                 for index, held in enumerate(_HELD):
-                    if not self._earlier[index] and _holds(piece, held):
+                    if not self._earlier[index] and _has_any(piece, held):
                         self._earlier[index] = True
             self._asked = len(self.pieces)
         if self._earlier[which]:
             return True
         last = self.pieces[-1]
-        return _holds(last[:-1] if but_last_char else last, chars)
+        return _has_any(last, chars, max(len(last) - 1, 0) if but_last_char else None)
 
     def unbalanced(self) -> bool:
         counts = self._counts
@@ -306,14 +324,16 @@ def broken_paragraph_joins(paragraphs: list[str]) -> list[int]:
     # join on the right makes a pair on its left qualify. Real pages settle in at most five
     # passes (benchmark corpus); the cap bounds the time on adversarial input.
     for _ in range(MAX_PASSES):
-        texts = ["".join(paragraphs[i] for i in group) for group in groups]
+        texts = [
+            paragraphs[group[0]] if len(group) == 1 else "".join([paragraphs[i] for i in group]) for group in groups
+        ]
         endings = [ends_sentence(text) for text in texts]
         typical = typical_length(texts, endings)
         merged: list[list[int]] = []
         left: _Left | None = None
         changed = False
         for group, text, text_ends in zip(groups, texts, endings, strict=True):
-            if merged and left is not None and left.length:
+            if left is not None:
                 score = join_score(left, text, typical, merged[-1][0] == 0, text_ends)
                 if score is not None and score >= JOIN_SCORE:
                     merged[-1].extend(group)
@@ -321,7 +341,9 @@ def broken_paragraph_joins(paragraphs: list[str]) -> list[int]:
                     changed = True
                     continue
             merged.append(group)
-            left = _Left(text, text_ends)
+            # join_score's first veto, read before a left side is built: an empty paragraph, or
+            # one that ends a sentence or with a colon, joins nothing on its right (most do).
+            left = _Left(text, text_ends) if text and not text_ends and text[-1] not in COLONS else None
         groups = merged
         if not changed:
             break

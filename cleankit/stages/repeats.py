@@ -43,7 +43,7 @@ never touched. Repeats within a single paragraph are not looked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -348,7 +348,8 @@ class RepeatsStage:
         the offsets whose anchor occurs elsewhere in the document)."""
         size = self.anchor_chars
         found: list[Segment] = []
-        limit = len(view) - size
+        view_size = len(view)
+        limit = view_size - size
         floor = 0
         for offset in _ints(offsets):
             if offset < floor or offset > limit:
@@ -360,18 +361,19 @@ class RepeatsStage:
             best_rank = (0, False)
             for kept, kept_offset in places:
                 other = kept_views[kept]
+                other_size = len(other)
                 start, kept_start = offset, kept_offset
                 while start > floor and kept_start > 0 and view[start - 1] == other[kept_start - 1]:
                     start -= 1
                     kept_start -= 1
                 end, kept_end = offset + size, kept_offset + size
-                while end < len(view) and kept_end < len(other) and view[end] == other[kept_end]:
+                while end < view_size and kept_end < other_size and view[end] == other[kept_end]:
                     end += 1
                     kept_end += 1
                 # Of equally long matches, one reaching the end of its kept paragraph is taken:
                 # a line that repeats a whole short paragraph (or its suffix) is a repeat,
                 # the same line inside a longer paragraph need not be.
-                rank = (end - start, kept_end == len(other))
+                rank = (end - start, kept_end == other_size)
                 if best is None or rank > best_rank:
                     best, best_rank = Segment(start, end, kept, kept_start, kept_end), rank
             assert best is not None
@@ -508,7 +510,8 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     Memory: a page of one character repeated has every offset repeated; this holds at most
     about 24 bytes per character at once (32-bit code points, 64-bit hashes, the sort's order
     and the sorted hashes), each array dropped as soon as it is used, and hands back 4 bytes
-    per offset instead of a Python list (36 bytes per offset).
+    per offset instead of a Python list (36 bytes per offset) when there are more than
+    OFFSETS_PER_SLICE of them; fewer (a real page: a few hundred) come back as lists.
 
     A small page without numpy (:mod:`cleankit.text.small`) takes :func:`_repeated_offsets_pure`,
     which gives the same offsets (the same hashes, twins among the same windows) as lists."""
@@ -554,6 +557,11 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     # ``positions`` ascend, so each paragraph's offsets are one slice of them.
     bounds = np.searchsorted(owner, np.arange(len(views) + 1)).tolist()
     del owner
+    if len(positions) <= OFFSETS_PER_SLICE:
+        # As lists, converted once: the reading walks each paragraph's offsets twice (its
+        # search, then its index), and a small array costs a conversion each time.
+        offsets = positions.tolist()
+        return [offsets[bounds[i] : bounds[i + 1]] for i in range(len(views))]
     return [positions[bounds[i] : bounds[i + 1]] for i in range(len(views))]
 
 
@@ -592,12 +600,16 @@ def _repeated_offsets_pure(views: list[str], joined: str, size: int) -> list[Off
     return result
 
 
-def _ints(offsets: Offsets) -> Iterator[int]:
-    """The offsets as Python ints, a slice at a time (a list of all of them would cost 36
+def _ints(offsets: Offsets) -> Iterable[int]:
+    """The offsets as Python ints: a list or range as it is (iterated directly, without a
+    generator in between), an array a slice at a time (a list of all of them would cost 36
     bytes each on a page of one repeated character)."""
     if isinstance(offsets, (range, list)):
-        yield from offsets
-        return
+        return offsets
+    return _array_ints(offsets)
+
+
+def _array_ints(offsets: np.ndarray) -> Iterator[int]:
     for start in range(0, len(offsets), OFFSETS_PER_SLICE):
         yield from offsets[start : start + OFFSETS_PER_SLICE].tolist()
 

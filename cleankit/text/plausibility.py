@@ -75,6 +75,10 @@ class ChineseModel:
         self.total = float(sum(chars.values()))
         self._unigram_cache: dict[str, float] = {}
         self._logp_cache: dict[str | tuple[str | None, str], float] = {}
+        # total_logp's tables: the log-probability of each pair of the bigram table met so far,
+        # and of each character after one it was never seen after.
+        self._pair_logp: dict[str, float] = {}
+        self._unseen_logp: dict[str, float] = {}
         self._followers: dict[str, dict[str, int]] | None = None
         self._bigram_total: float | None = None
 
@@ -148,14 +152,31 @@ class ChineseModel:
         return math.log((count / self._bigram_total) / ((first / self.total) * (second / self.total)))
 
     def total_logp(self, text: str, previous: str | None = None) -> float:
+        """The sum of :meth:`logp` over ``text`` (after ``previous``), each term the same float.
+
+        Not through the bounded memo: a detection sample (a whole page read as GBK and as
+        Big5) holds thousands of pairs, most never seen, and each missed the memo and was
+        computed again. A pair of the bigram table is kept in ``_pair_logp`` (at most the
+        table's size), any other pair scores its character's unseen-pair log-probability,
+        kept per character in ``_unseen_logp``."""
         if not text:
             return 0.0
         score = self.logp(previous, text[0])
-        cache = self._logp_cache  # looked up inline: this loop scores every detection sample
+        pairs = self._pair_logp
+        unseen = self._unseen_logp
+        bigrams = self.bigrams
         previous = text[0]
-        for char in text[1:]:  # two single characters: their memo key is the pair itself
-            logp = cache.get(previous + char)
-            score += logp if logp is not None else self.logp(previous, char)
+        for char in text[1:]:
+            key = previous + char
+            logp = pairs.get(key)
+            if logp is None:
+                if key in bigrams:
+                    logp = pairs[key] = self._logp(previous, char)
+                else:
+                    logp = unseen.get(char)
+                    if logp is None:
+                        logp = unseen[char] = self.unseen_pair_logp(char)
+            score += logp
             previous = char
         return score
 

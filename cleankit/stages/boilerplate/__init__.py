@@ -316,7 +316,13 @@ class BoilerplateStage:
             if index % DEADLINE_EVERY_LINES == 0:
                 check_deadline()
             if zone == "body":
-                judged = self._judge(view, original, body_candidates.get(index, ()), False, budget)
+                candidates = body_candidates.get(index)
+                if candidates is None:
+                    # No rule's search hit the line (most body lines): nothing fires.
+                    verdicts.append(verdict)
+                    removal_rule.append(None)
+                    continue
+                judged = self._judge(view, original, candidates, False, budget)
             else:
                 # Furniture repeats from page to page of a site: judge each distinct line once.
                 known = self._judged.recall((zone, original))
@@ -326,9 +332,10 @@ class BoilerplateStage:
                     judged = self._judge(view, original, self._by_zone[zone].candidates(view), True, budget)
                     remember(self._judged, (zone, original), judged, budget)
             fired, chosen, fields, fallback_fields = judged
-            verdict.fired.extend(fired)
-            verdict.fields.update(fields)
-            verdict.fallback_fields.update(fallback_fields)
+            if fired:
+                verdict.fired.extend(fired)
+                verdict.fields.update(fields)
+                verdict.fallback_fields.update(fallback_fields)
             if chosen is not None:
                 verdict.remove, verdict.rule, verdict.reason = True, chosen.id, chosen.reason()
                 also = [rule_id for rule_id in verdict.fired if rule_id != chosen.id]

@@ -241,9 +241,12 @@ def candidate_lines(text: str, max_chars: int) -> tuple[list[str], list[str]]:
     stage's head and tail zones, roughly: no rule is run here), that could be furniture."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
-    body = [i for i, line in enumerate(lines) if sentence_like(line)]
-    if body:
-        head, tail = lines[: body[0]][:HEAD_LINES], lines[body[-1] + 1 :][-TAIL_LINES:]
+    # Only the first and the last sentence-like line matter: each end is scanned up to its
+    # own, not every line of the body.
+    first = next((i for i, line in enumerate(lines) if sentence_like(line)), None)
+    if first is not None:
+        last = next(i for i in range(len(lines) - 1, first - 1, -1) if sentence_like(lines[i]))
+        head, tail = lines[:first][:HEAD_LINES], lines[last + 1 :][-TAIL_LINES:]
     else:
         head, tail = lines[:HEAD_LINES], lines[-TAIL_LINES:]
     return [line for line in head if learnable(line, max_chars)], [line for line in tail if learnable(line, max_chars)]
