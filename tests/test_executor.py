@@ -16,7 +16,19 @@ from typing import Any, ClassVar
 import pytest
 from conftest import child_pids
 
-from cleankit.run.executor import FORK_GUARD, LocalExecutor, WorkerError, _malloc_trim, beside, release_free_heap
+from cleankit.run.executor import (
+    AHEAD_BYTES,
+    FORK_GUARD,
+    LEAST_AHEAD,
+    PER_WORKER,
+    LocalExecutor,
+    WorkerError,
+    _malloc_trim,
+    _Pool,
+    beside,
+    depth,
+    release_free_heap,
+)
 
 
 def _children() -> set[int]:
@@ -248,3 +260,51 @@ def test_a_killed_nursery_leaves_its_pools_workers_forked_by_the_parent() -> Non
     assert sorted(executor.results(list(range(4)), _KillsItsNursery(os.getpid()), _lost)) == [0, 1, 2, 3]
     executor.close()
     assert _children() <= before
+
+
+def test_a_worker_holds_many_tasks_while_many_are_left_and_two_near_the_end() -> None:
+    assert depth(2000, 2) == PER_WORKER
+    assert depth(100, 2) == 12
+    assert depth(10, 2) == LEAST_AHEAD
+    assert depth(0, 3) == LEAST_AHEAD
+
+
+def _slow(_task: Any) -> int:
+    time.sleep(0.05)
+    return os.getpid()
+
+
+@pytest.mark.parametrize(("task", "budgeted"), [("公告", False), ("页" * 1300, True)])
+def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: str, budgeted: bool) -> None:
+    from collections import deque
+
+    pool: _Pool[Any, int] = _Pool(_slow, 2)
+    try:
+        queue: deque[tuple[Any, int]] = deque((task, 0) for _ in range(400))
+        pool.feed(queue)
+        held = [len(worker.sent) for worker in pool.workers]
+        assert held[0] == held[1]
+        if not budgeted:  # small tasks: as many as a worker may hold
+            assert held == [PER_WORKER, PER_WORKER]
+        else:  # ~4 kB each: past the first, no more wait in a pipe than AHEAD_BYTES
+            assert LEAST_AHEAD <= held[0] < PER_WORKER
+        assert all(worker.waiting_bytes() <= AHEAD_BYTES for worker in pool.workers)
+        assert len(queue) == 400 - sum(held)
+    finally:
+        pool.stop()
+
+
+def test_a_worker_killed_with_tasks_waiting_hands_them_to_its_replacement(tmp_path: Path) -> None:
+    # Many tasks wait in each worker's pipe: the one it was running is retried, the waiting
+    # ones go to the new worker as they were, and every task is answered once.
+    marker = tmp_path / "killed-once"
+
+    def work(n: int) -> str:
+        if n == 150 and not marker.exists():
+            marker.write_text("x")
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.0005)
+        return f"done {n}"
+
+    results = list(LocalExecutor(2).results(list(range(600)), work, _lost))
+    assert sorted(results) == sorted(f"done {n}" for n in range(600))
