@@ -263,7 +263,7 @@ def test_a_killed_nursery_leaves_its_pools_workers_forked_by_the_parent() -> Non
 
 
 def test_a_worker_holds_many_tasks_while_many_are_left_and_two_near_the_end() -> None:
-    assert depth(2000, 2) == PER_WORKER
+    assert depth(4000, 2) == PER_WORKER
     assert depth(100, 2) == 12
     assert depth(10, 2) == LEAST_AHEAD
     assert depth(0, 3) == LEAST_AHEAD
@@ -280,7 +280,7 @@ def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: 
 
     pool: _Pool[Any, int] = _Pool(_slow, 2)
     try:
-        queue: deque[tuple[Any, int]] = deque((task, 0) for _ in range(400))
+        queue: deque[tuple[Any, int]] = deque((task, 0) for _ in range(4000))
         pool.feed(queue)
         held = [len(worker.sent) for worker in pool.workers]
         assert held[0] == held[1]
@@ -289,7 +289,7 @@ def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: 
         else:  # ~4 kB each: past the first, no more wait in a pipe than AHEAD_BYTES
             assert LEAST_AHEAD <= held[0] < PER_WORKER
         assert all(worker.waiting_bytes() <= AHEAD_BYTES for worker in pool.workers)
-        assert len(queue) == 400 - sum(held)
+        assert len(queue) == 4000 - sum(held)
     finally:
         pool.stop()
 

@@ -34,16 +34,21 @@ from cleankit.run.procstats import STATS_ENV, WorkerStats
 PR_SET_PDEATHSIG = 1
 # Tasks sent to each worker at most: one running, the rest waiting, so no worker waits for
 # the parent while the parent is busy elsewhere (its warm-up thread holding the GIL through
-# one long import, a commit of the run state). How many wait depends on how many tasks are
+# one long import, a commit of the run state). A survey task takes 0.3-1 ms on the bench
+# crawl, and the warm-up holds the GIL for up to ~0.2 s at a time (a converter built in C):
+# 32 waiting tasks left the survey workers idle through those stretches. How many wait
+# depends on how many tasks are
 # left (:func:`depth`): near a pool's end a worker holds no more than two, so the last small
 # tasks go to whichever worker is free and the two finish together.
-PER_WORKER = 32
+PER_WORKER = 320
 LEAST_AHEAD = 2
-# Tasks are sent ahead to a busy worker only while the waiting ones fit in a pipe's buffer
-# (64 KiB on Linux) with room to spare: more could block the parent in its send while the
-# worker is blocked sending a large result the parent is not reading (a deadlock). A larger
-# task waits until its worker is idle, reading its pipe.
-AHEAD_BYTES = 16384
+# Tasks are sent ahead to a busy worker only while the waiting ones fit in its pipe's buffer
+# (a socket pair: multiprocessing.Pipe(); 208 KiB by Linux's default, net.core.wmem_default)
+# with room to spare: more could block the parent in its send while the worker is blocked
+# sending a large result the parent is not reading (a deadlock). A larger task waits until
+# its worker is idle, reading its pipe. (320 survey tasks are ~64 KiB; a cleaning task, with
+# its decoding, ~0.6 kB.)
+AHEAD_BYTES = 65536
 T = TypeVar("T")
 R = TypeVar("R")
 
