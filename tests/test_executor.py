@@ -87,17 +87,23 @@ def test_a_task_that_kills_its_worker_twice_is_lost_and_the_others_complete(tmp_
                     "documents went on"]
 
 
-def test_a_worker_killed_once_from_outside_is_replaced_and_its_task_retried(tmp_path: Path) -> None:
+# With 600 tasks, many wait in each worker's pipe when it is killed: the one it was running
+# is retried, the waiting ones go to its replacement as they were.
+@pytest.mark.parametrize(("tasks", "killer"), [(10, 3), (600, 150)])
+def test_a_worker_killed_once_from_outside_is_replaced_and_its_task_retried(
+    tmp_path: Path, tasks: int, killer: int
+) -> None:
     marker = tmp_path / "killed-once"
 
     def work(n: int) -> str:
-        if n == 3 and not marker.exists():
+        if n == killer and not marker.exists():
             marker.write_text("x")
             os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.0005)
         return f"done {n}"
 
-    results = list(LocalExecutor(2).results(list(range(10)), work, _lost))
-    assert sorted(results) == sorted(f"done {n}" for n in range(10))
+    results = list(LocalExecutor(2).results(list(range(tasks)), work, _lost))
+    assert sorted(results) == sorted(f"done {n}" for n in range(tasks))
 
 
 def test_an_exception_in_the_work_is_raised_with_its_traceback_and_the_workers_end() -> None:
@@ -292,19 +298,3 @@ def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: 
         assert len(queue) == 4000 - sum(held)
     finally:
         pool.stop()
-
-
-def test_a_worker_killed_with_tasks_waiting_hands_them_to_its_replacement(tmp_path: Path) -> None:
-    # Many tasks wait in each worker's pipe: the one it was running is retried, the waiting
-    # ones go to the new worker as they were, and every task is answered once.
-    marker = tmp_path / "killed-once"
-
-    def work(n: int) -> str:
-        if n == 150 and not marker.exists():
-            marker.write_text("x")
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.0005)
-        return f"done {n}"
-
-    results = list(LocalExecutor(2).results(list(range(600)), work, _lost))
-    assert sorted(results) == sorted(f"done {n}" for n in range(600))
