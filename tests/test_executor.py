@@ -16,7 +16,19 @@ from typing import Any, ClassVar
 import pytest
 from conftest import child_pids
 
-from cleankit.run.executor import FORK_GUARD, LocalExecutor, WorkerError, _malloc_trim, beside, release_free_heap
+from cleankit.run.executor import (
+    AHEAD_BYTES,
+    FORK_GUARD,
+    LEAST_AHEAD,
+    PER_WORKER,
+    LocalExecutor,
+    WorkerError,
+    _malloc_trim,
+    _Pool,
+    beside,
+    depth,
+    release_free_heap,
+)
 
 
 def _children() -> set[int]:
@@ -75,17 +87,23 @@ def test_a_task_that_kills_its_worker_twice_is_lost_and_the_others_complete(tmp_
                     "documents went on"]
 
 
-def test_a_worker_killed_once_from_outside_is_replaced_and_its_task_retried(tmp_path: Path) -> None:
+# With 600 tasks, many wait in each worker's pipe when it is killed: the one it was running
+# is retried, the waiting ones go to its replacement as they were.
+@pytest.mark.parametrize(("tasks", "killer"), [(10, 3), (600, 150)])
+def test_a_worker_killed_once_from_outside_is_replaced_and_its_task_retried(
+    tmp_path: Path, tasks: int, killer: int
+) -> None:
     marker = tmp_path / "killed-once"
 
     def work(n: int) -> str:
-        if n == 3 and not marker.exists():
+        if n == killer and not marker.exists():
             marker.write_text("x")
             os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.0005)
         return f"done {n}"
 
-    results = list(LocalExecutor(2).results(list(range(10)), work, _lost))
-    assert sorted(results) == sorted(f"done {n}" for n in range(10))
+    results = list(LocalExecutor(2).results(list(range(tasks)), work, _lost))
+    assert sorted(results) == sorted(f"done {n}" for n in range(tasks))
 
 
 def test_an_exception_in_the_work_is_raised_with_its_traceback_and_the_workers_end() -> None:
@@ -248,3 +266,35 @@ def test_a_killed_nursery_leaves_its_pools_workers_forked_by_the_parent() -> Non
     assert sorted(executor.results(list(range(4)), _KillsItsNursery(os.getpid()), _lost)) == [0, 1, 2, 3]
     executor.close()
     assert _children() <= before
+
+
+def test_a_worker_holds_many_tasks_while_many_are_left_and_two_near_the_end() -> None:
+    assert depth(4000, 2) == PER_WORKER
+    assert depth(100, 2) == 12
+    assert depth(10, 2) == LEAST_AHEAD
+    assert depth(0, 3) == LEAST_AHEAD
+
+
+def _slow(_task: Any) -> int:
+    time.sleep(0.05)
+    return os.getpid()
+
+
+@pytest.mark.parametrize(("task", "budgeted"), [("公告", False), ("页" * 1300, True)])
+def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: str, budgeted: bool) -> None:
+    from collections import deque
+
+    pool: _Pool[Any, int] = _Pool(_slow, 2)
+    try:
+        queue: deque[tuple[Any, int]] = deque((task, 0) for _ in range(4000))
+        pool.feed(queue)
+        held = [len(worker.sent) for worker in pool.workers]
+        assert held[0] == held[1]
+        if not budgeted:  # small tasks: as many as a worker may hold
+            assert held == [PER_WORKER, PER_WORKER]
+        else:  # ~4 kB each: past the first, no more wait in a pipe than AHEAD_BYTES
+            assert LEAST_AHEAD <= held[0] < PER_WORKER
+        assert all(worker.waiting_bytes() <= AHEAD_BYTES for worker in pool.workers)
+        assert len(queue) == 4000 - sum(held)
+    finally:
+        pool.stop()

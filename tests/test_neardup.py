@@ -472,3 +472,32 @@ def test_the_workers_hand_back_rewritten_records_as_the_lines_the_commit_writes(
     assert len(replaced) >= two.duplicates
     assert [type(value.lines) for _kind, _file, value in replaced] == [bytes] * len(replaced)
     assert _comparable(tmp_path / "one") == _comparable(tmp_path / "two")
+
+
+def test_candidates_of_every_pending_document_in_one_query_are_each_ones_candidates(tmp_path: Path) -> None:
+    # Three documents share buckets with others in every state: a kept one of an earlier run,
+    # this run's pending ones, and a duplicate (never a candidate); one pending shares nothing.
+    rng = np.random.default_rng(7)
+    with NearDupIndex(tmp_path / INDEX_FILE) as index:
+        rows = {}
+        for name, keys in [
+            ("earlier/kept.txt", [11, 12, 13, 14]),
+            ("earlier/dup.txt", [11, 22, 23, 24]),
+            ("site1/a.txt", [11, 32, 33, 34]),
+            ("site2/b.txt", [41, 12, 33, 44]),
+            ("site3/c.txt", [51, 52, 53, 14]),
+            ("site4/alone.txt", [61, 62, 63, 64]),
+        ]:
+            sig = rng.integers(0, 2**32, size=8, dtype=np.uint64).astype(np.uint32)
+            rows[name] = index.add(name[:16], name, name, 100, (0, -100, name), "r1", sig, keys)
+        index.set_state(rows["earlier/kept.txt"], "kept")
+        index.set_state(rows["earlier/dup.txt"], "duplicate", rows["earlier/kept.txt"])
+        states = ("kept", "pending")
+        found = index.pending_candidates(states)
+        pending = [rowid for rowid, _source, _quality in index.pending()]
+        assert {rowid: found.get(rowid, []) for rowid in pending} == {
+            rowid: index.candidates(rowid, states) for rowid in pending
+        }
+        assert found[rows["site1/a.txt"]] == sorted([rows["earlier/kept.txt"], rows["site2/b.txt"]])
+        assert rows["earlier/dup.txt"] not in found[rows["site1/a.txt"]]
+        assert rows["site4/alone.txt"] not in found

@@ -448,8 +448,9 @@ class NearDupPass:
         # Each document's better candidates: kept by earlier runs, or this run's and better.
         better: dict[int, list[int]] = {}
         states: dict[int, str] = {}
+        candidates = index.pending_candidates(("kept", "pending"))
         for rowid in order:
-            found = index.candidates(rowid, ("kept", "pending"))
+            found = candidates.get(rowid, [])
             better[rowid] = [other for other in found if place.get(other, -1) < place[rowid]]
             for other in better[rowid]:
                 states.setdefault(other, "pending" if other in place else "kept")

@@ -32,13 +32,23 @@ from cleankit.run.procstats import STATS_ENV, WorkerStats
 
 # Linux's prctl option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
-# Tasks sent ahead to each worker: one running, one waiting, so no worker waits for the parent.
-PER_WORKER = 2
-# A task is sent ahead to a busy worker only if it fits in a pipe's buffer (64 KiB on Linux)
-# with room to spare: a larger one could block the parent in its send while the worker is
-# blocked sending a large result the parent is not reading (a deadlock). A larger task
-# waits until its worker is idle, reading its pipe.
-AHEAD_BYTES = 16384
+# Tasks sent to each worker at most: one running, the rest waiting, so no worker waits for
+# the parent while the parent is busy elsewhere (its warm-up thread holding the GIL through
+# one long import, a commit of the run state). A survey task takes 0.3-1 ms on the bench
+# crawl, and the warm-up holds the GIL for up to ~0.2 s at a time (a converter built in C):
+# 32 waiting tasks left the survey workers idle through those stretches. How many wait
+# depends on how many tasks are
+# left (:func:`depth`): near a pool's end a worker holds no more than two, so the last small
+# tasks go to whichever worker is free and the two finish together.
+PER_WORKER = 320
+LEAST_AHEAD = 2
+# Tasks are sent ahead to a busy worker only while the waiting ones fit in its pipe's buffer
+# (a socket pair: multiprocessing.Pipe(); 208 KiB by Linux's default, net.core.wmem_default)
+# with room to spare: more could block the parent in its send while the worker is blocked
+# sending a large result the parent is not reading (a deadlock). A larger task waits until
+# its worker is idle, reading its pipe. (320 survey tasks are ~64 KiB; a cleaning task, with
+# its decoding, ~0.6 kB.)
+AHEAD_BYTES = 65536
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -150,6 +160,19 @@ class _Worker(Generic[T]):
     process: _Process
     conn: Connection
     sent: deque[tuple[T, int]] = field(default_factory=deque)
+    sizes: deque[int] = field(default_factory=deque)  # each sent task's pickled bytes
+
+    def waiting_bytes(self) -> int:
+        """The pickled bytes of the tasks sent after the one it runs (or is about to read)."""
+        return sum(self.sizes) - self.sizes[0] if self.sizes else 0
+
+
+def depth(left: int, jobs: int) -> int:
+    """How many tasks a worker may hold, with ``left`` tasks not sent yet: a quarter of each
+    worker's share of them, between :data:`LEAST_AHEAD` and :data:`PER_WORKER`. Deep while the
+    queue is long (a worker keeps running while the parent is away), shallow at its end (the
+    tasks are sent largest first, so what is left is small and goes to the first free worker)."""
+    return max(LEAST_AHEAD, min(PER_WORKER, left // (4 * jobs)))
 
 
 class _Pool(Generic[T, R]):
@@ -193,20 +216,33 @@ class _Pool(Generic[T, R]):
         return any(worker.sent for worker in self.workers)
 
     def feed(self, queue: deque[tuple[T, int]]) -> None:
-        for index in range(len(self.workers)):
-            while queue and len(self.workers[index].sent) < PER_WORKER:
-                worker = self.workers[index]
-                data = self._pickled(queue[0])
-                if worker.sent and len(data) > AHEAD_BYTES:
-                    break  # sent when this worker is idle (AHEAD_BYTES)
-                try:
-                    worker.conn.send_bytes(data)
-                except OSError:  # died while idle: nothing of ours was lost with it
-                    if worker.sent:
-                        break  # ready() sees the death and gives back what it held
-                    self.workers[index] = self._restart(worker)
-                    continue
-                worker.sent.append(queue.popleft())
+        # Round by round, one task per worker each: the workers' queues fill evenly.
+        filling = True
+        while queue and filling:
+            filling = False
+            for index in range(len(self.workers)):
+                if queue and self._send_one(index, queue):
+                    filling = True
+
+    def _send_one(self, index: int, queue: deque[tuple[T, int]]) -> bool:
+        """Send the next task to worker ``index`` if it may hold one more; whether it took it."""
+        while True:
+            worker = self.workers[index]
+            if len(worker.sent) >= depth(len(queue), len(self.workers)):
+                return False
+            data = self._pickled(queue[0])
+            if worker.sent and worker.waiting_bytes() + len(data) > AHEAD_BYTES:
+                return False  # sent when this worker has read more of its pipe (AHEAD_BYTES)
+            try:
+                worker.conn.send_bytes(data)
+            except OSError:  # died while idle: nothing of ours was lost with it
+                if worker.sent:
+                    return False  # ready() sees the death and gives back what it held
+                self.workers[index] = self._restart(worker)
+                continue
+            worker.sent.append(queue.popleft())
+            worker.sizes.append(len(data))
+            return True
 
     def _pickled(self, item: tuple[T, int]) -> bytes:
         """The task of a queue item as its pipe message (kept while it waits to be sent)."""
@@ -243,6 +279,7 @@ class _Pool(Generic[T, R]):
                 yield from self._replace(worker)
                 continue
             task, deaths = worker.sent.popleft()
+            worker.sizes.popleft()
             yield task, deaths, (_Raised(value) if kind == "raised" else value)
 
     def _replace(self, worker: _Worker[T]) -> Iterator[tuple[T, int, _Died]]:
@@ -251,9 +288,10 @@ class _Pool(Generic[T, R]):
         fresh = self._restart(worker)
         self.workers[self.workers.index(worker)] = fresh
         (task, deaths), *waiting = worker.sent
-        for item in waiting:
+        for item, size in zip(waiting, list(worker.sizes)[1:], strict=True):
             fresh.conn.send(item[0])
             fresh.sent.append(item)
+            fresh.sizes.append(size)
         yield task, deaths, _Died(_death(worker.process))
 
     def _restart(self, worker: _Worker[T]) -> _Worker[T]:
