@@ -40,10 +40,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cleankit.core.document import Document
 from cleankit.core.records import ProvenanceRecord
+
+if TYPE_CHECKING:
+    from cleankit.run.state import Replacement
 
 
 class RecordChanges(Protocol):
@@ -62,6 +65,11 @@ class RecordChanges(Protocol):
 
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
         """New records for ``file`` (same run): provenance is rewritten with them."""
+        ...
+
+    def replace_prepared(self, file: str, replacement: Replacement) -> None:
+        """:meth:`replace` with the records already serialized (where they were rewritten: a
+        worker hands back bytes instead of every record for the parent to serialize)."""
         ...
 
     def write_output(self, path: str, data: bytes) -> None: ...

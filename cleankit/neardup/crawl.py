@@ -228,16 +228,14 @@ Gathered = list[tuple[str, str, Any]]
 
 
 def _apply_records(done: Gathered | None, changes: RecordChanges) -> Gathered | None:
-    """Hand the replaced records of ``done`` to ``changes`` now; the rest of ``done`` (None:
-    its worker died)."""
+    """Hand the replaced records of ``done`` (prepared by :class:`FileRewriter`) to ``changes``
+    now; the rest of ``done`` (None: its worker died)."""
     if done is None:
         return None
     rest: Gathered = []
     for entry in done:
-        if entry[0] == "replace":
-            changes.replace(entry[1], entry[2])
-        elif entry[0] == "prepared":
-            changes.replace_prepared(entry[1], entry[2])  # type: ignore[attr-defined]
+        if entry[0] == "prepared":
+            changes.replace_prepared(entry[1], entry[2])
         else:
             rest.append(entry)
     return rest
@@ -264,9 +262,6 @@ class FileRewriter:
     """The work of a worker at the end of a run: the pass's own rewrite of a group of files."""
 
     rewriter: NearDupPass
-    # The run's changes take replacements prepared here (``replace_prepared``): each file's
-    # new records go back serialized, as the commit writes them.
-    prepared: bool = False
     forks_small: ClassVar[bool] = True  # as PairVerifier's
 
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
@@ -274,12 +269,12 @@ class FileRewriter:
         for file, data, trusted in task.files():
             records = records_from(data, trusted)
             self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
-        if self.prepared:
-            gathered.done = [
-                ("prepared", file, Replacement.of(value)) if kind == "replace" else (kind, file, value)
-                for kind, file, value in gathered.done
-            ]
-        return task.start, gathered.done
+        # Each file's new records go back serialized, as the commit writes them (replace_prepared).
+        done = [
+            ("prepared", file, Replacement.of(value)) if kind == "replace" else (kind, file, value)
+            for kind, file, value in gathered.done
+        ]
+        return task.start, done
 
 
 def describe(document: Document, source: str, output: str, params: SignatureParams) -> NearDupInput:
@@ -713,7 +708,7 @@ class NearDupPass:
         # A file's new records go to ``changes`` as soon as they arrive (each file is in one
         # task, so their order does not matter); the outputs' writes and deletions keep the
         # file order, the order of the journal.
-        rewriter = FileRewriter(self, prepared=callable(getattr(changes, "replace_prepared", None)))
+        rewriter = FileRewriter(self)
         rest: dict[int, Gathered | None] = {}
         for result in self.workers.results(tasks, rewriter, lambda task, _why: (task.start, None)):
             rest[result[0]] = _apply_records(result[1], changes)

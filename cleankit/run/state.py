@@ -444,12 +444,12 @@ class EndOfRun:
     def replace(self, file: str, records: list[ProvenanceRecord]) -> None:
         """The new records of ``file``: serialized now (the bytes the commit writes) and kept
         on disk, with what they change in the file's row."""
-        if file in self._rows:  # no row, no line of it in the compacted provenance
+        if file in self._rows:  # not serialized for nothing (replace_prepared)
             self.replace_prepared(file, Replacement.of(records))
 
     def replace_prepared(self, file: str, replacement: Replacement) -> None:
         """:meth:`replace` with the records already serialized (by the worker that rewrote them)."""
-        if file not in self._rows:
+        if file not in self._rows:  # no row, no line of it in the compacted provenance
             return
         data = replacement.lines
         try:

@@ -34,8 +34,8 @@ from cleankit.text.trigrams import trigram_counts
 
 REPLACEMENT_RUN = re.compile("\ufffd+")
 # One U+FFFD right after text and right before the end of its line (what hygiene deletes
-# may sit between, on either side: the side before is read on hygiene's kept_view): the last character
-# of a chunk, cut inside its bytes. The two classes
+# may sit between, on either side: the side before is read on hygiene's kept_view, see
+# _cut_characters): the last character of a chunk, cut inside its bytes. The two classes
 # of the look-ahead must not overlap: \x1c-\x1f are whitespace to ``\s`` and were also in
 # the control class, and a run of them before a non-space made the search try every way
 # of splitting the run between the two (time doubled per character: 40 s for 28).
@@ -44,6 +44,8 @@ TRUNCATED_CHAR = re.compile(
     "(?=(?:[^\\S\n\r\x0b\x0c\x85\u2028\u2029]|[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u180e\u200b\u2060\ufeff])*"
     "(?:[\n\r\x0b\x0c\x85\u2028\u2029]|\\Z))"
 )
+
+
 def _cut_characters(text: str) -> set[int]:
     r"""Where TRUNCATED_CHAR's U+FFFD stand right after text: a character neither a space nor
     U+FFFD once hygiene has deleted its characters (``0\x1f\ufffd`` reads ``0\ufffd``).
