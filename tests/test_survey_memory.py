@@ -74,7 +74,6 @@ def test_learning_from_the_json_learns_what_the_surveys_say(tmp_path: Path) -> N
     assert any(any(found) for found in contexts)  # the samples' sites do have furniture
 
 
-
 def test_each_site_s_learned_shapes_are_hashed_once_for_every_file_s_context(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
