@@ -13,10 +13,7 @@ from hypothesis import strategies as st
 from cleankit.core.document import EncodingInfo
 from cleankit.core.errors import DecodeError
 from cleankit.io.encoding import (
-    _EUC_TW,
-    _EUC_TW_CUT,
     _EUC_TW_HAN_OR_NOT,
-    EUC_TW_HAN_LEAD_SHARE,
     _euc_tw_shaped,
     declared_encoding,
     detect_and_decode,
@@ -333,16 +330,3 @@ def test_euc_tw_han_characters_are_counted_as_one_by_one(pieces: list[bytes]) ->
     han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
     found = _EUC_TW_HAN_OR_NOT.findall(head)
     assert (len(found), len(found) - found.count(b"")) == (len(characters), han)
-    assert _euc_tw_shaped(EUC_TW + head) == _euc_tw_shaped_as_first_written(EUC_TW + head)
-
-
-def _euc_tw_shaped_as_first_written(raw: bytes) -> bool:
-    head = raw[:16384]
-    shaped = _EUC_TW.match(head)
-    if shaped is None:
-        return False
-    if shaped.end() < len(head) and (len(raw) <= 16384 or _EUC_TW_CUT.fullmatch(head, shaped.end()) is None):
-        return False
-    characters = REFERENCE_EUC_TW_CHARACTER.findall(head)
-    han = sum(1 for character in characters if character[0] == 0x8E or character[0] >= 0xC4)
-    return bool(characters) and han >= EUC_TW_HAN_LEAD_SHARE * len(characters)
