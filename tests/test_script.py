@@ -36,6 +36,10 @@ GLOSSED = [
     ("調(diào)查(chá)研究(jiū)", "調查研究"),
     ("质(zhì)(zhì)", "质"),  # a repeated gloss
     ("质(zhì)量(zhìliàng)", "质量"),  # the second gloss spells both characters once the first is gone
+    # The opening bracket lost with a damaged run around it, a tone still on the gloss:
+    ("确保各项工作进展顺利。《方案》強qiáng)調，兩市", "确保各项工作进展顺利。《方案》強調，兩市"),
+    ("推动發展fāzhǎn）质(zhì)量", "推动發展质量"),
+    ("重zhong4)要", "重要"),
 ]
 
 KEPT = [
@@ -65,6 +69,12 @@ KEPT = [
     "每单位(ge)",
     "标准(GB/T 7714)",
     "中文(zhōngwén)",  # spells 中文, but the gloss comes after 文 only when its reading fits: checked below
+    # No opening bracket: a gloss only with a tone, only right after the characters it reads.
+    "重zhong)要",  # no tone: letters glued to a character are more often something else
+    "方案fāng)",  # a tone, but not a reading of 案
+    "平台platform)建设",
+    "请见附件a)项",
+    "强调 qiáng)",  # a space before it: not glued to the character
 ]
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 
 from cleankit.text.cjk import is_han
@@ -33,6 +32,10 @@ _PINYIN_LETTERS = "a-zāáǎàēéěèêếềīíǐìōóǒòūúǔùǖǘǚǜü
 # No look-behind for the Han character: a pattern that starts with a bracket lets the
 # regex engine skip ahead quickly; the character before is checked in Python.
 GLOSS_CANDIDATE = re.compile(rf"[(（]([{_PINYIN_LETTERS}][{_PINYIN_LETTERS}1-5' ·-]{{0,60}})[)）]")
+# A gloss whose opening bracket was lost with the bytes around it (a damaged run repaired up
+# to the bracket: 《方案》強qiáng)調): pinyin glued to a Han character and closed by a bracket.
+# The look-behind keeps Latin prose from starting a candidate at each of its letters.
+OPEN_LOST_CANDIDATE = re.compile(rf"(?<=[\u3400-\u9fff])([{_PINYIN_LETTERS}][{_PINYIN_LETTERS}1-5' ·-]{{0,60}})[)）]")
 _SEPARATORS = re.compile(r"[' ·-]+")
 
 
@@ -94,9 +97,26 @@ def glossed_chars(text: str, paren_start: int, gloss: str) -> int:
     return 0
 
 
-def find_glosses(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, gloss) of every pinyin gloss in ``text``, parentheses included."""
+def find_glosses(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, gloss) of every pinyin gloss in ``text``, parentheses included, in order.
+
+    Without its opening bracket, a gloss must also carry a tone (a mark or a digit): bare
+    letters glued to a character and closed by a bracket are more often something else.
+
+    >>> [text for text in ("強qiáng)調", "案fang)", "重zhong)要") if find_glosses(text)]
+    ['強qiáng)調']
+    """
+    found: list[tuple[int, int, str]] = []
     for match in GLOSS_CANDIDATE.finditer(text):
         start, gloss = match.start(), match.group(1)
         if start > 0 and is_han(text[start - 1]) and glossed_chars(text, start, gloss):
-            yield match.start(), match.end(), gloss
+            found.append((start, match.end(), gloss))
+    for match in OPEN_LOST_CANDIDATE.finditer(text):
+        start, gloss = match.start(), match.group(1)
+        if _toned(gloss) and glossed_chars(text, start, gloss):
+            found.append((start, match.end(), gloss))
+    return sorted(found)
+
+
+def _toned(gloss: str) -> bool:
+    return any(not char.isascii() or char.isdigit() for char in gloss)
