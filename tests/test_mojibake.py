@@ -746,3 +746,31 @@ def test_the_script_of_the_text_around_a_guess() -> None:
     # Characters simplified writing keeps in names and words (乾, 著) stay candidates there.
     assert fitting("乾著積聽", "simplified") == ("乾", "著")
     assert fitting("積聽", None) == ("積", "聽")
+
+
+def test_a_question_mark_before_ordinary_text_is_no_shift_to_search() -> None:
+    from cleankit.stages.mojibake import byte_shift as shift
+    from cleankit.text.plausibility import chinese_model
+
+    model = chinese_model()
+    # A character the page's codec could not write, before a company's name: left, unsearched.
+    text = "核准不?钢金属有限公司变更登记。"
+    assert shift._reads_in_step(text[text.index("?") :], model)
+    assert repair(text).text == text
+    # The gate skips only runs the search would not repair: planted runs of the test
+    # sentences (lengths 3-12, anywhere), each searched in every frame all the same.
+    rng = random.Random(11)
+    skipped = 0
+    for sentence in rng.sample([s for s in SENTENCES if len(s) >= 20], 60):
+        for length in (3, 6, 12):
+            start = rng.randrange(1, len(sentence) - length)
+            try:
+                garbled = byte_shift(sentence, start, length)
+            except UnicodeEncodeError:
+                continue
+            end = shift._run_end(garbled, start, min(len(garbled), start + shift.SHIFT_WINDOW))
+            run, before, after = garbled[start:end], garbled[start - 1], garbled[end : end + 1]
+            if shift._reads_in_step(run, model):
+                skipped += 1
+                assert all(shift._repair(run, before, after, model, frame) is None for frame in shift.FRAMES), run
+    assert skipped >= 5, skipped
