@@ -167,9 +167,6 @@ def _best_repair(old: str, before: str, after: str, model: ChineseModel) -> _Rep
     return best
 
 
-# The first characters after a run's leading marks, when they are ideographs (an ASCII letter
-# there is a trail byte read alone: a shift that fell back in step).
-_AFTER_MARKS = lazy_compile("[?\ufffd]+([\u3400-\u9fff]{3,4})")
 # What they must score (mean log-probability per character) to read as text in step: the
 # first characters of a shift read as debris (-12 to -18; -12.5 at the most for the 13 runs
 # repaired on the benchmark crawl), ordinary text -4 to -8.
@@ -186,10 +183,16 @@ def _reads_in_step(run: str, model: ChineseModel) -> bool:
     >>> [_reads_in_step(run, chinese_model()) for run in ("?钢金属有限公司", "?ⅰ斗桨浮返?", "?的?")]
     [True, False, False]
     """
-    head = _AFTER_MARKS.match(run)
-    if head is None:  # fewer than three ideographs after the marks: too few to say
+    after_marks = run.lstrip("?\ufffd")
+    if len(after_marks) == len(run):
         return False
-    characters = head.group(1)
+    # Ideographs only: an ASCII letter there is a trail byte read alone (a shift that fell
+    # back in step); fewer than three are too few to say.
+    characters = after_marks[:4]
+    if len(characters) < 3 or not all(map(_is_ideograph, characters[:3])):
+        return False
+    if not _is_ideograph(characters[-1]):
+        characters = characters[:3]
     return model.total_logp(characters) / len(characters) > IN_STEP_HEAD
 
 
