@@ -12,8 +12,8 @@
   (``NearDupPass._rewrite``) and the end-of-run commit (``EndOfRun.commit``) are wrapped to
   add up their own CPU.
 
-With ``--stages``, each stage's ``run`` and the restore check (``Pipeline.run`` written out
-with a clock around each) and the cleaner's steps around them (the record, its JSON line, the
+With ``--stages``, each stage's ``run`` and the restore check (wrapped with a clock in each
+pipeline built) and the cleaner's steps around them (the record, its JSON line, the
 near-duplicate signature, writing the output; ``STEPS``) are timed too, and the run's output
 hash (``bench_speed.output_hash``, without the stdin page) is printed: run it with another
 checkout's code first on the path (``PYTHONPATH=<snapshot> python -P ...``), interleaved with
@@ -86,24 +86,20 @@ class Phases:
         faults.boundary = boundary  # type: ignore[assignment]
 
     def wrap_stages(self) -> None:
+        """Each stage's ``run`` of every pipeline built, timed (a stage the pipeline runs again
+        adds to the same row), and the pipeline's restore check."""
         from cleankit.core import pipeline
-        from cleankit.core.budget import check_deadline
 
-        def run(runner: Any, document: Any, original: str | None = None, started: float | None = None) -> Any:
-            for stage in runner.stages:
-                began = time.process_time()
-                document = stage.run(document)
-                check_deadline()
-                self._add(f"stage {stage.name}", time.process_time() - began)
-            if runner.settings.verify_restore and original is not None:
-                began = time.process_time()
-                rebuilt = pipeline.restore_text(document.text, document.edits)
-                self._add(RESTORE_CHECK, time.process_time() - began)
-                if rebuilt != original:
-                    raise pipeline.StageBug(f"{document.source}: restore check failed")
-            return document
+        build = pipeline.Pipeline.from_settings.__func__  # type: ignore[attr-defined]
 
-        pipeline.Pipeline.run = run  # type: ignore[method-assign]
+        def from_settings(cls: Any, settings: Any) -> Any:
+            built = build(cls, settings)
+            for stage in built.stages:
+                stage.run = self._timed(f"stage {stage.name}", stage.run)
+            return built
+
+        pipeline.Pipeline.from_settings = classmethod(from_settings)  # type: ignore[assignment]
+        pipeline.restore_text = self._timed(RESTORE_CHECK, pipeline.restore_text)  # type: ignore[assignment]
 
     def _add(self, label: str, seconds: float) -> None:
         self.cpu[label] = self.cpu.get(label, 0.0) + seconds
@@ -130,8 +126,7 @@ class Phases:
             try:
                 return function(*args, **kwargs)
             finally:
-                self.cpu[label] += time.process_time() - started
-                self.calls[label] += 1
+                self._add(label, time.process_time() - started)
 
         return timed
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, TypeAlias
 
 from rapidfuzz.distance import Levenshtein
@@ -298,7 +299,9 @@ class RepeatsStage:
                         paragraph.kept_text = _without(para_text, [(a, b) for a, b, _ in passages])
                         view = canonical(paragraph.kept_text)
                         repeated[index] = range(len(view))
-                        if len(view) >= self.min_chars:
+                        if not view:  # the passages were all of it: no empty paragraph is left
+                            whole = Segment(0, 0, passages[-1][2].kept, 0, 0)
+                        elif len(view) >= self.min_chars:
                             segments = self._segments(view, anchors, kept_views, repeated[index])
                             whole = self._whole_repeat(view, segments, kept_views)
                 removals.extend(removal for _, _, removal in passages)
@@ -425,7 +428,7 @@ class RepeatsStage:
                 continue
             if self._similar(view, other[lo:hi]) and not different_words(view, other[lo:hi]):
                 return segment
-        return None
+        return _cut_paragraph_repeated(view, segments, kept_views)
 
     def _graft(
         self,
@@ -443,6 +446,8 @@ class RepeatsStage:
             return None
         other = kept_views[segment.kept]
         mine, theirs = view[segment.start : segment.end], other[segment.kept_start : segment.kept_end]
+        if sum(map(str.isalnum, mine)) < self.min_chars:
+            return None  # leader dots, rules or a table's borders: layout that two lines share, no passage
         if not self._similar(mine, theirs) or different_words(mine, theirs):
             return None
         # Two parallel clauses (near-identical paragraphs that differ by words) share long
@@ -500,6 +505,30 @@ class RepeatsStage:
                 reason = "paragraph repeats another paragraph (whole, suffix or fragment)"
                 edits.append(Edit("", removal.rule, start, end, text[start:end], "", reason, ref))
         return edits
+
+
+def _cut_paragraph_repeated(view: str, segments: list[Segment], kept_views: dict[int, str]) -> Segment | None:
+    """The first segment, when the segments spell the whole paragraph as consecutive kept
+    paragraphs joined, each whole: a paragraph a page break cut into two, repeated uncut (its
+    halves are joined by reflow, after this stage). Exact copies only: an edited character at
+    a cut leaves the two copies apart. (From the middle of the first half, the copy could as
+    well be a paragraph of its own that quotes the same sentence: it stays.)
+
+    >>> halves = {0: "第一条本办法所称住宅", 2: "为申请人持有之住宅。"}  # 1: a window, removed
+    >>> chain = [Segment(0, 10, 0, 0, 10), Segment(10, 20, 2, 0, 10)]
+    >>> _cut_paragraph_repeated("第一条本办法所称住宅为申请人持有之住宅。", chain, halves) is chain[0]
+    True
+    >>> _cut_paragraph_repeated("第一条本办法所称住宅为申请人持有之住宅。", chain, {**halves, 1: "另一段"})
+    >>> _cut_paragraph_repeated("第一条本办法所称住宅为申请人持有之住宅", [chain[0], Segment(10, 19, 2, 0, 9)], halves)
+    """
+    if len(segments) < 2 or segments[0].start != 0 or segments[0].kept_start != 0 or segments[-1].end != len(view):
+        return None
+    for first, second in pairwise(segments):
+        if second.start != first.end or first.kept_end != len(kept_views[first.kept]) or second.kept_start != 0:
+            return None
+        if second.kept <= first.kept or any(first.kept < kept < second.kept for kept in kept_views):
+            return None  # not the next kept paragraph: two paragraphs apart, not the halves of one
+    return segments[0] if segments[-1].kept_end == len(kept_views[segments[-1].kept]) else None
 
 
 def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
