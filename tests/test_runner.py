@@ -100,6 +100,22 @@ def check_consistent(out: Path, inputs: list[str]) -> None:
             assert index_states.get(record["source"], "kept") == "kept"
 
 
+def test_a_rerun_of_a_finished_crawl_rewrites_nothing(tmp_path: Path) -> None:
+    # Found by the unseeded property test (test_rerun_skips_finished_work): with duplicates in
+    # the crawl, every rerun copied the whole provenance and wrote every row again.
+    from cleankit.run.clean import run_clean
+
+    src, out = crawl(tmp_path / "in", 6), tmp_path / "out"
+    first = run_clean([src], out, Settings(jobs=1))
+    assert first.duplicates > 0
+    written = ("provenance.jsonl", STATE_FILE)
+    before = {name: ((out / name).stat().st_ino, (out / name).read_bytes()) for name in written}
+    second = run_clean([src], out, Settings(jobs=1))
+    assert second.skipped == first.documents and second.documents == 0
+    assert {name: ((out / name).stat().st_ino, (out / name).read_bytes()) for name in written} == before
+    check_consistent(out, [f"{index:03d}.txt" for index in range(6)])
+
+
 def test_kill_after_the_index_decisions_before_provenance_is_rewritten(tmp_path: Path) -> None:
     src, out = crawl(tmp_path / "in"), tmp_path / "out"
     killed_run(str(src), "-o", str(out), "-j", "1", fault="index-decisions")

@@ -408,6 +408,16 @@ class EndOfRun:
         self.commit_actions: list[Callable[[], None]] = []
         self._rows = {row.file: row for row in state.rows()}
 
+    def _compact(self) -> bool:
+        """Whether the provenance holds the rows' lines and nothing else, in their order."""
+        position = 0
+        for row in self.state.rows():
+            if row.offset != position:
+                return False
+            position += row.length
+        provenance = self.state.provenance
+        return position == (provenance.stat().st_size if provenance.exists() else 0)
+
     def records_of(self, files: Sequence[str]) -> dict[str, list[ProvenanceRecord]]:
         """The records of these input files. Lines whose checksum is their row's were checked
         when the row was made (a worker serialized them from records it built, or rebuilding
@@ -486,6 +496,13 @@ class EndOfRun:
         records in their place) beside the old one, commit the journal, then apply it. The
         lines are copied one file at a time: nothing here holds more than one file's lines."""
         provenance = self.state.provenance
+        if not (self.replaced or self.entries or self.written) and self._compact():
+            # Nothing to change and nothing superseded to drop (a rerun that found every file
+            # done): copying the provenance and writing every row again would change nothing.
+            self.close()
+            for action in self.commit_actions:
+                action()
+            return
         tmp_name = f".{provenance.name}{TMP_MARK}{os.getpid()}"
         tmp = provenance.with_name(tmp_name)
         rows: list[FileRow] = []
