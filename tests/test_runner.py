@@ -545,3 +545,37 @@ def test_the_end_of_a_run_reads_the_rows_once(tmp_path: Path, monkeypatch: pytes
     expected.pop("seconds")
     written.pop("last_run")
     assert written == expected and expected["duplicates"] == summary.duplicates
+
+
+def test_a_cleaned_result_crosses_the_pipe_whole(tmp_path: Path) -> None:
+    # Results are pickled as their fields in order (and the signature as its bytes): what the
+    # parent unpickles is what the worker made, row, totals and near-duplicate observation.
+    import pickle
+
+    import numpy as np
+
+    from cleankit.core.pipeline import Pipeline
+    from cleankit.run.clean import run_passes
+    from cleankit.run.cleaner import Cleaner
+    from cleankit.run.plan import Task
+
+    page = tmp_path / "notice.html.txt"
+    page.write_bytes(PAGES[0].decode("utf-8").encode("gb18030"))
+    settings = Settings()
+    pipeline = Pipeline.from_settings(settings)
+    out = tmp_path / "out"
+    out.mkdir()
+    passes = [p for p in run_passes(settings, pipeline, out) if p.name == "neardup"]
+    made = Cleaner(pipeline, out, passes, "run-1")(Task(str(page), "notice.html.txt", None))
+    assert made.row is not None and made.totals is not None and made.observations
+    back = pickle.loads(pickle.dumps(made))
+    assert (back.rel, back.lines, back.records, back.size, back.skipped, back.output_error) == (
+        made.rel, made.lines, made.records, made.size, made.skipped, made.output_error
+    )
+    assert back.row == made.row and back.totals == made.totals
+    assert back.totals.encodings == made.totals.encodings and back.totals.encodings["gb18030"] == 1
+    sent, got = made.observations["neardup"], back.observations["neardup"]  # type: ignore[index]
+    assert np.array_equal(got.signature, sent.signature) and got.signature.dtype == sent.signature.dtype
+    assert (got.doc_id, got.source, got.output, got.chars, got.quality, got.band_keys) == (
+        sent.doc_id, sent.source, sent.output, sent.chars, sent.quality, sent.band_keys
+    )
