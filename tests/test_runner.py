@@ -579,3 +579,40 @@ def test_a_cleaned_result_crosses_the_pipe_whole(tmp_path: Path) -> None:
     assert (got.doc_id, got.source, got.output, got.chars, got.quality, got.band_keys) == (
         sent.doc_id, sent.source, sent.output, sent.chars, sent.quality, sent.band_keys
     )
+
+
+def test_a_batchs_observations_are_merged_and_flushed_before_its_lines_are_appended(tmp_path: Path) -> None:
+    # The committer merges a batch's observations when it commits the batch (together, in
+    # the order the results came), then flushes the passes, then appends the lines, then
+    # writes the rows: a kill anywhere leaves no row whose document the index lacks.
+    from cleankit.io.files import PROVENANCE_FILE
+    from cleankit.run.clean import _Committer
+    from cleankit.run.plan import FileResult
+    from cleankit.run.state import FileRow, RunState
+
+    events: list[str] = []
+    NEWLINE = b"\n"
+
+    @dataclass
+    class Recorder:
+        name: str = "recorder"
+
+        def merge(self, observation: str) -> None:
+            events.append(f"merge {observation}")
+
+        def flush(self) -> None:
+            lines = (tmp_path / PROVENANCE_FILE).read_bytes() if (tmp_path / PROVENANCE_FILE).exists() else b""
+            events.append(f"flush with {lines.count(NEWLINE)} lines")
+
+    state = RunState(tmp_path)
+    committer = _Committer(state, tmp_path / PROVENANCE_FILE, [Recorder()])  # type: ignore[list-item]
+    for n in range(3):
+        line = json.dumps({"source": f"通知{n}.txt"}, ensure_ascii=False).encode() + b"\n"
+        row = FileRow(f"通知{n}.txt", "r", "ok", "0" * 64, "s", "", None, 0, "", 1, 0, len(line), 0, "{}")
+        committer.add(FileResult(f"通知{n}.txt", line, 1, 10, observations={"recorder": f"doc{n}"}, row=row))
+    assert events == []  # nothing merged before the batch is committed
+    committer.flush()
+    committer.close()
+    assert events == ["merge doc0", "merge doc1", "merge doc2", "flush with 0 lines"]
+    assert [row.file for row in state.rows()] == ["通知0.txt", "通知1.txt", "通知2.txt"]
+    state.close()
