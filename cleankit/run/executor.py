@@ -59,9 +59,11 @@ AHEAD_BYTES = 65536
 # 70 us in batches of eight). A worker with nothing waiting sends at once.
 BATCH_RESULTS = 16
 BATCH_BYTES = 262144
-# ... and no longer than this, seconds (a thread of the worker sends them while it works on a
-# long task): a finished document is committed soon, and a pool's first result comes at once.
-BATCH_SECONDS = 0.05
+# ... and no longer than this, seconds: a thread of the worker sends a batch that has waited
+# this long while the worker's main thread works on a long task (it looks twice in that time,
+# and is never woken for each answer: a wake-up takes the worker's GIL), so a finished document
+# is committed soon and a pool's first result comes at once.
+BATCH_SECONDS = 0.2
 # Each message from a worker is one or more answers, each its pickled bytes after their length.
 _FRAME = struct.Struct("<I")
 T = TypeVar("T")
@@ -449,7 +451,6 @@ class _Outbox:
         with self.lock:
             if not self.held:
                 self.since = time.monotonic()
-                self.lock.notify()
             self.held += (_FRAME.pack(len(answer)), answer)
             self.held_bytes += len(answer)
             if not (hold and self.batching) or len(self.held) >= 2 * BATCH_RESULTS or self.held_bytes >= BATCH_BYTES:
@@ -468,13 +469,8 @@ class _Outbox:
     def _watch(self) -> None:
         with self.lock:
             while not self.broken:
-                if not self.held:
-                    self.lock.wait()
-                    continue
-                left = self.since + BATCH_SECONDS - time.monotonic()
-                if left > 0:
-                    self.lock.wait(left)
-                else:
+                self.lock.wait(BATCH_SECONDS / 2)
+                if self.held and time.monotonic() - self.since >= BATCH_SECONDS:
                     self._send()
 
 
