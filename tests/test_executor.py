@@ -10,6 +10,7 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -298,3 +299,64 @@ def test_tasks_sent_ahead_fill_the_workers_evenly_within_the_pipes_budget(task: 
         assert len(queue) == 4000 - sum(held)
     finally:
         pool.stop()
+
+
+def test_a_workers_answers_are_held_for_a_batch_and_sent_together_within_its_time() -> None:
+    import multiprocessing
+
+    from cleankit.run.executor import BATCH_SECONDS, _answers, _Outbox
+
+    parent_end, child_end = multiprocessing.Pipe()
+    outbox = _Outbox(child_end, batching=True)
+    started = time.monotonic()
+    for n in range(3):
+        assert outbox.put(bytes(ForkingPickler.dumps(("result", f"第{n}号"))), hold=True)
+    assert not parent_end.poll(BATCH_SECONDS / 5)  # held: more tasks wait
+    message = parent_end.recv_bytes()  # sent by the outbox's thread, the batch's time up
+    assert time.monotonic() - started < BATCH_SECONDS + 5
+    assert list(_answers(message)) == [("result", "第0号"), ("result", "第1号"), ("result", "第2号")]
+    # An answer that may not be held goes at once, with any held before it.
+    assert outbox.put(bytes(ForkingPickler.dumps(("result", "甲"))), hold=True)
+    assert outbox.put(bytes(ForkingPickler.dumps(("raised", "乙"))), hold=False)
+    assert list(_answers(parent_end.recv_bytes())) == [("result", "甲"), ("raised", "乙")]
+    # Without batching (a worker the nursery forked), every answer goes at once.
+    plain = _Outbox(child_end, batching=False)
+    assert plain.put(bytes(ForkingPickler.dumps(("result", 1))), hold=True)
+    assert list(_answers(parent_end.recv_bytes())) == [("result", 1)]
+    parent_end.close()
+    assert not outbox.put(bytes(ForkingPickler.dumps(("result", 2))), hold=False)  # the parent is gone
+
+
+@pytest.mark.parametrize("killer", [3, 90, 251])
+def test_answers_held_by_a_worker_that_dies_are_redone_and_only_its_running_task_is_lost(killer: int) -> None:
+    # Fast tasks, many waiting in each pipe: a worker holds the answers of the tasks it did
+    # when the one it runs kills it. Those were done, not killers: they are done again (each
+    # answered once), and only the task that killed twice is lost.
+    def work(n: int) -> str:
+        if n == killer:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return f"done {n}"
+
+    results = list(LocalExecutor(2).results(list(range(300)), work, _lost))
+    assert sorted(results) == sorted([f"done {n}" for n in range(300) if n != killer] + [
+        f"lost {killer}: the worker process cleaning it killed by SIGKILL (out of memory, or a crash); the other "
+        "documents went on"
+    ])
+
+
+def test_the_task_a_dead_worker_was_running_is_found_from_the_count_it_shared() -> None:
+    import mmap
+    from collections import deque
+
+    from cleankit.run.executor import _FRAME, _Worker
+
+    counter = mmap.mmap(-1, _FRAME.size)
+    worker: _Worker[str] = _Worker(None, None, deque((f"页{n}", 0) for n in range(6)), started=counter)  # type: ignore[arg-type]
+    worker.answered = 10
+    _FRAME.pack_into(counter, 0, 13)  # 13 started, 10 answered: two done and held, the third running
+    assert worker.running() == 2
+    _FRAME.pack_into(counter, 0, 10)  # died between tasks: the first sent is blamed, as without batches
+    assert worker.running() == 0
+    _FRAME.pack_into(counter, 0, 99)
+    assert worker.running() == 5
+    assert _Worker(None, None, deque([("页", 0), ("文", 0)])).running() == 0  # type: ignore[arg-type]

@@ -561,3 +561,74 @@ def test_the_end_of_a_run_reads_the_rows_once(tmp_path: Path, monkeypatch: pytes
     expected.pop("seconds")
     written.pop("last_run")
     assert written == expected and expected["duplicates"] == summary.duplicates
+
+
+def test_a_cleaned_result_crosses_the_pipe_whole(tmp_path: Path) -> None:
+    # Results are pickled as their fields in order (and the signature as its bytes): what the
+    # parent unpickles is what the worker made, row, totals and near-duplicate observation.
+    import pickle
+
+    import numpy as np
+
+    from cleankit.core.pipeline import Pipeline
+    from cleankit.run.clean import run_passes
+    from cleankit.run.cleaner import Cleaner
+    from cleankit.run.plan import Task
+
+    page = tmp_path / "notice.html.txt"
+    page.write_bytes(PAGES[0].decode("utf-8").encode("gb18030"))
+    settings = Settings()
+    pipeline = Pipeline.from_settings(settings)
+    out = tmp_path / "out"
+    out.mkdir()
+    passes = [p for p in run_passes(settings, pipeline, out) if p.name == "neardup"]
+    made = Cleaner(pipeline, out, passes, "run-1")(Task(str(page), "notice.html.txt", None))
+    assert made.row is not None and made.totals is not None and made.observations
+    back = pickle.loads(pickle.dumps(made))
+    assert (back.rel, back.lines, back.records, back.size, back.skipped, back.output_error) == (
+        made.rel, made.lines, made.records, made.size, made.skipped, made.output_error
+    )
+    assert back.row == made.row and back.totals == made.totals
+    assert back.totals.encodings == made.totals.encodings and back.totals.encodings["gb18030"] == 1
+    sent, got = made.observations["neardup"], back.observations["neardup"]  # type: ignore[index]
+    assert np.array_equal(got.signature, sent.signature) and got.signature.dtype == sent.signature.dtype
+    assert (got.doc_id, got.source, got.output, got.chars, got.quality, got.band_keys) == (
+        sent.doc_id, sent.source, sent.output, sent.chars, sent.quality, sent.band_keys
+    )
+
+
+def test_a_batchs_observations_are_merged_and_flushed_before_its_lines_are_appended(tmp_path: Path) -> None:
+    # The committer merges a batch's observations when it commits the batch (together, in
+    # the order the results came), then flushes the passes, then appends the lines, then
+    # writes the rows: a kill anywhere leaves no row whose document the index lacks.
+    from cleankit.io.files import PROVENANCE_FILE
+    from cleankit.run.clean import _Committer
+    from cleankit.run.plan import FileResult
+    from cleankit.run.state import FileRow, RunState
+
+    events: list[str] = []
+    NEWLINE = b"\n"
+
+    @dataclass
+    class Recorder:
+        name: str = "recorder"
+
+        def merge(self, observation: str) -> None:
+            events.append(f"merge {observation}")
+
+        def flush(self) -> None:
+            lines = (tmp_path / PROVENANCE_FILE).read_bytes() if (tmp_path / PROVENANCE_FILE).exists() else b""
+            events.append(f"flush with {lines.count(NEWLINE)} lines")
+
+    state = RunState(tmp_path)
+    committer = _Committer(state, tmp_path / PROVENANCE_FILE, [Recorder()])  # type: ignore[list-item]
+    for n in range(3):
+        line = json.dumps({"source": f"通知{n}.txt"}, ensure_ascii=False).encode() + b"\n"
+        row = FileRow(f"通知{n}.txt", "r", "ok", "0" * 64, "s", "", None, 0, "", 1, 0, len(line), 0, "{}")
+        committer.add(FileResult(f"通知{n}.txt", line, 1, 10, observations={"recorder": f"doc{n}"}, row=row))
+    assert events == []  # nothing merged before the batch is committed
+    committer.flush()
+    committer.close()
+    assert events == ["merge doc0", "merge doc1", "merge doc2", "flush with 0 lines"]
+    assert [row.file for row in state.rows()] == ["通知0.txt", "通知1.txt", "通知2.txt"]
+    state.close()

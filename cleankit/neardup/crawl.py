@@ -149,6 +149,34 @@ class NearDupInput:
     signature: np.ndarray
     band_keys: list[int] = field(default_factory=list)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The signature as its bytes (an array's own pickling is several times the cost of
+        # the rest of a result, which the parent unpickles while both cores run workers).
+        signature = self.signature
+        return _near_dup_input, (
+            self.doc_id,
+            self.source,
+            self.output,
+            self.chars,
+            self.quality,
+            signature.tobytes(),
+            signature.dtype.str,
+            self.band_keys,
+        )
+
+
+def _near_dup_input(
+    doc_id: str,
+    source: str,
+    output: str,
+    chars: int,
+    quality: tuple[int, int, str],
+    signature: bytes,
+    dtype: str,
+    keys: list[int],
+) -> NearDupInput:
+    return NearDupInput(doc_id, source, output, chars, quality, np.frombuffer(signature, dtype=dtype), keys)
+
 
 @dataclass
 class PairTask:

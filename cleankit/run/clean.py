@@ -280,8 +280,6 @@ class _Committer:
     def add(self, result: FileResult) -> None:
         if result.skipped or result.row is None:
             return
-        for name, observation in (result.observations or {}).items():
-            self.by_name[name].merge(observation)
         self.pending.append(result)
         if len(self.pending) >= BATCH_FILES or time.monotonic() >= self.deadline:
             self.flush()
@@ -291,6 +289,12 @@ class _Committer:
             return
         with _deferred_interrupt():
             try:
+                # The batch's observations are merged together (the near-duplicate index's
+                # inserts, one after the other while SQLite's pages and this code are in the
+                # cache), not one as each result arrives between the workers' turns on the cores.
+                for result in self.pending:
+                    for name, observation in (result.observations or {}).items():
+                        self.by_name[name].merge(observation)
                 for flush in self.flushers:
                     flush()
                 faults.boundary("index-flush")

@@ -49,6 +49,21 @@ class FileResult:
     def failures(self) -> list[tuple[str, str]]:
         return self.totals.failures if self.totals else []
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled as its fields in order, not as a dict of them: every result crosses a pipe
+        # to the parent, which unpickles it while both cores run workers.
+        return FileResult, (
+            self.rel,
+            self.lines,
+            self.records,
+            self.size,
+            self.skipped,
+            self.observations,
+            self.totals,
+            self.row,
+            self.output_error,
+        )
+
 
 def plan(
     items: list[InputItem], outdir: Path, prior: dict[str, FileRow]

@@ -102,6 +102,10 @@ class FileRow:
         values[0], values[6] = _key(self.file), _key(self.output)
         return tuple(values)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Its fields in order (a result's row crosses a pipe to the parent: plan.FileResult).
+        return FileRow, tuple(getattr(self, name) for name in FIELD_NAMES)
+
     @classmethod
     def from_sql(cls, row: Sequence[Any]) -> FileRow:
         values = list(row)

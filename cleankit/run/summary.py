@@ -41,6 +41,10 @@ class RunSummary:
     flags: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Its fields in order (every result's totals cross a pipe to the parent: plan.FileResult).
+        return RunSummary, tuple(getattr(self, name) for name in _FIELDS)
+
     def add(self, result: FileResult) -> None:
         if result.skipped:
             self.skipped += 1
@@ -167,3 +171,6 @@ class RunSummary:
             "flags": dict(sorted(self.flags.items())),
             "warnings": [{"source": s, "warning": w} for s, w in sorted(self.warnings)],
         }
+
+
+_FIELDS = tuple(name for name in RunSummary.__dataclass_fields__)
