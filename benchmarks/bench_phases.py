@@ -97,7 +97,11 @@ class Phases:
                 self._add(f"stage {stage.name}", time.process_time() - began)
             if runner.settings.verify_restore and original is not None:
                 began = time.process_time()
-                rebuilt = pipeline.restore_text(document.text, document.edits)
+                # The log as Pipeline.run reads it (document.log since edits9; before, the edits).
+                if hasattr(pipeline, "restore_log"):
+                    rebuilt = pipeline.restore_log(document.text, document.log)
+                else:
+                    rebuilt = pipeline.restore_text(document.text, document.edits)
                 self._add(RESTORE_CHECK, time.process_time() - began)
                 if rebuilt != original:
                     raise pipeline.StageBug(f"{document.source}: restore check failed")
