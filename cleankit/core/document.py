@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import add, attrgetter, sub
 from typing import Any, NoReturn
 
@@ -135,7 +135,7 @@ class EditRun:
 
     def gaps(self, text: str, cursor: int) -> list[str]:
         """The stretches of ``text`` (the step's input) before each edit, from ``cursor`` on."""
-        return list(map(text.__getitem__, map(slice, [cursor, *self.ends[:-1]], self.starts)))
+        return list(map(text.__getitem__, map(slice, chain((cursor,), self.ends), self.starts)))
 
     def out_starts(self, delta: int) -> list[int]:
         """Where each edit's ``new`` starts in the step's output, ``delta`` being how much the
@@ -521,7 +521,7 @@ def _undo_parts(text: str, items: list[Edit | EditRun]) -> str:
                 f"cannot undo {run.stage}/{run.rule} at {run.starts[0]}: the text there is not what the step wrote"
             )
         merged = [""] * (2 * len(starts))
-        merged[0::2] = map(text.__getitem__, map(slice, [cursor, *ends[:-1]], starts))
+        merged[0::2] = map(text.__getitem__, map(slice, chain((cursor,), ends), starts))
         merged[1::2] = run.olds
         pieces += merged
         cursor = ends[-1]
