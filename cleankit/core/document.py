@@ -441,22 +441,7 @@ def _raise_conflict(stage: str, text: str, batch: list[Edit], cursor: int = 0) -
 
 def undo_step(text: str, edits: Sequence[Edit]) -> str:
     """Rebuild a step's input text from its output and its (sorted) edits."""
-    pieces: list[str] = []
-    cursor = 0
-    delta = 0
-    for edit in edits:
-        out_start = edit.start + delta
-        out_end = out_start + len(edit.new)
-        if out_start < cursor or text[out_start:out_end] != edit.new:
-            raise EditConflict(
-                f"cannot undo {edit.stage}/{edit.rule} at {edit.start}: the text there is not what the step wrote"
-            )
-        pieces.append(text[cursor:out_start])
-        pieces.append(edit.old)
-        cursor = out_end
-        delta += len(edit.new) - len(edit.old)
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+    return _undo_parts(text, edits)
 
 
 def undo_steps(text: str, edits: Sequence[Edit]) -> str:
@@ -488,12 +473,13 @@ def undo_log(text: str, log: Sequence[LogEntry]) -> str:
             text = _undo_parts(text, items)
             continue
         # Edits only, in the order given (the setter takes any): sorted as undo_steps does.
-        text = undo_step(text, sorted(items, key=_span_key))  # type: ignore[arg-type]
+        text = _undo_parts(text, sorted(items, key=_span_key))
     return text
 
 
-def _undo_parts(text: str, items: list[Edit | EditRun]) -> str:
-    """Undo one step whose parts (edits and runs) are in text order, as :func:`undo_step`."""
+def _undo_parts(text: str, items: Sequence[Edit | EditRun]) -> str:
+    """Undo one step from its output and its parts (edits and runs) in text order: each part's
+    ``new`` must stand where the step wrote it, and its ``old`` goes back in its place."""
     pieces: list[str] = []
     cursor = 0
     delta = 0
