@@ -224,6 +224,20 @@ def test_a_run_that_overlaps_the_edits_before_it_is_refused() -> None:
     assert undo_log(document.text, document.log) == "ab  cd"
 
 
+def test_parts_are_checked_when_the_stage_gives_the_text_too() -> None:
+    """The paragraphs stage hands over the text it built: its edits are still checked."""
+    document = Document.from_text("\n\n通知\n正文")
+    run = EditRun("", "paragraph-break", -1, "\n\n", "", [4], [5], ["\n"])
+    with pytest.raises(EditConflict):
+        document.apply_parts("paragraphs", [[Edit("", "leading-blank-lines", 0, 2, "\n", "")], run], "通知\n\n正文")
+    with pytest.raises(EditConflict):
+        document.apply_parts("paragraphs", [run, [Edit("", "final-newline", 4, 4, "", "\n")]], "通知\n\n正文\n")
+    assert document.steps == []
+    parts = [[Edit("", "leading-blank-lines", 0, 2, "\n\n", "")], run, [Edit("", "final-newline", 7, 7, "", "\n")]]
+    assert document.apply_parts("paragraphs", parts, "通知\n\n正文\n") == 3
+    assert undo_log(document.text, document.log) == "\n\n通知\n正文"
+
+
 def test_undo_refuses_a_run_whose_text_was_changed() -> None:
     document = Document.from_text("a\u00a0b\u00a0c")
     apply_regex(document, "hygiene", hygiene.SPACE_VARIANTS, "space-variants", " ", "")

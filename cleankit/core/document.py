@@ -313,11 +313,12 @@ class Document:
 
     def apply_parts(self, stage: str, parts: Sequence[LogEntry], text: str | None = None) -> int:
         """Apply one step made of ``parts`` in text order: lists of edits (each list in order,
-        checked as :meth:`apply` checks) and runs (:class:`EditRun`). A run is not checked
-        edit by edit: the stage that built it guarantees its columns (sorted, each ``old`` the
-        text at its span and not ``new``), and the pipeline's restore check rebuilds the
-        original from the whole log. ``text``: the text after the step, when the stage built
-        it along with the run (:meth:`EditRun.from_split`); otherwise it is built here.
+        checked as :meth:`apply` checks) and runs (:class:`EditRun`). A run is checked only
+        at its ends, not edit by edit: the stage that built it guarantees its columns (sorted,
+        each ``old`` the text at its span and not ``new``), and the pipeline's restore check
+        rebuilds the original from the whole log. ``text``: the text after the step, when the
+        stage built it along with the run (:meth:`EditRun.from_split`); otherwise it is built
+        here. The parts are checked either way.
 
         Returns the number of edits applied. Parts without edits are dropped; a step with no
         edit is not recorded.
@@ -325,8 +326,8 @@ class Document:
         kept = [part for part in parts if len(part)]
         if not kept:
             return 0
-        if text is None:
-            text = self._splice_parts(stage, kept)
+        built = self._splice_parts(stage, kept, build=text is None)
+        text = built if text is None else text
         step = len(self.steps)
         for part in kept:
             if isinstance(part, EditRun):
@@ -342,7 +343,9 @@ class Document:
         self.steps.append(stage)
         return sum(map(len, kept))
 
-    def _splice_parts(self, stage: str, parts: list[LogEntry]) -> str:
+    def _splice_parts(self, stage: str, parts: list[LogEntry], build: bool) -> str:
+        """The text after ``parts`` ("" when not ``build``); an :class:`EditConflict` when a
+        part overlaps the one before it, or an edit does not hold what it names."""
         text = self.text
         size = len(text)
         pieces: list[str] = []
@@ -351,8 +354,9 @@ class Document:
             if isinstance(part, EditRun):
                 if part.starts[0] < cursor or part.ends[-1] > size:
                     raise EditConflict(f"stage {stage!r} rule {part.rule!r}: a run overlaps the edits before it")
-                pieces.append(part.new.join(part.gaps(text, cursor)))
-                pieces.append(part.new)
+                if build:
+                    pieces.append(part.new.join(part.gaps(text, cursor)))
+                    pieces.append(part.new)
                 cursor = part.ends[-1]
                 continue
             for edit in part:
@@ -360,9 +364,12 @@ class Document:
                 end = edit.end
                 if start < cursor or end < start or end > size or text[start:end] != edit.old or edit.old == edit.new:
                     _raise_conflict(stage, text, part, cursor)
-                pieces.append(text[cursor:start])
-                pieces.append(edit.new)
+                if build:
+                    pieces.append(text[cursor:start])
+                    pieces.append(edit.new)
                 cursor = end
+        if not build:
+            return ""
         pieces.append(text[cursor:])
         return "".join(pieces)
 
