@@ -17,7 +17,7 @@ from cleankit.core.budget import OverBudget, check_deadline, document_deadline
 from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.document import Document, EncodingInfo
 from cleankit.core.errors import ConfigError, DocumentTimeout, InputError, SettingsError, StageBug
-from cleankit.core.provenance import restore_text
+from cleankit.core.provenance import restore_log
 from cleankit.core.settings import Settings
 from cleankit.core.stage import NeedsCorpus, Stage, build_stage, canonical_stage_name
 from cleankit.io.encoding import decode, detect_and_decode, sniff_binary
@@ -107,7 +107,7 @@ class Pipeline:
             except OverBudget:
                 raise self._over_budget(f"stage {stage.name!r}", started) from None
         if self.settings.verify_restore and original is not None:
-            rebuilt = restore_text(document.text, document.edits)
+            rebuilt = restore_log(document.text, document.log)
             if rebuilt != original:
                 raise StageBug(f"{document.source}: restore check failed; a stage logged its edits wrongly")
         return document

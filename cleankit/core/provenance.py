@@ -12,16 +12,16 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from cleankit.core.document import Document, Edit, EncodingInfo, undo_steps
+from cleankit.core.document import Document, Edit, EditRun, EncodingInfo, LogEntry, undo_log, undo_steps
 from cleankit.core.errors import EditConflict, RestoreError
 from cleankit.core.records import EditRecord, ProvenanceRecord
-from cleankit.core.stats import edit_totals
+from cleankit.core.stats import log_totals
 from cleankit.io.encoding import BOMS, encode_back
 
 SCHEMA = 1
@@ -43,6 +43,14 @@ def restore_text(clean: str, edits: Iterable[Edit]) -> str:
         raise RestoreError(str(exc)) from exc
 
 
+def restore_log(clean: str, log: Sequence[LogEntry]) -> str:
+    """:func:`restore_text` of a document's edit log (:attr:`Document.log`)."""
+    try:
+        return undo_log(clean, log)
+    except EditConflict as exc:
+        raise RestoreError(str(exc)) from exc
+
+
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 
@@ -53,27 +61,31 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     A reason shared by every edit of a rule is stated once, in ``stats``, instead of on
     each edit: provenance of a page with a thousand indentation edits stays small.
     """
-    stats = edit_totals(document.edits)
-    # Per stage/rule: the one reason all its edits give, or _SEVERAL; one pass over the edits
-    # and one to write them (a page has hundreds of hygiene edits).
-    keys = [f"{edit.stage}/{edit.rule}" for edit in document.edits]
+    log = document.log
+    stats = log_totals(log)
+    # Per stage/rule: the one reason all its edits give, or _SEVERAL; one pass over the log
+    # and one to write it (a page has hundreds of hygiene edits, mostly in runs).
     reason_of: dict[str, object] = {}
-    for edit, key in zip(document.edits, keys, strict=True):
-        known = reason_of.get(key, _UNSEEN)
-        if known is _UNSEEN:
-            reason_of[key] = edit.reason
-        elif known is not _SEVERAL and known != edit.reason:
-            reason_of[key] = _SEVERAL
+    for entry in log:
+        if isinstance(entry, EditRun):
+            _note_reason(reason_of, f"{entry.stage}/{entry.rule}", entry.reason)
+            continue
+        for edit in entry:
+            _note_reason(reason_of, f"{edit.stage}/{edit.rule}", edit.reason)
     for key, reason in reason_of.items():
         if isinstance(reason, str) and reason:
             stats[key]["reason"] = reason
     edits: list[EditRecord] = []
     append = edits.append
-    for edit, key in zip(document.edits, keys, strict=True):
-        item = edit.to_json()
-        if edit.reason and reason_of[key] is not _SEVERAL:
-            del item["reason"]  # stated once, in stats
-        append(item)
+    for entry in log:
+        if isinstance(entry, EditRun):
+            edits += _run_records(entry, reason_of[f"{entry.stage}/{entry.rule}"] is _SEVERAL)
+            continue
+        for edit in entry:
+            item = edit.to_json()
+            if edit.reason and reason_of[f"{edit.stage}/{edit.rule}"] is not _SEVERAL:
+                del item["reason"]  # stated once, in stats
+            append(item)
     record: ProvenanceRecord = {
         "schema": SCHEMA,
         "id": document.id,
@@ -97,6 +109,30 @@ def build_record(document: Document, settings_fingerprint: str, output: str | No
     if guessed > MOSTLY_GUESSED:
         record["warnings"] = [f"mostly guessed: {guessed:.0%} of its characters were guessed by repairs (see flags)"]
     return record
+
+
+def _note_reason(reason_of: dict[str, object], key: str, reason: str) -> None:
+    known = reason_of.get(key, _UNSEEN)
+    if known is _UNSEEN:
+        reason_of[key] = reason
+    elif known is not _SEVERAL and known != reason:
+        reason_of[key] = _SEVERAL
+
+
+def _run_records(run: EditRun, with_reason: bool) -> list[EditRecord]:
+    """The records of a run's edits, as :meth:`Edit.to_json` writes them (a run has no
+    ``ref``); ``with_reason``: its rule's edits give several reasons, so each states its own."""
+    step, stage, rule, new = run.step, run.stage, run.rule, run.new
+    triples = zip(run.starts, run.ends, run.olds, strict=True)
+    if with_reason and run.reason:
+        reason = run.reason
+        return [
+            {"step": step, "stage": stage, "rule": rule, "start": a, "end": b, "old": o, "new": new, "reason": reason}
+            for a, b, o in triples
+        ]
+    return [
+        {"step": step, "stage": stage, "rule": rule, "start": a, "end": b, "old": o, "new": new} for a, b, o in triples
+    ]
 
 
 def failure_record(

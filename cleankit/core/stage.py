@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from cleankit.core.document import Document, Edit
+from cleankit.core.document import Document, Edit, EditRun
 
 if TYPE_CHECKING:
     from cleankit.core.corpus_pass import CorpusPass
@@ -134,6 +134,47 @@ def regex_edits(
         if new != old:
             edits.append(Edit("", rule, match.start(), match.end(), old, new, reason))
     return edits
+
+
+# Each pattern apply_regex splits with: itself inside one capturing group (None: it cannot be).
+_SPLITTERS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+
+
+def _splitter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    try:
+        return _SPLITTERS[pattern]
+    except KeyError:
+        pass
+    # A pattern with groups of its own would split off their text too; in verbose mode a
+    # comment on its last line would swallow the closing parenthesis.
+    splitter = None
+    if not pattern.groups and not pattern.flags & re.VERBOSE:
+        splitter = re.compile(f"({pattern.pattern})", pattern.flags)
+    _SPLITTERS[pattern] = splitter
+    return splitter
+
+
+def apply_regex(
+    document: Document, stage: str, pattern: re.Pattern[str], rule: str, replacement: str, reason: str
+) -> int:
+    """``document.apply(stage, regex_edits(document.text, pattern, rule, replacement, reason))``,
+    the same step, built and applied as one :class:`EditRun`: ``split`` on the pattern in a
+    capturing group hands over the matches and the text between them in one C loop, from
+    which the run's columns and the new text come without a Python step per match.
+
+    When a match is empty or already ``replacement`` (not an edit, which a run cannot leave
+    out), or the pattern cannot be split on, the edits are built one by one as before.
+    Returns the number of edits applied.
+    """
+    splitter = _splitter(pattern)
+    if splitter is not None:
+        parts = splitter.split(document.text)
+        if len(parts) == 1:
+            return 0
+        made = EditRun.from_split(rule, replacement, reason, parts)
+        if made is not None:
+            return document.apply_parts(stage, [made[0]], made[1])
+    return document.apply(stage, regex_edits(document.text, pattern, rule, replacement, reason))
 
 
 def stage_option_defaults(name: str) -> dict[str, Any]:

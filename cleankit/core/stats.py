@@ -4,9 +4,9 @@ crawl pass, run summaries and corpus statistics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from cleankit.core.document import Edit
+from cleankit.core.document import Edit, EditRun, LogEntry
 from cleankit.core.records import RuleTotals
 
 COUNTS = ("edits", "chars_removed", "chars_added")
@@ -29,6 +29,25 @@ def edit_totals(edits: Iterable[Edit], stats: dict[str, RuleTotals] | None = Non
         entry["edits"] += 1
         entry["chars_removed"] += len(edit.old)
         entry["chars_added"] += len(edit.new)
+    return stats
+
+
+def log_totals(log: Sequence[LogEntry], stats: dict[str, RuleTotals] | None = None) -> dict[str, RuleTotals]:
+    """:func:`edit_totals` of a document's edit log (:attr:`Document.log`), a run counted
+    from its columns."""
+    stats = {} if stats is None else stats
+    for entry in log:
+        if not isinstance(entry, EditRun):
+            edit_totals(entry, stats)
+            continue
+        key = f"{entry.stage}/{entry.rule}"
+        found = stats.get(key)
+        if found is None:
+            found = stats[key] = {"edits": 0, "chars_removed": 0, "chars_added": 0}
+        size = len(entry)
+        found["edits"] += size
+        found["chars_removed"] += entry.chars_removed()
+        found["chars_added"] += size * len(entry.new)
     return stats
 
 

@@ -133,7 +133,7 @@ def ratio_upper_bound(first: CharCounts, second: CharCounts) -> float:
 
 def quality_key(document: Document, view_chars: int, source: str) -> tuple[int, int, str]:
     """Sort key, best first: fewest repairs, most complete, earliest path."""
-    repairs = sum(1 for edit in document.edits if edit.stage not in LAYOUT_STAGES)
+    repairs = document.count_edits(skip_stages=LAYOUT_STAGES)
     return repairs, -view_chars, source
 
 

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
-from cleankit.core.stage import regex_edits, register_stage
+from cleankit.core.stage import apply_regex, register_stage
 
 LINE_BREAK_CHARS = "\r\x0b\x0c\x85\u2028\u2029"
 LINE_BREAKS = re.compile(f"\r\n|[{LINE_BREAK_CHARS}]")
@@ -65,20 +65,20 @@ class HygieneStage:
     nfc: bool = True
 
     def run(self, document: Document) -> Document:
-        apply = document.apply
+        name = self.name
         # Cheap `in` checks skip a pass that cannot match: a substring search runs at memory
         # speed, a regex character class on Chinese text at ~80 MB/s.
         if any(char in document.text for char in LINE_BREAK_CHARS):
-            apply(self.name, regex_edits(document.text, LINE_BREAKS, "line-endings", "\n", "CR/CRLF/other break to LF"))
-        apply(self.name, regex_edits(document.text, CONTROL_CHARS, "control-chars", "", "control characters"))
+            apply_regex(document, name, LINE_BREAKS, "line-endings", "\n", "CR/CRLF/other break to LF")
+        apply_regex(document, name, CONTROL_CHARS, "control-chars", "", "control characters")
         if any(char in document.text for char in INVISIBLE_CHARS):
-            apply(self.name, regex_edits(document.text, INVISIBLES, "invisible-chars", "", "zero-width or soft hyphen"))
-        apply(self.name, regex_edits(document.text, SPACE_VARIANTS, "space-variants", " ", "space-like to U+0020"))
-        apply(self.name, regex_edits(document.text, EDGE_SPACES, "line-trim", "", "space at line edge"))
+            apply_regex(document, name, INVISIBLES, "invisible-chars", "", "zero-width or soft hyphen")
+        apply_regex(document, name, SPACE_VARIANTS, "space-variants", " ", "space-like to U+0020")
+        apply_regex(document, name, EDGE_SPACES, "line-trim", "", "space at line edge")
         if "  " in document.text:
-            apply(self.name, regex_edits(document.text, SPACE_RUNS, "space-runs", " ", "run of spaces"))
+            apply_regex(document, name, SPACE_RUNS, "space-runs", " ", "run of spaces")
         if self.nfc and not unicodedata.is_normalized("NFC", document.text):
-            apply(self.name, self._nfc_edits(document.text))
+            document.apply(name, self._nfc_edits(document.text))
         return document
 
     @staticmethod

@@ -11,11 +11,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from cleankit.core.document import Document, Edit
+from cleankit.core.document import Document, Edit, EditRun, LogEntry
 from cleankit.core.stage import register_stage
 
 PARAGRAPH = re.compile(r"[^\n]+")
-BREAK_RUN = re.compile(r"\n+")
+# A run of line breaks between two paragraphs that is not one blank line ("\n\n"): one
+# break, or three and more (the lookarounds keep the runs at the text's start and end out).
+MIDDLE_BREAK = re.compile(r"(?<=[^\n])(\n\n\n+|\n)(?=[^\n])")
+REASON = "one blank line between paragraphs"
 
 
 def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -43,19 +46,29 @@ class ParagraphStage:
 
     def run(self, document: Document) -> Document:
         text = document.text
-        edits: list[Edit] = []
-        matches = list(BREAK_RUN.finditer(text))
-        for match in matches:
-            start, end = match.span()
-            if start == 0:
-                new, rule = "", "leading-blank-lines"
-            elif end == len(text):
-                new, rule = "\n", "trailing-blank-lines"
-            else:
-                new, rule = "\n\n", "paragraph-break"
-            if match.group() != new:
-                edits.append(Edit("", rule, start, end, match.group(), new, "one blank line between paragraphs"))
-        if text and not text.endswith("\n"):
-            edits.append(Edit("", "final-newline", len(text), len(text), "", "\n", "text ends with LF"))
-        document.apply(self.name, edits)
+        size = len(text)
+        head = size - len(text.lstrip("\n"))
+        if head == size:  # empty, or nothing but line breaks: one run, at the start
+            if text:
+                document.apply(self.name, [Edit("", "leading-blank-lines", 0, size, text, "", REASON)])
+            return document
+        tail = size - len(text.rstrip("\n"))
+        # The breaks between paragraphs that are not one blank line, as one run, with the
+        # text they leave; the first and last runs of breaks are edits of their own.
+        parts: list[LogEntry] = []
+        if head:
+            parts.append([Edit("", "leading-blank-lines", 0, head, text[:head], "", REASON)])
+        after = text
+        split = MIDDLE_BREAK.split(text)
+        if len(split) > 1:
+            made = EditRun.from_split("paragraph-break", "\n\n", REASON, split)
+            assert made is not None, "a middle break is never empty nor one blank line"
+            parts.append(made[0])
+            after = made[1]
+        after = after[head : len(after) - tail]
+        if tail > 1:
+            parts.append([Edit("", "trailing-blank-lines", size - tail, size, text[size - tail :], "\n", REASON)])
+        elif not tail:
+            parts.append([Edit("", "final-newline", size, size, "", "\n", "text ends with LF")])
+        document.apply_parts(self.name, parts, after + "\n")
         return document
