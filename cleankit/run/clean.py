@@ -232,9 +232,10 @@ class _Run:
 
     def _warm_workers(self, tasks: list[Task]) -> Callable[[], None] | None:
         """With more than one local worker: what every worker would load for itself is loaded
-        in the parent before it forks them (:mod:`cleankit.run.warm`): what every document
-        needs now, the rest (returned) while the survey runs, for a run with enough files to
-        clean to need it."""
+        once, before the workers are forked, by the process that forks them (the executor's
+        warm nursery, else the parent: :mod:`cleankit.run.warm`): what every document needs
+        now, the rest (returned) while the survey runs, for a run with enough files to clean to
+        need it."""
         if not (isinstance(self.executor, LocalExecutor) and self.executor.jobs > 1):
             return None
         from cleankit.run import warm
