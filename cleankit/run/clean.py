@@ -112,8 +112,8 @@ def run_clean(
     prepare_outdir(outdir)
     lock = FolderLock(outdir)
     # The run's own executor (unless given one) forks its workers from nurseries, forked here
-    # before the run lists its files (the parent's size then is every worker's floor), which
-    # it reaps at the end.
+    # before the run lists and plans its files (the parent's size then is every worker's floor;
+    # the command line has its own list of the inputs by now), which it reaps at the end.
     own = LocalExecutor(settings.effective_jobs(), nursery=True)
     try:
         state = RunState(outdir)

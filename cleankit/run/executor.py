@@ -167,7 +167,6 @@ class LocalExecutor:
         finally:
             pool.stop()
 
-
     def _nursery_for(self, work: object) -> _Nursery | None:
         """The nursery that forks ``work``'s workers, if any (None: the parent forks them)."""
         if getattr(work, "forks_small", False):
@@ -210,7 +209,8 @@ class _Worker(Generic[T]):
     sizes: deque[int] = field(default_factory=deque)  # what each sent task takes of the pipe's buffer
 
     def waiting_bytes(self) -> int:
-        """The pickled bytes of the tasks sent after the one it runs (or is about to read)."""
+        """What the tasks sent after the one it runs (or is about to read) take of its pipe's
+        buffer."""
         return sum(self.sizes) - self.sizes[0] if self.sizes else 0
 
 
