@@ -156,10 +156,10 @@ class LocalExecutor:
                 pool.feed(queue)
                 for task, deaths, outcome in pool.ready():
                     if isinstance(outcome, _Died):
-                        if deaths >= 1:
+                        if outcome.counts and deaths >= 1:
                             yield lost(task, outcome.why)
                         else:
-                            queue.appendleft((task, deaths + 1))
+                            queue.appendleft((task, deaths + outcome.counts))
                     elif isinstance(outcome, _Raised):
                         raise WorkerError(f"cleaning {getattr(task, 'rel', task)!r} raised:\n{outcome.text}")
                     else:
@@ -181,6 +181,10 @@ class LocalExecutor:
 @dataclass
 class _Died:
     why: str
+    # Whether the death counts against the task: not when the nursery that forked the worker
+    # died first (its workers end with it, whatever they were running: a task sent on to another
+    # of them in that moment would be lost for no fault of its own).
+    counts: int = 1
 
 
 @dataclass
@@ -346,7 +350,9 @@ class _Pool(Generic[T, R]):
             fresh.conn.send(item[0])
             fresh.sent.append(item)
             fresh.sizes.append(size)
-        yield task, deaths, _Died(_death(worker.process))
+        process = worker.process
+        orphaned = isinstance(process, _Nursling) and process.nursery.ended(NURSERY_GRACE)
+        yield task, deaths, _Died(_death(process), counts=0 if orphaned else 1)
 
     def _restart(self, worker: _Worker[T]) -> _Worker[T]:
         for fd in [fd for fd, polled in self.polled.items() if polled is worker]:
@@ -480,6 +486,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+# How long a worker's death waits to see whether its nursery died first (deaths are rare).
+NURSERY_GRACE = 0.2
 # The nursery's workers are not the parent's children: it watches them through pidfds
 # (Linux 5.3). Without them, every worker is forked by the parent.
 PIDFDS = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
@@ -573,6 +581,12 @@ class _Nursery:
 
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    def ended(self, grace: float) -> bool:
+        """Has the nursery ended, waiting up to ``grace`` seconds for it (its workers get the
+        signal of its death while it ends: one may be seen dead before it is)?"""
+        self.process.join(timeout=grace)
+        return not self.process.is_alive()
 
     def close(self) -> None:
         self.conn.close()  # the nursery waits for what it forked, then ends
