@@ -13,6 +13,7 @@ passes (site learning before, near-duplicates after) run through one protocol
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -25,7 +26,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.document import EncodingInfo
@@ -110,12 +111,16 @@ def run_clean(
     pipeline = pipeline or Pipeline.from_settings(settings)
     prepare_outdir(outdir)
     lock = FolderLock(outdir)
-    # The run's own executor (unless given one) forks its late pools from a nursery, which it
-    # reaps at the end; it starts no process before its first pool.
+    # The run's own executor (unless given one) forks its workers from nurseries, forked here
+    # before the run lists and plans its files (the parent's size then is every worker's floor;
+    # the command line has its own list of the inputs by now), which it reaps at the end.
     own = LocalExecutor(settings.effective_jobs(), nursery=True)
     try:
         state = RunState(outdir)
-        run = _Run(outdir, settings, pipeline, state, executor or own)
+        chosen = executor or own
+        if isinstance(chosen, LocalExecutor) and (items is None or len(items) > 1):
+            chosen.start_nurseries([pipeline, *pipeline.stages])
+        run = _Run(outdir, settings, pipeline, state, chosen)
         try:
             summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
@@ -227,9 +232,10 @@ class _Run:
 
     def _warm_workers(self, tasks: list[Task]) -> Callable[[], None] | None:
         """With more than one local worker: what every worker would load for itself is loaded
-        in the parent before it forks them (:mod:`cleankit.run.warm`): what every document
-        needs now, the rest (returned) while the survey runs, for a run with enough files to
-        clean to need it."""
+        once, before the workers are forked, by the process that forks them (the executor's
+        warm nursery, else the parent: :mod:`cleankit.run.warm`): what every document needs
+        now, the rest (returned) while the survey runs, for a run with enough files to clean to
+        need it."""
         if not (isinstance(self.executor, LocalExecutor) and self.executor.jobs > 1):
             return None
         from cleankit.run import warm
@@ -237,11 +243,18 @@ class _Run:
         todo = sum(1 for task in tasks if task.prior is None)
         if todo < 2:
             return None
-        warm.warm_shared()
+        executor = self.executor
+        if not executor.in_warm_nursery(warm.warm_shared):
+            warm.warm_shared()
         if todo < warm.WARM_ALL_FILES:
             return None
-        pipeline = self.pipeline
-        return lambda: warm.warm_cleaning(pipeline)
+        cleaning = functools.partial(warm.warm_cleaning, self.pipeline)
+
+        def warm_cleaning() -> None:
+            if not executor.in_warm_nursery(cleaning):
+                cleaning()
+
+        return warm_cleaning
 
     def _write_summary(self, run: RunSummary) -> None:
         """summary.json: the folder's totals (every finished file's, from the run state) and
@@ -392,6 +405,7 @@ class _Surveyor:
     """The survey work of a worker: read a file once, ask each pass what it learns from it,
     or take what it learned from the same bytes last time."""
 
+    forks_warm: ClassVar[bool] = True  # its passes' stages are the pipeline's (LocalExecutor)
     passes: list[Any]
     cached: dict[str, dict[str, tuple[str, str]]]
     max_bytes: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from cleankit.core.corpus_pass import CorpusPass
 from cleankit.core.document import Document, EncodingInfo
@@ -38,7 +38,11 @@ def internal_error(exc: BaseException) -> str:
 
 
 class Cleaner:
-    """Cleans one input file into ``outdir``; one instance per worker process."""
+    """Cleans one input file into ``outdir``; one instance per worker process. Pickled whole
+    (the pipeline and stages by reference where a nursery inherited them: LocalExecutor), it
+    carries what its passes learned."""
+
+    forks_warm: ClassVar[bool] = True
 
     def __init__(
         self, pipeline: Pipeline, outdir: Path, passes: list[CorpusPass] | None = None, run_id: str = ""

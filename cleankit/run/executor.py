@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import io
 import mmap
 import multiprocessing
 import os
@@ -23,7 +24,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -50,7 +51,11 @@ LEAST_AHEAD = 2
 # with room to spare: more could block the parent in its send while the worker is blocked
 # sending a large result the parent is not reading (a deadlock). A larger task waits until
 # its worker is idle, reading its pipe. (320 survey tasks are ~64 KiB; a cleaning task, with
-# its decoding, ~0.6 kB.)
+# its decoding, ~0.6 kB.) The kernel charges each message to the buffer with its own
+# bookkeeping (a socket buffer per message, ~1.07 kB more than its bytes here: 167 messages of
+# 200 B filled the 208 KiB): counted in (MESSAGE_OVERHEAD), or 320 small survey tasks filled it
+# and the parent blocked in its send while the worker, its results unread, blocked in its own
+# (a 20,000-page run hung in its survey).
 AHEAD_BYTES = 65536
 # A worker that has more tasks waiting in its pipe holds its results and sends them together,
 # up to this many or this many pickled bytes: each message wakes the parent, and a wake-up
@@ -66,6 +71,7 @@ BATCH_BYTES = 262144
 BATCH_SECONDS = 0.2
 # Each message from a worker is one or more answers, each its pickled bytes after their length.
 _FRAME = struct.Struct("<I")
+MESSAGE_OVERHEAD = 1152
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -90,23 +96,55 @@ class LocalExecutor:
     worker was cleaning when it died is tried once more; if that kills a worker too, it fails
     alone (``lost``) and the others complete.
 
-    With ``nursery``, the first pool also forks a :class:`_Nursery`, and the workers of a
-    work that says it needs nothing the parent built later (``forks_small``) are forked from
-    it, not from the parent: a forked worker maps everything its parent has resident, and by
-    the end of a run the parent has grown with the corpus. Whoever makes such an executor
-    closes it (:meth:`close`), which reaps the nursery and so counts its workers' CPU among
-    the caller's children.
+    With ``nursery``, two :class:`_Nursery` processes are forked (by :meth:`start_nurseries`,
+    or else when the first pool starts), and a work's workers are forked from one of them, not
+    from the parent: a forked worker maps everything its parent has resident, and the parent
+    grows with the corpus (its file list, task list, what the passes learn and merge). The
+    workers of a work that says it needs nothing but its own pickle (``forks_small``: the late
+    pools) come from the bare nursery; those of a work that needs the stages' tables and the
+    pipeline the nursery inherited (``forks_warm``: the survey, the cleaning) come from the warm
+    one, which loads the tables itself (:meth:`in_warm_nursery`) once, for all of them. Whoever
+    makes such an executor closes it (:meth:`close`), which reaps the nurseries and so counts
+    their workers' CPU among the caller's children.
     """
 
     jobs: int
     nursery: bool = False
     _nursery: _Nursery | None = field(default=None, init=False, repr=False)
+    _warm: _Nursery | None = field(default=None, init=False, repr=False)
+
+    def start_nurseries(self, shared: Sequence[object] = ()) -> None:
+        """Fork the nurseries now, while the parent is small (before it lists the run's files):
+        every worker forked from them starts from this floor, whatever the corpus. ``shared``:
+        objects the nurseries inherit (the pipeline, its stages with their compiled rules),
+        which a work's pickle then names instead of copying (:func:`_dumps_work`)."""
+        if not (self.nursery and self.jobs > 1 and PIDFDS) or self._nursery is not None:
+            return
+        _SHARED.clear()
+        _SHARED.update((id(thing), thing) for thing in shared)
+        release_free_heap()  # its pages are every worker's floor
+        self._nursery = _Nursery("nursery")
+        self._warm = _Nursery("warm-nursery", [self._nursery])
+
+    def in_warm_nursery(self, action: Callable[[], None]) -> bool:
+        """Have the warm nursery run ``action`` (pickled; loading the stages' tables), before
+        it forks any worker asked for after this call, while the parent goes on; False when
+        there is no live warm nursery (the caller runs it itself)."""
+        warm = self._warm
+        if warm is None or not warm.alive():
+            return False
+        try:
+            return warm.run(_dumps_work(action))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return False
 
     def close(self) -> None:
-        """End the nursery, once every pool has stopped; it waits for its workers first."""
-        if self._nursery is not None:
-            self._nursery.close()
-            self._nursery = None
+        """End the nurseries, once every pool has stopped; each waits for its workers first."""
+        for nursery in (self._nursery, self._warm):
+            if nursery is not None:
+                nursery.close()
+        self._nursery = self._warm = None
+        _SHARED.clear()
 
     def results(self, tasks: list[T], work: Callable[[T], R], lost: Callable[[T, str], R]) -> Iterator[R]:
         jobs = min(self.jobs, max(1, len(tasks)))
@@ -127,11 +165,8 @@ class LocalExecutor:
         queue: deque[tuple[T, int]] = deque(
             (task, 0) for task in sorted(tasks, key=lambda t: _size(getattr(t, "path", "")), reverse=True)
         )
-        if self.nursery and self._nursery is None and PIDFDS:
-            release_free_heap()  # its pages are every late worker's floor
-            self._nursery = _Nursery()
-        small = getattr(work, "forks_small", False) and self._nursery is not None and self._nursery.alive()
-        pool = _Pool(work, jobs, self._nursery if small else None)
+        self.start_nurseries()
+        pool = _Pool(work, jobs, self._nursery_for(work))
         try:
             while queue or pool.busy():
                 pool.feed(queue)
@@ -139,10 +174,10 @@ class LocalExecutor:
                     if isinstance(outcome, _Again):
                         queue.appendleft((task, deaths))
                     elif isinstance(outcome, _Died):
-                        if deaths >= 1:
+                        if outcome.counts and deaths >= 1:
                             yield lost(task, outcome.why)
                         else:
-                            queue.appendleft((task, deaths + 1))
+                            queue.appendleft((task, deaths + outcome.counts))
                     elif isinstance(outcome, _Raised):
                         raise WorkerError(f"cleaning {getattr(task, 'rel', task)!r} raised:\n{outcome.text}")
                     else:
@@ -150,10 +185,24 @@ class LocalExecutor:
         finally:
             pool.stop()
 
+    def _nursery_for(self, work: object) -> _Nursery | None:
+        """The nursery that forks ``work``'s workers, if any (None: the parent forks them)."""
+        if getattr(work, "forks_small", False):
+            nursery = self._nursery
+        elif getattr(work, "forks_warm", False):
+            nursery = self._warm
+        else:
+            return None
+        return nursery if nursery is not None and nursery.alive() else None
+
 
 @dataclass
 class _Died:
     why: str
+    # Whether the death counts against the task: not when the nursery that forked the worker
+    # died first (its workers end with it, whatever they were running: a task sent on to another
+    # of them in that moment would be lost for no fault of its own).
+    counts: int = 1
 
 
 @dataclass
@@ -184,7 +233,7 @@ class _Worker(Generic[T]):
     process: _Process
     conn: Connection
     sent: deque[tuple[T, int]] = field(default_factory=deque)
-    sizes: deque[int] = field(default_factory=deque)  # each sent task's pickled bytes
+    sizes: deque[int] = field(default_factory=deque)  # what each sent task takes of the pipe's buffer
     # How many tasks the worker has started, written by the worker into memory it shares with
     # the parent (None: a worker the nursery forked, which sends each result at once); and
     # how many of its answers the parent has read.
@@ -192,7 +241,8 @@ class _Worker(Generic[T]):
     answered: int = 0
 
     def waiting_bytes(self) -> int:
-        """The pickled bytes of the tasks sent after the one it runs (or is about to read)."""
+        """What the tasks sent after the one it runs (or is about to read) take of its pipe's
+        buffer."""
         return sum(self.sizes) - self.sizes[0] if self.sizes else 0
 
     def running(self) -> int:
@@ -216,9 +266,15 @@ class _Pool(Generic[T, R]):
 
     def __init__(self, work: Callable[[T], R], jobs: int, nursery: _Nursery | None = None) -> None:
         self.work = work
+        # The nursery forks each worker from the work as its pipe message: pickled once. A
+        # work that does not pickle is forked by the parent, as it was before nurseries.
+        self.pickled_work = b""
+        if nursery is not None:
+            try:
+                self.pickled_work = _dumps_work(work)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                nursery = None
         self.nursery = nursery
-        # The nursery forks each worker from the work as its pipe message: pickled once.
-        self.pickled_work = bytes(ForkingPickler.dumps(work)) if nursery is not None else b""
         self.pending: tuple[tuple[T, int], bytes] | None = None
         self.workers: list[_Worker[T]] = []
         # One poll object for the pool's life (multiprocessing's wait() builds and fills a
@@ -270,7 +326,8 @@ class _Pool(Generic[T, R]):
             if len(worker.sent) >= depth(len(queue), len(self.workers)):
                 return False
             data = self._pickled(queue[0])
-            if worker.sent and worker.waiting_bytes() + len(data) > AHEAD_BYTES:
+            cost = len(data) + MESSAGE_OVERHEAD
+            if worker.sent and worker.waiting_bytes() + cost > AHEAD_BYTES:
                 return False  # sent when this worker has read more of its pipe (AHEAD_BYTES)
             try:
                 worker.conn.send_bytes(data)
@@ -280,7 +337,7 @@ class _Pool(Generic[T, R]):
                 self.workers[index] = self._restart(worker)
                 continue
             worker.sent.append(queue.popleft())
-            worker.sizes.append(len(data))
+            worker.sizes.append(cost)
             return True
 
     def _pickled(self, item: tuple[T, int]) -> bytes:
@@ -338,7 +395,9 @@ class _Pool(Generic[T, R]):
             fresh.sizes.append(size)
         for done, again in reversed(sent[:running]):
             yield done, again, _Again()
-        yield task, deaths, _Died(_death(worker.process))
+        process = worker.process
+        orphaned = isinstance(process, _Nursling) and process.nursery.ended(NURSERY_GRACE)
+        yield task, deaths, _Died(_death(process), counts=0 if orphaned else 1)
 
     def _restart(self, worker: _Worker[T]) -> _Worker[T]:
         for fd in [fd for fd, polled in self.polled.items() if polled is worker]:
@@ -543,42 +602,95 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+# How long a worker's death waits to see whether its nursery died first (deaths are rare).
+NURSERY_GRACE = 0.2
 # The nursery's workers are not the parent's children: it watches them through pidfds
 # (Linux 5.3). Without them, every worker is forked by the parent.
 PIDFDS = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 
 
-class _Nursery:
-    """A process forked when the run's first pool starts (the parent small then: its imports,
-    the shared tables, the task list), that forks workers when the parent asks, as they would
-    have been forked from the parent then. It waits for each worker it forked, and the parent
-    waits for it at the end (:meth:`close`): rusage counts their CPU among the run's children,
-    as it does for the parent's own workers."""
+# Objects a nursery inherited from the parent, by their id in the parent (the nursery, a
+# fork, has them at the same addresses): a work's pickle names them (:func:`_dumps_work`) and
+# a worker the nursery forks finds them in its own memory (:func:`_loads_work`).
+_SHARED: dict[int, object] = {}
 
-    def __init__(self) -> None:
+
+class _ByReference(ForkingPickler):
+    """Pickles the objects of :data:`_SHARED` as their id."""
+
+    def persistent_id(self, obj: object) -> int | None:
+        return id(obj) if _SHARED.get(id(obj), _SHARED) is obj else None  # _SHARED: not there
+
+
+def _dumps_work(work: object) -> bytes:
+    """A work as the nursery's message: the pipeline and stages it inherited named, not copied
+    (they hold what was compiled and loaded into them: a copy would be rebuilt in every worker),
+    everything else (a pass's learned furniture, the run's own objects) by value."""
+    buffer = io.BytesIO()
+    _ByReference(buffer, pickle.HIGHEST_PROTOCOL).dump(work)
+    return buffer.getvalue()
+
+
+class _FromShared(pickle.Unpickler):
+    """Finds the objects :class:`_ByReference` named in this process's :data:`_SHARED`."""
+
+    def persistent_load(self, pid: Any) -> object:
+        return _SHARED[pid]
+
+
+def _loads_work(data: bytes) -> Any:
+    return _FromShared(io.BytesIO(data)).load()
+
+
+class _Nursery:
+    """A process forked early in a run (the parent small then: its imports and the pipeline),
+    that forks workers when the parent asks, and runs what it is sent (loading the tables its
+    workers share). It waits for each worker it forked, and the parent waits for it at the end
+    (:meth:`close`): rusage counts their CPU among the run's children, as it does for the
+    parent's own workers. ``kind``: its name in a benchmark's figures."""
+
+    def __init__(self, kind: str, others: Sequence[_Nursery] = ()) -> None:
         # Both ends are Unix sockets: a worker's pipe end travels to the nursery as a descriptor.
         self.conn, child_end = multiprocessing.Pipe(duplex=True)
+        # One exchange at a time: the parent's thread beside a pool may send an action while
+        # the main thread asks for a worker.
+        self.lock = threading.Lock()
         context = multiprocessing.get_context("fork")
-        self.process = context.Process(target=_nurse, args=(child_end, self.conn, os.getpid()), daemon=True)
+        # The parent's ends of the other nurseries' pipes are closed in this one: a nursery
+        # ends when the parent closes its end, which no other process may hold.
+        ends = [self.conn, *(other.conn for other in others)]
+        self.process = context.Process(target=_nurse, args=(child_end, ends, os.getpid(), kind), daemon=True)
         with FORK_GUARD:
             self.process.start()
         child_end.close()
 
     def fork(self, work: bytes, conn: Connection) -> _Nursling:
-        """A worker serving ``conn`` with ``work`` (pickled), forked by the nursery."""
-        self.conn.send_bytes(work)
-        assert self.process.pid is not None
-        send_handle(self.conn, conn.fileno(), self.process.pid)
-        pid: int = self.conn.recv()
+        """A worker serving ``conn`` with ``work`` (pickled by :func:`_dumps_work`), forked by
+        the nursery."""
+        with self.lock:
+            self.conn.send(("fork", work))
+            assert self.process.pid is not None
+            send_handle(self.conn, conn.fileno(), self.process.pid)
+            pid: int = self.conn.recv()
         return _Nursling(self, pid, os.pidfd_open(pid))
+
+    def run(self, action: bytes) -> bool:
+        """Have the nursery call ``action`` (pickled) before its next fork; no answer awaited.
+        False when the nursery is gone."""
+        try:
+            with self.lock:
+                self.conn.send(("run", action))
+        except OSError:
+            return False
+        return True
 
     def wait(self, pid: int) -> int:
         """The exit code of a worker that has ended (a signal's as its negative number); 1 when
         the nursery is gone (it was killed, and its workers with it: what ended them is lost)."""
         try:
-            self.conn.send_bytes(b"")
-            self.conn.send(pid)
-            code: int = self.conn.recv()
+            with self.lock:
+                self.conn.send(("wait", pid))
+                code: int = self.conn.recv()
         except (OSError, EOFError):
             return 1
         return code
@@ -586,41 +698,54 @@ class _Nursery:
     def alive(self) -> bool:
         return self.process.is_alive()
 
+    def ended(self, grace: float) -> bool:
+        """Has the nursery ended, waiting up to ``grace`` seconds for it (its workers get the
+        signal of its death while it ends: one may be seen dead before it is)?"""
+        self.process.join(timeout=grace)
+        return not self.process.is_alive()
+
     def close(self) -> None:
         self.conn.close()  # the nursery waits for what it forked, then ends
         self.process.join()
 
 
-def _nurse(conn: Connection, parents_end: Connection, parent: int) -> None:
-    """The nursery: fork a worker for each work that arrives, wait for the ones the parent
-    says have ended, and for every other when the parent closes the pipe."""
+def _nurse(conn: Connection, parents_ends: list[Connection], parent: int, kind: str) -> None:
+    """The nursery: fork a worker for each work that arrives, run each action, wait for the
+    workers the parent says have ended, and for every other when the parent closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers (_serve)
-    parents_end.close()
+    for end in parents_ends:
+        end.close()
     release_inherited_locks()
     _die_with(parent)
     gc.freeze()  # as a worker's: its collections would copy the pages it shares
-    # A benchmark's figures: its own memory is every late worker's floor (no profile: its
-    # workers would inherit the profiler running).
+    # A benchmark's figures: its own memory is its workers' floor (no profile: its workers
+    # would inherit the profiler running).
     folder = os.environ.get(STATS_ENV, "")
-    stats = WorkerStats(_Nursery, folder, "") if folder else None
+    stats = WorkerStats(kind, folder, "") if folder else None
     while True:
         try:
-            work = conn.recv_bytes()
+            message, payload = conn.recv()
         except (EOFError, OSError):
             break
-        if not work:
-            conn.send(os.waitstatus_to_exitcode(os.waitpid(conn.recv(), 0)[1]))
-            continue
-        fd = recv_handle(conn)
-        nursery = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            conn.close()
-            _serve_pickled(work, Connection(fd), nursery)
-        os.close(fd)
-        conn.send(pid)
-        if stats is not None:
-            stats.tasks += 1
+        if message == "wait":
+            conn.send(os.waitstatus_to_exitcode(os.waitpid(payload, 0)[1]))
+        elif message == "run":
+            try:
+                _loads_work(payload)()
+            except Exception:  # a table not loaded here is loaded by each worker that needs it
+                traceback.print_exc()
+            gc.freeze()  # what it loaded, left out of the workers' collections as the rest
+        else:
+            fd = recv_handle(conn)
+            nursery = os.getpid()
+            pid = os.fork()
+            if pid == 0:
+                conn.close()
+                _serve_pickled(payload, Connection(fd), nursery)
+            os.close(fd)
+            conn.send(pid)
+            if stats is not None:
+                stats.tasks += 1
     with contextlib.suppress(ChildProcessError):
         while True:
             os.wait()
@@ -633,7 +758,7 @@ def _serve_pickled(work: bytes, conn: Connection, parent: int) -> NoReturn:
     nursery's loop."""
     code = 0
     try:
-        _serve(ForkingPickler.loads(work), conn, [], parent)
+        _serve(_loads_work(work), conn, [], parent)
     except BaseException:
         traceback.print_exc()
         code = 1

@@ -48,7 +48,9 @@ class WorkerStats:
     """Counts one worker's tasks and CPU; writes them (and its profile) when the worker ends."""
 
     def __init__(self, work: object, folder: str, profile: str, in_process: bool = False) -> None:
-        self.kind = (getattr(work, "__name__", None) or type(work).__name__).strip("_") or "work"
+        """``work``: what the worker runs, named by its function or class; or its name."""
+        name = work if isinstance(work, str) else getattr(work, "__name__", None) or type(work).__name__
+        self.kind = name.strip("_") or "work"
         self.in_process = in_process
         self.folder = folder
         self.profile_folder = profile

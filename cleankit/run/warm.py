@@ -1,5 +1,6 @@
-"""What the stages load on first use, loaded once in the parent of a run with more than one
-worker, so that the workers it forks inherit it instead of each loading its own copy.
+"""What the stages load on first use, loaded once in the process that forks a run's workers
+(the executor's warm nursery, else the parent) when the run has more than one worker, so that
+the workers inherit it instead of each loading its own copy.
 
 One process (``-j 1``) loads each of these once, when the first document needs it. With
 ``-j N`` every worker of every pool (the site-learning survey, the cleaning, the
@@ -11,10 +12,10 @@ depends on whether a table was loaded before it or for it, so outputs are the sa
 
 :func:`warm_shared` loads what every document needs (the character model, the ``t2s``
 converter of the comparison views), before the first pool forks; :func:`warm_cleaning` the
-rest, which the parent loads in a thread while the survey workers run (the parent only feeds them
-then). The second set is loaded only for a run of at least :data:`WARM_ALL_FILES` files: a
-few documents may never need a gloss check or a repair's word model, and loading them for
-nothing costs about a second.
+rest, while the survey workers run (the warm nursery between its forks; without one, the parent
+in a thread beside its feeding of the survey workers). The second set is loaded only for a
+run of at least :data:`WARM_ALL_FILES` files: a few documents may never need a gloss check
+or a repair's word model, and loading them for nothing costs about a second.
 """
 
 from __future__ import annotations

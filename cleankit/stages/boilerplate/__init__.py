@@ -784,6 +784,18 @@ class SiteLearningPass:
             jsonl=self.jsonl,
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The pass with what it learned into its stage: a worker whose stage was not pickled
+        with it (a nursery's, which has the pipeline from before the survey) gets the
+        furniture from here."""
+        return {**self.__dict__, "site_furniture": self.stage.site_furniture}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        furniture = state.pop("site_furniture")
+        self.__dict__.update(state)
+        self.stage.site_furniture = furniture
+
     def survey_id(self) -> str:
         """What a cached survey depends on besides the file's bytes (``shapes``: surveys hold
         line shapes, not the lines of earlier versions)."""
