@@ -320,7 +320,7 @@ def test_a_workers_answers_are_held_for_a_batch_and_sent_together_within_its_tim
     assert outbox.put(bytes(ForkingPickler.dumps(("result", "甲"))), hold=True)
     assert outbox.put(bytes(ForkingPickler.dumps(("raised", "乙"))), hold=False)
     assert list(_answers(parent_end.recv_bytes())) == [("result", "甲"), ("raised", "乙")]
-    # Without batching (a worker the nursery forked), every answer goes at once.
+    # Without batching (no count shared with the parent), every answer goes at once.
     plain = _Outbox(child_end, batching=False)
     assert plain.put(bytes(ForkingPickler.dumps(("result", 1))), hold=True)
     assert list(_answers(parent_end.recv_bytes())) == [("result", 1)]
@@ -343,6 +343,54 @@ def test_answers_held_by_a_worker_that_dies_are_redone_and_only_its_running_task
         f"lost {killer}: the worker process cleaning it killed by SIGKILL (out of memory, or a crash); the other "
         "documents went on"
     ])
+
+
+@dataclass
+class _FastSmall:
+    """Fast tasks for workers the nursery forks; task 90 kills its worker."""
+
+    forks_small: ClassVar[bool] = True
+
+    def __call__(self, n: int) -> tuple[str, int]:
+        if n == 90:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return f"done {n}", os.getppid()
+
+
+def test_workers_the_nursery_forks_batch_their_answers_and_a_death_blames_the_running_task() -> None:
+    # The nursery was forked before the count of started tasks existed: it reaches each worker
+    # as a memfd beside its pipe, so these workers hold answers for a batch as the parent's do.
+    executor = LocalExecutor(2, nursery=True)
+    assert list(executor.results([1, 2, 3], lambda n: n, _lost))  # the first pool: the nursery starts
+    results = list(executor.results(list(range(300)), _FastSmall(), _lost))
+    executor.close()
+    done = [result for result in results if isinstance(result, tuple)]
+    assert sorted(text for text, _ in done) == sorted(f"done {n}" for n in range(300) if n != 90)
+    assert os.getpid() not in {parent for _, parent in done}  # the nursery's children
+    assert [result for result in results if isinstance(result, str)] == [
+        "lost 90: the worker process cleaning it killed by SIGKILL (out of memory, or a crash); the other "
+        "documents went on"
+    ]
+    # The count of started tasks the parent reads is the one the nursery's worker writes, and
+    # with tasks waiting in its pipe the worker holds its answers for one message.
+    import multiprocessing
+
+    from cleankit.run.executor import _FRAME, _answers, _dumps_work, _Nursery
+
+    nursery = _Nursery("test")
+    parent_end, child_end = multiprocessing.Pipe()
+    nursling, counter = nursery.fork(_dumps_work(_FastSmall()), child_end)
+    child_end.close()
+    for n in range(5):
+        parent_end.send(n)
+    answers = []
+    while len(answers) < 5:
+        answers += list(_answers(parent_end.recv_bytes()))
+    assert [value for _, (value, _) in answers] == [f"done {n}" for n in range(5)]
+    assert _FRAME.unpack_from(counter)[0] == 5
+    parent_end.close()
+    nursery.close()
+    assert nursling.pid not in {child.pid for child in multiprocessing.active_children()}
 
 
 def test_the_task_a_dead_worker_was_running_is_found_from_the_count_it_shared() -> None:

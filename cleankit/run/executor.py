@@ -235,8 +235,8 @@ class _Worker(Generic[T]):
     sent: deque[tuple[T, int]] = field(default_factory=deque)
     sizes: deque[int] = field(default_factory=deque)  # what each sent task takes of the pipe's buffer
     # How many tasks the worker has started, written by the worker into memory it shares with
-    # the parent (None: a worker the nursery forked, which sends each result at once); and
-    # how many of its answers the parent has read.
+    # the parent (None: a worker that sends each result at once); and how many of its answers
+    # the parent has read.
     started: mmap.mmap | None = None
     answered: int = 0
 
@@ -290,12 +290,12 @@ class _Pool(Generic[T, R]):
         parent_end, child_end = multiprocessing.Pipe()
         if self.nursery is not None:
             try:
-                started = self.nursery.fork(self.pickled_work, child_end)
+                nursling, counter = self.nursery.fork(self.pickled_work, child_end)
             except (OSError, EOFError):  # the nursery was killed: its workers are forked as others
                 self.nursery = None
             else:
                 child_end.close()
-                return _Worker(started, parent_end)
+                return _Worker(nursling, parent_end, started=counter)
         others = [worker.conn for worker in self.workers] + [parent_end]
         counter = mmap.mmap(-1, _FRAME.size)  # shared with the forked worker
         context = multiprocessing.get_context("fork")
@@ -664,15 +664,23 @@ class _Nursery:
             self.process.start()
         child_end.close()
 
-    def fork(self, work: bytes, conn: Connection) -> _Nursling:
+    def fork(self, work: bytes, conn: Connection) -> tuple[_Nursling, mmap.mmap]:
         """A worker serving ``conn`` with ``work`` (pickled by :func:`_dumps_work`), forked by
-        the nursery."""
-        with self.lock:
-            self.conn.send(("fork", work))
-            assert self.process.pid is not None
-            send_handle(self.conn, conn.fileno(), self.process.pid)
-            pid: int = self.conn.recv()
-        return _Nursling(self, pid, os.pidfd_open(pid))
+        the nursery, and the count of tasks it starts, in memory it shares with the parent (a
+        memfd sent beside the pipe: the nursery was forked before this count existed)."""
+        counter_fd = os.memfd_create("cleankit-started")
+        try:
+            os.ftruncate(counter_fd, _FRAME.size)
+            counter = mmap.mmap(counter_fd, _FRAME.size)
+            with self.lock:
+                self.conn.send(("fork", work))
+                assert self.process.pid is not None
+                send_handle(self.conn, conn.fileno(), self.process.pid)
+                send_handle(self.conn, counter_fd, self.process.pid)
+                pid: int = self.conn.recv()
+        finally:
+            os.close(counter_fd)
+        return _Nursling(self, pid, os.pidfd_open(pid)), counter
 
     def run(self, action: bytes) -> bool:
         """Have the nursery call ``action`` (pickled) before its next fork; no answer awaited.
@@ -737,12 +745,14 @@ def _nurse(conn: Connection, parents_ends: list[Connection], parent: int, kind: 
             gc.freeze()  # what it loaded, left out of the workers' collections as the rest
         else:
             fd = recv_handle(conn)
+            counter_fd = recv_handle(conn)
             nursery = os.getpid()
             pid = os.fork()
             if pid == 0:
                 conn.close()
-                _serve_pickled(payload, Connection(fd), nursery)
+                _serve_pickled(payload, Connection(fd), nursery, counter_fd)
             os.close(fd)
+            os.close(counter_fd)
             conn.send(pid)
             if stats is not None:
                 stats.tasks += 1
@@ -753,12 +763,14 @@ def _nurse(conn: Connection, parents_ends: list[Connection], parent: int, kind: 
         stats.finish()
 
 
-def _serve_pickled(work: bytes, conn: Connection, parent: int) -> NoReturn:
-    """A worker forked by the nursery: it serves, then ends without returning into the
-    nursery's loop."""
+def _serve_pickled(work: bytes, conn: Connection, parent: int, counter_fd: int) -> NoReturn:
+    """A worker forked by the nursery: it serves (its count of started tasks in the memory
+    ``counter_fd`` shares with the parent), then ends without returning into the nursery's loop."""
     code = 0
     try:
-        _serve(_loads_work(work), conn, [], parent)
+        started = mmap.mmap(counter_fd, _FRAME.size)
+        os.close(counter_fd)
+        _serve(_loads_work(work), conn, [], parent, started)
     except BaseException:
         traceback.print_exc()
         code = 1
