@@ -359,15 +359,11 @@ class Document:
                     pieces.append(part.new)
                 cursor = part.ends[-1]
                 continue
-            for edit in part:
-                start = edit.start
-                end = edit.end
-                if start < cursor or end < start or end > size or text[start:end] != edit.old or edit.old == edit.new:
-                    _raise_conflict(stage, text, part, cursor)
-                if build:
-                    pieces.append(text[cursor:start])
-                    pieces.append(edit.new)
-                cursor = end
+            # An edit list's pieces are built even when the text is given (a few edits a step).
+            end = _splice_into(pieces, text, part, cursor)
+            if end is None:
+                _raise_conflict(stage, text, part, cursor)
+            cursor = end
         if not build:
             return ""
         pieces.append(text[cursor:])
@@ -412,8 +408,17 @@ def _spliced(text: str, batch: list[Edit]) -> list[str] | None:
     """The pieces of ``text`` with ``batch`` applied in its order (None: an edit overlaps the
     one before it, lies outside the text, does not hold the text it names, or changes nothing)."""
     pieces: list[str] = []
+    cursor = _splice_into(pieces, text, batch, 0)
+    if cursor is None:
+        return None
+    pieces.append(text[cursor:])
+    return pieces
+
+
+def _splice_into(pieces: list[str], text: str, batch: list[Edit], cursor: int) -> int | None:
+    """Append to ``pieces`` the text from ``cursor`` to each edit of ``batch`` and its new text,
+    in the batch's order; where the last edit ends (None: an edit fails :func:`_spliced`'s checks)."""
     append = pieces.append
-    cursor = 0
     size = len(text)
     for edit in batch:
         start = edit.start
@@ -425,8 +430,7 @@ def _spliced(text: str, batch: list[Edit]) -> list[str] | None:
         append(text[cursor:start])
         append(new)
         cursor = end
-    append(text[cursor:])
-    return pieces
+    return cursor
 
 
 def _raise_conflict(stage: str, text: str, batch: list[Edit], cursor: int = 0) -> NoReturn:
