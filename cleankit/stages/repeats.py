@@ -57,6 +57,7 @@ from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
 from cleankit.text.lazy_pattern import lazy_compile
+from cleankit.text.plausibility import word_model
 from cleankit.text.small import use_numpy
 
 if TYPE_CHECKING:
@@ -958,7 +959,7 @@ def _continues_count(passage: str, sentence: str) -> bool:
 
 def different_words(view: str, other: str) -> bool:
     """Whether two near-identical canonical views differ by whole words: a run of two or more
-    Han characters where the other has other Han characters. A regulation's parallel clauses
+    Han characters where the other has other Han characters, or none inside the text. A regulation's parallel clauses
     read so (``依參賽作品之作曲、作詞、編曲類別…`` / ``…演奏、演唱、詮釋類別…``; ``對新臺幣特定金錢信託``
     / ``對外幣特定金錢信託``): each is the page's own text. A scraper's copy differs by what a
     window or a cut leaves (a truncated or dropped character, width, script: folded away
@@ -969,6 +970,12 @@ def different_words(view: str, other: str) -> bool:
     >>> different_words("依照本行对新台币特定金钱信托投资", "依照本行对外币特定金钱信托投资")
     True
     >>> different_words("推进新型工业化的发展和改革", "推进新型工业和的发展及改革")  # single characters
+    False
+    >>> different_words("主旨：修正施行细则第五条条文。", "主旨：预告修正施行细则第五条条文。")
+    True
+    >>> different_words("推进新型工业化的发展和改革", "新型工业化的发展和改革")  # a window's cut edge
+    False
+    >>> different_words("产学研深度融合的技术创新体系", "产学研深度融合术创新体系")  # characters lost
     False
     """
     if view == other:
@@ -984,7 +991,15 @@ def different_words(view: str, other: str) -> bool:
             runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
     for start, end, other_start, other_end in runs:
         mine, theirs = view[start:end], other[other_start:other_end]
-        if mine and theirs and max(len(mine), len(theirs)) >= 2 and all(map(is_han, mine + theirs)):
+        if max(len(mine), len(theirs)) < 2 or not all(map(is_han, mine + theirs)):
+            continue
+        if mine and theirs:
+            return True
+        # A word inserted inside the text (修正 / 预告修正) makes another notice; a cut or a
+        # window loses text at the copy's ends, and characters lost inside it rarely make a
+        # word of the dictionary (深度融合的技术 / 深度融合术).
+        inside = 0 < start and end < len(view) and 0 < other_start and other_end < len(other)
+        if inside and (mine or theirs) in word_model().freq:
             return True
     return False
 
