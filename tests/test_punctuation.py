@@ -202,3 +202,26 @@ def test_a_line_of_closing_marks_ends_the_line_before_it(text: str, expected: st
 )
 def test_other_lines_of_marks_stay(text: str) -> None:
     assert run(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("科技创新\n,\n其中", "科技创新\n，\n其中"),
+        ("共1,000\n,\n", "共1,000\n，\n"),  # its neighbours are digits, the page is Chinese
+        ("See the list\n,\n", "See the list\n,\n"),  # no Chinese on the page
+    ],
+)
+def test_a_mark_alone_on_its_line_follows_the_page(text: str, expected: str) -> None:
+    assert run(text).text == expected
+
+
+def test_a_mark_alone_on_its_line_reads_the_same_when_the_output_is_cleaned_again() -> None:
+    """The repeated line removed by the first cleaning stood between the mark and the text
+    above it: the second cleaning must not find a Chinese neighbour the first did not."""
+    from cleankit import Pipeline, Settings
+
+    pipeline = Pipeline.from_settings(Settings())
+    once = pipeline.clean_text("的重要方法，通1,000科技创新\n的重要方法，通1,000\n,")
+    assert once.text.endswith("\n，\n")
+    assert pipeline.clean_text(once.text).text == once.text

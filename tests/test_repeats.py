@@ -123,6 +123,17 @@ def test_an_amended_article_beside_the_article_it_amends_loses_no_passage() -> N
     assert paragraphs(document.text) == [amended, current] and not document.edits
 
 
+def test_notices_that_differ_by_an_inserted_word_stay() -> None:
+    # Two gazette notices of one page: an amendment and the draft of another one announced for
+    # comment (预告), one word apart. A copy that lost characters inside a word is still a repeat.
+    first = "主旨：修正「公務人員退休撫卹基金管理條例施行細則」第五條條文，並自即日起生效。"
+    second = first.replace("修正", "預告修正")
+    assert fuzz.ratio(canonical(first), canonical(second)) >= 90, "near-identical by the similarity alone"
+    assert paragraphs(dedup(layout(first, second)).text) == [first, second]
+    damaged = first.replace("撫卹基金", "撫金")
+    assert paragraphs(dedup(layout(first, damaged)).text) == [first]
+
+
 def test_different_paragraphs_sharing_phrases_stay() -> None:
     first = "".join(SENTENCES[2:5])
     second = SENTENCES[2][:20] + "，" + "".join(SENTENCES[8:11])

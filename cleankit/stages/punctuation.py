@@ -275,14 +275,37 @@ def lost_character_marks(text: str) -> list[int]:
     return found
 
 
+def _alone_on_its_line(text: str, position: int) -> bool:
+    r"""Whether the mark at ``position`` is the only visible character of its line.
+
+    >>> _alone_on_its_line("科技创新\n,\n", 5), _alone_on_its_line("科技创新\n, 其中", 5)
+    (True, False)
+    """
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    line = text[start : len(text) if end < 0 else end]
+    return line.strip(" \t\r\u3000\u00a0") == text[position]
+
+
 def width_edits(text: str) -> Iterator[Edit]:
     protected = _Protected.of(text)
     lost = set(lost_character_marks(text))
     around = _width_neighbours(text)
     chinese_document: bool | None = None  # computed only when a mark needs it
+    chinese_anywhere: bool | None = None
     for match in HALF_WIDTH.finditer(text):
         position = match.start()
         if position in protected or _english_style(text, position) or position in lost:
+            continue
+        if _alone_on_its_line(text, position):
+            # A mark alone on its line stands in no text: its nearest characters are on other
+            # lines, which a later stage may remove (a repeated line, furniture), so cleaning
+            # the output again would read other neighbours. Any Chinese on the page decides,
+            # which no later removal or join can turn from absent to present.
+            if chinese_anywhere is None:
+                chinese_anywhere = any(map(is_chinese, text))
+            if chinese_anywhere:
+                yield Edit("", "width", position, position + 1, match.group(), WIDTH_MAP[match.group()], "")
             continue
         convert = _in_chinese(around, position, position + 1)
         if not convert:

@@ -998,7 +998,7 @@ def different_words(view: str, other: str) -> bool:
         # A word inserted inside the text (修正 / 预告修正) makes another notice; a cut or a
         # window loses text at the copy's ends, and characters lost inside it rarely make a
         # word of the dictionary (深度融合的技术 / 深度融合术).
-        inside = 0 < start and end < len(view) and 0 < other_start and other_end < len(other)
+        inside = start > 0 and end < len(view) and other_start > 0 and other_end < len(other)
         if inside and (mine or theirs) in word_model().freq:
             return True
     return False
