@@ -130,8 +130,42 @@ def test_notices_that_differ_by_an_inserted_word_stay() -> None:
     second = first.replace("修正", "預告修正")
     assert fuzz.ratio(canonical(first), canonical(second)) >= 90, "near-identical by the similarity alone"
     assert paragraphs(dedup(layout(first, second)).text) == [first, second]
+    # Read the other way round, the copies' anchors align 修正 with 修正 and leave 主旨： facing
+    # 旨：預告: the edges alone differ by no whole word, the paragraphs do.
+    assert paragraphs(dedup(layout(second, first)).text) == [second, first]
     damaged = first.replace("撫卹基金", "撫金")
     assert paragraphs(dedup(layout(first, damaged)).text) == [first]
+
+
+# Items of a disciplinary decision (Control Yuan, Taiwan; cut down): each states the same
+# finding, in runs of its own length, so cutting one shared passage leaves another.
+DECISION_ITEMS = [
+    (
+        "由陈瑞椿在消费者贷款申请书暨约定事项、个人小额贷款押品勘估报告表（兼估价检核表）、不动产放款值计"
+        "算表等业务上登载之文书上盖印表示认可，复在个人小额贷款审核及准驳情形表拟具核贷条件并盖印表示认可"
+        "后，陈金富书面审查后认为无讹复将相关文书转呈黄嘉钦，"
+    ),
+    (
+        "续由被付惩戒人于消费者贷款申请书暨约定事项、个人小额贷款押品勘估报告表（兼估价检核表）、不动产放"
+        "款值计算表等业务上登载之文书上，由陈瑞椿在消费者贷款申请书暨约定事项、个人小额贷款押品勘估报告表"
+        "（兼估价检核表）、不动产放款值计算表等业务上登载之文书上盖印表示认可，复在个人小额贷款审核及准驳"
+        "情形表拟具核贷条件并盖印表示认可后，陈金富书面审查后认为无讹复将相关文书转呈黄嘉钦，黄嘉钦复在消"
+        "费者贷款申请书暨约定事项、个人小额贷款审核及准驳情形表批示如数核贷，"
+    ),
+    (
+        "足生损害于出卖人及大甲分行，续由被付惩戒人于消费者贷款申请书暨约定事项、个人小额贷款押品勘估报告"
+        "表（兼估价检核表）、不动产放款值计算表等业务上登载之文书上，由陈瑞椿在消费者贷款申请书暨约定事项"
+        "、个人小额贷款押品勘估报告表（兼估价检核表）、不动产放款值计算表等业务上登载之文书上盖印表示认可"
+        "，复在个人小额贷款审核及准驳情形表拟具核贷条件并盖印表示认可后，陈金富书面审查后认为无讹复将相关"
+        "文书转呈黄嘉钦，黄嘉钦复在消费者贷款申请书暨约定事项、个人小额贷款审核及准驳情形表批示如数核贷，"
+    ),
+]
+
+
+def test_cutting_a_passage_leaves_nothing_for_a_second_reading() -> None:
+    document = dedup(layout(*DECISION_ITEMS))
+    assert any(edit.rule == "passage" for edit in document.edits)
+    assert RepeatsStage().find_edits(document.text) == []
 
 
 def test_different_paragraphs_sharing_phrases_stay() -> None:

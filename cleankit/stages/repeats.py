@@ -226,7 +226,10 @@ class RepeatsStage:
         # Read out of document order, a short repeated line can be judged against another copy
         # than a reading in document order would take; readings in document order settle
         # what is left (one more step, rarely two), so cleaning the output finds nothing.
-        while reordered:
+        # So can a passage cut from a paragraph: what is left of it can share another passage
+        # with a paragraph it did not before.
+        unsettled = reordered or any(edit.rule == "passage" for edit in edits)
+        for _ in range(MAX_SETTLING_READINGS if unsettled else 0):
             edits, _ = self._find(document.text, may_reorder=False)
             if not document.apply(self.name, edits):
                 break
@@ -321,9 +324,7 @@ class RepeatsStage:
 
     # -- finding -------------------------------------------------------------------
 
-    def _index(
-        self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: Offsets
-    ) -> None:
+    def _index(self, view: str, index: int, anchors: dict[str, list[tuple[int, int]]], repeated: Offsets) -> None:
         """Index the anchors of a kept paragraph at every ``stride``-th offset: a later
         copy is scanned at every offset, so any match of at least ``min_chars`` still
         contains an indexed anchor (stride = min_chars - anchor_chars + 1). Anchors that
@@ -404,6 +405,10 @@ class RepeatsStage:
         score = Levenshtein.normalized_similarity(first, second, score_cutoff=self.similarity)
         return score >= self.similarity
 
+    def _parallel(self, view: str, other: str) -> bool:
+        """Whether two paragraphs are parallel clauses: near-identical, but differing by words."""
+        return self._similar(view, other) and different_words(view, other)
+
     def _whole_repeat(self, view: str, segments: list[Segment], kept_views: dict[int, str]) -> Segment | None:
         """The segment that makes the whole paragraph a copy of (part of) a kept one."""
         allowed = len(view) * (1.0 - self.similarity)
@@ -428,7 +433,10 @@ class RepeatsStage:
             )
             if any(len(mine) > self.anchor_chars and not _edited(mine, theirs) for mine, theirs in edges):
                 continue
-            if self._similar(view, other[lo:hi]) and not different_words(view, other[lo:hi]):
+            # The edges are aligned by length, so paragraphs that differ by a word at an edge
+            # (主旨：修正… / 主旨：预告修正…) are told apart whole.
+            aligned = other[lo:hi]
+            if self._similar(view, aligned) and not different_words(view, aligned) and not self._parallel(view, other):
                 return segment
         return _cut_paragraph_repeated(view, segments, kept_views)
 
@@ -452,9 +460,8 @@ class RepeatsStage:
             return None  # leader dots, rules or a table's borders: layout that two lines share, no passage
         if not self._similar(mine, theirs) or different_words(mine, theirs):
             return None
-        # Two parallel clauses (near-identical paragraphs that differ by words) share long
-        # passages; neither is a graft in the other.
-        if self._similar(view, other) and different_words(view, other):
+        # Two parallel clauses share long passages; neither is a graft in the other.
+        if self._parallel(view, other):
             return None
         here = memo.copy(index, para_text, view, segment.start, segment.end)
         there = memo.copy(segment.kept, kept_text, other, segment.kept_start, segment.kept_end)
@@ -697,6 +704,8 @@ EDGE_SLACK = 8
 # Passages grafted into paragraphs read earlier make the document be read again with the
 # original first; beyond this many such grafts in one document, the later copy goes.
 MAX_REORDERS = 8
+# Readings in document order after the first (see RepeatsStage.run).
+MAX_SETTLING_READINGS = 3
 # The Levenshtein similarity an unmatched edge of a near-identical copy keeps with the other
 # copy's edge: edited text keeps most of it; a different opening shares a character or two.
 EDITED_EDGE_SIMILARITY = 0.5
@@ -816,7 +825,8 @@ def _junction(before: str, passage: str, after: str) -> tuple[int, int]:
     """The character pairs the last sentence before a passage shares with the passage's first
     sentence, and with the first sentence after the passage (0 where there is none).
 
-    >>> _junction("国务院常务会议审议通过了事故调查报告。", "调查组由应急管理部牵头组成。", "会议指出，事故调查报告认定这是一起责任事故。")
+    >>> before, passage = "国务院常务会议审议通过了事故调查报告。", "调查组由应急管理部牵头组成。"
+    >>> _junction(before, passage, "会议指出，事故调查报告认定这是一起责任事故。")
     (1, 6)
     """
     last = _last_sentence(before)
