@@ -53,6 +53,7 @@ from rapidfuzz.distance import Levenshtein
 from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
+from cleankit.speedups import compiled as _compiled
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
@@ -349,6 +350,20 @@ class RepeatsStage:
     ) -> list[Segment]:
         """Aligned stretches of ``view`` found from the anchors at ``offsets`` (ascending:
         the offsets whose anchor occurs elsewhere in the document)."""
+        if _compiled is not None:
+            matches = _compiled.anchor_matches(view, anchors, kept_views, _ints(offsets), self.anchor_chars)
+            return self._merge([Segment(*match) for match in matches])
+        return self._merge(self._anchor_matches(view, anchors, kept_views, offsets))
+
+    def _anchor_matches(
+        self,
+        view: str,
+        anchors: dict[str, list[tuple[int, int]]],
+        kept_views: dict[int, str],
+        offsets: Offsets,
+    ) -> list[Segment]:
+        """:meth:`_segments`' matches before they are merged, in Python (the reference for
+        ``cleankit._speedups.anchor_matches``): the longest extension of each indexed anchor."""
         size = self.anchor_chars
         found: list[Segment] = []
         view_size = len(view)
@@ -382,7 +397,7 @@ class RepeatsStage:
             assert best is not None
             found.append(best)
             floor = best.end
-        return self._merge(found)
+        return found
 
     def _merge(self, segments: list[Segment]) -> list[Segment]:
         """Join exact runs on the same kept paragraph separated by a few edited characters."""

@@ -19,6 +19,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.core.document import Edit
+from cleankit.speedups import compiled as _compiled
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose, slots_seen
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
@@ -439,6 +440,13 @@ def _finish(paths: list[_Path], search: _Search) -> list[_Path]:
 def _dedupe(paths: list[_Path], keep: int) -> list[_Path]:
     """The first ``keep`` paths (in the given order) that differ in their last two
     characters or their pending byte."""
+    if _compiled is not None:
+        return _compiled.dedupe(paths, keep)
+    return _dedupe_python(paths, keep)
+
+
+def _dedupe_python(paths: list[_Path], keep: int) -> list[_Path]:
+    """:func:`_dedupe` in Python (the reference for ``cleankit._speedups.dedupe``)."""
     seen = set()
     unique = []
     for path in paths:

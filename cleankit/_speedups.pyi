@@ -1,0 +1,23 @@
+# Types of the compiled inner loops (cleankit/_speedups.c); each mirrors a Python reference.
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+_P = TypeVar("_P", bound=tuple[Any, ...])
+
+def total_logp(
+    text: str,
+    score: float,
+    pairs: dict[str, float],
+    unseen: dict[str, float],
+    bigrams: dict[str, int],
+    pair_logp: Callable[[str, str], float],
+    unseen_logp: Callable[[str], float],
+) -> float: ...
+def anchor_matches(
+    view: str,
+    anchors: dict[str, list[tuple[int, int]]],
+    kept_views: dict[int, str],
+    offsets: Iterable[int],
+    size: int,
+) -> list[tuple[int, int, int, int, int]]: ...
+def dedupe(paths: list[_P], keep: int) -> list[_P]: ...
