@@ -8,11 +8,13 @@
  * does little work per step, so the interpreter's dispatch is most of its cost.
  *
  *   total_logp      ChineseModel.total_logp's loop (cleankit/text/plausibility.py)
- *   anchor_matches  RepeatStage._segments' anchor extension (cleankit/stages/repeats.py)
+ *   anchor_matches  RepeatsStage._segments' anchor extension (cleankit/stages/repeats.py)
  *   dedupe          byte_shift._dedupe (cleankit/stages/mojibake/byte_shift.py)
+ *   min_hashes      signature's block loop (cleankit/neardup/signature.py)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 /* A str of the two code points: the exact (canonical) kind for its widest character, as a
  * str built in Python would have, or it would not compare equal to the dictionaries' keys. */
@@ -332,13 +334,101 @@ fail:
     return NULL;
 }
 
+/* A C-contiguous buffer of uint32 (format "I", or "L"/"=I"/"<I" of 4 bytes), writable if asked. */
+static int
+uint32_buffer(PyObject *object, Py_buffer *view, int writable, const char *name)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+        return -1;
+    }
+    const char *format = view->format == NULL ? "B" : view->format;
+    if (*format == '=' || *format == '<' || *format == '@') {
+        format++;
+    }
+    if (view->itemsize != 4 || (strcmp(format, "I") != 0 && strcmp(format, "L") != 0)) {
+        PyErr_Format(PyExc_TypeError, "min_hashes: %s must hold uint32", name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* min_hashes(hashes, a, b, result) -> None
+ *
+ * result[p] = min(result[p], min over h of (a[p] * h + b[p]) mod 2**32) for every permutation p,
+ * in place: what signature's numpy block loop computes (multiply, add, row minimum), in one pass
+ * and without its (permutations x block) buffer. uint32 arithmetic wraps the same way in both. */
+/* The loop alone, compiled twice where GCC can pick at load time: x86-64's baseline (SSE2)
+ * has no 32-bit vector multiply or unsigned minimum, AVX2 has both: 133 against 19 us for 3,000 hashes x 128 permutations here. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+min_hash_loop(const uint32_t *h, Py_ssize_t count, const uint32_t *pa, const uint32_t *pb, uint32_t *out,
+              Py_ssize_t permutations)
+{
+    for (Py_ssize_t p = 0; p < permutations; p++) {
+        uint32_t multiplier = pa[p], offset = pb[p], low = out[p];
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint32_t value = multiplier * h[i] + offset;
+            low = value < low ? value : low;
+        }
+        out[p] = low;
+    }
+}
+
+static PyObject *
+speedups_min_hashes(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "min_hashes takes 4 arguments");
+        return NULL;
+    }
+    Py_buffer hashes, a, b, result;
+    if (uint32_buffer(args[0], &hashes, 0, "hashes") < 0) {
+        return NULL;
+    }
+    if (uint32_buffer(args[1], &a, 0, "a") < 0) {
+        PyBuffer_Release(&hashes);
+        return NULL;
+    }
+    if (uint32_buffer(args[2], &b, 0, "b") < 0) {
+        PyBuffer_Release(&hashes);
+        PyBuffer_Release(&a);
+        return NULL;
+    }
+    if (uint32_buffer(args[3], &result, 1, "result") < 0) {
+        PyBuffer_Release(&hashes);
+        PyBuffer_Release(&a);
+        PyBuffer_Release(&b);
+        return NULL;
+    }
+    Py_ssize_t count = hashes.len / 4, permutations = result.len / 4;
+    PyObject *answer = Py_None;
+    if (a.len / 4 != permutations || b.len / 4 != permutations) {
+        PyErr_SetString(PyExc_ValueError, "min_hashes: a, b and result must be as long");
+        answer = NULL;
+    }
+    else {
+        min_hash_loop(hashes.buf, count, a.buf, b.buf, result.buf, permutations);
+        Py_INCREF(answer);
+    }
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&result);
+    return answer;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"total_logp", (PyCFunction)(void (*)(void))speedups_total_logp, METH_FASTCALL,
      "The log-probability loop of ChineseModel.total_logp."},
     {"anchor_matches", (PyCFunction)(void (*)(void))speedups_anchor_matches, METH_FASTCALL,
-     "The anchor extension of RepeatStage._segments."},
+     "The anchor extension of RepeatsStage._segments."},
     {"dedupe", (PyCFunction)(void (*)(void))speedups_dedupe, METH_FASTCALL,
      "byte_shift._dedupe: the first paths that differ in their last two characters or pending byte."},
+    {"min_hashes", (PyCFunction)(void (*)(void))speedups_min_hashes, METH_FASTCALL,
+     "signature's MinHash minimum over every shingle hash, per permutation, in place."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,6 +2,8 @@
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from typing_extensions import Buffer
+
 _P = TypeVar("_P", bound=tuple[Any, ...])
 
 def total_logp(
@@ -21,3 +23,4 @@ def anchor_matches(
     size: int,
 ) -> list[tuple[int, int, int, int, int]]: ...
 def dedupe(paths: list[_P], keep: int) -> list[_P]: ...
+def min_hashes(hashes: Buffer, a: Buffer, b: Buffer, result: Buffer) -> None: ...
