@@ -2,7 +2,7 @@
 calls a real run makes (issue 12).
 
 One ``cleankit clean -j 1`` run over the corpus, in this process, records the arguments of
-every call to the three functions the extension replaces (copies, taken before the call: the
+every call to the functions the extension replaces (copies, taken before the call: the
 repeats stage's anchor index grows after each call); then each recorded call is replayed
 through the Python reference and through the extension, best of ``--repeats`` per side, and
 the results compared (any difference is an error, exit status 1).
@@ -31,13 +31,19 @@ def record(corpus: Path, pages: int | None) -> dict[str, list[tuple[Replay, Repl
     """Run the cleaner over ``corpus``; per function, (python, compiled) replays of each call."""
     from cleankit import speedups
     from cleankit.cli import main
+    from cleankit.neardup import signature
     from cleankit.stages import repeats
     from cleankit.stages.mojibake import byte_shift
     from cleankit.text.plausibility import ChineseModel
 
     compiled = speedups.compiled
     assert compiled is not None
-    calls: dict[str, list[tuple[Replay, Replay]]] = {"total_logp": [], "anchor_matches": [], "dedupe": []}
+    calls: dict[str, list[tuple[Replay, Replay]]] = {
+        "total_logp": [],
+        "anchor_matches": [],
+        "grow": [],
+        "min_hashes": [],
+    }
     total_logp = ChineseModel.total_logp
 
     def recording_total_logp(model: ChineseModel, text: str, previous: str | None = None) -> float:
@@ -74,16 +80,39 @@ def record(corpus: Path, pages: int | None) -> dict[str, list[tuple[Replay, Repl
         )
         return segments(stage, view, anchors, kept_views, offsets)
 
-    dedupe = byte_shift._dedupe
+    grow = byte_shift._Search.grow
 
-    def recording_dedupe(paths: list[Any], keep: int) -> list[Any]:
-        copy = list(paths)
-        calls["dedupe"].append((lambda: byte_shift._dedupe_python(copy, keep), lambda: compiled.dedupe(copy, keep)))
-        return dedupe(paths, keep)
+    def recording_grow(search: Any, paths: list[Any], alternatives: list[list[int]]) -> Any:
+        if search._context is not None:
+            copy = list(paths)
+            calls["grow"].append(
+                (
+                    lambda: search._grow_python(copy, alternatives),
+                    lambda: compiled.grow(search._context, copy, alternatives, byte_shift.BEAM * 2, byte_shift.BEAM),
+                )
+            )
+        return grow(search, paths, alternatives)
+
+    min_hashes = signature._min_hashes_python
+
+    def recording_min_hashes(hashes: Any, a: Any, b: Any, result: Any) -> Any:
+        start = result.copy()
+        calls["min_hashes"].append(
+            (
+                lambda: min_hashes(hashes, a, b, start.copy()).tolist(),
+                lambda: compiled.min_hashes(hashes, a, b, out := start.copy()) or out.tolist(),
+            )
+        )
+        return min_hashes(hashes, a, b, result)
+
+    class Recording:
+        # signature() calls the compiled loop directly: routed through the recorder instead.
+        min_hashes = staticmethod(recording_min_hashes)
 
     ChineseModel.total_logp = recording_total_logp  # type: ignore[method-assign]
     repeats.RepeatsStage._segments = recording_segments  # type: ignore[method-assign]
-    byte_shift._dedupe = recording_dedupe
+    byte_shift._Search.grow = recording_grow  # type: ignore[method-assign]
+    signature._compiled = Recording  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as work:
         source = corpus
         if pages is not None:
