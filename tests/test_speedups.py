@@ -27,7 +27,7 @@ from cleankit.text.plausibility import ChineseModel, chinese_model
 
 ROOT = Path(__file__).resolve().parent.parent
 compiled = speedups.compiled
-needs_compiled = pytest.mark.skipif(compiled is None, reason="the pure-Python loops were asked for")
+needs_compiled = pytest.mark.skipif(compiled is None, reason="no extension built, or CLEANKIT_PURE_PYTHON set")
 
 # Real lines of the kind the crawl holds (government notices), and the characters of them.
 LINES = [
@@ -52,10 +52,13 @@ ANY_TEXT = st.text(
 
 def test_the_extension_is_built_and_used() -> None:
     """A checkout installed with ``pip install -e .`` on a machine with a C compiler has the
-    extension, and the modules run it: a silently missing build fails here, not only in speed."""
+    extension, and the modules run it: a silently missing build fails here (under CI=true),
+    not only in speed."""
     if os.environ.get(speedups.PURE_PYTHON_VARIABLE, "") not in ("", "0"):
         assert compiled is None
         return
+    if compiled is None and os.environ.get("CI") != "true":  # like chromium: CI fails, a laptop skips
+        pytest.skip("cleankit._speedups is not built (no C compiler at pip install)")
     assert compiled is not None, "cleankit._speedups is not built: pip install -e . (needs a C compiler)"
     assert compiled.__file__ is not None and compiled.__file__.endswith((".so", ".pyd"))
     from cleankit.stages import repeats
