@@ -34,6 +34,28 @@ pair_of(Py_UCS4 first, Py_UCS4 second)
     return pair;
 }
 
+/* 0 when a function got ``expected`` arguments, else -1 with a TypeError. */
+static int
+count_is(const char *name, Py_ssize_t nargs, Py_ssize_t expected)
+{
+    if (nargs == expected) {
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s takes %zd arguments (%zd given)", name, expected, nargs);
+    return -1;
+}
+
+/* 0 when ``holds``, else -1 with a TypeError saying ``message``. */
+static int
+type_check(int holds, const char *message)
+{
+    if (!holds) {
+        PyErr_SetString(PyExc_TypeError, message);
+        return -1;
+    }
+    return 0;
+}
+
 /* value = table.get(key); on a miss, value = table[key] = make(*args). A new reference, or NULL
  * with an exception set. */
 static PyObject *
@@ -68,26 +90,23 @@ get_or_make(PyObject *table, PyObject *key, PyObject *make, PyObject *first, PyO
 static PyObject *
 speedups_total_logp(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "total_logp takes 7 arguments");
+    if (count_is("total_logp", nargs, 7) < 0) {
         return NULL;
     }
     PyObject *text = args[0], *pairs = args[2], *unseen = args[3], *bigrams = args[4];
     PyObject *pair_logp = args[5], *unseen_logp = args[6];
-    if (!PyUnicode_Check(text) || !PyDict_Check(pairs) || !PyDict_Check(unseen) || !PyDict_Check(bigrams)) {
-        PyErr_SetString(PyExc_TypeError, "total_logp: text must be a str and the tables dicts");
+    if (type_check(PyUnicode_Check(text) && PyDict_Check(pairs) && PyDict_Check(unseen) && PyDict_Check(bigrams),
+                   "total_logp: text must be a str and the tables dicts") < 0) {
         return NULL;
     }
     double score = PyFloat_AsDouble(args[1]);
     if (score == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    for (Py_ssize_t index = 1; index < length; index++) {
-        Py_UCS4 previous = PyUnicode_READ(kind, data, index - 1);
-        Py_UCS4 current = PyUnicode_READ(kind, data, index);
+    /* Each pair's terms cost dict lookups: reading the text by kind once would gain nothing. */
+    for (Py_ssize_t index = 1; index < PyUnicode_GET_LENGTH(text); index++) {
+        Py_UCS4 previous = PyUnicode_READ_CHAR(text, index - 1);
+        Py_UCS4 current = PyUnicode_READ_CHAR(text, index);
         PyObject *key = pair_of(previous, current);
         if (key == NULL) {
             return NULL;
@@ -175,13 +194,12 @@ read_place(PyObject *place, PyObject **kept, Py_ssize_t *kept_offset)
 static PyObject *
 speedups_anchor_matches(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "anchor_matches takes 5 arguments");
+    if (count_is("anchor_matches", nargs, 5) < 0) {
         return NULL;
     }
     PyObject *view = args[0], *anchors = args[1], *kept_views = args[2];
-    if (!PyUnicode_Check(view) || !PyDict_Check(anchors) || !PyDict_Check(kept_views)) {
-        PyErr_SetString(PyExc_TypeError, "anchor_matches: view must be a str and the indexes dicts");
+    if (type_check(PyUnicode_Check(view) && PyDict_Check(anchors) && PyDict_Check(kept_views),
+                   "anchor_matches: view must be a str and the indexes dicts") < 0) {
         return NULL;
     }
     Py_ssize_t size = PyLong_AsSsize_t(args[4]);
@@ -784,8 +802,7 @@ static PyObject *
 speedups_feed(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Search search;
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "feed takes 4 arguments");
+    if (count_is("feed", nargs, 4) < 0) {
         return NULL;
     }
     Py_ssize_t keep = PyLong_AsSsize_t(args[3]);
@@ -802,8 +819,7 @@ static PyObject *
 speedups_grow(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Search search;
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "grow takes 5 arguments");
+    if (count_is("grow", nargs, 5) < 0) {
         return NULL;
     }
     PyObject *paths = args[1], *alternatives = args[2];
@@ -884,8 +900,7 @@ min_hash_loop(const uint32_t *h, Py_ssize_t count, const uint32_t *pa, const uin
 static PyObject *
 speedups_min_hashes(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "min_hashes takes 4 arguments");
+    if (count_is("min_hashes", nargs, 4) < 0) {
         return NULL;
     }
     Py_buffer hashes, a, b, result;

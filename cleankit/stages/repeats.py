@@ -73,6 +73,8 @@ CLOSERS = frozenset("”’」』）)】〕\"'")
 # A paragraph's repeated anchor offsets: an int32 array, a list (a small page without numpy,
 # :mod:`cleankit.text.small`), or every offset (a range).
 Offsets: TypeAlias = "np.ndarray | list[int] | range"
+# Anchor text -> the (paragraph, offset) places it was indexed at.
+_Anchors: TypeAlias = dict[str, list[tuple[int, int]]]
 EMPTY_OFFSETS = range(0)
 OFFSETS_PER_SLICE = 65536
 # Paragraphs compared between two looks at the document's time budget.
@@ -341,13 +343,7 @@ class RepeatsStage:
             if len(places) < MAX_ANCHOR_PLACES:
                 places.append((index, offset))
 
-    def _segments(
-        self,
-        view: str,
-        anchors: dict[str, list[tuple[int, int]]],
-        kept_views: dict[int, str],
-        offsets: Offsets,
-    ) -> list[Segment]:
+    def _segments(self, view: str, anchors: _Anchors, kept_views: dict[int, str], offsets: Offsets) -> list[Segment]:
         """Aligned stretches of ``view`` found from the anchors at ``offsets`` (ascending:
         the offsets whose anchor occurs elsewhere in the document)."""
         if _compiled is not None:
@@ -356,11 +352,7 @@ class RepeatsStage:
         return self._merge(self._anchor_matches(view, anchors, kept_views, offsets))
 
     def _anchor_matches(
-        self,
-        view: str,
-        anchors: dict[str, list[tuple[int, int]]],
-        kept_views: dict[int, str],
-        offsets: Offsets,
+        self, view: str, anchors: _Anchors, kept_views: dict[int, str], offsets: Offsets
     ) -> list[Segment]:
         """:meth:`_segments`' matches before they are merged, in Python (the reference for
         ``cleankit._speedups.anchor_matches``): the longest extension of each indexed anchor."""
