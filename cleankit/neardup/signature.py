@@ -22,6 +22,7 @@ import numpy as np
 import xxhash
 
 from cleankit.io import cache
+from cleankit.speedups import compiled as _compiled
 from cleankit.text.rolling_hash import MULTIPLIER, window_hashes
 
 if TYPE_CHECKING:
@@ -140,7 +141,16 @@ def signature(view: str, params: SignatureParams) -> np.ndarray:
     a, b = _permutations(params.permutations)
     hashes = _fmix32(shingle_hashes(view, params.shingle_chars))
     result = np.full(params.permutations, np.iinfo(np.uint32).max, dtype=np.uint32)
-    buffer = np.empty((params.permutations, min(BLOCK, max(1, len(hashes)))), dtype=np.uint32)
+    if _compiled is not None:
+        _compiled.min_hashes(hashes, a, b, result)
+        return result
+    return _min_hashes_python(hashes, a, b, result)
+
+
+def _min_hashes_python(hashes: np.ndarray, a: np.ndarray, b: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """:func:`signature`'s minimum of ``(a * h + b) mod 2**32`` over the shingle hashes, per
+    permutation, into ``result``, in numpy blocks (the reference for ``cleankit._speedups.min_hashes``)."""
+    buffer = np.empty((len(result), min(BLOCK, max(1, len(hashes)))), dtype=np.uint32)
     for start in range(0, len(hashes), BLOCK):
         block = hashes[start : start + BLOCK]
         out = buffer[:, : len(block)]

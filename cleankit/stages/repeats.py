@@ -54,6 +54,7 @@ from rapidfuzz.distance import Levenshtein
 from cleankit.core.budget import check_deadline
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
+from cleankit.speedups import compiled as _compiled
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.cjk import is_han
 from cleankit.text.fold import canonical, canonical_pieces, view_positions
@@ -74,6 +75,8 @@ CLOSERS = frozenset("”’」』）)】〕\"'")
 # A paragraph's repeated anchor offsets: an int32 array, a list (a small page without numpy,
 # :mod:`cleankit.text.small`), or every offset (a range).
 Offsets: TypeAlias = "np.ndarray | list[int] | range"
+# Anchor text -> the (paragraph, offset) places it was indexed at.
+_Anchors: TypeAlias = dict[str, list[tuple[int, int]]]
 EMPTY_OFFSETS = range(0)
 OFFSETS_PER_SLICE = 65536
 # Paragraphs compared between two looks at the document's time budget.
@@ -343,15 +346,19 @@ class RepeatsStage:
             if len(places) < MAX_ANCHOR_PLACES:
                 places.append((index, offset))
 
-    def _segments(
-        self,
-        view: str,
-        anchors: dict[str, list[tuple[int, int]]],
-        kept_views: dict[int, str],
-        offsets: Offsets,
-    ) -> list[Segment]:
+    def _segments(self, view: str, anchors: _Anchors, kept_views: dict[int, str], offsets: Offsets) -> list[Segment]:
         """Aligned stretches of ``view`` found from the anchors at ``offsets`` (ascending:
         the offsets whose anchor occurs elsewhere in the document)."""
+        if _compiled is not None:
+            matches = _compiled.anchor_matches(view, anchors, kept_views, _ints(offsets), self.anchor_chars)
+            return self._merge([Segment(*match) for match in matches])
+        return self._merge(self._anchor_matches(view, anchors, kept_views, offsets))
+
+    def _anchor_matches(
+        self, view: str, anchors: _Anchors, kept_views: dict[int, str], offsets: Offsets
+    ) -> list[Segment]:
+        """:meth:`_segments`' matches before they are merged, in Python (the reference for
+        ``cleankit._speedups.anchor_matches``): the longest extension of each indexed anchor."""
         size = self.anchor_chars
         found: list[Segment] = []
         view_size = len(view)
@@ -385,7 +392,7 @@ class RepeatsStage:
             assert best is not None
             found.append(best)
             floor = best.end
-        return self._merge(found)
+        return found
 
     def _merge(self, segments: list[Segment]) -> list[Segment]:
         """Join exact runs on the same kept paragraph separated by a few edited characters."""

@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeGuard
 
+from cleankit.speedups import compiled as _compiled
+
 # Interpolation weight of the bigram estimate.
 BIGRAM_WEIGHT = 0.6
 # Entries of the (previous, char) log-probability memo before it is emptied: full within a
@@ -162,6 +164,15 @@ class ChineseModel:
         if not text:
             return 0.0
         score = self.logp(previous, text[0])
+        if _compiled is not None:
+            return _compiled.total_logp(
+                text, score, self._pair_logp, self._unseen_logp, self.bigrams, self._logp, self.unseen_pair_logp
+            )
+        return self._total_logp_after(text, score)
+
+    def _total_logp_after(self, text: str, score: float) -> float:
+        """:meth:`total_logp`'s loop in Python: ``score`` (the first character's term) plus
+        the terms of ``text[1:]`` (the reference for ``cleankit._speedups.total_logp``)."""
         pairs = self._pair_logp
         unseen = self._unseen_logp
         bigrams = self.bigrams

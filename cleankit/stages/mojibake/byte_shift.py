@@ -19,6 +19,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from cleankit.core.document import Edit
+from cleankit.speedups import compiled as _compiled
 from cleankit.stages.mojibake.common import MIN_GAIN, WILDCARD
 from cleankit.stages.mojibake.context_choice import WINDOW, rechoose, slots_seen
 from cleankit.stages.mojibake.frames import FRAMES, GBK, Frame
@@ -403,20 +404,15 @@ def _realign_prefixes(chars: str, cuts: list[int], search: _Search) -> dict[int,
     results: dict[int, list[_Path]] = {}
     wanted = set(cuts)
     paths = [_START]
-    feed = search.feed
     alternatives_of = search.frame.alternatives
     for count, char in enumerate(chars[: max(cuts, default=0)], start=1):
         alternatives = alternatives_of(char)
         if not alternatives:
             break  # no prefix reaching past here has a reading
-        grown: list[_Path] = []
-        for path in paths:
-            for alternative in alternatives:
-                grown.extend(feed(path, alternative))
+        grown = search.grow(paths, alternatives)
         if not grown:
             break
-        grown.sort(key=_by_score, reverse=True)
-        paths = _dedupe(grown, BEAM)
+        paths = grown
         if count in wanted:
             results[count] = _finish(paths, search)
     return results
@@ -514,6 +510,15 @@ class _Search:
         self.frame = frame
         self.by_lead, self.by_trail = frame.tables()
         self._ranked = _ranked_guesses(model)
+        # What the compiled feed reads (cleankit/_speedups.c, read_search): the memos it
+        # looks in and the methods that fill them, which it calls where these methods would
+        # miss. Only for the classes whose memos it knows.
+        self._context: tuple[object, ...] | None = None
+        if _compiled is not None and type(model) is ChineseModel and type(frame) is Frame:
+            self._context = (
+                self.before, self.by_lead, self.by_trail, _NO_CANDIDATES, frame._pairs, frame.pair_char,
+                model._logp_cache, model.logp, self._ranked, self._ranking, LOST_BYTE_COST,
+            )  # fmt: skip
 
     def _rank(self, previous: str | None, candidates: list[str]) -> list[str]:
         """The :data:`GUESS_BRANCHES` most likely candidates after ``previous`` (ties in the
@@ -542,15 +547,19 @@ class _Search:
         score, text, _pending, lost = path
         return (score + self.logp(text[-1] if text else self.before, char), text + char, None, lost)
 
+    def _ranking(self, previous: str | None, candidates: list[str]) -> list[tuple[str, float]]:
+        """The ranked guesses after ``previous`` with their log-probabilities, memoized."""
+        ranked = [(char, self.logp(previous, char)) for char in self._rank(previous, candidates)]
+        self._ranked[(previous, id(candidates))] = ranked
+        return ranked
+
     def guesses(self, path: _Path, candidates: list[str], byte: int, is_lead: bool) -> list[_Path]:
         """Guesses for a character of which only ``byte`` (its lead or trail) survived."""
         score, text, _pending, lost = path
         previous = text[-1] if text else self.before
-        key = (previous, id(candidates))
-        ranked = self._ranked.get(key)
+        ranked = self._ranked.get((previous, id(candidates)))
         if ranked is None:
-            ranked = [(char, self.logp(previous, char)) for char in self._rank(previous, candidates)]
-            self._ranked[key] = ranked
+            ranked = self._ranking(previous, candidates)
         guessed = (*lost, _guess_entry(len(text), byte, is_lead))
         return [(score + logp - LOST_BYTE_COST, text + char, None, guessed) for char, logp in ranked]
 
@@ -578,8 +587,25 @@ class _Search:
             return closed
         return [option for p in closed for option in self.start(p, then)]
 
+    def grow(self, paths: list[_Path], alternatives: list[list[int]]) -> list[_Path]:
+        """The beam after one more character: every path fed every byte reading of it, the
+        best :data:`BEAM` distinct ones ([] when none grew)."""
+        if self._context is not None and _compiled is not None:
+            return _compiled.grow(self._context, paths, alternatives, BEAM * 2, BEAM)
+        return self._grow_python(paths, alternatives)
+
+    def _grow_python(self, paths: list[_Path], alternatives: list[list[int]]) -> list[_Path]:
+        """:meth:`grow` in Python (the reference for ``cleankit._speedups.grow``)."""
+        grown: list[_Path] = []
+        for path in paths:
+            for alternative in alternatives:
+                grown.extend(self.feed(path, alternative))
+        grown.sort(key=_by_score, reverse=True)
+        return _dedupe(grown, BEAM)
+
     def feed(self, path: _Path, data: list[int]) -> list[_Path]:
-        """Every way of extending ``path`` by the bytes ``data``."""
+        """Every way of extending ``path`` by the bytes ``data`` (the reference for
+        ``cleankit._speedups.feed``, which :meth:`grow` runs when compiled)."""
         paths = [path]
         by_trail, by_lead = self.by_trail, self.by_lead
         pair_char = self.frame.pair_char
