@@ -95,3 +95,12 @@ def test_the_simplified_forms_memo_is_emptied_at_its_bound() -> None:
         context_choice.simplified(line)
         assert len(context_choice._SIMPLIFIED) <= context_choice.SIMPLIFIED_KEPT
     assert context_choice.simplified("經濟發展") == "经济发展"
+
+
+def test_the_fine_model_shares_the_per_character_memos() -> None:
+    base, fine = chinese_model(), plausibility.fine_model()
+    assert fine._unigram_cache is base._unigram_cache and fine._unseen_logp is base._unseen_logp
+    fresh_fine = ChineseModel(base.chars, fine.bigrams)
+    for char in "牛鼻子經濟发展ㄅ\ue000":
+        assert fine.unigram(char) == fresh_fine.unigram(char) == base.unigram(char)
+        assert fine.unseen_pair_logp(char) == fresh_fine.unseen_pair_logp(char)

@@ -242,7 +242,12 @@ def fine_model() -> ChineseModel:
     cache (:mod:`cleankit.io.cache`) like the main model."""
     base = chinese_model()
     finer = shipped_counts("data/hanzi_bigrams_fine.tsv.xz", FINE_MODEL_KIND)
-    return ChineseModel(base.chars, {**finer, **base.bigrams}, memo_size=FINE_LOGP_CACHE_SIZE)
+    fine = ChineseModel(base.chars, {**finer, **base.bigrams}, memo_size=FINE_LOGP_CACHE_SIZE)
+    # The same characters and total, so the same per-character scores: one memo of them, not two
+    # (the fine model's own reached ~10,000 characters, ~1.2 MB, in a long crawl's worker).
+    fine._unigram_cache = base._unigram_cache
+    fine._unseen_logp = base._unseen_logp
+    return fine
 
 
 def shipped_counts(path: str, kind: str) -> dict[str, int]:
