@@ -54,13 +54,10 @@ def test_the_removed_lines_memo_keeps_its_own_smaller_bound() -> None:
 def test_a_models_logp_memo_is_emptied_at_its_own_bound() -> None:
     model = _fresh(memo_size=100)
     text = "".join(_distinct_lines(400))
-    sizes = []
-    previous = None
-    for char in text:
-        model.logp(previous, char)
-        sizes.append(len(model._logp_cache))
-        previous = char
-    assert max(sizes) == 100 and sizes.count(1) > 1
+    # each pair as a search asks for it, the memo's size after each
+    sizes = [len(model._logp_cache) for pair in zip([None, *text], text, strict=False) if model.logp(*pair) < 0]
+    assert len(sizes) == len(text)
+    assert max(sizes) == 100 and sizes.count(1) > 1  # filled, emptied, filled again
     assert _fresh().memo_size is None  # the main model: LOGP_CACHE_SIZE
 
 
