@@ -433,3 +433,40 @@ def test_feeding_small_tasks_to_a_worker_that_reads_no_more_does_not_block_the_p
         assert fed.wait(timeout=20)
     finally:
         pool.stop()
+
+
+def test_a_worker_gives_its_free_heap_back_every_so_many_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long-lived worker's freed pages (a large page's cleaning) would stay resident and its
+    # peak creep up with the number of pages it cleaned: it trims every TRIM_EVERY_TASKS tasks.
+    from multiprocessing import Pipe
+
+    from cleankit.run import executor
+
+    trims: list[int] = []
+    done: list[int] = []
+    monkeypatch.setattr(executor, "release_free_heap", lambda: trims.append(len(done)))
+    parent_end, worker_end = Pipe()
+    tasks = 2 * executor.TRIM_EVERY_TASKS + 5
+
+    def sender() -> None:
+        for n in range(tasks):
+            parent_end.send(n)
+
+    feeding = threading.Thread(target=sender)
+    feeding.start()
+    answers: list[Any] = []
+    reading = threading.Thread(target=lambda: answers.extend(_read_answers(parent_end, tasks)))
+    reading.start()
+    feeding.join()
+    executor._loop(lambda n: done.append(n) or n * 2, worker_end)
+    reading.join(timeout=10)
+    assert trims == [executor.TRIM_EVERY_TASKS, 2 * executor.TRIM_EVERY_TASKS]
+    assert len(answers) == tasks
+
+
+def _read_answers(conn: Any, count: int) -> list[Any]:
+    got = []
+    while len(got) < count:
+        got.append(conn.recv_bytes())
+    conn.close()
+    return got

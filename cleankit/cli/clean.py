@@ -13,6 +13,7 @@ import atexit
 import functools
 import gc
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -309,7 +310,7 @@ def _run(
     force: bool,
     quiet: bool,
     verbose: bool,
-    items: list[InputItem] | None = None,
+    items: Sequence[InputItem] | None = None,
     engine: str = "local",
     address: str | None = None,
 ) -> RunSummary:
@@ -343,7 +344,7 @@ def _run_with(
     force: bool,
     quiet: bool,
     verbose: bool,
-    items: list[InputItem] | None,
+    items: Sequence[InputItem] | None,
     executor: Executor | None,
 ) -> RunSummary:
     from cleankit.core.errors import NearDupIndexError, OutputBusy, OutputError
@@ -478,7 +479,7 @@ def _clean_stdin(
         usage_error("--dry-run lists files and folders; standard input is always cleaned")
 
     def run_quietly(
-        pipeline: Pipeline, paths: list[Path | str], outdir: Path, force: bool, items: list[InputItem]
+        pipeline: Pipeline, paths: list[Path | str], outdir: Path, force: bool, items: Sequence[InputItem]
     ) -> RunSummary:
         return _run(pipeline, paths, outdir, force, True, False, items)
 

@@ -12,11 +12,12 @@ import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, overload
 
 from cleankit.core.errors import InputError, OutputBusy, OutputError
 
@@ -53,6 +54,73 @@ class InputItem:
     path: Path | str  # a URL string for a remote input (cleankit.io.remote)
     rel: str
     error: str | None = None
+
+
+# Any str to bytes and back unchanged, a file name's lone surrogates (surrogateescape) included.
+_NAME_CODEC = ("utf-8", "surrogatepass")
+
+
+class InputList(Sequence[InputItem]):
+    """A run's input items held as two byte strings (every path, every output name) and the
+    offsets where each ends, not as an object each: the list is made before the run forks its
+    nurseries, and every worker they fork maps what the parent holds then (as a list of
+    ``InputItem`` the 20,000-page crawl's was 11.6 MB, ~580 B a file, in each of them). An item
+    is made again, equal to the one given, when it is asked for."""
+
+    __slots__ = ("_errors", "_names", "_paths", "_urls")
+
+    def __init__(self, items: Iterable[InputItem] = ()) -> None:
+        paths, names = bytearray(), bytearray()
+        path_ends, name_ends = array("Q"), array("Q")
+        self._urls: set[int] = set()  # the items whose path is a URL string, not a Path
+        self._errors: dict[int, str] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item.path, Path):
+                self._urls.add(index)
+            if item.error is not None:
+                self._errors[index] = item.error
+            paths += str(item.path).encode(*_NAME_CODEC)
+            path_ends.append(len(paths))
+            names += item.rel.encode(*_NAME_CODEC)
+            name_ends.append(len(names))
+        self._paths = (bytes(paths), path_ends)
+        self._names = (bytes(names), name_ends)
+
+    def __len__(self) -> int:
+        return len(self._paths[1])
+
+    @overload
+    def __getitem__(self, index: int) -> InputItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[InputItem]: ...
+
+    def __getitem__(self, index: int | slice) -> InputItem | list[InputItem]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("input index out of range")
+        path = _piece(self._paths, index)
+        return InputItem(
+            path if index in self._urls else Path(path), _piece(self._names, index), self._errors.get(index)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (InputList, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"InputList({list(self)!r})"
+
+
+def _piece(blob: tuple[bytes, array[int]], index: int) -> str:
+    data, ends = blob
+    return data[ends[index - 1] if index else 0 : ends[index]].decode(*_NAME_CODEC)
 
 
 def display(text: str) -> str:

@@ -96,7 +96,7 @@ def run_clean(
     on_result: Callable[[FileResult], None] | None = None,
     pipeline: Pipeline | None = None,
     executor: Executor | None = None,
-    items: list[InputItem] | None = None,
+    items: Sequence[InputItem] | None = None,
 ) -> RunSummary:
     """Clean ``inputs`` into ``outdir``; the summary says what happened to each document.
 
@@ -158,7 +158,7 @@ class _Run:
         force: bool,
         on_start: Callable[[int], None] | None,
         on_result: Callable[[FileResult], None] | None,
-        items: list[InputItem] | None = None,
+        items: Sequence[InputItem] | None = None,
     ) -> RunSummary:
         outdir, provenance = self.outdir, self.outdir / PROVENANCE_FILE
         self.state.recover()  # a killed run's end-of-run journal, before anything else

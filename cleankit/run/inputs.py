@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cleankit.core.errors import UsageError
 from cleankit.core.settings import Settings
-from cleankit.io.files import InputItem, display
+from cleankit.io.files import InputItem, InputList, display
 from cleankit.io.selection import Selection
 
 
@@ -25,7 +25,7 @@ from cleankit.io.selection import Selection
 class Looked:
     """What looking at the inputs found, before anything is written."""
 
-    items: list[InputItem]
+    items: Sequence[InputItem]
     selection: Selection
     missing: list[str] = field(default_factory=list)
 
@@ -63,7 +63,7 @@ def look_at_inputs(paths: Sequence[Path | str], outdir: Path, settings: Settings
         present_or_urls = [path for path in paths if not isinstance(path, Path) or os.path.lexists(path)]
         found = discover_inputs(present_or_urls, settings.include, settings.exclude, skip_dirs=[outdir])
         selection = Selection()
-    return Looked(list(found), selection, missing)
+    return Looked(InputList(found), selection, missing)
 
 
 def json_lines_inputs(settings: Settings, paths: Sequence[Path | str]) -> list[str]:

@@ -4,6 +4,7 @@ earlier run into the same folder already finished (resume, from the run state)."
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ class FileResult:
 
 
 def plan(
-    items: list[InputItem], outdir: Path, prior: dict[str, FileRow]
+    items: Sequence[InputItem], outdir: Path, prior: dict[str, FileRow]
 ) -> tuple[list[Task], list[tuple[str, str]]]:
     """Tasks for the readable inputs; (input, reason) for those that cannot be cleaned."""
     tasks: list[Task] = []

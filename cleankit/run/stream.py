@@ -9,7 +9,7 @@ goes into an output folder, or is handed back (with the provenance) for standard
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from cleankit.run.summary import RunSummary
 
 # How the caller runs a pipeline over files into a folder: (pipeline, inputs, outdir,
 # force, items) -> summary. The command line passes its own (progress, failures said).
-RunFiles = Callable[[Pipeline, list[Path | str], Path, bool, list[InputItem]], RunSummary]
+RunFiles = Callable[[Pipeline, list[Path | str], Path, bool, Sequence[InputItem]], RunSummary]
 
 
 @dataclass

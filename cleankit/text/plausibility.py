@@ -34,6 +34,16 @@ BIGRAM_WEIGHT = 0.6
 # 31,000 more computations of a microsecond each, against 71 MB for a full memo of 1 << 18
 # tuple keys (benchmarks/README.md).
 LOGP_CACHE_SIZE = 1 << 16
+# The fine model's memo (it scores only the readings of guessed characters): replaying one
+# worker's 446,106 lookups on 10,000 pages of the 20,000-page bench crawl, 125,760 distinct pairs,
+# 3,618 of them in the first 1,000 pages; emptied at 1 << 16 it misses 145,841 times, at 1 << 12
+# 205,902 (60,000 more computations of ~1 us, ~0.1 % of the worker's CPU), and holds ~0.5 MB
+# instead of reaching ~8.5 MB only on a long crawl (benchmarks/README.md, branch mem10).
+FINE_LOGP_CACHE_SIZE = 1 << 12
+# Per-character memos (a character's probability, its score after a character never seen before
+# it): one entry a distinct character, ~24,000 on 10,000 pages of the bench crawl and never more
+# than a crawl's repertoire; emptied here so that a crawl of every code point cannot fill them.
+CHAR_MEMO_SIZE = 1 << 16
 
 
 def _block_floor(char: str) -> float:
@@ -71,9 +81,12 @@ def _memo_key(previous: str | None, char: str) -> str | tuple[str | None, str]:
 class ChineseModel:
     """Character unigram and bigram counts, and scores built from them."""
 
-    def __init__(self, chars: dict[str, int], bigrams: dict[str, int]) -> None:
+    def __init__(self, chars: dict[str, int], bigrams: dict[str, int], memo_size: int | None = None) -> None:
+        """``memo_size``: entries of the ``logp`` memo before it is emptied (default
+        :data:`LOGP_CACHE_SIZE`)."""
         self.chars = chars
         self.bigrams = bigrams
+        self.memo_size = memo_size
         self.total = float(sum(chars.values()))
         self._unigram_cache: dict[str, float] = {}
         self._logp_cache: dict[str | tuple[str | None, str], float] = {}
@@ -101,6 +114,8 @@ class ChineseModel:
         if cached is None:
             count = self.chars.get(char)
             cached = (count if count is not None else _block_floor(char)) / self.total
+            if len(self._unigram_cache) >= CHAR_MEMO_SIZE:
+                self._unigram_cache.clear()
             self._unigram_cache[char] = cached
         return cached
 
@@ -110,7 +125,7 @@ class ChineseModel:
         key = _memo_key(previous, char)
         cached = self._logp_cache.get(key)
         if cached is None:
-            if len(self._logp_cache) >= LOGP_CACHE_SIZE:
+            if len(self._logp_cache) >= (self.memo_size or LOGP_CACHE_SIZE):
                 self._logp_cache.clear()  # bounded memory over a long crawl
             cached = self._logp_cache[key] = self._logp(previous, char)
         return cached
@@ -186,6 +201,8 @@ class ChineseModel:
                 else:
                     logp = unseen.get(char)
                     if logp is None:
+                        if len(unseen) >= CHAR_MEMO_SIZE:
+                            unseen.clear()
                         logp = unseen[char] = self.unseen_pair_logp(char)
             score += logp
             previous = char
@@ -236,7 +253,12 @@ def fine_model() -> ChineseModel:
     cache (:mod:`cleankit.io.cache`) like the main model."""
     base = chinese_model()
     finer = shipped_counts("data/hanzi_bigrams_fine.tsv.xz", FINE_MODEL_KIND)
-    return ChineseModel(base.chars, {**finer, **base.bigrams})
+    fine = ChineseModel(base.chars, {**finer, **base.bigrams}, memo_size=FINE_LOGP_CACHE_SIZE)
+    # The same characters and total, so the same per-character scores: one memo of them, not two
+    # (the fine model's own reached ~10,000 characters, ~1.2 MB, in a long crawl's worker).
+    fine._unigram_cache = base._unigram_cache
+    fine._unseen_logp = base._unseen_logp
+    return fine
 
 
 def shipped_counts(path: str, kind: str) -> dict[str, int]:

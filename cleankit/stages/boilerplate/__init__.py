@@ -81,6 +81,13 @@ from cleankit.text.fold import match_views
 # (98 %; 8,192: 88 %); at ~420 B an entry (tracemalloc) ~7 MB, where the old bound (50,000,
 # then cleared) let a worker hold ~21 MB.
 JUDGED_LINES_KEPT = 16384
+# How many lines' "removed by a rule" answers a stage keeps (body lines checked against the
+# removing rules). Replaying one worker's 20,841 lookups on 10,000 pages of the 20,000-page bench
+# crawl (benchmarks/README.md, branch mem10): 16,976 distinct, an unbounded memo hits 18.6 %,
+# LRU 2,048 12.6 % (1,233 more checks of a line against the removing rules in 10,000 pages). At ~300 B an entry,
+# 16,384 (the verdicts' bound, shared before) held 5 MB reached only after ~9,000 pages: a
+# worker's memory grew with the crawl; 2,048 is ~0.6 MB, reached within ~1,200 pages.
+REMOVED_LINES_KEPT = 2048
 # Lines judged between two looks at the document's time budget.
 DEADLINE_EVERY_LINES = 256
 DIGITS_ONLY = re.compile(r"^[\d.,%\s*+-]+$")
@@ -117,7 +124,12 @@ ZONE_FLAGS = {"head": (True, False), "tail": (False, True), "head+tail": (True, 
 
 
 class LineMemo(OrderedDict[Any, Any]):
-    """Verdicts of lines, least recently used first (:meth:`keep`, :meth:`recall`)."""
+    """Verdicts of lines, least recently used first (:meth:`keep`, :meth:`recall`); at most
+    ``kept`` of them (default :data:`JUDGED_LINES_KEPT`)."""
+
+    def __init__(self, kept: int | None = None) -> None:
+        super().__init__()
+        self.kept = JUDGED_LINES_KEPT if kept is None else kept
 
     def recall(self, key: Any) -> Any:
         """The verdict kept for ``key`` (None if none), now the most recently used."""
@@ -128,17 +140,17 @@ class LineMemo(OrderedDict[Any, Any]):
 
     def keep(self, key: Any, value: Any) -> None:
         """Keep ``value`` for ``key`` as the most recently used, dropping the least recently
-        used beyond :data:`JUDGED_LINES_KEPT`."""
+        used beyond ``kept``."""
         self[key] = value
         self.move_to_end(key)
-        while len(self) > JUDGED_LINES_KEPT:
+        while len(self) > self.kept:
             self.popitem(last=False)
 
 
 def remember(memo: LineMemo, key: Any, value: Any, budget: SearchBudget) -> None:
     """Keep a line's verdict for the next pages of a site (furniture repeats from page to
     page), unless a search of this page ran over the time limit or a rule was stopped: such a
-    verdict holds for this page only. At most JUDGED_LINES_KEPT verdicts are kept, the least
+    verdict holds for this page only. At most the memo's ``kept`` verdicts are kept, the least
     recently used dropped first."""
     if not budget.timeouts:
         memo.keep(key, value)
@@ -233,7 +245,7 @@ class BoilerplateStage:
     site_fields: list[str] = field(default_factory=lambda: ["site", "url"])
     ruleset: RuleSet = field(init=False, repr=False)
     _judged: LineMemo = field(default_factory=LineMemo, init=False, repr=False)
-    _removed: LineMemo = field(default_factory=LineMemo, init=False, repr=False)
+    _removed: LineMemo = field(default_factory=lambda: LineMemo(REMOVED_LINES_KEPT), init=False, repr=False)
     site_furniture: SiteFurniture | None = field(default=None, init=False, repr=False)
 
     def corpus_pass(self, settings: Settings) -> SiteLearningPass | None:

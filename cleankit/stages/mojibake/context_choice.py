@@ -203,9 +203,12 @@ def slots_seen(text: str, start: int, end: int, new: str, guessed: Sequence[int]
 
 
 # Each character's or context's simplified form (OpenCC t2s), kept: the same few thousand
-# candidates come back in every search.
+# candidates come back in every search. Emptied at SIMPLIFIED_KEPT: replaying one worker's 29,358
+# lookups on 10,000 pages of the 20,000-page bench crawl, 6,489 distinct (953 in the first 1,000
+# pages), so 1 << 16 let the memo grow with the crawl (~190 B an entry); emptied at 1 << 12 it
+# makes 1,505 more conversions in 10,000 pages (benchmarks/README.md, branch mem10).
 _SIMPLIFIED: dict[str, str] = {}
-SIMPLIFIED_KEPT = 1 << 16
+SIMPLIFIED_KEPT = 1 << 12
 
 
 def simplified(text: str) -> str:
