@@ -180,9 +180,14 @@ class ChineseModel:
             return 0.0
         score = self.logp(previous, text[0])
         if _compiled is not None:
-            return _compiled.total_logp(
+            total: float = _compiled.total_logp(
                 text, score, self._pair_logp, self._unseen_logp, self.bigrams, self._logp, self.unseen_pair_logp
             )
+            # The compiled loop fills the memo without looking at its bound: emptied after the
+            # text instead (one text's characters at most over it).
+            if len(self._unseen_logp) > CHAR_MEMO_SIZE:
+                self._unseen_logp.clear()
+            return total
         return self._total_logp_after(text, score)
 
     def _total_logp_after(self, text: str, score: float) -> float:
