@@ -152,3 +152,22 @@ def test_a_provenance_shorter_than_its_rows_is_compacted_as_before(tmp_path: Pat
     assert rows[-1].file == last
     assert rows[-1].length == len(dumps_lines([_record(last, "ok", "原" * TEXT_CHARS)])) - 10
     assert checksum(data[rows[-1].offset :]) == rows[-1].checksum
+
+
+def test_the_rows_kept_after_each_batch_are_the_rows_the_table_holds(tmp_path: Path) -> None:
+    # The runner commits its rows in batches; the end of the run then asks for every row,
+    # which are kept as each batch is written instead of read again.
+    state = RunState(tmp_path)
+    assert state.verified_rows() == {}
+    row = FileRow("a.txt", "r1", "ok", "0" * 64, "s", "", "a.txt", 10, "", 1, 0, 50, 7, "{}")
+    first = [replace(row, file=f"f{n:02d}.txt", offset=n * 50) for n in range(6)]
+    state.add(first[:4])
+    state.add(first[4:])
+    redone = replace(first[1], offset=300, length=40, checksum=9)  # a file cleaned again
+    state.add([redone, replace(row, file="g.txt", offset=340)])
+    kept = state.rows()
+    state.close()
+    fresh = RunState(tmp_path)
+    assert kept == fresh.rows()
+    assert [r.file for r in kept] == ["f00.txt", "f02.txt", "f03.txt", "f04.txt", "f05.txt", "f01.txt", "g.txt"]
+    fresh.close()

@@ -29,6 +29,7 @@ import errno
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import os
 import sqlite3
@@ -118,6 +119,10 @@ class FileRow:
 FIELD_NAMES = tuple(f.name for f in fields(FileRow))
 COLUMNS = ", ".join(FIELD_NAMES)
 MARKS = ", ".join("?" * len(fields(FileRow)))
+
+
+def _offset(row: FileRow) -> int:
+    return row.offset
 
 
 def checksum(data: bytes) -> int:
@@ -216,8 +221,13 @@ class RunState:
 
     def add(self, rows: Sequence[FileRow]) -> None:
         values = [row.to_sql() for row in rows]
-        self._rows = None
+        known, self._rows = self._rows, None
         self._write(lambda db: db.executemany(f"INSERT OR REPLACE INTO files VALUES ({MARKS})", values))
+        if known is not None:  # kept as the table now holds them: the end of a run reads them all
+            added = {row.file for row in rows}
+            merged = sorted([row for row in known if row.file not in added] + list(rows), key=_offset)
+            if all(a.offset != b.offset for a, b in itertools.pairwise(merged)):  # else SQLite's order of ties
+                self._rows = merged
 
     def rows(self) -> list[FileRow]:
         """Every row, in provenance order. Read once between writes of the rows: the end of a
