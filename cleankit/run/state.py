@@ -178,7 +178,7 @@ class RunState:
     def _swap(self, tmp: Path, keep_old: bool) -> None:
         """Rename the compacted provenance ``tmp`` over the old one. ``keep_old``: the old
         file's last name is dropped by a thread, which :meth:`close` waits for: renaming over
-        a file frees its blocks before the rename returns (the disk's, 76 MB on the bench
+        a file frees its blocks before the rename returns (the disk's, 71 MB on the bench
         crawl: 40-70 ms here, in the end of a run's serial part), and the run has more to do
         meanwhile (the outputs, the journal, ``summary.json``). A kill before the thread ends
         leaves a temporary name, which the next run removes."""
@@ -580,7 +580,7 @@ class EndOfRun:
         """Write the compacted provenance into ``tmp``: every row's latest lines in row order,
         the replaced records in their place; the rows that say where each file's lines are now.
 
-        ``in_kernel``: the unchanged lines (most of the file: 71 of 76 MB on the bench crawl, in
+        ``in_kernel``: the unchanged lines (most of the file: 47 of 76 MB on the bench crawl, in
         the end of a run's serial part) are copied by the kernel (``copy_file_range``), a run of
         consecutive rows at a time, not read into this process and written back; their rows
         keep their checksums (every row here was checked against these bytes when the run
