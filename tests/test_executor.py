@@ -4,6 +4,7 @@ stopping never waits on a running or half-sent document."""
 from __future__ import annotations
 
 import os
+import pickle
 import resource
 import signal
 import threading
@@ -25,12 +26,14 @@ from cleankit.run.executor import (
     PER_WORKER,
     LocalExecutor,
     WorkerError,
+    _dumps,
     _malloc_trim,
     _Pool,
     beside,
     depth,
     release_free_heap,
 )
+from cleankit.run.plan import Task
 
 
 def _children() -> set[int]:
@@ -51,6 +54,34 @@ def test_large_results_come_through_whole() -> None:
     # Larger than a pipe's buffer: the parent reads while the worker writes.
     results = list(LocalExecutor(2).results([1, 2, 3, 4], lambda n: "页" * (n * 1_000_000), _lost))
     assert sorted(len(r) for r in results) == [1_000_000, 2_000_000, 3_000_000, 4_000_000]
+
+
+class _OnlyForking:
+    """A value plain pickle refuses and multiprocessing's pickler takes (as it takes a socket)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this object")
+
+
+ForkingPickler.register(_OnlyForking, lambda obj: (_OnlyForking, (obj.value,)))
+
+
+def _only_forking(n: int) -> _OnlyForking:
+    return _OnlyForking(n * 3)
+
+
+def test_messages_are_plain_pickles_and_what_only_forking_pickler_takes_still_goes() -> None:
+    task = Task("/crawl/site07/00412.txt", "site07/00412.txt", None, "boilerplate=5f1c0a9e27d4b3c8")
+    message = _dumps(task)
+    assert message == pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
+    assert pickle.loads(message) == task
+    odd = _dumps(_OnlyForking(7))  # plain pickle raises; multiprocessing's pickler reduces it
+    assert pickle.loads(odd).value == 7
+    results = list(LocalExecutor(2).results([1, 2, 3, 4], _only_forking, _lost))
+    assert sorted(result.value for result in results) == [3, 6, 9, 12]  # type: ignore[union-attr]
 
 
 def _large_both_ways(done: Any) -> None:

@@ -501,3 +501,35 @@ def test_candidates_of_every_pending_document_in_one_query_are_each_ones_candida
         assert found[rows["site1/a.txt"]] == sorted([rows["earlier/kept.txt"], rows["site2/b.txt"]])
         assert rows["earlier/dup.txt"] not in found[rows["site1/a.txt"]]
         assert rows["site4/alone.txt"] not in found
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_duplicates_records_rewritten_without_parsing_their_edits_are_the_same_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    # A duplicate's line is parsed without its edits and written again with them copied as
+    # bytes; the records are those of parsing and serializing the whole line.
+    from cleankit.neardup import crawl
+
+    _end_of_run_in_workers(monkeypatch, pairs_per_task=2, files_per_task=3)
+    src = tmp_path / "crawl"
+    _generations(src, random.Random(11))
+    spliced: list[bytes] = []
+    splice = crawl.dumps_line_with_edits
+
+    def counted(record: Any, earlier: bytes) -> bytes | None:
+        line = splice(record, earlier)
+        if line is not None:
+            spliced.append(line)
+        return line
+
+    with monkeypatch.context() as patched:
+        patched.setattr(crawl, "dumps_line_with_edits", counted)
+        fast = run_clean([src], tmp_path / "fast", Settings(jobs=jobs))
+    with monkeypatch.context() as patched:
+        patched.setattr(crawl, "split_edits", lambda _line: None)
+        whole = run_clean([src], tmp_path / "whole", Settings(jobs=jobs))
+    assert fast.duplicates == whole.duplicates >= 9
+    if jobs == 1:  # the workers' calls are in their own processes
+        assert len(spliced) == fast.duplicates
+    assert _comparable(tmp_path / "fast") == _comparable(tmp_path / "whole")

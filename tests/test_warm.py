@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLES
@@ -139,3 +140,45 @@ def test_the_parent_reports_its_memory_at_the_end_of_a_run(tmp_path: Path, monke
     assert parent["cpu"] > 0
     if sys.platform.startswith("linux"):
         assert parent["peak_rss_mb"] >= parent["rss_mb"] > 0
+
+
+class _Recording(LocalExecutor):
+    """The run's own executor, recording what it has its warm nursery load."""
+
+    def __init__(self, jobs: int, events: list[str]) -> None:
+        super().__init__(jobs, nursery=True)
+        self.events = events
+
+    def in_warm_nursery(self, action: Any) -> bool:
+        name = getattr(action, "__name__", None) or getattr(getattr(action, "func", None), "__name__", "?")
+        self.events.append(name)
+        return super().in_warm_nursery(action)
+
+
+def test_the_warm_nursery_loads_the_shared_tables_before_the_run_plans_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cleankit.io.files import discover
+    from cleankit.run import clean
+
+    src = _inputs(tmp_path)
+    items = list(discover([src], [], []))
+    events: list[str] = []
+    planned = clean.plan
+    monkeypatch.setattr(clean, "plan", lambda *args: (events.append("plan"), planned(*args))[1])
+    monkeypatch.setattr(warm, "WARM_ALL_FILES", 1)
+    executor = _Recording(2, events)
+    try:
+        run_clean([src], tmp_path / "two", Settings(jobs=2), executor=executor, items=items)
+    finally:
+        executor.close()
+    assert events == ["warm_shared", "plan", "warm_cleaning"]  # sent once, as soon as it could be
+    run_clean([src], tmp_path / "one", Settings(jobs=1))
+    assert _written(tmp_path / "two") == _written(tmp_path / "one")
+    events.clear()
+    rerun = _Recording(2, events)
+    try:  # every file finished: nothing to load
+        run_clean([src], tmp_path / "two", Settings(jobs=2), executor=rerun, items=items)
+    finally:
+        rerun.close()
+    assert events == ["plan"]

@@ -54,13 +54,13 @@ from rapidfuzz.distance import Indel
 
 from cleankit.core.corpus_pass import RecordChanges
 from cleankit.core.document import Document, Edit
-from cleankit.core.provenance import text_sha256
+from cleankit.core.provenance import dumps_line_with_edits, split_edits, text_sha256
 from cleankit.core.records import ProvenanceRecord
 from cleankit.core.settings import Settings
 from cleankit.core.stats import edit_totals
 from cleankit.neardup.index import IndexedDoc, NearDupIndex, index_path
 from cleankit.neardup.signature import SignatureParams, band_keys, params_from, signature
-from cleankit.run.state import Replacement, records_from
+from cleankit.run.state import Replacement, checksum, records_from, row_changes
 from cleankit.stages.paragraphs import paragraph_removal, paragraph_spans
 from cleankit.text.fold import canonical, canonical_pieces
 
@@ -284,6 +284,9 @@ class GatheredChanges:
     def delete_output(self, path: str) -> None:
         self.done.append(("delete", path, None))
 
+    def replace_prepared(self, file: str, replacement: Replacement) -> None:
+        self.done.append(("prepared", file, replacement))
+
 
 @dataclass
 class FileRewriter:
@@ -295,8 +298,7 @@ class FileRewriter:
     def __call__(self, task: RewriteTask) -> tuple[int, list[tuple[str, str, Any]]]:
         gathered = GatheredChanges()
         for file, data, trusted in task.files():
-            records = records_from(data, trusted)
-            self.rewriter._rewrite_file(file, records, task.duplicates, task.updates, gathered)
+            self.rewriter._rewrite_lines(file, data, trusted, task.duplicates, task.updates, gathered)
         # Each file's new records go back serialized, as the commit writes them (replace_prepared).
         done = [
             ("prepared", file, Replacement.of(value)) if kind == "replace" else (kind, file, value)
@@ -664,10 +666,47 @@ class NearDupPass:
         if self.workers is not None and len(affected) >= WORKER_REWRITE_FILES:
             self._rewrite_in_workers(changes, affected, duplicates, updates)
             return counts
+        lines_of, trusted = getattr(changes, "lines_of", None), getattr(changes, "row_checksum", None)
+        prepared = callable(lines_of) and callable(trusted) and callable(getattr(changes, "replace_prepared", None))
         for start in range(0, len(affected), FILES_PER_TASK):  # a group's records at a time
-            for file, records in changes.records_of(affected[start : start + FILES_PER_TASK]).items():
+            group = affected[start : start + FILES_PER_TASK]
+            if prepared:  # the run's own changes (EndOfRun): lines in, lines out, as a worker does
+                for file, data in lines_of(group).items():  # type: ignore[misc]
+                    self._rewrite_lines(file, data, trusted(file), duplicates, updates, changes)  # type: ignore[misc]
+                continue
+            for file, records in changes.records_of(group).items():
                 self._rewrite_file(file, records, duplicates, updates, changes)
         return counts
+
+    def _rewrite_lines(
+        self,
+        file: str,
+        data: bytes,
+        trusted: int | None,
+        duplicates: dict[str, tuple[str, str, float]],
+        updates: dict[str, list[Edit]],
+        changes: Any,
+    ) -> None:
+        """:meth:`_rewrite_file` of a file's provenance lines (``trusted``: their row's checksum).
+        A duplicate's record is most of what the end of a run rewrites, and its edits (every
+        stage's, with the text they removed: 49 kB a record on the bench crawl) are kept as
+        they are: when its lines are one trusted record, they are parsed and written again
+        without the edits, which are copied as bytes (the same line, byte for byte:
+        :func:`cleankit.core.provenance.dumps_line_with_edits`)."""
+        source = duplicates.get(file)
+        if source is not None and file not in updates and trusted is not None and checksum(data) == trusted:
+            split = split_edits(data) if data.count(b"\n") == 1 else None
+            if split is not None:
+                record = json.loads(split[0])
+                if record["source"] == file and record["status"] != "failed" and "output_line" not in record:
+                    new = self._as_duplicate(record, *source)
+                    line = dumps_line_with_edits(new, split[1])
+                    if line is not None:
+                        if new.get("output") is None:
+                            changes.delete_output(str(new.get("file", file)))
+                        changes.replace_prepared(file, Replacement(line, row_changes([new])))
+                        return
+        self._rewrite_file(file, records_from(data, trusted), duplicates, updates, changes)
 
     def _rewrite_file(
         self,

@@ -118,9 +118,11 @@ def run_clean(
     try:
         state = RunState(outdir)
         chosen = executor or own
+        shared_warming = False
         if isinstance(chosen, LocalExecutor) and (items is None or len(items) > 1):
             chosen.start_nurseries([pipeline, *pipeline.stages])
-        run = _Run(outdir, settings, pipeline, state, chosen)
+            shared_warming = _warm_shared_early(chosen, items, state)
+        run = _Run(outdir, settings, pipeline, state, chosen, shared_warming=shared_warming)
         try:
             summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
@@ -137,6 +139,21 @@ def run_clean(
     return summary
 
 
+def _warm_shared_early(executor: LocalExecutor, items: list[InputItem] | None, state: RunState) -> bool:
+    """Send the warm nursery :func:`cleankit.run.warm.warm_shared` as soon as it is forked,
+    when the run surely has files to clean (more inputs than finished rows: the decision
+    :meth:`_Run._warm_workers` makes once the files are planned, taken early): the nursery
+    loads the tables while this process plans the run, instead of after, when the survey's
+    first workers wait for them. Whether it was sent."""
+    if executor.jobs < 2 or items is None:
+        return False
+    if len(items) - len(state.rows()) < 2:
+        return False
+    from cleankit.run import warm
+
+    return executor.in_warm_nursery(warm.warm_shared)
+
+
 @dataclass
 class _Run:
     outdir: Path
@@ -144,6 +161,8 @@ class _Run:
     pipeline: Pipeline
     state: RunState
     executor: Executor
+    # The warm nursery was sent warm.warm_shared as soon as it was forked (_warm_shared_early).
+    shared_warming: bool = False
     total: int = 0  # input files of this run
     skipped: int = 0  # already done by an earlier run
     committed: int = 0  # recorded as finished by this run
@@ -244,7 +263,7 @@ class _Run:
         if todo < 2:
             return None
         executor = self.executor
-        if not executor.in_warm_nursery(warm.warm_shared):
+        if not self.shared_warming and not executor.in_warm_nursery(warm.warm_shared):
             warm.warm_shared()
         if todo < warm.WARM_ALL_FILES:
             return None
