@@ -139,7 +139,7 @@ def run_clean(
     return summary
 
 
-def _warm_shared_early(executor: LocalExecutor, items: list[InputItem] | None, state: RunState) -> bool:
+def _warm_shared_early(executor: LocalExecutor, items: Sequence[InputItem] | None, state: RunState) -> bool:
     """Send the warm nursery :func:`cleankit.run.warm.warm_shared` as soon as it is forked,
     when the run surely has files to clean (more inputs than finished rows: the decision
     :meth:`_Run._warm_workers` makes once the files are planned, taken early): the nursery
