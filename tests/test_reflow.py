@@ -161,6 +161,21 @@ NOT_JOINED = [
     ("广西召开全区科技创新大会，部署加快建设创新型广西各项工作", "本报讯 近日，广西召开全区科技创新大会。"),
     # English is not reflowed
     ("This sentence was cut by a page break in the middle of", "a line of English text, which is left alone."),
+    # gazette titles and order lines hold no comma; the text after them is a paragraph of its own
+    (
+        "行政院国家科学技术发展基金收支保管及运用办法第三条、第六条、第七条修正草案总说明",
+        "行政院国家科学技术发展基金收支保管及运用办法系于六十年六月二十三日奉行政院核定施行。",
+    ),
+    ("中华民国95年8月24日台人（一）字第0950120905C号令修正", "教育部为规范各级学校专任教师之借调，特订定本原则。"),
+    (
+        "民事诉讼法增订第四十五条之一、第五百七十一条之一及第六百二十四条之一至第六百二十四条之八条文",
+        "辅助人同意受辅助宣告之人为诉讼行为，应以文书证之。",
+    ),
+    # a sentence that ends before a note in brackets
+    (
+        "修正穿越数个地价区段之带状公共设施保留地，其划分地价区段之方式。（修正条文第十八条）",
+        "道路及沟渠非属天然所形成之界线，爰删除部分文字。（修正条文第十九条）",
+    ),
 ]
 
 

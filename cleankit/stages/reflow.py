@@ -60,6 +60,9 @@ from cleankit.stages.paragraphs import paragraph_spans
 from cleankit.text.cjk import CLAUSE_PUNCTUATION, CLOSERS, FULL_STOPS, OPENERS, SENTENCE_FINAL, is_chinese
 
 JOIN_SCORE = 3
+NO_COMMA_PENALTY = 4
+# The longest note in brackets after a sentence's end that still ends the line's sentence.
+NOTE_CHARS = 40
 DEFAULT_TYPICAL = 120
 MIN_LONG, MAX_LONG = 40, 100
 MEDIUM_LENGTH = 30
@@ -105,8 +108,22 @@ MAX_SUBTITLE = 80
 
 
 def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends a sentence: with a sentence-final mark (closing quotes after it
+    count), or with a note in brackets after one (``…依职务完成专业训练。（修正条文第十条）``).
+
+    >>> ends_sentence("删除部分文字。（修正条文第十九条）"), ends_sentence("依前三款（附表）")
+    (True, False)
+    """
     stripped = text.rstrip(CLOSERS + " ")
-    return bool(stripped) and stripped[-1] in SENTENCE_FINAL
+    if stripped and stripped[-1] in SENTENCE_FINAL:
+        return True
+    tail = text.rstrip(" ")
+    if tail[-1:] in ("）", ")"):
+        opening = max(tail.rfind("（"), tail.rfind("("))
+        if opening > 0 and len(tail) - opening <= NOTE_CHARS:
+            before = tail[:opening].rstrip(CLOSERS + " ")
+            return bool(before) and before[-1] in SENTENCE_FINAL
+    return False
 
 
 # Below this many characters one scan by a character class beats a search per character (a
@@ -129,9 +146,11 @@ def _has_any(text: str, chars: str, end: int | None = None) -> bool:
 
 
 # Open quotes and brackets: A leaves one open when it has more openers than closers.
+# Prose long enough for a page break to cut holds one of these.
+COMMAS = "，,"
 _PAIRED = tuple("“”《》（(）)「」")
 # The sets A is asked whether it holds a character of (before its last character, or at all).
-_HELD = (FULL_STOPS, CLAUSE_PUNCTUATION, PUNCTUATION)
+_HELD = (FULL_STOPS, CLAUSE_PUNCTUATION, PUNCTUATION, COMMAS)
 _TRAILING = CLOSERS + " "
 # How much of A's start is kept for the heading test. HEADING_START reads an opening mark,
 # a run of numerals, digits and dots and two characters after it, so the verdict on this
@@ -288,6 +307,16 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
         score += 3
     if in_term:
         score += 2
+    # A line that holds neither a comma nor a full stop is a title, a heading, a dated order
+    # line or a list's item (…办法第三条修正草案总说明, 中华民国95年8月24日…号令修正): unless it
+    # ends inside a bracket or a quotation it opened, or B cannot start a sentence, B starts a
+    # paragraph of its own.
+    if (
+        not (open_quote or cut_by_construction or b[0] in NO_SENTENCE_START)
+        and not a.holds(3, but_last_char=False)
+        and not a.holds(0, but_last_char=True)
+    ):
+        score -= NO_COMMA_PENALTY
     if subtitle:
         score += 5
     if a.length >= long_length:
