@@ -42,7 +42,7 @@ import json
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -666,13 +666,14 @@ class NearDupPass:
         if self.workers is not None and len(affected) >= WORKER_REWRITE_FILES:
             self._rewrite_in_workers(changes, affected, duplicates, updates)
             return counts
-        lines_of, trusted = getattr(changes, "lines_of", None), getattr(changes, "row_checksum", None)
-        prepared = callable(lines_of) and callable(trusted) and callable(getattr(changes, "replace_prepared", None))
+        # The run's own changes (EndOfRun) know each row's checksum: lines in, lines out, as a
+        # worker does (lines_of and replace_prepared are RecordChanges' own).
+        trusted: Callable[[str], int | None] | None = getattr(changes, "row_checksum", None)
         for start in range(0, len(affected), FILES_PER_TASK):  # a group's records at a time
             group = affected[start : start + FILES_PER_TASK]
-            if prepared:  # the run's own changes (EndOfRun): lines in, lines out, as a worker does
-                for file, data in lines_of(group).items():  # type: ignore[misc]
-                    self._rewrite_lines(file, data, trusted(file), duplicates, updates, changes)  # type: ignore[misc]
+            if trusted is not None:
+                for file, data in changes.lines_of(group).items():
+                    self._rewrite_lines(file, data, trusted(file), duplicates, updates, changes)
                 continue
             for file, records in changes.records_of(group).items():
                 self._rewrite_file(file, records, duplicates, updates, changes)

@@ -183,12 +183,13 @@ class ChineseModel:
             total: float = _compiled.total_logp(
                 text, score, self._pair_logp, self._unseen_logp, self.bigrams, self._logp, self.unseen_pair_logp
             )
-            # The compiled loop fills the memo without looking at its bound: emptied after the
-            # text instead (one text's characters at most over it).
-            if len(self._unseen_logp) > CHAR_MEMO_SIZE:
-                self._unseen_logp.clear()
-            return total
-        return self._total_logp_after(text, score)
+        else:
+            total = self._total_logp_after(text, score)
+        # Either loop fills the unseen-pair memo without looking at its bound: emptied after the
+        # text instead (one text's characters at most over it).
+        if len(self._unseen_logp) > CHAR_MEMO_SIZE:
+            self._unseen_logp.clear()
+        return total
 
     def _total_logp_after(self, text: str, score: float) -> float:
         """:meth:`total_logp`'s loop in Python: ``score`` (the first character's term) plus
@@ -206,8 +207,6 @@ class ChineseModel:
                 else:
                     logp = unseen.get(char)
                     if logp is None:
-                        if len(unseen) >= CHAR_MEMO_SIZE:
-                            unseen.clear()
                         logp = unseen[char] = self.unseen_pair_logp(char)
             score += logp
             previous = char
