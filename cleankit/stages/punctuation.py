@@ -49,13 +49,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.text.cjk import HAN, HAN_RANGES, han_count, is_chinese, is_han
-from cleankit.text.lazy_pattern import lazy_compile
+from cleankit.text.lazy_pattern import compiled, lazy_compile
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 # Marks skipped when looking for the text around a mark, so that converting one mark never
@@ -69,17 +69,36 @@ PARENS = re.compile(r"[()]")
 STRAIGHT_QUOTE = re.compile('"')
 HAN_CHAR = lazy_compile(HAN)
 
+# Each alternative of the protected pattern, with the literal it cannot match without.
 # An address is tried only from the start of its run of address characters: tried from
 # every character of a long run without "@", the search costs the square of the run.
-PROTECTED = lazy_compile(
-    r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
-      | www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
-      | (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
-      | `[^`\n]+`""",
-    re.VERBOSE,
+_PROTECTED_PARTS = (
+    ("://", r"(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+"),
+    ("www.", r"www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+"),
+    ("@", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    ("`", r"`[^`\n]+`"),
 )
+# The whole alternation: what a text holding every hint is searched with.
+PROTECTED = lazy_compile("|".join(part for _hint, part in _PROTECTED_PARTS))
 # Text without any of these has nothing to protect (saves the regex pass on most pages).
-_PROTECTED_HINTS = ("://", "www.", "@", "`")
+_PROTECTED_HINTS = tuple(hint for hint, _part in _PROTECTED_PARTS)
+# The protected pattern without the alternatives whose literal the text lacks, by the hints
+# present. Such an alternative matches nowhere in the text, so leaving it out changes no
+# match; kept in, the e-mail one (no literal to start from) is tried at every character of a
+# page that holds a URL but no "@" (most pages with a URL).
+_PROTECTED_BY_HINTS: dict[tuple[bool, ...], re.Pattern[str]] = {}
+
+
+def _protected_pattern(present: tuple[bool, ...]) -> re.Pattern[str]:
+    found = _PROTECTED_BY_HINTS.get(present)
+    if found is None and all(present):
+        found = _PROTECTED_BY_HINTS[present] = compiled(PROTECTED)
+    if found is None:
+        parts = [part for (_hint, part), there in zip(_PROTECTED_PARTS, present, strict=True) if there]
+        found = _PROTECTED_BY_HINTS[present] = re.compile("|".join(parts))
+    return found
+
+
 _URL_TAIL = ".,:;?!)'"
 
 # A '?' or '？' standing for a lost character: a run of them (or of U+FFFD) that holds a
@@ -95,7 +114,10 @@ SENTENCE_END = re.compile("[。！？!?；;\n]")
 LOST_REASON = "a ? standing for a lost character (next to damaged text, or inside a word): left as it is"
 
 _CLOSING = "”’」』）)》"
-STRANDED_STOP = lazy_compile(rf"(?<=[{HAN_RANGES}{_CLOSING}])\n(?=[{_CLOSING}]*[。！？][{_CLOSING}。！？]*(?:\n|$))")
+# The line break first and the character before it read after it (the same matches): a
+# pattern that opens with a lookbehind is tried at every character, one that opens with a
+# literal only where the literal is.
+STRANDED_STOP = lazy_compile(rf"\n(?<=[{HAN_RANGES}{_CLOSING}]\n)(?=[{_CLOSING}]*[。！？][{_CLOSING}。！？]*(?:\n|$))")
 
 CJK_PUNCT_FOR_SPACING = frozenset("，。、；：？！“”‘’（）《》【】「」『』〔〕")
 SPACE_RUN = re.compile(" +")
@@ -110,9 +132,10 @@ QUOTE_STYLES = {
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """URLs, e-mail addresses and `code`: punctuation there is never changed."""
     spans: list[tuple[int, int]] = []
-    if not any(hint in text for hint in _PROTECTED_HINTS):
+    present = tuple(hint in text for hint in _PROTECTED_HINTS)
+    if not any(present):
         return spans
-    for match in PROTECTED.finditer(text):
+    for match in _protected_pattern(present).finditer(text):
         start, end = match.span()
         if not match.group().startswith("`"):
             while end > start and text[end - 1] in _URL_TAIL:
@@ -281,10 +304,17 @@ def _alone_on_its_line(text: str, position: int) -> bool:
     >>> _alone_on_its_line("科技创新\n,\n", 5), _alone_on_its_line("科技创新\n, 其中", 5)
     (True, False)
     """
+    if position and text[position - 1] not in _LINE_PADDING:
+        return False  # a visible character before it on its line (most marks): no scan of the line
     start = text.rfind("\n", 0, position) + 1
     end = text.find("\n", position)
     line = text[start : len(text) if end < 0 else end]
-    return line.strip(" \t\r\u3000\u00a0") == text[position]
+    return line.strip(_STRIPPED) == text[position]
+
+
+_STRIPPED = " \t\r\u3000\u00a0"
+# What may stand before a mark alone on its line: the end of the line before, or what strip takes.
+_LINE_PADDING = frozenset(_STRIPPED + "\n")
 
 
 def width_edits(text: str) -> Iterator[Edit]:
@@ -319,6 +349,8 @@ def width_edits(text: str) -> Iterator[Edit]:
 def _bracket_pairs(text: str) -> Iterator[tuple[int, int]]:
     """Matched ``( )`` pairs of the whole text (a break in the middle does not unmatch them)."""
     stack: list[int] = []
+    if "(" not in text:
+        return  # no pair opens (the character-class scan costs more than a substring test)
     for match in PARENS.finditer(text):
         if match.group() == "(":
             stack.append(match.start())
@@ -356,11 +388,15 @@ def _straight_pairs(text: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def dominant_quote_style(text: str) -> str:
+def dominant_quote_style(text: str, straight_pairs: list[tuple[int, int]] | None = None) -> str:
+    """The text's dominant style of double quotes (``straight_pairs``: the text's
+    :func:`_straight_pairs`, if the caller has them)."""
+    if straight_pairs is None:
+        straight_pairs = _straight_pairs(text) if '"' in text else []
     counts = {
         "curly": text.count("“") + text.count("”"),
         "corner": text.count("「") + text.count("」"),
-        "straight": 2 * len(_straight_pairs(text)) if '"' in text else 0,
+        "straight": 2 * len(straight_pairs),
     }
     return max(counts, key=lambda style: (counts[style], style == "curly", style == "corner"))
 
@@ -368,15 +404,22 @@ def dominant_quote_style(text: str) -> str:
 def quote_edits(text: str) -> list[Edit]:
     if not any(q in text for q in '"“”「」'):
         return []
-    style = dominant_quote_style(text)
+    # The pairs found once for the style and the edits (a text without '"' has none).
+    pairs = _straight_pairs(text) if '"' in text else []
+    style = dominant_quote_style(text, pairs)
     if style == "straight":
         return []
     open_double, close_double = QUOTE_STYLES[style][:2]
     other = QUOTE_STYLES["corner" if style == "curly" else "curly"]
     mapping = dict(zip(other, QUOTE_STYLES[style], strict=True))
-    minority = re.compile("[" + "".join(other) + "]")
-    edits = [Edit("", "quotes", m.start(), m.end(), m.group(), mapping[m.group()], "") for m in minority.finditer(text)]
-    for open_at, close_at in _straight_pairs(text):
+    edits: list[Edit] = []
+    # A substring test per mark (memory speed) before the character-class scan.
+    if any(mark in text for mark in other):
+        minority = re.compile("[" + "".join(other) + "]")
+        edits = [
+            Edit("", "quotes", m.start(), m.end(), m.group(), mapping[m.group()], "") for m in minority.finditer(text)
+        ]
+    for open_at, close_at in pairs:
         edits.append(Edit("", "quotes", open_at, open_at + 1, '"', open_double, ""))
         edits.append(Edit("", "quotes", close_at, close_at + 1, '"', close_double, ""))
     return edits
@@ -466,10 +509,20 @@ class PunctuationStage:
         # A converted mark makes its neighbours' context Chinese (a curly quote next to a
         # straight pair, say), so rules repeat until a whole pass changes nothing: that is
         # what makes cleaning clean output a no-op.
+        # The text on which each rule last found nothing: a rule is a function of the text, so
+        # asked again about the same text (the rules after the last one that changed it, in
+        # the pass that confirms nothing changes) it would find nothing again.
+        quiet: dict[Callable[[str], Iterable[Edit]], str] = {}
         for _ in range(MAX_PASSES):
             changed = 0
             for rule in rules:
-                edits = list(rule(document.text))
+                text = document.text
+                if quiet.get(rule) == text:
+                    continue
+                edits = list(rule(text))
+                if not edits:
+                    quiet[rule] = text
+                    continue
                 for edit in edits:
                     edit.reason = REASONS[edit.rule]
                 changed += document.apply(self.name, edits)

@@ -1,0 +1,171 @@
+"""Gates in front of the stages' costly searches (issue 12, branch stagecpu11) give what the
+searches give.
+
+Each test runs the gated path and the plain definition it replaces on the same input: pages
+where the gate must let the costly path run, pages where it skips it, and generated pages made
+of what the paths branch on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleankit.core.document import Document
+from cleankit.stages import punctuation
+from cleankit.stages.punctuation import PunctuationStage
+from cleankit.text.cjk import HAN_RANGES
+
+# -- punctuation ---------------------------------------------------------------------------
+
+# The protected pattern as one alternation, every alternative always tried (the definition).
+FULL_PROTECTED = re.compile(
+    r"""(?:https?|ftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
+      | www\.[A-Za-z0-9-]+\.[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+
+      | (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
+      | `[^`\n]+`""",
+    re.VERBOSE,
+)
+# The stranded-stop pattern with its lookbehind first, as it was written.
+LOOKBEHIND_FIRST = re.compile(
+    rf"(?<=[{HAN_RANGES}{punctuation._CLOSING}])\n"
+    rf"(?=[{punctuation._CLOSING}]*[。！？][{punctuation._CLOSING}。！？]*(?:\n|$))"
+)
+
+
+def full_protected_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in FULL_PROTECTED.finditer(text):
+        start, end = match.span()
+        if not match.group().startswith("`"):
+            while end > start and text[end - 1] in punctuation._URL_TAIL:
+                end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def test_an_address_on_a_page_with_a_url_is_still_protected() -> None:
+    """The e-mail alternative is searched when the page holds '@' (the gate lets it run)."""
+    page = "详见 http://www.gov.cn/zhengce/a.htm，来信请寄 ban@gov.cn，或访问 www.example.org。"
+    assert punctuation.protected_spans(page) == full_protected_spans(page)
+    assert [page[s:e] for s, e in punctuation.protected_spans(page)] == [
+        "http://www.gov.cn/zhengce/a.htm",
+        "ban@gov.cn",
+        "www.example.org",
+    ]
+
+
+def test_a_page_with_a_url_and_no_at_sign_skips_the_address_search() -> None:
+    page = "原文链接：https://www.gov.cn/a,b.htm，转载请注明。编辑:张三"
+    assert punctuation.protected_spans(page) == full_protected_spans(page) == [(5, 31)]
+
+
+ADDRESS_PIECES = st.sampled_from(
+    [
+        "通知", "，", ",", " ", "\n", "http://www.gov.cn/a?b=1,", "ftp://x", "www.example.org.", "www.x",
+        "ban@gov.cn", "a.b@c", "`x,y`", "`", "@", "://", "a", "1", ".", "-",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ADDRESS_PIECES, max_size=16).map("".join))
+def test_protected_spans_are_those_of_the_whole_alternation(text: str) -> None:
+    assert punctuation.protected_spans(text) == full_protected_spans(text)
+
+
+def alone_on_its_line_by_definition(text: str, position: int) -> bool:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    line = text[start : len(text) if end < 0 else end]
+    return line.strip(" \t\r\u3000\u00a0") == text[position]
+
+
+MARK_PIECES = st.sampled_from([",", "?", "!", "\n", " ", "\u3000", "\t", "科技", "a", "1", "：", "\r"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(MARK_PIECES, min_size=1, max_size=16).map("".join))
+def test_a_mark_alone_on_its_line_as_defined(text: str) -> None:
+    for position in range(len(text)):
+        assert punctuation._alone_on_its_line(text, position) == alone_on_its_line_by_definition(text, position)
+
+
+def test_a_mark_after_padding_is_read_whole_and_one_after_text_is_not() -> None:
+    page = "科技创新\n　,\n发展,完成"
+    assert punctuation._alone_on_its_line(page, 6)  # after an ideographic space: the line is read
+    assert not punctuation._alone_on_its_line(page, 10)  # after 展: no scan of the line
+
+
+STOP_PIECES = st.sampled_from(["\n", "。", "！", "？", "”", "）", ")", "》", "部署", "a", " ", "工作"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(STOP_PIECES, max_size=16).map("".join))
+def test_stranded_stop_finds_the_breaks_of_the_lookbehind_pattern(text: str) -> None:
+    found = [edit.start for edit in punctuation.stranded_stop_edits(text)]
+    assert found == [match.start() for match in LOOKBEHIND_FIRST.finditer(text)]
+
+
+def run_by_definition(text: str) -> Document:
+    """The stage's passes with every rule asked on every pass (no memo of quiet rules)."""
+    document = Document.from_text(text)
+    rules = [
+        punctuation.quote_edits,
+        punctuation.bracket_edits,
+        punctuation.width_edits,
+        punctuation.spacing_edits,
+        punctuation.stranded_stop_edits,
+    ]
+    for _ in range(punctuation.MAX_PASSES):
+        changed = 0
+        for rule in rules:
+            edits = list(rule(document.text))
+            for edit in edits:
+                edit.reason = punctuation.REASONS[edit.rule]
+            changed += document.apply("punctuation", edits)
+        if not changed:
+            break
+    for position in punctuation.lost_character_marks(document.text):
+        document.flag("punctuation", "lost-character", position, position + 1, punctuation.LOST_REASON)
+    return document
+
+
+def same_result(text: str) -> None:
+    fast, slow = PunctuationStage().run(Document.from_text(text)), run_by_definition(text)
+    assert fast.text == slow.text
+    assert [(e.rule, e.start, e.end, e.old, e.new, e.step) for e in fast.edits] == [
+        (e.rule, e.start, e.end, e.old, e.new, e.step) for e in slow.edits
+    ]
+    assert fast.steps == slow.steps
+    assert fast.flags == slow.flags
+
+
+def test_a_page_of_two_passes_gives_what_every_rule_every_pass_gives() -> None:
+    # The spacing rule changes the text in the first pass: the second pass asks the rules
+    # before it again, and the stranded-stop rule (quiet on the final text) is not asked.
+    same_result('他说"好的" ，会议(AI)召开,部署工作\n。\n关 于 印 发')
+    # Nothing to do: one pass, every rule asked once.
+    same_result("会议召开。部署工作。")
+
+
+PUNCTUATION_PIECES = st.sampled_from(
+    [
+        "会议", "技术", "通", "知", " ", "  ", "\n", ",", ":", "?", "!", "(", ")", "（", "）", '"', "“", "”",
+        "「", "」", "。", "，", "AI", "3", "http://a.cn/x,y", "吗", "\ufffd", "关 于 印 发",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PUNCTUATION_PIECES, max_size=24).map("".join))
+def test_the_stage_gives_what_every_rule_every_pass_gives(text: str) -> None:
+    same_result(text)
+
+
+def test_a_page_with_every_hint_is_searched_with_the_whole_alternation() -> None:
+    page = "见 http://a.cn/x 或 www.b.org，信箱 c@d.cn，命令 `ls -l`"
+    assert punctuation.protected_spans(page) == full_protected_spans(page)
+    assert punctuation._protected_pattern((True, True, True, True)).pattern == punctuation.PROTECTED.pattern
