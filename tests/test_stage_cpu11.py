@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+import pytest
+import regex
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleankit.core.document import Document
 from cleankit.stages import punctuation
+from cleankit.stages.boilerplate import BoilerplateStage, gates
+from cleankit.stages.boilerplate.packs import Rule, line_words, segment
 from cleankit.stages.punctuation import PunctuationStage
 from cleankit.text.cjk import HAN_RANGES
 
@@ -169,3 +173,110 @@ def test_a_page_with_every_hint_is_searched_with_the_whole_alternation() -> None
     page = "见 http://a.cn/x 或 www.b.org，信箱 c@d.cn，命令 `ls -l`"
     assert punctuation.protected_spans(page) == full_protected_spans(page)
     assert punctuation._protected_pattern((True, True, True, True)).pattern == punctuation.PROTECTED.pattern
+
+
+# -- boilerplate ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rules() -> dict[str, Rule]:
+    return BoilerplateStage().ruleset.by_id()
+
+
+def test_the_ascii_lookalikes_are_every_character_a_case_insensitive_search_takes_for_ascii() -> None:
+    every = "".join(chr(code) for code in range(0x80, 0x110000) if not 0xD800 <= code < 0xE000)
+    found = set(regex.findall("[a-z0-9]", every, regex.IGNORECASE | regex.VERSION0))
+    assert found == set(gates.ASCII_LOOKALIKES)
+
+
+def test_required_strings_of_an_alternation_of_names() -> None:
+    assert gates.required_strings("bet365|万博(?:体育|娱乐)|(?:博彩|彩票)官网|注册送\\d+") == (
+        "bet365",
+        "万博",
+        "博彩",
+        "彩票",
+        "注册送",
+    )
+    assert gates.required_strings("[。!?][(【]记者") == ("记者",)
+    assert gates.required_strings("[。!?][(【] *[\u4e00-\u9fff]{2,3}[)】]$") == ()  # single characters only
+    assert gates.required_strings("Straße") == ()  # ß has case: str.lower does not fold it with ẞ
+
+
+def body_offsets_by_definition(rule: Rule, joined: str) -> list[int]:
+    assert rule.compiled_lines is not None
+    return [match.start() for match in rule.compiled_lines.finditer(joined)]
+
+
+def test_a_body_that_names_a_brand_is_searched(rules: dict[str, Rule]) -> None:
+    rule = rules["gambling-brand"]
+    assert rule.strings
+    joined = "全市体育工作会议召开。\n据悉，BET365等境外网站已被依法关停。\n会议要求加强监管。"
+    assert gates.may_hold_one(joined, rule.strings)
+    assert rule.lines_hit(joined) == body_offsets_by_definition(rule, joined) != []
+
+
+def test_a_body_without_a_brand_skips_the_search_and_finds_nothing(rules: dict[str, Rule]) -> None:
+    rule = rules["gambling-brand"]
+    joined = "新时代新征程，全市上下奋力推进高质量发展。\n网上办事大厅上线运行。"
+    assert not gates.may_hold_one(joined, rule.strings)
+    assert rule.lines_hit(joined) == body_offsets_by_definition(rule, joined) == []
+
+
+def test_a_lookalike_letter_lets_the_search_run(rules: dict[str, Rule]) -> None:
+    rule = rules["gambling-brand"]
+    joined = "访问 \u212aAIYUN 平台"  # the Kelvin sign, which the case-insensitive search reads as k
+    assert gates.may_hold_one(joined, rule.strings)
+    assert rule.lines_hit(joined) == body_offsets_by_definition(rule, joined) == [3]
+
+
+BODY_PIECES = st.sampled_from(
+    ["会议", "体育", "\n", "Bet", "365", "BBIN", "bbİn", "万博", "娱乐", "注册送", "8", "ſ", "K", "开云", "官网", " "]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(BODY_PIECES, max_size=20).map("".join), st.sampled_from(["gambling-brand", "photo-caption", "column-name"])
+)
+def test_body_offsets_are_those_of_the_search(rules: dict[str, Rule], joined: str, rule_id: str) -> None:
+    rule = rules[rule_id]
+    assert rule.lines_hit(joined) == body_offsets_by_definition(rule, joined)
+
+
+def words_match_by_definition(rule: Rule, view: str) -> list[str] | None:
+    """Rule.match of a words rule as written before the first/last character test."""
+    if len(view) > rule.max_chars or not view:
+        return None
+    if rule.gate is not None and rule.gate.isdisjoint(view):
+        return None
+    found: list[str] = []
+    for token in line_words(view):
+        if token in rule.words:
+            found.append(token)
+            continue
+        parts = segment(token, rule.words, rule.longest_word)
+        if parts is None:
+            return None
+        found.extend(parts)
+    return found if len(found) >= rule.min_words else None
+
+
+def test_a_widget_row_with_its_spaces_taken_out_is_still_cut_into_words(rules: dict[str, Rule]) -> None:
+    rule = rules["widget-words"]
+    for view in ("字号：大中小", "打印本页 关闭窗口", "大 中 小", "字号大中小了", "中小企业发展"):
+        assert rule.match(view) == words_match_by_definition(rule, view), view
+
+
+WIDGET_PIECES = st.sampled_from(
+    ["大", "中", "小", "字号", "打印", "关闭", "窗口", "本页", " ", "|", "企业", "发展", "e"]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(WIDGET_PIECES, min_size=1, max_size=10).map("".join),
+    st.sampled_from(["widget-words", "nav-words", "share-buttons", "link-row"]),
+)
+def test_words_rules_match_as_defined(rules: dict[str, Rule], view: str, rule_id: str) -> None:
+    rule = rules[rule_id]
+    assert rule.match(view) == words_match_by_definition(rule, view)

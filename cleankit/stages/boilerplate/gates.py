@@ -167,3 +167,42 @@ def gate_chars(pattern: str) -> tuple[frozenset[str], ...]:
             gates.append(frozenset(chars))
     gates.sort(key=lambda chars: (-min(map(_char_rank, chars)), len(chars)))
     return tuple(gates)
+
+
+# The characters outside ASCII that a case-insensitive search (``regex``, VERSION0) takes for
+# an ASCII letter or digit: İ for i, ſ for s, the Kelvin sign for k. ``str.lower`` does not turn
+# them into that letter, so a text holding one is always searched
+# (``tests/test_stage_cpu11.py`` checks the list against every code point).
+ASCII_LOOKALIKES = "\u0130\u017f\u212a"
+
+
+def _caseless_or_ascii(char: str) -> bool:
+    return char.isascii() or char.lower() == char.upper() == char.casefold() == char
+
+
+def required_strings(pattern: str) -> tuple[str, ...]:
+    """Strings, in lower case, of which every match of ``pattern`` holds one, read case-insensitively:
+    a text whose lower case holds none of them cannot match (empty: no such set of strings of
+    two or more characters, each ASCII or without case)."""
+    try:
+        found = _literal_sets(sre_parse.parse(pattern))
+    except re.error:
+        return ()
+    if not found or min(map(len, found)) < 2 or not all(map(_caseless_or_ascii, "".join(found))):
+        return ()
+    return tuple(sorted({string.lower() for string in found}))
+
+
+_STRING_SEARCHES: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def may_hold_one(text: str, strings: tuple[str, ...]) -> bool:
+    """Whether ``text`` may hold one of :func:`required_strings`' strings, case-insensitively
+    (False only when it holds none). One search for all of them (a literal alternation scans
+    at memory speed) of the text in lower case."""
+    if any(char in text for char in ASCII_LOOKALIKES):
+        return True
+    search = _STRING_SEARCHES.get(strings)
+    if search is None:
+        search = _STRING_SEARCHES[strings] = re.compile("|".join(map(re.escape, strings)))
+    return search.search(text.lower()) is not None

@@ -86,6 +86,9 @@ _CONVERTED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "last_chars": (_chars, _frozen),
     "more_gates": (lambda gates: [sorted(gate) for gate in gates], lambda stored: tuple(map(frozenset, stored))),
     "words": (sorted, frozenset),
+    "word_firsts": (sorted, frozenset),
+    "word_lasts": (sorted, frozenset),
+    "strings": (list, tuple),
 }
 # Set when the pack is loaded (``trusted``: shipped packs) or compiled when first used.
 _NOT_STORED = frozenset({"trusted", "compiled", "compiled_lines", "compiled_fields"})

@@ -39,7 +39,7 @@ from typing import Any
 import regex
 
 from cleankit.core.errors import RuleError
-from cleankit.stages.boilerplate.gates import edge_gates, gate_chars, line_local
+from cleankit.stages.boilerplate.gates import edge_gates, gate_chars, line_local, may_hold_one, required_strings
 from cleankit.stages.boilerplate.regex_safety import (
     SEARCH_TIMEOUT,
     SearchTimeout,
@@ -160,9 +160,16 @@ class Rule:
     words: frozenset[str] = frozenset()
     min_words: int = 1
     longest_word: int = 0
+    # The first and last characters of the words: a token that does not start with one and end
+    # with one cannot be cut into words (most tokens tried: no search for a cut).
+    word_firsts: frozenset[str] = frozenset()
+    word_lasts: frozenset[str] = frozenset()
     compiled: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
     # For line-local patterns: the same with MULTILINE, to search many lines in one call.
     compiled_lines: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    # For line-local patterns: strings (lower case) of which every match holds one; the many
+    # lines' text is searched only when it holds one (gates.required_strings).
+    strings: tuple[str, ...] = ()
     compiled_fields: dict[str, regex.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -214,6 +221,8 @@ class Rule:
                 if token in self.words:
                     found.append(token)
                     continue
+                if token[0] not in self.word_firsts or token[-1] not in self.word_lasts:
+                    return None
                 parts = segment(token, self.words, self.longest_word)  # 大中小: the spaces were taken out
                 if parts is None:
                     return None
@@ -236,6 +245,9 @@ class Rule:
         pattern in one search (None: not line-local, or the time limit ran out)."""
         if self.compiled_lines is None:
             return None
+        if self.strings and not may_hold_one(joined, self.strings):
+            # No match can start anywhere (and no search runs over the time limit).
+            return []
         try:
             if self.trusted:
                 return [m.start() for m in self.compiled_lines.finditer(joined)]
@@ -366,6 +378,7 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         rule.compiled = compile_pattern(pattern, where)
         if line_local(pattern):
             rule.compiled_lines = regex.compile(pattern, regex.IGNORECASE | regex.MULTILINE | regex.VERSION0)
+            rule.strings = required_strings(pattern)
         gates = gate_chars(pattern)
         if gates:
             rule.gate, rule.more_gates = gates[0], gates[1:]
@@ -375,6 +388,8 @@ def _rule_from_dict(data: Any, pack_defaults: dict[str, Any], where: str) -> Rul
         rule.words = frozenset(normalized)
         rule.min_words = min_words
         rule.longest_word = max(map(len, normalized))
+        rule.word_firsts = frozenset(word[0] for word in normalized)
+        rule.word_lasts = frozenset(word[-1] for word in normalized)
         rule.gate = frozenset(char for word in normalized for char in (word[0], word[0].upper()))
     for name, field_pattern in fields_data.items():
         _expect(isinstance(name, str) and bool(FIELD_NAME.match(name)), where, f"bad field name {name!r}")
