@@ -14,12 +14,14 @@ import pytest
 import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_reflow import LINE_PIECES
 
 from cleankit.core.document import Document
-from cleankit.stages import punctuation
+from cleankit.stages import punctuation, reflow
 from cleankit.stages.boilerplate import BoilerplateStage, gates
 from cleankit.stages.boilerplate.packs import Rule, line_words, segment
 from cleankit.stages.punctuation import PunctuationStage
+from cleankit.stages.reflow import broken_paragraph_joins, ends_sentence, join_score
 from cleankit.text.cjk import HAN_RANGES
 
 # -- punctuation ---------------------------------------------------------------------------
@@ -280,3 +282,97 @@ WIDGET_PIECES = st.sampled_from(
 def test_words_rules_match_as_defined(rules: dict[str, Rule], view: str, rule_id: str) -> None:
     rule = rules[rule_id]
     assert rule.match(view) == words_match_by_definition(rule, view)
+
+
+# -- reflow --------------------------------------------------------------------------------
+
+REFLOW_PIECES = st.one_of(
+    LINE_PIECES,
+    st.sampled_from(
+        [":", "「", "」", "《", "》", "？", "！", "；", " ", "——", "一是", "新华社北京12月10日电", "“双向"]
+    ),
+)
+PARAGRAPH = st.lists(REFLOW_PIECES, max_size=30).map("".join)
+
+
+def left_of(pieces: list[str]) -> reflow._Left:
+    left = reflow._Left(pieces[0], ends_sentence(pieces[0]))
+    for piece in pieces[1:]:
+        left.join(piece, ends_sentence(piece))
+    return left
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PARAGRAPH.filter(bool), min_size=1, max_size=3), PARAGRAPH, st.floats(0, 400), st.booleans())
+def test_a_score_cut_short_is_below_what_is_needed(a: list[str], b: str, typical: float, first: bool) -> None:
+    """With ``need``, the score is the score whenever it reaches ``need``, and below it otherwise."""
+    b_ends = ends_sentence(b)
+    full = join_score(left_of(a), b, typical, first, b_ends)
+    short = join_score(left_of(a), b, typical, first, b_ends, reflow.JOIN_SCORE)
+    assert (full is None) == (short is None)
+    if full is not None and short is not None:
+        assert (short >= reflow.JOIN_SCORE) == (full >= reflow.JOIN_SCORE)
+        if full >= reflow.JOIN_SCORE:
+            assert short == full
+
+
+def test_the_held_sets_are_parts_of_the_punctuation() -> None:
+    """join_score answers every set for an A without PUNCTUATION with one scan."""
+    assert all(set(chars) <= set(reflow._HELD[reflow._ALL_MARKS]) for chars in reflow._HELD)
+
+
+def test_a_title_without_marks_scores_without_reading_them_again() -> None:
+    title = "关于印发某市优化营商环境实施方案的通知"
+    # The first pair of the page, A short (-2), neither comma nor full stop in A (-4), no mark
+    # at all in A (-2).
+    assert join_score(left_of([title]), "各区人民政府，市政府各部门：", 60.0, True, False) == -8
+
+
+def joins_by_definition(paragraphs: list[str]) -> list[int]:
+    """broken_paragraph_joins without its gate, its memos and the cut-short scores: every
+    pair scored in every pass until a pass joins nothing."""
+    groups = [[i] for i in range(len(paragraphs))]
+    for _ in range(reflow.MAX_PASSES):
+        texts = ["".join(paragraphs[i] for i in group) for group in groups]
+        endings = [ends_sentence(text) for text in texts]
+        typical = reflow.typical_length(texts, endings)
+        merged: list[list[int]] = []
+        left: reflow._Left | None = None
+        for group, text, text_ends in zip(groups, texts, endings, strict=True):
+            score = None if left is None else join_score(left, text, typical, merged[-1][0] == 0, text_ends)
+            if left is not None and score is not None and score >= reflow.JOIN_SCORE:
+                merged[-1] += group
+                left.join(text, text_ends)
+            else:
+                merged.append(list(group))
+                left = reflow._Left(text, text_ends) if text else None
+        if len(merged) == len(groups):
+            break
+        groups = merged
+    return [group[k] for group in groups for k in range(len(group) - 1)]
+
+
+def test_a_page_of_several_passes_joins_what_every_pair_every_pass_joins(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A gazette's list of items, each cut before its note in brackets: the join of 3 and 4 is
+    # made only in a later pass, after the pass that joined 4 and 5, and that pass asks the
+    # pairs on its left again (from the memo where their sides did not change).
+    page = [
+        "储槽专用室出入口门槛或同等以上效能之防止流出措施。（第三十三条第十六款）",
+        "围阻措施或同等以上效能之防止流出措施、帮浦设备之基础高度。（第三十五条第一款第二目第五子目、第三目第一子目、第二款、第三款、第四款第一目本文及第二目第二子目）",
+        "油水分离装置。（第三十五条第一款第三目第三子目、第三款）",
+        "采光、照明及通风设备。（第三十三条第十七款、第三十四条本文、第三十五条第一款第二目第六子目、第二款第一目、第三款、第四款第一目本文）",
+        "排出设备。（第三十三条第十七款、第三十四条本文、第三十五条第一款第二目第七子目、第二款第一目、第三款、第四款第一目本文）",
+        "防火闸门。（第三十四条第七款、第三十五条第四款第一目第五子目）",
+        "安全装置、通气管。（第三十三条第六款、第三十四条本文）",
+        "自动显示储量装置。（第三十三条第七款、第三十四条本文及第二款）",
+    ]
+    joins = broken_paragraph_joins(page)
+    assert joins == joins_by_definition(page)
+    monkeypatch.setattr(reflow, "MAX_PASSES", 1)
+    assert broken_paragraph_joins(page) != joins  # one pass is not enough
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PARAGRAPH, max_size=14))
+def test_joins_are_those_of_every_pair_every_pass(paragraphs: list[str]) -> None:
+    assert broken_paragraph_joins(paragraphs) == joins_by_definition(paragraphs)

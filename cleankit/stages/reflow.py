@@ -151,6 +151,7 @@ COMMAS = "，,"
 _PAIRED = tuple("“”《》（(）)「」")
 # The sets A is asked whether it holds a character of (before its last character, or at all).
 _HELD = (FULL_STOPS, CLAUSE_PUNCTUATION, PUNCTUATION, COMMAS)
+_FULL_STOPS, _CLAUSE_MARKS, _ALL_MARKS, _COMMAS = range(len(_HELD))
 _TRAILING = CLOSERS + " "
 # How much of A's start is kept for the heading test. HEADING_START reads an opening mark,
 # a run of numerals, digits and dots and two characters after it, so the verdict on this
@@ -272,8 +273,12 @@ def cut_subtitle(a: str, b: str) -> bool:
     )
 
 
-def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: bool) -> int | None:
-    """Evidence that B continues A's sentence; ``None`` when a veto applies."""
+def join_score(
+    a: _Left, b: str, typical: float, first: bool, b_ends_sentence: bool, need: int | None = None
+) -> int | None:
+    """Evidence that B continues A's sentence; ``None`` when a veto applies. With ``need``, a
+    score that cannot reach it may be returned before A's marks are read: some value below
+    ``need``, not the score."""
     if not b:
         return None
     last = a.last
@@ -287,7 +292,7 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     # A subtitle is short: A is read whole only when it is.
     subtitle = not in_term and a.length + len(b) <= MAX_SUBTITLE and cut_subtitle(a.tail(a.length), b)
     cut_by_construction = in_term or subtitle
-    heading = HEADING_START.match(a.start) and a.length < long_length and not a.holds(0, but_last_char=True)
+    heading = HEADING_START.match(a.start) and a.length < long_length and not a.holds(_FULL_STOPS, but_last_char=True)
     if heading and not cut_by_construction:
         return None  # a heading; a list item that already holds a sentence is prose
     if len(b) < SHORT_CELL and not b_ends_sentence and not in_term:
@@ -297,51 +302,62 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
     if a.endswith(b) or (min(a.length, len(b)) >= REPEATED_TAIL and a.tail(REPEATED_TAIL) == b[-REPEATED_TAIL:]):
         return None
 
+    # B's terms, A's length and ending first; A's marks and brackets (the costly reads) last,
+    # when they can still lift the score to ``need``.
+    no_sentence_start = b[0] in NO_SENTENCE_START
+    long = a.length >= long_length
     score = 0
     if last in CLAUSE_PUNCTUATION or last in OPENERS:
         score += 3
-    if b[0] in NO_SENTENCE_START:
+    if no_sentence_start:
         score += 5
-    open_quote = a.unbalanced()
-    if open_quote:
-        score += 3
     if in_term:
         score += 2
-    # A line that holds neither a comma nor a full stop is a title, a heading, a dated order
-    # line or a list's item (…办法第三条修正草案总说明, 中华民国95年8月24日…号令修正): unless it
-    # ends inside a bracket or a quotation it opened, or B cannot start a sentence, B starts a
-    # paragraph of its own.
-    if (
-        not (open_quote or cut_by_construction or b[0] in NO_SENTENCE_START)
-        and not a.holds(3, but_last_char=False)
-        and not a.holds(0, but_last_char=True)
-    ):
-        score -= NO_COMMA_PENALTY
     if subtitle:
         score += 5
-    if a.length >= long_length:
+    if long:
         score += 2
     elif a.length >= MEDIUM_LENGTH:
-        score += 1
-    # A's full stops and clause marks before its last character.
-    if a.holds(0, but_last_char=True):
-        score += 2
-    elif a.holds(1, but_last_char=True):
         score += 1
     if b_ends_sentence:
         score += 1
     if FIRST_SEGMENT.match(b):
         score += 1
-    # A subtitle and the inside of a quoted term carry no punctuation by nature.
-    if not a.holds(2, but_last_char=False) and not open_quote and a.length < long_length and not subtitle:
-        score -= 2
     if not _has_any(b, PUNCTUATION) and len(b) < long_length and not cut_by_construction:
         score -= 2
     if ENUMERATOR_START.match(b):
         score -= 2
     if DATELINE_START.match(b):
         score -= 3
-    if first and a.length < long_length:
+    if first and not long:
+        score -= 2
+    # What A's marks can still add: 3 for a quote or bracket it leaves open, 2 for a full stop.
+    if need is not None and score + 5 < need:
+        return score
+    open_quote = a.unbalanced()
+    if open_quote:
+        score += 3
+    # Every other set A is asked about is part of PUNCTUATION: an A without any (a title, a
+    # menu line: most pairs scored) answers them all with one scan.
+    punctuated = a.holds(_ALL_MARKS, but_last_char=False)
+    full_stop = punctuated and a.holds(_FULL_STOPS, but_last_char=True)
+    # A line that holds neither a comma nor a full stop is a title, a heading, a dated order
+    # line or a list's item (…办法第三条修正草案总说明, 中华民国95年8月24日…号令修正): unless it
+    # ends inside a bracket or a quotation it opened, or B cannot start a sentence, B starts a
+    # paragraph of its own.
+    if (
+        not (open_quote or cut_by_construction or no_sentence_start)
+        and not (punctuated and a.holds(_COMMAS, but_last_char=False))
+        and not full_stop
+    ):
+        score -= NO_COMMA_PENALTY
+    # A's full stops and clause marks before its last character.
+    if full_stop:
+        score += 2
+    elif punctuated and a.holds(_CLAUSE_MARKS, but_last_char=True):
+        score += 1
+    # A subtitle and the inside of a quoted term carry no punctuation by nature.
+    if not punctuated and not open_quote and not long and not subtitle:
         score -= 2
     return score
 
@@ -349,6 +365,12 @@ def join_score(a: _Left, b: str, typical: float, first: bool, b_ends_sentence: b
 def broken_paragraph_joins(paragraphs: list[str]) -> list[int]:
     """Indices ``i`` such that paragraph ``i`` and ``i + 1`` are one paragraph cut in two."""
     groups = [[i] for i in range(len(paragraphs))]
+    # A group (its first and last paragraph) has the same text in every pass, and so whether
+    # it ends a sentence; a pair of groups whose left side holds its group only (no join in
+    # this pass yet) has the same score as in an earlier pass when the typical length is the
+    # same. A page that needs a second pass for one join asks most pairs again.
+    ended: dict[tuple[int, int], bool] = {}
+    scored: dict[tuple[int, int, int, int], tuple[float, int | None]] = {}
     # A pass joins everything it can from left to right; another pass is needed only when a
     # join on the right makes a pair on its left qualify. Real pages settle in at most five
     # passes (benchmark corpus); the cap bounds the time on adversarial input.
@@ -356,23 +378,40 @@ def broken_paragraph_joins(paragraphs: list[str]) -> list[int]:
         texts = [
             paragraphs[group[0]] if len(group) == 1 else "".join([paragraphs[i] for i in group]) for group in groups
         ]
-        endings = [ends_sentence(text) for text in texts]
+        endings = []
+        for group, text in zip(groups, texts, strict=True):
+            span = (group[0], group[-1])
+            text_ends = ended.get(span)
+            if text_ends is None:
+                text_ends = ended[span] = ends_sentence(text)
+            endings.append(text_ends)
         typical = typical_length(texts, endings)
         merged: list[list[int]] = []
         left: _Left | None = None
+        fresh = False  # the left side holds its group only
         changed = False
         for group, text, text_ends in zip(groups, texts, endings, strict=True):
             if left is not None:
-                score = join_score(left, text, typical, merged[-1][0] == 0, text_ends)
+                owner = merged[-1]
+                pair = (owner[0], owner[-1], group[0], group[-1])
+                known = scored.get(pair) if fresh else None
+                if known is not None and known[0] == typical:
+                    score = known[1]
+                else:
+                    score = join_score(left, text, typical, owner[0] == 0, text_ends, JOIN_SCORE)
+                    if fresh:
+                        scored[pair] = (typical, score)
                 if score is not None and score >= JOIN_SCORE:
-                    merged[-1].extend(group)
+                    owner.extend(group)
                     left.join(text, text_ends)
+                    fresh = False
                     changed = True
                     continue
             merged.append(group)
             # join_score's first veto, read before a left side is built: an empty paragraph, or
             # one that ends a sentence or with a colon, joins nothing on its right (most do).
             left = _Left(text, text_ends) if text and not text_ends and text[-1] not in COLONS else None
+            fresh = True
         groups = merged
         if not changed:
             break
