@@ -376,3 +376,18 @@ def test_a_page_of_several_passes_joins_what_every_pair_every_pass_joins(monkeyp
 @given(st.lists(PARAGRAPH, max_size=14))
 def test_joins_are_those_of_every_pair_every_pass(paragraphs: list[str]) -> None:
     assert broken_paragraph_joins(paragraphs) == joins_by_definition(paragraphs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(BODY_PIECES, max_size=12).map("".join), min_size=1, max_size=5), st.data())
+def test_the_lowered_text_kept_is_that_of_the_text_asked_about(texts: list[str], data: st.DataObject) -> None:
+    """may_hold_one keeps one text's lower case for the rules that ask in turn: asked about
+    another text (or an equal copy), it answers for that one."""
+    strings = gates.required_strings("bet365|bbin|万博(?:体育|娱乐)|注册送\\d+")
+    for _ in range(len(texts) * 2):
+        text = data.draw(st.sampled_from(texts))
+        for asked in (text, "".join(list(text))):
+            expected = any(char in asked for char in gates.ASCII_LOOKALIKES) or any(
+                string in asked.lower() for string in strings
+            )
+            assert gates.may_hold_one(asked, strings) == expected

@@ -196,13 +196,23 @@ def required_strings(pattern: str) -> tuple[str, ...]:
 _STRING_SEARCHES: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
+# The text last asked about and its lower case (None: it holds an ASCII lookalike): the
+# rules of a zone ask in turn about the same body.
+_last_lowered: tuple[str, str | None] = ("", "")
+
+
 def may_hold_one(text: str, strings: tuple[str, ...]) -> bool:
     """Whether ``text`` may hold one of :func:`required_strings`' strings, case-insensitively
     (False only when it holds none). One search for all of them (a literal alternation scans
     at memory speed) of the text in lower case."""
-    if any(char in text for char in ASCII_LOOKALIKES):
+    global _last_lowered
+    if _last_lowered[0] is not text:
+        lookalike = any(char in text for char in ASCII_LOOKALIKES)
+        _last_lowered = (text, None if lookalike else text.lower())
+    lowered = _last_lowered[1]
+    if lowered is None:
         return True
     search = _STRING_SEARCHES.get(strings)
     if search is None:
         search = _STRING_SEARCHES[strings] = re.compile("|".join(map(re.escape, strings)))
-    return search.search(text.lower()) is not None
+    return search.search(lowered) is not None
