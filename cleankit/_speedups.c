@@ -1,5 +1,5 @@
 /*
- * Compiled versions of three pure-Python inner loops (issue 12). Each function here does what
+ * Compiled versions of a few pure-Python inner loops (issue 12). Each function here does what
  * the Python function named beside it does, step for step and in the same order, so that its
  * results are the same objects and the same floats; the Python code stays the reference and
  * the fallback (cleankit/speedups.py decides which one runs).
@@ -9,6 +9,7 @@
  *
  *   total_logp      ChineseModel.total_logp's loop (cleankit/text/plausibility.py)
  *   anchor_matches  RepeatsStage._segments' anchor extension (cleankit/stages/repeats.py)
+ *   repeated_offsets  repeated_anchor_offsets, which windows of a page occur twice (same module)
  *   feed, grow      byte_shift._Search.feed and .grow, the realignment beam (same module)
  *   min_hashes      signature's block loop (cleankit/neardup/signature.py)
  */
@@ -182,6 +183,138 @@ read_place(PyObject *place, PyObject **kept, Py_ssize_t *kept_offset)
     *kept = PyTuple_GET_ITEM(place, 0);
     *kept_offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(place, 1));
     return (*kept_offset == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* repeated_offsets(joined, lengths, size) -> [[offset, ...] per view]
+ *
+ * repeated_anchor_offsets' search (cleankit/stages/repeats.py, _repeated_offsets_pure step for
+ * step): the 64-bit rolling hash (h = h * 1000003 + point, modulo 2**64) of every
+ * ``size``-long window of ``joined`` (the views joined by LF, ``lengths`` their lengths),
+ * counted in a hash table; per view, the offsets (ascending) of its windows whose hash occurs
+ * more than once among all windows, separators included. */
+#define REPEAT_MULTIPLIER 1000003ULL
+
+static PyObject *
+speedups_repeated_offsets(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (count_is("repeated_offsets", nargs, 3) < 0) {
+        return NULL;
+    }
+    PyObject *joined = args[0], *lengths = args[1];
+    if (type_check(PyUnicode_Check(joined) && PyList_Check(lengths),
+                   "repeated_offsets: joined must be a str and lengths a list") < 0) {
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(args[2]);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "repeated_offsets: size must be at least 1");
+        return NULL;
+    }
+    Py_ssize_t views = PyList_GET_SIZE(lengths);
+    Py_ssize_t total = PyUnicode_GET_LENGTH(joined);
+    Py_ssize_t count = total - size + 1;
+    uint64_t *hashes = NULL, *keys = NULL;
+    unsigned char *seen = NULL;
+    PyObject *result = PyList_New(views);
+    if (result == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < views; i++) {
+        PyObject *empty = PyList_New(0);
+        if (empty == NULL) {
+            goto fail;
+        }
+        PyList_SET_ITEM(result, i, empty);
+    }
+    if (count <= 1) {
+        return result;
+    }
+    int kind = PyUnicode_KIND(joined);
+    const void *data = PyUnicode_DATA(joined);
+    /* A table of at least twice the windows: short probe runs. */
+    size_t capacity = 1;
+    int bits = 0;
+    while (capacity < (size_t)count * 2) {
+        capacity <<= 1;
+        bits++;
+    }
+    hashes = PyMem_Malloc(sizeof(uint64_t) * (size_t)count);
+    keys = PyMem_Malloc(sizeof(uint64_t) * capacity);
+    seen = PyMem_Calloc(capacity, 1);
+    if (hashes == NULL || keys == NULL || seen == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    uint64_t top = 1, value = 0;
+    for (Py_ssize_t k = 0; k < size - 1; k++) {
+        top *= REPEAT_MULTIPLIER;
+    }
+    for (Py_ssize_t k = 0; k < size; k++) {
+        value = value * REPEAT_MULTIPLIER + (uint64_t)PyUnicode_READ(kind, data, k);
+    }
+    size_t mask = capacity - 1;
+    for (Py_ssize_t at = 0;; at++) {
+        hashes[at] = value;
+        /* Fibonacci hashing of the hash: the table's slot from its high bits. */
+        size_t slot = bits ? (size_t)((value * 0x9E3779B97F4A7C15ULL) >> (64 - bits)) : 0;
+        while (seen[slot] && keys[slot] != value) {
+            slot = (slot + 1) & mask;
+        }
+        if (!seen[slot]) {
+            keys[slot] = value;
+            seen[slot] = 1;
+        }
+        else {
+            seen[slot] = 2;
+        }
+        if (at + 1 >= count) {
+            break;
+        }
+        value = (value - (uint64_t)PyUnicode_READ(kind, data, at) * top) * REPEAT_MULTIPLIER
+                + (uint64_t)PyUnicode_READ(kind, data, at + size);
+    }
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < views; i++) {
+        Py_ssize_t length = PyLong_AsSsize_t(PyList_GET_ITEM(lengths, i));
+        if (length == -1 && PyErr_Occurred()) {
+            goto fail;
+        }
+        if (length < 0 || start + length > total) {
+            PyErr_SetString(PyExc_ValueError, "repeated_offsets: the lengths do not fit the joined text");
+            goto fail;
+        }
+        PyObject *found = PyList_GET_ITEM(result, i);
+        for (Py_ssize_t offset = 0; offset + size <= length; offset++) {
+            uint64_t hash = hashes[start + offset];
+            size_t slot = bits ? (size_t)((hash * 0x9E3779B97F4A7C15ULL) >> (64 - bits)) : 0;
+            /* Linear probing without deletions: every slot before the hash's own is taken. */
+            while (seen[slot] && keys[slot] != hash) {
+                slot = (slot + 1) & mask;
+            }
+            if (seen[slot] == 2) {
+                PyObject *number = PyLong_FromSsize_t(offset);
+                if (number == NULL || PyList_Append(found, number) < 0) {
+                    Py_XDECREF(number);
+                    goto fail;
+                }
+                Py_DECREF(number);
+            }
+        }
+        start += length + 1;
+    }
+    PyMem_Free(hashes);
+    PyMem_Free(keys);
+    PyMem_Free(seen);
+    return result;
+fail:
+    PyMem_Free(hashes);
+    PyMem_Free(keys);
+    PyMem_Free(seen);
+    Py_DECREF(result);
+    return NULL;
 }
 
 /* anchor_matches(view, anchors, kept_views, offsets, size) -> [(start, end, kept, kept_start, kept_end)]
@@ -944,6 +1077,8 @@ static PyMethodDef speedups_methods[] = {
      "The log-probability loop of ChineseModel.total_logp."},
     {"anchor_matches", (PyCFunction)(void (*)(void))speedups_anchor_matches, METH_FASTCALL,
      "The anchor extension of RepeatsStage._segments."},
+    {"repeated_offsets", (PyCFunction)(void (*)(void))speedups_repeated_offsets, METH_FASTCALL,
+     "repeated_anchor_offsets: per view, the offsets of its windows whose hash occurs twice."},
     {"feed", (PyCFunction)(void (*)(void))speedups_feed, METH_FASTCALL,
      "byte_shift._Search.feed: every way of extending a path by some bytes, beam-cut after each."},
     {"grow", (PyCFunction)(void (*)(void))speedups_grow, METH_FASTCALL,

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from cleankit import speedups
 from cleankit.neardup import signature as signature_module
 from cleankit.neardup.signature import SignatureParams, signature
+from cleankit.stages import repeats
 from cleankit.stages.mojibake import byte_shift
 from cleankit.stages.mojibake.frames import BIG5, GBK, Frame
 from cleankit.stages.repeats import RepeatsStage, Segment
@@ -359,6 +360,55 @@ def test_bad_arguments_raise_instead_of_crashing() -> None:
         compiled.grow(search._context, [(float("nan"), "政", None, ())], [[0x41]], 32, 16)
 
 
+# -- repeated_offsets ------------------------------------------------------------------------
+
+
+def _pure_offsets(views: list[str], size: int) -> list[list[int]]:
+    return [list(offsets) for offsets in repeats._repeated_offsets_pure(views, "\n".join(views), size)]
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("政府网站ab\U00020000\ud800"), max_size=40), max_size=8),
+    st.integers(1, 10),
+)
+def test_repeated_offsets_are_the_python_ones(views: list[str], size: int) -> None:
+    assert compiled is not None
+    joined = "\n".join(views)
+    assert compiled.repeated_offsets(joined, [len(view) for view in views], size) == _pure_offsets(views, size)
+
+
+def test_repeated_offsets_of_a_real_page_and_the_stage_path() -> None:
+    """A page whose second paragraph repeats the first's sentence: the anchors of both copies
+    repeat, and repeated_anchor_offsets hands back the same offsets by either path."""
+    views = [LINES[2] + LINES[3], LINES[4], LINES[3]]
+    expected = _pure_offsets(views, 8)
+    assert [list(offsets) for offsets in repeats.repeated_anchor_offsets(views, 8)] == expected
+    assert expected[2] == list(range(len(LINES[3]) - 7))  # every anchor of the copy repeats
+    if compiled is not None:
+        assert compiled.repeated_offsets("\n".join(views), [len(view) for view in views], 8) == expected
+
+
+def test_a_page_of_more_windows_than_a_slice_takes_the_numpy_path() -> None:
+    view = "政府" * (repeats.OFFSETS_PER_SLICE // 2 + 8)
+    found = repeats.repeated_anchor_offsets([view], 8)
+    assert isinstance(found[0], np.ndarray)  # 4 bytes an offset, not a list's 36
+    assert len(found[0]) == len(view) - 7
+
+
+@needs_compiled
+def test_repeated_offsets_refuses_wrong_arguments() -> None:
+    assert compiled is not None
+    with pytest.raises(ValueError, match="lengths"):
+        compiled.repeated_offsets("政府网站\n政府网站", [4, 9], 2)
+    with pytest.raises(ValueError, match="size"):
+        compiled.repeated_offsets("政府网站", [4], 0)
+    with pytest.raises(TypeError):
+        compiled.repeated_offsets("政府网站", (4,), 2)  # type: ignore[arg-type]
+    assert compiled.repeated_offsets("", [0], 8) == [[]]
+
+
 def _memory_growth(call: Callable[[], Any], rounds: int) -> int:
     """Bytes still allocated after ``rounds`` more calls, once the memos are warm."""
     for _ in range(50):
@@ -407,11 +457,16 @@ def test_no_references_or_memory_leak() -> None:
         lambda: compiled.feed(search._context, path, [0xB0, byte_shift.WILDCARD, 0x41], 32),
         lambda: compiled.grow(search._context, paths, alternatives, 32, 16),
         lambda: compiled.min_hashes(hashes, a, b, result),
+        lambda: compiled.repeated_offsets(repeating, lengths, stage.anchor_chars),
+        _raising(lambda: compiled.repeated_offsets(repeating, [len(repeating) + 1], stage.anchor_chars)),
         _raising(lambda: compiled.anchor_matches(view, {view[:4]: [(9, 0)]}, kept_views, iter([0]), 4)),
         _raising(lambda: compiled.grow(search._context, [(float("nan"), "政", None, ())], [[0x41]], 32, 16)),
         _raising(lambda: compiled.min_hashes(hashes, a, b, np.zeros(3, dtype=np.uint32))),
     ]
+    repeating = "\n".join([LINES[2], LINES[3], LINES[2]])
+    lengths = [len(LINES[2]), len(LINES[3]), len(LINES[2])]
     watched = [text, view, anchors, kept_views, path, paths, alternatives, hashes, result, search._context, *paths]
+    watched += [repeating, lengths]
     counts = [sys.getrefcount(item) for item in watched]
     for call in calls:
         assert _memory_growth(call, 1000) < 4096

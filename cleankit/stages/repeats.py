@@ -558,9 +558,16 @@ def repeated_anchor_offsets(views: list[str], size: int) -> list[Offsets]:
     per offset instead of a Python list (36 bytes per offset) when there are more than
     OFFSETS_PER_SLICE of them; fewer (a real page: a few hundred) come back as lists.
 
-    A small page without numpy (:mod:`cleankit.text.small`) takes :func:`_repeated_offsets_pure`,
-    which gives the same offsets (the same hashes, twins among the same windows) as lists."""
+    A page of at most OFFSETS_PER_SLICE windows takes the compiled
+    ``cleankit._speedups.repeated_offsets`` when it is built (the hashes counted in a table,
+    no sort); without it, a small page without numpy (:mod:`cleankit.text.small`) takes
+    :func:`_repeated_offsets_pure`. Both give the same offsets (the same hashes, twins among
+    the same windows) as lists."""
     joined = "\n".join(views)  # canonical views hold no whitespace: "\n" separates them
+    if _compiled is not None and len(joined) - size < OFFSETS_PER_SLICE:
+        # A hash table in C: no sort, and no numpy call's fixed cost (a real page has a few
+        # thousand windows). At most OFFSETS_PER_SLICE offsets, so lists, as below.
+        return _compiled.repeated_offsets(joined, [len(view) for view in views], size)
     if not use_numpy(len(joined)):
         return _repeated_offsets_pure(views, joined, size)
     import numpy as np
