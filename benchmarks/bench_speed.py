@@ -438,6 +438,7 @@ class Run:
     worker_processes: int = 0
     worker_peak_rss_mb: float = 0.0
     max_worker_cpu: float = 0.0
+    sampler_cpu: float = 0.0  # the sampling thread's own CPU, taken from the cores the run uses
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -454,6 +455,7 @@ class ProcessTree:
         self.every = every
         self.seen: dict[int, tuple[float, float]] = {}  # pid: (CPU s, peak MB)
         self.done = threading.Event()
+        self.cpu = 0.0
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -496,6 +498,7 @@ class ProcessTree:
                 if found is not None and found[1]:  # a zombie has no memory left to report
                     self.seen[pid] = (found[0], max(found[1], self.seen.get(pid, (0.0, 0.0))[1]))
             self.done.wait(self.every)
+        self.cpu = time.thread_time()
 
     def stop(self) -> dict[str, float]:
         self.done.set()
@@ -507,6 +510,7 @@ class ProcessTree:
             "worker_processes": len(self.seen),
             "worker_peak_rss_mb": round(max((peak for _, peak in self.seen.values()), default=0.0), 1),
             "max_worker_cpu": round(max((cpu for cpu, _ in self.seen.values()), default=0.0), 2),
+            "sampler_cpu": round(self.cpu, 3),
         }
 
 
@@ -687,6 +691,7 @@ def summarize(runs: list[Run], corpus_bytes: int, pages: int) -> dict[str, Any]:
         "worker_peak_rss_mb": round(max(r.worker_peak_rss_mb for r in runs), 1),
         "parent_cpu_s": round(statistics.median(r.parent_cpu for r in runs), 2),
         "max_worker_cpu_s": round(statistics.median(r.max_worker_cpu for r in runs), 2),
+        "sampler_cpu_s": round(statistics.median(r.sampler_cpu for r in runs), 3),
         "load_1min": [r.load for r in runs],
     }
 

@@ -43,3 +43,4 @@ def test_the_sampler_reports_a_workers_memory_under_a_nursery() -> None:
     assert process.returncode == 0
     assert sampled["worker_processes"] == 2  # the nursery and its worker
     assert sampled["worker_peak_rss_mb"] > 80 > sampled["peak_rss_mb"]
+    assert 0 < sampled["sampler_cpu"] < 0.5  # its own cost, reported
