@@ -58,7 +58,7 @@ def test_a_models_logp_memo_is_emptied_at_its_own_bound() -> None:
     sizes = [len(model._logp_cache) for pair in zip([None, *text], text, strict=False) if model.logp(*pair) < 0]
     assert len(sizes) == len(text)
     assert max(sizes) == 100 and sizes.count(1) > 1  # filled, emptied, filled again
-    assert _fresh().memo_size is None  # the main model: LOGP_CACHE_SIZE
+    assert _fresh().memo_size == plausibility.LOGP_CACHE_SIZE  # the main model's
 
 
 def test_the_fine_model_has_the_small_bound() -> None:

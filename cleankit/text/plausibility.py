@@ -86,7 +86,7 @@ class ChineseModel:
         :data:`LOGP_CACHE_SIZE`)."""
         self.chars = chars
         self.bigrams = bigrams
-        self.memo_size = memo_size
+        self.memo_size = LOGP_CACHE_SIZE if memo_size is None else memo_size
         self.total = float(sum(chars.values()))
         self._unigram_cache: dict[str, float] = {}
         self._logp_cache: dict[str | tuple[str | None, str], float] = {}
@@ -125,7 +125,7 @@ class ChineseModel:
         key = _memo_key(previous, char)
         cached = self._logp_cache.get(key)
         if cached is None:
-            if len(self._logp_cache) >= (self.memo_size or LOGP_CACHE_SIZE):
+            if len(self._logp_cache) >= self.memo_size:
                 self._logp_cache.clear()  # bounded memory over a long crawl
             cached = self._logp_cache[key] = self._logp(previous, char)
         return cached
