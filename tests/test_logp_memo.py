@@ -73,8 +73,8 @@ def test_the_memos_are_emptied_at_their_bounds(monkeypatch: pytest.MonkeyPatch) 
     from cleankit.stages.mojibake import byte_shift
     from cleankit.text import plausibility
 
-    model = _fresh()
     monkeypatch.setattr(plausibility, "LOGP_CACHE_SIZE", 64)
+    model = _fresh()  # a model takes the bound when it is made
     text = _sample_text()[:2000]
     sizes = []
     previous = None
