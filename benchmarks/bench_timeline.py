@@ -1,19 +1,25 @@
 """Wall-clock timeline of one ``cleankit clean`` run: where the cores are not all busy.
 
-    nice -n 10 python -P benchmarks/bench_timeline.py CORPUS OUT [-j 2] [--json F] [--bins]
+    nice -n 10 python -P benchmarks/bench_timeline.py CORPUS OUT [-j 2] [--json F] [--bins S] [--every S]
 
 Runs the command in this process (``cleankit.cli.main``, whichever cleankit this interpreter
 imports: a snapshot of another commit on ``PYTHONPATH`` is timed the same way) with the run's
 phases wrapped (each logs its wall-clock start and end: the pools, each pool's first result,
 site learning, the end of run's decisions, rewrite, commit and ``summary.json``), while a
-separate sampler process reads every process of the run's tree from ``/proc`` every 50 ms:
+separate sampler process reads every process of the run's tree from ``/proc`` every 50 ms
+(``--every``):
 its CPU and its scheduler ``run + wait`` time (``/proc/PID/task/*/schedstat``). ``run + wait``
 is the time a process ran or was ready to run: on a machine shared with other work, a worker
 that waits for a core still counts as wanting one, so a dip in it is the run's own doing (a
 worker waiting for its parent), not the machine's load.
 
 Prints each phase's wall, each pool's workers' mean demand (``run + wait`` over the pool's
-wall: 1.0 is a worker never idle), and the wall when no pool runs (the parent's serial parts).
+wall: 1.0 is a worker never idle), and the wall when no pool runs (the parent's serial parts);
+then the run cut at its pools' starts and ends (the start, each pool, the gaps between, the
+tail) with each piece's CPU and demand of the whole tree and its **idle core-seconds**: the
+sum over samples of ``jobs`` cores less the tree's demand, where positive (a core the run did
+not ask for, whatever else the machine ran on it); and for each pool, how long before its
+end each worker last ran (a worker idle while the other finishes the pool's last task).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any  # noqa: E402
 
 SAMPLER = r"""
 import json, os, signal, sys, time
-root, out = int(sys.argv[1]), sys.argv[2]
+root, out, every = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 stop = []
 signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
 def tree():
@@ -68,7 +74,7 @@ def tree():
 rows = []
 while not stop:
     rows.append((time.time(), tree()))
-    time.sleep(0.05)
+    time.sleep(every)
 with open(out, "w") as handle:
     json.dump(rows, handle)
 """
@@ -130,7 +136,94 @@ def instrument() -> None:
     _wrap_pools(executor.LocalExecutor)
 
 
-def summarize(data: dict[str, Any], samples: list[Any], bins: float | None) -> dict[str, Any]:
+# The scheduler adds a process's wait to its schedstat only when the process next runs, so at
+# 10 ms a waiting worker looks idle in one sample and over-busy in the next: demand is summed
+# over windows this long before the idle cores are counted.
+IDLE_WINDOW = 0.1
+
+
+def _windows(
+    steps: list[tuple[float, float, dict[int, float]]], ran_steps: list[dict[int, float]], window: float
+) -> tuple[list[tuple[float, float, dict[int, float]]], list[dict[int, float]]]:
+    """Consecutive sample steps merged into steps of at least ``window`` seconds."""
+    merged: list[tuple[float, float, dict[int, float]]] = []
+    merged_ran: list[dict[int, float]] = []
+    for (a, b, moved), ran in zip(steps, ran_steps, strict=True):
+        if merged and merged[-1][1] - merged[-1][0] < window:
+            first, _end, total = merged[-1]
+            for pid, value in moved.items():
+                total[pid] = total.get(pid, 0.0) + value
+            for pid, value in ran.items():
+                merged_ran[-1][pid] = merged_ran[-1].get(pid, 0.0) + value
+            merged[-1] = (first, b, total)
+        else:
+            merged.append((a, b, dict(moved)))
+            merged_ran.append(dict(ran))
+    return merged, merged_ran
+
+
+def _pieces(
+    spans: list[dict[str, Any]],
+    steps: list[tuple[float, float, dict[int, float]]],
+    ran_steps: list[dict[int, float]],
+    jobs: int,
+    total: float,
+) -> list[dict[str, Any]]:
+    """The run cut at its pools' edges: each piece's wall, the tree's CPU and demand, and the
+    core-seconds of the ``jobs`` cores the tree did not ask for."""
+    pools = sorted((s["start"], s["start"] + s["wall"], s["phase"]) for s in spans if s["phase"].startswith("pool "))
+    cuts: list[tuple[float, float, str]] = []
+    edge, gap = 0.0, 0
+    for begin, end, name in pools:
+        if begin > edge:
+            cuts.append((edge, begin, "start" if not cuts else f"between {gap}"))
+            gap += 1
+        cuts.append((max(begin, edge), end, name))
+        edge = max(edge, end)
+    cuts.append((edge, total, "tail"))
+    pieces = []
+    for begin, end, name in cuts:
+        cpu = demand = idle = 0.0
+        for (a, b, moved), ran in zip(steps, ran_steps, strict=True):
+            # a sample step counts by the share of it inside the piece
+            share = max(0.0, min(b, end) - max(a, begin)) / max(b - a, 1e-9)
+            if share <= 0:
+                continue
+            wanted = sum(moved.values())
+            cpu += share * sum(ran.values())
+            demand += share * wanted
+            idle += share * max(0.0, jobs * (b - a) - wanted)
+        pieces.append({"piece": name, "start": round(begin, 3), "wall": round(end - begin, 3),
+                       "cpu": round(cpu, 3), "demand": round(demand, 3), "idle_core_s": round(idle, 3)})
+    return pieces
+
+
+def _pool_tails(
+    spans: list[dict[str, Any]],
+    steps: list[tuple[float, float, dict[int, float]]],
+    ran_steps: list[dict[int, float]],
+    root: int,
+) -> dict[str, list[float]]:
+    """For each pool, how long before its end each of its workers last ran (more than a
+    fifth of a sample step), longest first."""
+    tails: dict[str, list[float]] = {}
+    for span in spans:
+        if not span["phase"].startswith("pool "):
+            continue
+        begin, end = span["start"], span["start"] + span["wall"]
+        last: dict[int, float] = {}
+        for (a, b, _moved), ran in zip(steps, ran_steps, strict=True):
+            if b <= begin or a >= end:
+                continue
+            for pid, value in ran.items():
+                if pid != root and value > 0.2 * (b - a):
+                    last[pid] = min(b, end)
+        busy = [pid for pid, at in last.items() if at - begin > 0.5 * span["wall"]]
+        tails[span["phase"]] = sorted((round(end - last[pid], 3) for pid in busy), reverse=True)
+    return tails
+
+
+def summarize(data: dict[str, Any], samples: list[Any], bins: float | None, jobs: int = 2) -> dict[str, Any]:
     """Each phase's wall, each pool's workers' demand, the wall outside the pools."""
     t0 = data["t0"]
     spans: list[dict[str, Any]] = []
@@ -148,13 +241,17 @@ def summarize(data: dict[str, Any], samples: list[Any], bins: float | None) -> d
     sampler = data["sampler"]
     # demand (run + wait, s) of every process between consecutive samples
     steps: list[tuple[float, float, dict[int, float]]] = []
-    previous: dict[int, int] = {}
+    ran_steps: list[dict[int, float]] = []
+    previous: dict[int, tuple[int, int]] = {}
     last = None
     for at, sample in samples:
-        now = {int(pid): ran + waited for pid, (ran, waited) in sample.items() if int(pid) != sampler}
+        now = {int(pid): (ran, ran + waited) for pid, (ran, waited) in sample.items() if int(pid) != sampler}
         if last is not None:
-            moved = {pid: (value - previous[pid]) / 1e9 for pid, value in now.items() if pid in previous}
+            # A process seen for the first time (forked since the last sample) counts from zero.
+            before = {pid: previous.get(pid, (0, 0)) for pid in now}
+            moved = {pid: (value[1] - before[pid][1]) / 1e9 for pid, value in now.items()}
             steps.append((last - t0, at - t0, moved))
+            ran_steps.append({pid: (value[0] - before[pid][0]) / 1e9 for pid, value in now.items()})
         previous, last = now, at
     for span in spans:
         if not span["phase"].startswith("pool "):
@@ -175,6 +272,8 @@ def summarize(data: dict[str, Any], samples: list[Any], bins: float | None) -> d
         covered += max(0.0, end - max(begin, edge))
         edge = max(edge, end)
     out: dict[str, Any] = {"wall": round(total, 3), "outside_pools": round(total - covered, 3), "phases": spans}
+    out["pieces"] = _pieces(spans, *_windows(steps, ran_steps, IDLE_WINDOW), jobs, total)
+    out["pool_tails"] = _pool_tails(spans, steps, ran_steps, root)
     if bins:
         table: dict[int, dict[int, float]] = {}
         for a, _b, demand in steps:
@@ -196,9 +295,10 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     parser.add_argument("--json", help="write the timeline here")
     parser.add_argument("--bins", type=float, help="also each BINS seconds: the parent's and the others' demand")
+    parser.add_argument("--every", type=float, default=0.05, help="seconds between the sampler's readings")
     args = parser.parse_args()
     sample_file = f"{args.json or 'timeline'}.{os.getpid()}.samples"
-    sampler = subprocess.Popen([sys.executable, "-c", SAMPLER, str(os.getpid()), sample_file])
+    sampler = subprocess.Popen([sys.executable, "-c", SAMPLER, str(os.getpid()), sample_file, str(args.every)])
     import cleankit.cli
 
     instrument()
@@ -214,7 +314,7 @@ def main() -> int:
     with open(sample_file) as handle:
         samples = json.load(handle)
     os.unlink(sample_file)
-    result = summarize(data, samples, args.bins)
+    result = summarize(data, samples, args.bins, args.jobs)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=1)
@@ -226,6 +326,13 @@ def main() -> int:
         if "workers_demand" in span:
             extra += f"  workers' demand {span['workers_demand']}"
         print(f"{span['start']:8.3f} {span['wall']:7.3f}  {span['phase']}{extra}")
+    for piece in result["pieces"]:
+        print(
+            f"{piece['start']:8.3f} {piece['wall']:7.3f}  {piece['piece']:<20} cpu {piece['cpu']:6.3f}"
+            f"  demand {piece['demand']:6.3f}  idle core-s {piece['idle_core_s']:6.3f}"
+        )
+    idle = sum(piece["idle_core_s"] for piece in result["pieces"])
+    print(f"idle core-s in all {idle:.3f}; workers' idle before their pool's end (s): {result['pool_tails']}")
     for row in result.get("bins", []):
         print(f"{row['t']:7.2f} parent {row['parent']:4.2f} workers {row['others']:4.2f}")
     return 0 if code in (0, None) else 1

@@ -153,3 +153,48 @@ def test_workers_of_the_warm_nursery_share_its_tables_and_not_what_the_parent_gr
     # Each worker's resident memory is the nursery's plus its own, not the parent's 120 MB more.
     assert max(resident for _, _, _, resident in results) < _resident_kb() - 80_000
     assert len(grown) == 30_000
+
+
+def _wait_for(flag: str) -> None:
+    """A warm-up that lasts until the test says it may end (at most 20 s); it says when it ended."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while not os.path.exists(flag) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Path(flag + ".ended").touch()
+
+
+@dataclass
+class _Surveys:
+    """Work whose workers need the pipeline both nurseries inherit and none of the warm-up's
+    tables, as the site-learning survey (``forks_bare``)."""
+
+    forks_bare: ClassVar[bool] = True
+
+    def __call__(self, n: int) -> tuple[int, int]:
+        return n, os.getppid()
+
+
+def test_the_survey_does_not_wait_for_the_warm_nursery_loading_the_cleaning_tables(tmp_path: Path) -> None:
+    import functools
+
+    from cleankit.run.clean import _Surveyor
+
+    flag = str(tmp_path / "loaded")
+    executor = LocalExecutor(2, nursery=True)
+    executor.start_nurseries()
+    try:
+        assert executor.in_warm_nursery(functools.partial(_wait_for, flag))  # the nursery is busy now
+        results = list(executor.results(list(range(6)), _Surveys(), _lost))  # type: ignore[arg-type]
+        # Every answer came while the warm nursery was still loading: its workers were forked
+        # by the bare one.
+        assert not os.path.exists(flag + ".ended")
+        bare = executor._nursery
+        assert bare is not None
+        assert sorted(results) == [(n, bare.process.pid) for n in range(6)]
+        assert executor._nursery_for(_Surveyor([], {}, 1)) is bare
+        Path(flag).touch()
+    finally:
+        executor.close()
+    assert os.path.exists(flag + ".ended")

@@ -155,7 +155,7 @@ class _Recording(LocalExecutor):
         return super().in_warm_nursery(action)
 
 
-def test_the_warm_nursery_loads_the_shared_tables_before_the_run_plans_its_files(
+def test_the_warm_nursery_loads_every_table_before_the_run_plans_its_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cleankit.io.files import discover
@@ -172,7 +172,7 @@ def test_the_warm_nursery_loads_the_shared_tables_before_the_run_plans_its_files
         run_clean([src], tmp_path / "two", Settings(jobs=2), executor=executor, items=items)
     finally:
         executor.close()
-    assert events == ["warm_shared", "plan", "warm_cleaning"]  # sent once, as soon as it could be
+    assert events == ["warm_shared", "warm_cleaning", "plan"]  # sent once, as soon as it could be
     run_clean([src], tmp_path / "one", Settings(jobs=1))
     assert _written(tmp_path / "two") == _written(tmp_path / "one")
     events.clear()
@@ -182,3 +182,20 @@ def test_the_warm_nursery_loads_the_shared_tables_before_the_run_plans_its_files
     finally:
         rerun.close()
     assert events == ["plan"]
+
+
+def test_a_run_of_few_files_has_the_nursery_load_only_the_shared_tables(tmp_path: Path) -> None:
+    from cleankit.io.files import discover
+
+    src = _inputs(tmp_path)
+    items = list(discover([src], [], []))
+    assert 2 <= len(items) < warm.WARM_ALL_FILES
+    events: list[str] = []
+    executor = _Recording(2, events)
+    try:
+        run_clean([src], tmp_path / "two", Settings(jobs=2), executor=executor, items=items)
+    finally:
+        executor.close()
+    assert events == ["warm_shared"]  # the cleaning tables are loaded by the workers that need them
+    run_clean([src], tmp_path / "one", Settings(jobs=1))
+    assert _written(tmp_path / "two") == _written(tmp_path / "one")

@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar
@@ -118,11 +118,11 @@ def run_clean(
     try:
         state = RunState(outdir)
         chosen = executor or own
-        shared_warming = False
+        warming = _Warming()
         if isinstance(chosen, LocalExecutor) and (items is None or len(items) > 1):
             chosen.start_nurseries([pipeline, *pipeline.stages])
-            shared_warming = _warm_shared_early(chosen, items, state)
-        run = _Run(outdir, settings, pipeline, state, chosen, shared_warming=shared_warming)
+            warming = _warm_early(chosen, pipeline, items, state)
+        run = _Run(outdir, settings, pipeline, state, chosen, warming=warming)
         try:
             summary = run.clean(inputs, force, on_start, on_result, items)
         except RunInterrupted:
@@ -139,19 +139,37 @@ def run_clean(
     return summary
 
 
-def _warm_shared_early(executor: LocalExecutor, items: Sequence[InputItem] | None, state: RunState) -> bool:
-    """Send the warm nursery :func:`cleankit.run.warm.warm_shared` as soon as it is forked,
-    when the run surely has files to clean (more inputs than finished rows: the decision
-    :meth:`_Run._warm_workers` makes once the files are planned, taken early): the nursery
-    loads the tables while this process plans the run, instead of after, when the survey's
-    first workers wait for them. Whether it was sent."""
+@dataclass(frozen=True)
+class _Warming:
+    """What the warm nursery was sent as soon as it was forked (:func:`_warm_early`)."""
+
+    shared: bool = False
+    cleaning: bool = False
+
+
+def _warm_early(
+    executor: LocalExecutor, pipeline: Pipeline, items: Sequence[InputItem] | None, state: RunState
+) -> _Warming:
+    """Send the warm nursery what :meth:`_Run._warm_workers` would have it load once the files
+    are planned, as soon as it is forked, when the run surely needs it (more inputs than
+    finished rows: at least 2 files to clean for :func:`cleankit.run.warm.warm_shared`,
+    :data:`~cleankit.run.warm.WARM_ALL_FILES` for :func:`~cleankit.run.warm.warm_cleaning`).
+    The nursery loads the tables on the core this process leaves idle while it plans the run,
+    and the survey's workers, forked from the other nursery (``_Surveyor.forks_bare``), never
+    wait for them. A rerun with every file done loads nothing."""
     if executor.jobs < 2 or items is None:
-        return False
-    if len(items) - len(state.rows()) < 2:
-        return False
+        return _Warming()
+    todo = len(items) - len(state.rows())
+    if todo < 2:
+        return _Warming()
     from cleankit.run import warm
 
-    return executor.in_warm_nursery(warm.warm_shared)
+    if not executor.in_warm_nursery(warm.warm_shared):
+        return _Warming()
+    cleaning = todo >= warm.WARM_ALL_FILES and executor.in_warm_nursery(
+        functools.partial(warm.warm_cleaning, pipeline)
+    )
+    return _Warming(shared=True, cleaning=cleaning)
 
 
 @dataclass
@@ -161,8 +179,8 @@ class _Run:
     pipeline: Pipeline
     state: RunState
     executor: Executor
-    # The warm nursery was sent warm.warm_shared as soon as it was forked (_warm_shared_early).
-    shared_warming: bool = False
+    # What the warm nursery was sent as soon as it was forked (_warm_early).
+    warming: _Warming = field(default_factory=lambda: _Warming())
     total: int = 0  # input files of this run
     skipped: int = 0  # already done by an earlier run
     committed: int = 0  # recorded as finished by this run
@@ -263,9 +281,9 @@ class _Run:
         if todo < 2:
             return None
         executor = self.executor
-        if not self.shared_warming and not executor.in_warm_nursery(warm.warm_shared):
+        if not self.warming.shared and not executor.in_warm_nursery(warm.warm_shared):
             warm.warm_shared()
-        if todo < warm.WARM_ALL_FILES:
+        if todo < warm.WARM_ALL_FILES or self.warming.cleaning:
             return None
         cleaning = functools.partial(warm.warm_cleaning, self.pipeline)
 
@@ -424,7 +442,10 @@ class _Surveyor:
     """The survey work of a worker: read a file once, ask each pass what it learns from it,
     or take what it learned from the same bytes last time."""
 
-    forks_warm: ClassVar[bool] = True  # its passes' stages are the pipeline's (LocalExecutor)
+    # Its passes' stages are the pipeline's, which both nurseries inherited, and it needs none
+    # of the tables the warm nursery loads (decoding loads its model, ~10 ms, on first use):
+    # its workers come from the bare nursery, not after the warm one's loading (LocalExecutor).
+    forks_bare: ClassVar[bool] = True
     passes: list[Any]
     cached: dict[str, dict[str, tuple[str, str]]]
     max_bytes: int
