@@ -69,7 +69,7 @@ def tree():
                 ran, waited = ran + int(fields[0]), waited + int(fields[1])
         except OSError:
             continue
-        sample[pid] = [ran, waited]
+        sample[pid] = [ran, waited, parents.get(pid, 0)]
     return sample
 rows = []
 while not stop:
@@ -168,9 +168,12 @@ def _pieces(
     ran_steps: list[dict[int, float]],
     jobs: int,
     total: float,
+    root: int,
+    nurseries: set[int],
 ) -> list[dict[str, Any]]:
-    """The run cut at its pools' edges: each piece's wall, the tree's CPU and demand, and the
-    core-seconds of the ``jobs`` cores the tree did not ask for."""
+    """The run cut at its pools' edges: each piece's wall, the tree's CPU (and the parent's,
+    the nurseries' apart) and demand, and the core-seconds of the ``jobs`` cores the tree did
+    not ask for."""
     pools = sorted((s["start"], s["start"] + s["wall"], s["phase"]) for s in spans if s["phase"].startswith("pool "))
     cuts: list[tuple[float, float, str]] = []
     edge, gap = 0.0, 0
@@ -183,7 +186,7 @@ def _pieces(
     cuts.append((edge, total, "tail"))
     pieces = []
     for begin, end, name in cuts:
-        cpu = demand = idle = 0.0
+        cpu = demand = idle = parent_cpu = nurseries_cpu = 0.0
         for (a, b, moved), ran in zip(steps, ran_steps, strict=True):
             # a sample step counts by the share of it inside the piece
             share = max(0.0, min(b, end) - max(a, begin)) / max(b - a, 1e-9)
@@ -191,10 +194,22 @@ def _pieces(
                 continue
             wanted = sum(moved.values())
             cpu += share * sum(ran.values())
+            parent_cpu += share * ran.get(root, 0.0)
+            nurseries_cpu += share * sum(value for pid, value in ran.items() if pid in nurseries)
             demand += share * wanted
             idle += share * max(0.0, jobs * (b - a) - wanted)
-        pieces.append({"piece": name, "start": round(begin, 3), "wall": round(end - begin, 3),
-                       "cpu": round(cpu, 3), "demand": round(demand, 3), "idle_core_s": round(idle, 3)})
+        pieces.append(
+            {
+                "piece": name,
+                "start": round(begin, 3),
+                "wall": round(end - begin, 3),
+                "cpu": round(cpu, 3),
+                "parent_cpu": round(parent_cpu, 3),
+                "nurseries_cpu": round(nurseries_cpu, 3),
+                "demand": round(demand, 3),
+                "idle_core_s": round(idle, 3),
+            }
+        )
     return pieces
 
 
@@ -242,10 +257,12 @@ def summarize(data: dict[str, Any], samples: list[Any], bins: float | None, jobs
     # demand (run + wait, s) of every process between consecutive samples
     steps: list[tuple[float, float, dict[int, float]]] = []
     ran_steps: list[dict[int, float]] = []
+    forkers: set[int] = set()  # processes seen with a child: the parent and the nurseries
     previous: dict[int, tuple[int, int]] = {}
     last = None
     for at, sample in samples:
-        now = {int(pid): (ran, ran + waited) for pid, (ran, waited) in sample.items() if int(pid) != sampler}
+        now = {int(pid): (ran, ran + waited) for pid, (ran, waited, _) in sample.items() if int(pid) != sampler}
+        forkers.update(parent for _ran, _waited, parent in sample.values())
         if last is not None:
             # A process seen for the first time (forked since the last sample) counts from zero.
             before = {pid: previous.get(pid, (0, 0)) for pid in now}
@@ -272,7 +289,7 @@ def summarize(data: dict[str, Any], samples: list[Any], bins: float | None, jobs
         covered += max(0.0, end - max(begin, edge))
         edge = max(edge, end)
     out: dict[str, Any] = {"wall": round(total, 3), "outside_pools": round(total - covered, 3), "phases": spans}
-    out["pieces"] = _pieces(spans, *_windows(steps, ran_steps, IDLE_WINDOW), jobs, total)
+    out["pieces"] = _pieces(spans, *_windows(steps, ran_steps, IDLE_WINDOW), jobs, total, root, forkers - {root})
     out["pool_tails"] = _pool_tails(spans, steps, ran_steps, root)
     if bins:
         table: dict[int, dict[int, float]] = {}
@@ -329,6 +346,7 @@ def main() -> int:
     for piece in result["pieces"]:
         print(
             f"{piece['start']:8.3f} {piece['wall']:7.3f}  {piece['piece']:<20} cpu {piece['cpu']:6.3f}"
+            f" (parent {piece['parent_cpu']:5.3f}, nurseries {piece['nurseries_cpu']:5.3f})"
             f"  demand {piece['demand']:6.3f}  idle core-s {piece['idle_core_s']:6.3f}"
         )
     idle = sum(piece["idle_core_s"] for piece in result["pieces"])
