@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from cleankit.core.document import Document, Edit
 from cleankit.core.stage import register_stage
 from cleankit.text.cjk import HAN, HAN_RANGES, han_count, is_chinese, is_han
-from cleankit.text.lazy_pattern import compiled, lazy_compile
+from cleankit.text.lazy_pattern import lazy_compile
 
 WIDTH_MAP = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 # Marks skipped when looking for the text around a mark, so that converting one mark never
@@ -91,8 +91,6 @@ _PROTECTED_BY_HINTS: dict[tuple[bool, ...], re.Pattern[str]] = {}
 
 def _protected_pattern(present: tuple[bool, ...]) -> re.Pattern[str]:
     found = _PROTECTED_BY_HINTS.get(present)
-    if found is None and all(present):
-        found = _PROTECTED_BY_HINTS[present] = compiled(PROTECTED)
     if found is None:
         parts = [part for (_hint, part), there in zip(_PROTECTED_PARTS, present, strict=True) if there]
         found = _PROTECTED_BY_HINTS[present] = re.compile("|".join(parts))
