@@ -168,9 +168,9 @@ def _wait_for(flag: str) -> None:
 @dataclass
 class _Surveys:
     """Work whose workers need the pipeline both nurseries inherit and none of the warm-up's
-    tables, as the site-learning survey (``forks_bare``)."""
+    tables, as the site-learning survey (``forks_small``)."""
 
-    forks_bare: ClassVar[bool] = True
+    forks_small: ClassVar[bool] = True
 
     def __call__(self, n: int) -> tuple[int, int]:
         return n, os.getppid()

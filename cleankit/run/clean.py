@@ -155,20 +155,16 @@ def _warm_early(
     finished rows: at least 2 files to clean for :func:`cleankit.run.warm.warm_shared`,
     :data:`~cleankit.run.warm.WARM_ALL_FILES` for :func:`~cleankit.run.warm.warm_cleaning`).
     The nursery loads the tables on the core this process leaves idle while it plans the run,
-    and the survey's workers, forked from the other nursery (``_Surveyor.forks_bare``), never
+    and the survey's workers, forked from the other nursery (``_Surveyor.forks_small``), never
     wait for them. A rerun with every file done loads nothing."""
     if executor.jobs < 2 or items is None:
         return _Warming()
-    todo = len(items) - len(state.rows())
-    if todo < 2:
-        return _Warming()
     from cleankit.run import warm
 
-    if not executor.in_warm_nursery(warm.warm_shared):
+    shared, cleaning = warm.wanted(len(items) - len(state.rows()))
+    if not (shared and executor.in_warm_nursery(warm.warm_shared)):
         return _Warming()
-    cleaning = todo >= warm.WARM_ALL_FILES and executor.in_warm_nursery(
-        functools.partial(warm.warm_cleaning, pipeline)
-    )
+    cleaning = cleaning and executor.in_warm_nursery(functools.partial(warm.warm_cleaning, pipeline))
     return _Warming(shared=True, cleaning=cleaning)
 
 
@@ -277,13 +273,13 @@ class _Run:
             return None
         from cleankit.run import warm
 
-        todo = sum(1 for task in tasks if task.prior is None)
-        if todo < 2:
+        shared, cleaning_wanted = warm.wanted(sum(1 for task in tasks if task.prior is None))
+        if not shared:
             return None
         executor = self.executor
         if not self.warming.shared and not executor.in_warm_nursery(warm.warm_shared):
             warm.warm_shared()
-        if todo < warm.WARM_ALL_FILES or self.warming.cleaning:
+        if not cleaning_wanted or self.warming.cleaning:
             return None
         cleaning = functools.partial(warm.warm_cleaning, self.pipeline)
 
@@ -445,7 +441,7 @@ class _Surveyor:
     # Its passes' stages are the pipeline's, which both nurseries inherited, and it needs none
     # of the tables the warm nursery loads (decoding loads its model, ~10 ms, on first use):
     # its workers come from the bare nursery, not after the warm one's loading (LocalExecutor).
-    forks_bare: ClassVar[bool] = True
+    forks_small: ClassVar[bool] = True
     passes: list[Any]
     cached: dict[str, dict[str, tuple[str, str]]]
     max_bytes: int

@@ -100,9 +100,9 @@ class LocalExecutor:
     or else when the first pool starts), and a work's workers are forked from one of them, not
     from the parent: a forked worker maps everything its parent has resident, and the parent
     grows with the corpus (its file list, task list, what the passes learn and merge). The
-    workers of a work that says it needs nothing but its own pickle (``forks_small``: the late
-    pools) or the pipeline both nurseries inherited and no table (``forks_bare``: the survey)
-    come from the bare nursery; those of a work that needs the stages' tables and the pipeline
+    workers of a work that says it needs none of the stages' tables (``forks_small``: the late
+    pools, which need nothing but their own pickle, and the survey, which needs the pipeline
+    both nurseries inherited) come from the bare nursery; those of a work that needs the stages' tables and the pipeline
     (``forks_warm``: the cleaning) come from the warm one, which loads the tables itself
     (:meth:`in_warm_nursery`) once, for all of them, between its forks. Whoever
     makes such an executor closes it (:meth:`close`), which reaps the nurseries and so counts
@@ -188,7 +188,7 @@ class LocalExecutor:
 
     def _nursery_for(self, work: object) -> _Nursery | None:
         """The nursery that forks ``work``'s workers, if any (None: the parent forks them)."""
-        if getattr(work, "forks_small", False) or getattr(work, "forks_bare", False):
+        if getattr(work, "forks_small", False):
             nursery = self._nursery
         elif getattr(work, "forks_warm", False):
             nursery = self._warm

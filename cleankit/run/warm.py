@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 WARM_ALL_FILES = 500
 
 
+def wanted(todo: int) -> tuple[bool, bool]:
+    """For a run with ``todo`` files to clean: whether to load :func:`warm_shared`'s tables
+    (two files or more: one file forks no workers) and :func:`warm_cleaning`'s
+    (:data:`WARM_ALL_FILES` or more) before forking its workers."""
+    return todo >= 2, todo >= WARM_ALL_FILES
+
+
 def warm_shared() -> None:
     """Load what decoding and the comparison views need for every document, whatever the
     pipeline."""
